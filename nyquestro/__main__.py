@@ -1,0 +1,3 @@
+from nyquestro.cli.main import main
+
+raise SystemExit(main())

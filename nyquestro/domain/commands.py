@@ -1,0 +1,107 @@
+"""Commands: everything that can change engine state.
+
+Each command carries the sequence number and timestamp stamped by whoever feeds the
+engine (the sequencer); the engine never reads a clock. Commands are what the journal
+stores and what recovery replays through `Engine.process`.
+"""
+
+from dataclasses import dataclass
+
+from nyquestro.domain.enums import OrdType, PegType, Side, SmpPolicy, TimeInForce
+from nyquestro.domain.ids import (
+    Account,
+    ClOrdId,
+    OrderId,
+    Px,
+    Qty,
+    Seq,
+    SessionKey,
+    SmpId,
+    Symbol,
+    Ts,
+)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CommandBase:
+    seq: Seq
+    ts: Ts
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NewOrder(CommandBase):
+    session: SessionKey
+    account: Account
+    cl_ord_id: ClOrdId
+    symbol: Symbol
+    side: Side
+    qty: Qty
+    ord_type: OrdType = OrdType.LIMIT
+    px: Px | None = None
+    """Limit price in ticks; required for LIMIT, absent for MARKET and PEGGED."""
+    tif: TimeInForce = TimeInForce.DAY
+    display_qty: Qty | None = None
+    """Iceberg: the visible part; None shows the whole order."""
+    peg: PegType | None = None
+    peg_offset: Px = Px(0)
+    """Signed ticks added to the peg reference (FIX PegOffsetValue semantics)."""
+    smp_id: SmpId | None = None
+    smp_policy: SmpPolicy | None = None
+    """None takes the instrument's default."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Cancel(CommandBase):
+    """Cancel one order, named by `orig_cl_ord_id` (this session's) or by `order_id`."""
+
+    session: SessionKey
+    cl_ord_id: ClOrdId
+    orig_cl_ord_id: ClOrdId | None = None
+    order_id: OrderId | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CancelReplace(CommandBase):
+    """Change quantity (total, including what is already filled), price or display size."""
+
+    session: SessionKey
+    cl_ord_id: ClOrdId
+    qty: Qty
+    orig_cl_ord_id: ClOrdId | None = None
+    order_id: OrderId | None = None
+    px: Px | None = None
+    side: Side | None = None
+    """When given, must equal the order's side (FIX G repeats Side)."""
+    display_qty: Qty | None = None
+    """None keeps the order's current display setting."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MassCancel(CommandBase):
+    """Cancel every live order matching all the given filters (None matches anything)."""
+
+    session: SessionKey
+    """Who asked; answers go to this session."""
+    cl_ord_id: ClOrdId
+    scope_session: SessionKey | None = None
+    account: Account | None = None
+    symbol: Symbol | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Halt(CommandBase):
+    symbol: Symbol
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Resume(CommandBase):
+    symbol: Symbol
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EndOfDay(CommandBase):
+    """Close the trading day: every DAY order expires; GTC orders stay."""
+
+
+Command = NewOrder | Cancel | CancelReplace | MassCancel | Halt | Resume | EndOfDay

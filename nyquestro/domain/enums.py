@@ -1,0 +1,48 @@
+"""Small closed vocabularies. Integer values follow FIX where FIX has a code."""
+
+from enum import IntEnum, StrEnum
+
+
+class Side(IntEnum):
+    BUY = 1
+    SELL = 2
+
+    @property
+    def opposite(self) -> "Side":
+        return Side.SELL if self is Side.BUY else Side.BUY
+
+
+class OrdType(StrEnum):
+    LIMIT = "limit"
+    MARKET = "market"
+    PEGGED = "pegged"
+
+
+class TimeInForce(StrEnum):
+    DAY = "day"
+    GTC = "gtc"
+    IOC = "ioc"
+    FOK = "fok"
+
+    @property
+    def rests(self) -> bool:
+        return self is TimeInForce.DAY or self is TimeInForce.GTC
+
+
+class PegType(StrEnum):
+    MIDPOINT = "midpoint"
+    PRIMARY = "primary"
+    """Same-side best price."""
+    MARKET = "market"
+    """Opposite-side best price."""
+    LAST_SALE = "last_sale"
+
+
+class SmpPolicy(StrEnum):
+    CANCEL_RESTING = "cancel_resting"
+    """Cancel the oldest order (the one resting in the book)."""
+    CANCEL_INCOMING = "cancel_incoming"
+    """Cancel the newest order (the aggressor)."""
+    CANCEL_BOTH = "cancel_both"
+    DECREMENT_AND_CANCEL = "decrement_and_cancel"
+    """Reduce both by the smaller quantity; whichever reaches zero is cancelled."""

@@ -1,0 +1,36 @@
+"""Static description of a tradable instrument.
+
+Loaded from TOML by the caller (`nyquestro.config.instruments`); the engine receives
+ready-made `Instrument` values and never reads a file.
+"""
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from nyquestro.domain.enums import SmpPolicy
+from nyquestro.domain.ids import Px, Qty, Symbol
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Instrument:
+    symbol: Symbol
+    tick_size: Decimal
+    """Price increment; every price of this instrument is an integer number of ticks."""
+    lot_size: Qty = Qty(1)
+    """Order quantities must be multiples of this."""
+    min_qty: Qty = Qty(1)
+    max_qty: Qty = Qty(1_000_000)
+    band_reference: Px | None = None
+    """Reference price (ticks) for price bands before the first trade."""
+    smp_policy: SmpPolicy = SmpPolicy.CANCEL_INCOMING
+    """Self-match policy for orders that do not name one."""
+
+    def __post_init__(self) -> None:
+        if self.tick_size <= 0:
+            raise ValueError(f"{self.symbol}: tick_size must be positive, got {self.tick_size}")
+        if self.lot_size <= 0:
+            raise ValueError(f"{self.symbol}: lot_size must be positive, got {self.lot_size}")
+        if not 0 < self.min_qty <= self.max_qty:
+            raise ValueError(
+                f"{self.symbol}: need 0 < min_qty <= max_qty, got {self.min_qty}, {self.max_qty}"
+            )

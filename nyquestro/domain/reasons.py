@@ -1,0 +1,66 @@
+"""Business outcome codes, grouped by the stage that decides them.
+
+A reject is an event carrying one of these codes, never an exception. The gateways map
+them to FIX OrdRejReason (103) / CxlRejReason (102); the integers here are ours and are
+stable (they are journaled and published), not FIX's.
+"""
+
+from enum import IntEnum, StrEnum
+
+
+class RejectReason(IntEnum):
+    # validation: the command itself is malformed for this instrument
+    UNKNOWN_SYMBOL = 100
+    INVALID_QTY = 101
+    QTY_BELOW_MIN = 102
+    QTY_ABOVE_MAX = 103
+    QTY_NOT_LOT_MULTIPLE = 104
+    INVALID_PRICE = 105
+    PRICE_NOT_ALLOWED = 106
+    PRICE_REQUIRED = 107
+    INVALID_DISPLAY_QTY = 108
+    INVALID_TIF_FOR_ORD_TYPE = 109
+    PEG_REQUIRED = 110
+    PEG_NOT_ALLOWED = 111
+    # session / identity
+    DUPLICATE_CL_ORD_ID = 200
+    UNKNOWN_ORDER = 201
+    TOO_LATE = 202
+    NOT_ORDER_OWNER = 203
+    REPLACE_CHANGES_SIDE = 204
+    # market state
+    SYMBOL_HALTED = 300
+    NO_LIQUIDITY = 301
+    NO_PEG_REFERENCE = 302
+
+
+class CancelReason(StrEnum):
+    """Why an order left the book without being filled."""
+
+    REQUESTED = "requested"
+    MASS_CANCEL = "mass_cancel"
+    SELF_MATCH = "self_match"
+    REPLACED_AT_OR_BELOW_FILLED = "replaced_at_or_below_filled"
+
+
+class ExpireReason(StrEnum):
+    """Why the unfilled remainder of an order expired."""
+
+    IOC_REMAINDER = "ioc_remainder"
+    FOK_NOT_FILLABLE = "fok_not_fillable"
+    MARKET_REMAINDER = "market_remainder"
+    END_OF_DAY = "end_of_day"
+
+
+class CancelRequestKind(StrEnum):
+    """Which request a CancelRejected answers (FIX CxlRejResponseTo)."""
+
+    CANCEL = "cancel"
+    REPLACE = "replace"
+
+
+class RestateReason(StrEnum):
+    """Why the engine changed a live order without a request (FIX ExecRestatementReason)."""
+
+    PEG_REPRICE = "peg_reprice"
+    SELF_MATCH_DECREMENT = "self_match_decrement"

@@ -1,0 +1,44 @@
+"""Exact conversion between wire decimals and integer ticks.
+
+An off-tick price is an error, never rounded: a venue that silently rounds would
+certify a client that sends bad prices. See docs/adr/0002-ticks-and-value-types.md.
+"""
+
+from decimal import Context, Decimal, Inexact, InvalidOperation
+
+from nyquestro.domain.errors import InputError, OffTickPrice
+from nyquestro.domain.ids import Px
+
+# Precision far beyond any price a venue quotes, and Inexact trapped, so a division
+# that cannot be represented exactly raises instead of rounding.
+_EXACT = Context(prec=60, traps=[Inexact, InvalidOperation])
+
+
+def parse_decimal(text: str | int | Decimal, field: str) -> Decimal:
+    """Parse a wire decimal; rejects floats, NaN, infinities and garbage."""
+    if isinstance(text, (bool, float)):
+        raise InputError(field, text, "a decimal string or an integer, never a float")
+    try:
+        value = Decimal(text)
+    except (InvalidOperation, ValueError, TypeError):
+        raise InputError(field, text, "a decimal number") from None
+    if not value.is_finite():
+        raise InputError(field, text, "a finite decimal number")
+    return value
+
+
+def to_ticks(price: str | int | Decimal, tick_size: Decimal, field: str = "price") -> Px:
+    """Convert a wire price to ticks; raises `OffTickPrice` unless it is exactly on the grid."""
+    value = parse_decimal(price, field)
+    try:
+        ticks = _EXACT.divide(value, tick_size)
+    except Inexact:
+        raise OffTickPrice(field, price, f"a multiple of the tick size {tick_size}") from None
+    if ticks != ticks.to_integral_value():
+        raise OffTickPrice(field, price, f"a multiple of the tick size {tick_size}")
+    return Px(int(ticks))
+
+
+def from_ticks(px: Px, tick_size: Decimal) -> Decimal:
+    """The exact decimal price of `px` ticks, normalised to the tick size's exponent."""
+    return _EXACT.multiply(Decimal(px), tick_size)

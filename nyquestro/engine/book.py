@@ -1,0 +1,163 @@
+"""One symbol's order book: price levels in `sortedcontainers`, FIFO within a level.
+
+Each side keys its levels so that index 0 is the best price (asks by price, bids by
+negated price): best-price access is `peekitem(0)` and walking the book best-first is a
+plain iteration on both sides. A level's FIFO is an `OrderedDict` keyed by order id: O(1)
+append, O(1) removal of any order (cancel by id), O(1) access to the head.
+
+The book produces the level events for every visible change, so no caller can change
+the book without the change being published.
+"""
+
+from collections import OrderedDict
+from collections.abc import Iterator
+
+from sortedcontainers import SortedDict
+
+from nyquestro.domain.enums import Side
+from nyquestro.domain.events import LevelAdded, LevelChanged, LevelEvent, LevelRemoved
+from nyquestro.domain.ids import OrderId, Px, Qty, Seq, Symbol, Ts
+from nyquestro.engine.order import LiveOrder
+
+
+class Level:
+    __slots__ = ("orders", "pegs", "px", "qty")
+
+    def __init__(self, px: int) -> None:
+        self.px = px
+        self.orders: OrderedDict[int, LiveOrder] = OrderedDict()
+        self.qty = 0
+        """Visible quantity of all orders at this price."""
+        self.pegs = 0
+        """How many of `orders` are pegged (they do not count as a peg reference)."""
+
+    def head(self) -> LiveOrder:
+        return next(iter(self.orders.values()))
+
+
+class BookSide:
+    __slots__ = ("levels", "side", "sign")
+
+    def __init__(self, side: Side) -> None:
+        self.side = side
+        self.sign = -1 if side is Side.BUY else 1
+        self.levels: SortedDict = SortedDict()
+
+    def best(self) -> Level | None:
+        levels = self.levels
+        if not levels:
+            return None
+        level: Level = levels.peekitem(0)[1]
+        return level
+
+    def best_px(self) -> int | None:
+        level = self.best()
+        return None if level is None else level.px
+
+    def best_unpegged_px(self) -> int | None:
+        """Best price among non-pegged orders: what pegs may reference."""
+        for level in self.levels.values():
+            if len(level.orders) > level.pegs:
+                px: int = level.px
+                return px
+        return None
+
+    def best_first(self) -> Iterator[Level]:
+        return iter(self.levels.values())
+
+    def level_at(self, px: int) -> Level | None:
+        level: Level | None = self.levels.get(px * self.sign)
+        return level
+
+
+class OrderBook:
+    __slots__ = ("asks", "bids", "halted", "last_px", "peg_refs", "pegs", "symbol")
+
+    def __init__(self, symbol: Symbol) -> None:
+        self.symbol = symbol
+        self.bids = BookSide(Side.BUY)
+        self.asks = BookSide(Side.SELL)
+        self.halted = False
+        self.last_px: int | None = None
+        """Price of the last trade; the last-sale peg reference."""
+        self.pegs: dict[int, LiveOrder] = {}
+        """Live pegged orders by order id, in arrival order (the repricing order)."""
+        self.peg_refs: tuple[int | None, ...] = ()
+        """References the resting pegs were last priced from."""
+
+    def side(self, side: Side) -> BookSide:
+        return self.bids if side is Side.BUY else self.asks
+
+    def add(self, order: LiveOrder, seq: Seq, ts: Ts) -> LevelEvent:
+        """Put the order's visible quantity at the back of its price level."""
+        book_side = self.bids if order.side is Side.BUY else self.asks
+        px = order.px
+        assert px is not None
+        key = px * book_side.sign
+        level: Level | None = book_side.levels.get(key)
+        created = level is None
+        if level is None:
+            level = Level(px)
+            book_side.levels[key] = level
+        level.orders[order.order_id] = order
+        level.qty += order.visible_qty
+        if order.peg is not None:
+            level.pegs += 1
+        cls = LevelAdded if created else LevelChanged
+        return cls(
+            seq=seq,
+            ts=ts,
+            symbol=self.symbol,
+            side=order.side,
+            px=Px(px),
+            qty=Qty(level.qty),
+            orders=len(level.orders),
+            order_id=OrderId(order.order_id),
+            order_qty=Qty(order.visible_qty),
+        )
+
+    def reduce(self, order: LiveOrder, qty: int, seq: Seq, ts: Ts) -> LevelEvent:
+        """Take `qty` off the order's visible quantity; at zero it leaves the level."""
+        book_side = self.bids if order.side is Side.BUY else self.asks
+        px = order.px
+        assert px is not None
+        key = px * book_side.sign
+        level: Level = book_side.levels[key]
+        order.visible_qty -= qty
+        level.qty -= qty
+        if order.visible_qty == 0:
+            del level.orders[order.order_id]
+            if order.peg is not None:
+                level.pegs -= 1
+            if not level.orders:
+                del book_side.levels[key]
+                return LevelRemoved(
+                    seq=seq,
+                    ts=ts,
+                    symbol=self.symbol,
+                    side=order.side,
+                    px=Px(px),
+                    qty=Qty(0),
+                    orders=0,
+                    order_id=OrderId(order.order_id),
+                    order_qty=Qty(0),
+                )
+        return LevelChanged(
+            seq=seq,
+            ts=ts,
+            symbol=self.symbol,
+            side=order.side,
+            px=Px(px),
+            qty=Qty(level.qty),
+            orders=len(level.orders),
+            order_id=OrderId(order.order_id),
+            order_qty=Qty(order.visible_qty),
+        )
+
+    def remove(self, order: LiveOrder, seq: Seq, ts: Ts) -> LevelEvent:
+        return self.reduce(order, order.visible_qty, seq, ts)
+
+    def is_crossed(self) -> bool:
+        bid = self.bids.best_px()
+        ask = self.asks.best_px()
+        return bid is not None and ask is not None and bid >= ask

@@ -1,0 +1,511 @@
+"""The multi-symbol engine: one entry point, `process`, for live traffic and replay.
+
+Commands are routed to per-symbol books; events come back in the order they were
+decided. Within one command that order is: the acknowledgement (Accepted, Replaced,
+...), then for each trade the resting side's execution, the aggressor's execution, the
+public Trade and the resulting level change, then what happens to the remainder (rest
+or expire), then peg repricing caused by the command.
+"""
+
+import hashlib
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from nyquestro.domain.commands import (
+    Cancel,
+    CancelReplace,
+    Command,
+    EndOfDay,
+    Halt,
+    MassCancel,
+    NewOrder,
+    Resume,
+)
+from nyquestro.domain.enums import OrdType, PegType, Side, TimeInForce
+from nyquestro.domain.errors import CrossedBook, SequenceRegression
+from nyquestro.domain.events import (
+    Accepted,
+    CancelRejected,
+    EventBase,
+    Halted,
+    MassCancelled,
+    OperatorRejected,
+    Rejected,
+    Replaced,
+    Resumed,
+)
+from nyquestro.domain.ids import (
+    Account,
+    ClOrdId,
+    OrderId,
+    Px,
+    Qty,
+    SessionKey,
+    Symbol,
+)
+from nyquestro.domain.instrument import Instrument
+from nyquestro.domain.reasons import (
+    CancelReason,
+    CancelRequestKind,
+    ExpireReason,
+    RejectReason,
+)
+from nyquestro.engine.book import OrderBook
+from nyquestro.engine.context import Context
+from nyquestro.engine.matching import cancel, execute, expire_resting
+from nyquestro.engine.order import LiveOrder
+from nyquestro.engine.pegs import peg_price, references, reprice
+from nyquestro.engine.validation import (
+    Problem,
+    check_display,
+    check_limit_px,
+    check_new_order,
+    check_qty,
+)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OrderView:
+    """A read-only copy of a live order, for queries (order status, tests, tooling)."""
+
+    order_id: OrderId
+    session: SessionKey
+    account: Account
+    cl_ord_id: ClOrdId
+    symbol: Symbol
+    side: Side
+    ord_type: OrdType
+    tif: TimeInForce
+    px: Px | None
+    qty: Qty
+    cum_qty: Qty
+    leaves_qty: Qty
+    visible_qty: Qty
+    display_qty: Qty | None
+    peg: PegType | None
+
+    @classmethod
+    def of(cls, order: LiveOrder) -> "OrderView":
+        return cls(
+            order_id=OrderId(order.order_id),
+            session=order.session,
+            account=order.account,
+            cl_ord_id=order.cl_ord_id,
+            symbol=order.symbol,
+            side=order.side,
+            ord_type=order.ord_type,
+            tif=order.tif,
+            px=None if order.px is None else Px(order.px),
+            qty=Qty(order.qty),
+            cum_qty=Qty(order.cum_qty),
+            leaves_qty=Qty(order.leaves_qty),
+            visible_qty=Qty(order.visible_qty),
+            display_qty=order.display_qty,
+            peg=order.peg,
+        )
+
+
+class Engine:
+    """All book state of the venue. Single writer: see the package docstring."""
+
+    def __init__(self, instruments: Iterable[Instrument]) -> None:
+        self._instruments = {inst.symbol: inst for inst in instruments}
+        self._books = {sym: OrderBook(sym) for sym in sorted(self._instruments)}
+        self._ctx = Context()
+        self._cl_ord_ids: dict[SessionKey, dict[ClOrdId, int]] = {}
+        """Every ClOrdID a session has had accepted, mapped to its order (dedupe + lookup)."""
+        self._last_seq = 0
+        self._handlers: dict[type, Callable[[Any], None]] = {
+            NewOrder: self._new_order,
+            Cancel: self._cancel,
+            CancelReplace: self._replace,
+            MassCancel: self._mass_cancel,
+            Halt: self._halt,
+            Resume: self._resume,
+            EndOfDay: self._end_of_day,
+        }
+
+    # --- the one entry point ------------------------------------------------------------
+
+    def process(self, cmd: Command) -> list[EventBase]:
+        """Apply one command; return the events it caused, in decision order."""
+        if cmd.seq <= self._last_seq:
+            raise SequenceRegression(f"command seq {cmd.seq} after {self._last_seq}")
+        self._last_seq = cmd.seq
+        ctx = self._ctx
+        ctx.seq = cmd.seq
+        ctx.ts = cmd.ts
+        out: list[EventBase] = []
+        ctx.out = out
+        self._handlers[type(cmd)](cmd)
+        return out
+
+    # --- queries (read-only) -------------------------------------------------------------
+
+    @property
+    def instruments(self) -> dict[Symbol, Instrument]:
+        return dict(self._instruments)
+
+    @property
+    def last_seq(self) -> int:
+        return self._last_seq
+
+    def order(self, order_id: OrderId) -> OrderView | None:
+        order = self._ctx.live.get(order_id)
+        return None if order is None else OrderView.of(order)
+
+    def live_orders(self) -> list[OrderView]:
+        return [OrderView.of(order) for order in self._ctx.live.values()]
+
+    def book_orders(self, symbol: Symbol, side: Side) -> list[OrderView]:
+        """Resting orders of one side in priority order (best price, then oldest)."""
+        book_side = self._books[symbol].side(side)
+        return [OrderView.of(o) for level in book_side.best_first() for o in level.orders.values()]
+
+    def depth(self, symbol: Symbol, side: Side) -> list[tuple[Px, Qty, int]]:
+        """Visible (price, quantity, order count) per level, best first."""
+        book_side = self._books[symbol].side(side)
+        return [(Px(lv.px), Qty(lv.qty), len(lv.orders)) for lv in book_side.best_first()]
+
+    def is_halted(self, symbol: Symbol) -> bool:
+        return self._books[symbol].halted
+
+    def last_trade_px(self, symbol: Symbol) -> Px | None:
+        px = self._books[symbol].last_px
+        return None if px is None else Px(px)
+
+    def state_hash(self) -> str:
+        """SHA-256 over everything that decides future events; equal hashes, equal futures."""
+        digest = hashlib.sha256()
+        ctx = self._ctx
+        digest.update(repr((self._last_seq, ctx.next_order_id, ctx.next_trade_id)).encode())
+        for sym, book in self._books.items():
+            digest.update(repr((sym, book.halted, book.last_px, book.peg_refs)).encode())
+            for book_side in (book.bids, book.asks):
+                for level in book_side.best_first():
+                    for o in level.orders.values():
+                        digest.update(repr(_order_state(o)).encode())
+        for session in sorted(self._cl_ord_ids):
+            digest.update(repr((session, sorted(self._cl_ord_ids[session].items()))).encode())
+        return digest.hexdigest()
+
+    # --- command handlers ----------------------------------------------------------------
+
+    def _new_order(self, cmd: NewOrder) -> None:
+        ctx = self._ctx
+        inst = self._instruments.get(cmd.symbol)
+        if inst is None:
+            self._reject(cmd, RejectReason.UNKNOWN_SYMBOL, f"unknown symbol {cmd.symbol!r}")
+            return
+        ids = self._cl_ord_ids.setdefault(cmd.session, {})
+        if cmd.cl_ord_id in ids:
+            text = f"cl_ord_id {cmd.cl_ord_id!r} was already used in this session"
+            self._reject(cmd, RejectReason.DUPLICATE_CL_ORD_ID, text)
+            return
+        book = self._books[cmd.symbol]
+        if book.halted:
+            self._reject(cmd, RejectReason.SYMBOL_HALTED, f"{cmd.symbol} is halted")
+            return
+        problem = check_new_order(inst, cmd)
+        if problem is not None:
+            self._reject(cmd, *problem)
+            return
+        px: int | None = cmd.px
+        if cmd.peg is not None:
+            px = peg_price(references(book), cmd.peg, cmd.side, cmd.peg_offset)
+            if px is None:
+                text = f"no {cmd.peg} peg reference price in {cmd.symbol}"
+                self._reject(cmd, RejectReason.NO_PEG_REFERENCE, text)
+                return
+        elif cmd.ord_type is OrdType.MARKET and not book.side(cmd.side.opposite).levels:
+            text = f"market order with no {cmd.side.opposite.name.lower()} orders in {cmd.symbol}"
+            self._reject(cmd, RejectReason.NO_LIQUIDITY, text)
+            return
+        order_id = ctx.next_order_id
+        ctx.next_order_id = order_id + 1
+        order = LiveOrder(
+            order_id=OrderId(order_id),
+            session=cmd.session,
+            account=cmd.account,
+            cl_ord_id=cmd.cl_ord_id,
+            symbol=cmd.symbol,
+            side=cmd.side,
+            ord_type=cmd.ord_type,
+            tif=cmd.tif,
+            px=px,
+            qty=cmd.qty,
+            display_qty=cmd.display_qty,
+            peg=cmd.peg,
+            peg_offset=cmd.peg_offset,
+            smp_key=f"id:{cmd.smp_id}" if cmd.smp_id is not None else f"acct:{cmd.account}",
+            smp_policy=cmd.smp_policy or inst.smp_policy,
+        )
+        ids[cmd.cl_ord_id] = order_id
+        ctx.live[order_id] = order
+        if cmd.peg is not None:
+            book.pegs[order_id] = order
+        ctx.out.append(
+            Accepted(
+                seq=cmd.seq,
+                ts=cmd.ts,
+                order_id=OrderId(order_id),
+                session=cmd.session,
+                account=cmd.account,
+                cl_ord_id=cmd.cl_ord_id,
+                symbol=cmd.symbol,
+                side=cmd.side,
+                qty=cmd.qty,
+                ord_type=cmd.ord_type,
+                px=None if px is None else Px(px),
+                tif=cmd.tif,
+                display_qty=cmd.display_qty,
+            )
+        )
+        execute(ctx, book, order)
+        self._settle(book)
+
+    def _cancel(self, cmd: Cancel) -> None:
+        order = self._target(cmd, CancelRequestKind.CANCEL)
+        if order is None:
+            return
+        book = self._books[order.symbol]
+        self._cl_ord_ids[cmd.session][cmd.cl_ord_id] = order.order_id
+        cancel(self._ctx, book, order, CancelReason.REQUESTED, cmd.cl_ord_id, order.cl_ord_id)
+        self._settle(book)
+
+    def _replace(self, cmd: CancelReplace) -> None:
+        order = self._target(cmd, CancelRequestKind.REPLACE)
+        if order is None:
+            return
+        inst = self._instruments[order.symbol]
+        book = self._books[order.symbol]
+        problem = self._replace_problem(cmd, order, inst, book)
+        if problem is not None:
+            self._cancel_reject(cmd, CancelRequestKind.REPLACE, *problem, order_id=order.order_id)
+            return
+        ctx = self._ctx
+        orig = order.cl_ord_id
+        self._cl_ord_ids[cmd.session][cmd.cl_ord_id] = order.order_id
+        order.cl_ord_id = cmd.cl_ord_id
+        if cmd.qty <= order.cum_qty:
+            reason = CancelReason.REPLACED_AT_OR_BELOW_FILLED
+            cancel(ctx, book, order, reason, cmd.cl_ord_id, orig)
+            self._settle(book)
+            return
+        px = order.px if cmd.px is None else cmd.px
+        display = order.display_qty if cmd.display_qty is None else cmd.display_qty
+        keep = px == order.px and cmd.qty <= order.qty and display == order.display_qty
+        leaves = cmd.qty - order.cum_qty
+        if keep:
+            order.qty = cmd.qty
+            order.leaves_qty = leaves
+            ctx.out.append(self._replaced(order, orig, True))
+            if order.visible_qty > leaves:
+                ctx.out.append(book.reduce(order, order.visible_qty - leaves, ctx.seq, ctx.ts))
+        else:
+            removed = book.remove(order, ctx.seq, ctx.ts)
+            order.qty = cmd.qty
+            order.leaves_qty = leaves
+            order.px = px
+            order.display_qty = display
+            ctx.out.append(self._replaced(order, orig, False))
+            ctx.out.append(removed)
+            execute(ctx, book, order)
+        self._settle(book)
+
+    def _replace_problem(
+        self, cmd: CancelReplace, order: LiveOrder, inst: Instrument, book: OrderBook
+    ) -> Problem | None:
+        if book.halted:
+            return (
+                RejectReason.SYMBOL_HALTED,
+                f"{order.symbol} is halted; only cancels are accepted",
+            )
+        if cmd.side is not None and cmd.side is not order.side:
+            return RejectReason.REPLACE_CHANGES_SIDE, "a replace cannot change the side"
+        problem = check_qty(inst, cmd.qty)
+        if problem is not None:
+            return problem
+        if order.ord_type is OrdType.LIMIT:
+            problem = check_limit_px(cmd.px)
+        elif cmd.px is not None:
+            problem = (
+                RejectReason.PRICE_NOT_ALLOWED,
+                f"px cannot be set on a {order.ord_type} order, got {cmd.px}",
+            )
+        if problem is not None:
+            return problem
+        display = order.display_qty if cmd.display_qty is None else cmd.display_qty
+        return check_display(inst, display, cmd.qty)
+
+    def _replaced(self, order: LiveOrder, orig: ClOrdId, priority_kept: bool) -> Replaced:
+        return Replaced(
+            seq=self._ctx.seq,
+            ts=self._ctx.ts,
+            order_id=OrderId(order.order_id),
+            session=order.session,
+            cl_ord_id=order.cl_ord_id,
+            orig_cl_ord_id=orig,
+            symbol=order.symbol,
+            side=order.side,
+            px=None if order.px is None else Px(order.px),
+            qty=Qty(order.qty),
+            leaves_qty=Qty(order.leaves_qty),
+            cum_qty=Qty(order.cum_qty),
+            display_qty=order.display_qty,
+            priority_kept=priority_kept,
+        )
+
+    def _mass_cancel(self, cmd: MassCancel) -> None:
+        ctx = self._ctx
+        victims = [
+            o
+            for o in ctx.live.values()
+            if (cmd.scope_session is None or o.session == cmd.scope_session)
+            and (cmd.account is None or o.account == cmd.account)
+            and (cmd.symbol is None or o.symbol == cmd.symbol)
+        ]
+        for order in victims:
+            book = self._books[order.symbol]
+            cancel(ctx, book, order, CancelReason.MASS_CANCEL, order.cl_ord_id, None)
+        ctx.out.append(
+            MassCancelled(
+                seq=cmd.seq,
+                ts=cmd.ts,
+                session=cmd.session,
+                cl_ord_id=cmd.cl_ord_id,
+                cancelled_count=len(victims),
+            )
+        )
+        for symbol in sorted({o.symbol for o in victims}):
+            self._settle(self._books[symbol])
+
+    def _halt(self, cmd: Halt) -> None:
+        book = self._operator_book(cmd.symbol, "halt")
+        if book is not None:
+            book.halted = True
+            self._ctx.out.append(
+                Halted(seq=cmd.seq, ts=cmd.ts, symbol=cmd.symbol, reason=cmd.reason)
+            )
+
+    def _resume(self, cmd: Resume) -> None:
+        book = self._operator_book(cmd.symbol, "resume")
+        if book is not None:
+            book.halted = False
+            self._ctx.out.append(Resumed(seq=cmd.seq, ts=cmd.ts, symbol=cmd.symbol))
+            book.peg_refs = ()  # references may have moved while repricing was suspended
+            self._settle(book)
+
+    def _end_of_day(self, cmd: EndOfDay) -> None:
+        ctx = self._ctx
+        day_orders = [o for o in ctx.live.values() if o.tif is TimeInForce.DAY]
+        for order in day_orders:
+            expire_resting(ctx, self._books[order.symbol], order, ExpireReason.END_OF_DAY)
+        for symbol in sorted({o.symbol for o in day_orders}):
+            self._settle(self._books[symbol])
+
+    # --- helpers --------------------------------------------------------------------------
+
+    def _settle(self, book: OrderBook) -> None:
+        """After a command touched `book`: reprice pegs, then check the book is not crossed."""
+        reprice(self._ctx, book)
+        if book.is_crossed():
+            raise CrossedBook(f"{book.symbol} crossed after command seq {self._ctx.seq}")
+
+    def _target(self, cmd: Cancel | CancelReplace, kind: CancelRequestKind) -> LiveOrder | None:
+        """The live order a cancel/replace names, or None after emitting CancelRejected."""
+        ids = self._cl_ord_ids.get(cmd.session, {})
+        if cmd.cl_ord_id in ids:
+            text = f"cl_ord_id {cmd.cl_ord_id!r} was already used in this session"
+            self._cancel_reject(cmd, kind, RejectReason.DUPLICATE_CL_ORD_ID, text)
+            return None
+        if cmd.orig_cl_ord_id is not None:
+            order_id = ids.get(cmd.orig_cl_ord_id)
+            if order_id is None:
+                text = f"no order with orig_cl_ord_id {cmd.orig_cl_ord_id!r} in this session"
+                self._cancel_reject(cmd, kind, RejectReason.UNKNOWN_ORDER, text)
+                return None
+            if cmd.order_id is not None and cmd.order_id != order_id:
+                text = (
+                    f"order_id {cmd.order_id} does not match orig_cl_ord_id {cmd.orig_cl_ord_id!r}"
+                )
+                self._cancel_reject(cmd, kind, RejectReason.UNKNOWN_ORDER, text)
+                return None
+        elif cmd.order_id is not None:
+            order_id = cmd.order_id
+        else:
+            text = "name the order with orig_cl_ord_id or order_id"
+            self._cancel_reject(cmd, kind, RejectReason.UNKNOWN_ORDER, text)
+            return None
+        order = self._ctx.live.get(order_id)
+        if order is None:
+            if 0 < order_id < self._ctx.next_order_id:
+                text = f"order {order_id} is already done (filled, cancelled or expired)"
+                self._cancel_reject(cmd, kind, RejectReason.TOO_LATE, text, order_id=order_id)
+            else:
+                text = f"no order with order_id {order_id}"
+                self._cancel_reject(cmd, kind, RejectReason.UNKNOWN_ORDER, text)
+            return None
+        if order.session != cmd.session:
+            text = f"order {order_id} belongs to another session"
+            self._cancel_reject(cmd, kind, RejectReason.NOT_ORDER_OWNER, text)
+            return None
+        return order
+
+    def _reject(self, cmd: NewOrder, reason: RejectReason, text: str) -> None:
+        self._ctx.out.append(
+            Rejected(
+                seq=cmd.seq,
+                ts=cmd.ts,
+                session=cmd.session,
+                cl_ord_id=cmd.cl_ord_id,
+                symbol=cmd.symbol,
+                reason=reason,
+                text=text,
+            )
+        )
+
+    def _cancel_reject(
+        self,
+        cmd: Cancel | CancelReplace,
+        kind: CancelRequestKind,
+        reason: RejectReason,
+        text: str,
+        order_id: int | None = None,
+    ) -> None:
+        self._ctx.out.append(
+            CancelRejected(
+                seq=cmd.seq,
+                ts=cmd.ts,
+                session=cmd.session,
+                cl_ord_id=cmd.cl_ord_id,
+                orig_cl_ord_id=cmd.orig_cl_ord_id,
+                order_id=None if order_id is None else OrderId(order_id),
+                response_to=kind,
+                reason=reason,
+                text=text,
+            )
+        )
+
+    def _operator_book(self, symbol: Symbol, command: str) -> OrderBook | None:
+        book = self._books.get(symbol)
+        if book is None:
+            self._ctx.out.append(
+                OperatorRejected(
+                    seq=self._ctx.seq,
+                    ts=self._ctx.ts,
+                    command=command,
+                    reason=RejectReason.UNKNOWN_SYMBOL,
+                    text=f"unknown symbol {symbol!r}",
+                )
+            )
+        return book
+
+
+def _order_state(o: LiveOrder) -> tuple[object, ...]:
+    return (
+        o.order_id, o.session, o.account, o.cl_ord_id, o.symbol, int(o.side), str(o.ord_type),
+        str(o.tif), o.px, o.qty, o.cum_qty, o.cum_notional, o.leaves_qty, o.visible_qty,
+        o.display_qty, o.peg, o.peg_offset, o.smp_key, str(o.smp_policy),
+    )  # fmt: skip

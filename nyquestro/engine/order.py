@@ -1,0 +1,100 @@
+"""The engine's mutable record of a live order. Never leaves the engine."""
+
+from nyquestro.domain.enums import OrdType, PegType, Side, SmpPolicy, TimeInForce
+from nyquestro.domain.ids import Account, ClOrdId, OrderId, Px, Qty, SessionKey, Symbol
+
+
+class LiveOrder:
+    """A live order; `visible_qty` is what sits in the book, `leaves_qty` all that is open.
+
+    For a plain order the two are equal; for an iceberg `visible_qty` is at most
+    `display_qty` and the rest of `leaves_qty` is hidden.
+    """
+
+    __slots__ = (
+        "account",
+        "cl_ord_id",
+        "cum_notional",
+        "cum_qty",
+        "display_qty",
+        "leaves_qty",
+        "ord_type",
+        "order_id",
+        "peg",
+        "peg_offset",
+        "px",
+        "qty",
+        "session",
+        "side",
+        "smp_key",
+        "smp_policy",
+        "symbol",
+        "tif",
+        "visible_qty",
+    )
+
+    # Internal state is plain ints; the NewTypes apply where values leave the engine.
+    order_id: int
+    session: SessionKey
+    account: Account
+    cl_ord_id: ClOrdId
+    symbol: Symbol
+    side: Side
+    ord_type: OrdType
+    tif: TimeInForce
+    px: int | None
+    qty: int
+    cum_qty: int
+    cum_notional: int
+    leaves_qty: int
+    visible_qty: int
+    display_qty: Qty | None
+    peg: PegType | None
+    peg_offset: int
+    smp_key: str
+    smp_policy: SmpPolicy
+
+    def __init__(
+        self,
+        *,
+        order_id: OrderId,
+        session: SessionKey,
+        account: Account,
+        cl_ord_id: ClOrdId,
+        symbol: Symbol,
+        side: Side,
+        ord_type: OrdType,
+        tif: TimeInForce,
+        px: int | None,
+        qty: Qty,
+        display_qty: Qty | None,
+        peg: PegType | None,
+        peg_offset: Px,
+        smp_key: str,
+        smp_policy: SmpPolicy,
+    ) -> None:
+        self.order_id = order_id
+        self.session = session
+        self.account = account
+        self.cl_ord_id = cl_ord_id
+        self.symbol = symbol
+        self.side = side
+        self.ord_type = ord_type
+        self.tif = tif
+        self.px = px
+        self.qty = qty
+        self.cum_qty = 0
+        self.cum_notional = 0
+        self.leaves_qty = qty
+        self.display_qty = display_qty
+        self.visible_qty = qty if display_qty is None else min(display_qty, qty)
+        self.peg = peg
+        self.peg_offset = peg_offset
+        self.smp_key = smp_key
+        self.smp_policy = smp_policy
+
+    def next_slice(self) -> int:
+        """Quantity to show after the visible part is used up (iceberg replenishment)."""
+        if self.display_qty is None:
+            return self.leaves_qty
+        return min(self.display_qty, self.leaves_qty)

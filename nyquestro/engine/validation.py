@@ -1,0 +1,84 @@
+"""Static checks of a new order or a replace against its instrument.
+
+Each check returns a (reason, text) pair naming the offending field and value, or None.
+Checks that need book or session state (duplicate ClOrdID, halts, liquidity, peg
+references) live with the command handlers in `engine.py`.
+"""
+
+from nyquestro.domain.commands import NewOrder
+from nyquestro.domain.enums import OrdType
+from nyquestro.domain.instrument import Instrument
+from nyquestro.domain.reasons import RejectReason
+
+Problem = tuple[RejectReason, str]
+
+
+def check_qty(inst: Instrument, qty: int, field: str = "qty") -> Problem | None:
+    if qty <= 0:
+        return RejectReason.INVALID_QTY, f"{field} {qty} must be positive"
+    if qty % inst.lot_size:
+        return (
+            RejectReason.QTY_NOT_LOT_MULTIPLE,
+            f"{field} {qty} is not a multiple of the lot size {inst.lot_size} of {inst.symbol}",
+        )
+    if qty < inst.min_qty:
+        return (
+            RejectReason.QTY_BELOW_MIN,
+            f"{field} {qty} is below the minimum {inst.min_qty} of {inst.symbol}",
+        )
+    if qty > inst.max_qty:
+        return (
+            RejectReason.QTY_ABOVE_MAX,
+            f"{field} {qty} is above the maximum {inst.max_qty} of {inst.symbol}",
+        )
+    return None
+
+
+def check_limit_px(px: int | None) -> Problem | None:
+    if px is None:
+        return RejectReason.PRICE_REQUIRED, "px is required for a limit order"
+    if px <= 0:
+        return RejectReason.INVALID_PRICE, f"px {px} must be positive"
+    return None
+
+
+def check_display(inst: Instrument, display: int | None, qty: int) -> Problem | None:
+    if display is None:
+        return None
+    if display <= 0 or display > qty:
+        return (
+            RejectReason.INVALID_DISPLAY_QTY,
+            f"display_qty {display} must be positive and at most qty {qty}",
+        )
+    if display % inst.lot_size:
+        return (
+            RejectReason.INVALID_DISPLAY_QTY,
+            f"display_qty {display} is not a multiple of the lot size {inst.lot_size}",
+        )
+    return None
+
+
+def check_new_order(inst: Instrument, cmd: NewOrder) -> Problem | None:
+    problem = check_qty(inst, cmd.qty)
+    if problem is not None:
+        return problem
+    if cmd.ord_type is OrdType.LIMIT:
+        problem = check_limit_px(cmd.px)
+    elif cmd.px is not None:
+        problem = (
+            RejectReason.PRICE_NOT_ALLOWED,
+            f"px must be absent for a {cmd.ord_type} order, got {cmd.px}",
+        )
+    if problem is not None:
+        return problem
+    if cmd.ord_type is OrdType.PEGGED and cmd.peg is None:
+        return RejectReason.PEG_REQUIRED, "a pegged order needs peg (the peg type)"
+    if cmd.ord_type is not OrdType.PEGGED and cmd.peg is not None:
+        text = f"peg is only allowed on pegged orders, not on a {cmd.ord_type} order"
+        return RejectReason.PEG_NOT_ALLOWED, text
+    if cmd.display_qty is not None and (cmd.ord_type is OrdType.MARKET or not cmd.tif.rests):
+        return (
+            RejectReason.INVALID_DISPLAY_QTY,
+            "display_qty (iceberg) needs an order that can rest: limit or pegged, DAY or GTC",
+        )
+    return check_display(inst, cmd.display_qty, cmd.qty)
