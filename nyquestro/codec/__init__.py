@@ -1,0 +1,1 @@
+"""Encodings of commands and events for the outside world (JSON lines today)."""

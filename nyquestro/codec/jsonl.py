@@ -1,0 +1,148 @@
+"""JSON-lines codec: one command per input object, one event per output object.
+
+Decoding is strict: unknown fields, wrong types and off-tick prices raise `InputError`
+naming the field, so a typo in a test script is reported instead of silently ignored.
+Prices are decimal strings on the wire and integer ticks inside.
+"""
+
+import dataclasses
+import re
+import types
+import typing
+from collections.abc import Mapping
+from enum import Enum, IntEnum
+from typing import Any
+
+from nyquestro.codec.prices import DecimalPrices
+from nyquestro.domain import commands, events
+from nyquestro.domain.enums import Side
+from nyquestro.domain.errors import InputError
+from nyquestro.domain.ids import Px, Seq, Ts
+
+COMMAND_TYPES: Mapping[str, type[commands.CommandBase]] = {
+    "new_order": commands.NewOrder,
+    "cancel": commands.Cancel,
+    "replace": commands.CancelReplace,
+    "mass_cancel": commands.MassCancel,
+    "halt": commands.Halt,
+    "resume": commands.Resume,
+    "end_of_day": commands.EndOfDay,
+}
+
+# A replace carries no symbol in the engine, but its price is only meaningful in the
+# symbol's ticks, so the JSON form names it for the conversion.
+_CONVERSION_ONLY = {"replace": {"symbol"}}
+_SEQUENCER_FIELDS = {"seq"}
+_HINTS = {cls: typing.get_type_hints(cls) for cls in COMMAND_TYPES.values()}
+
+
+def decode_command(obj: object, seq: Seq, ts: Ts, prices: DecimalPrices) -> commands.Command:
+    """Build a command from a decoded JSON object; `seq` is assigned by the caller."""
+    if not isinstance(obj, dict):
+        raise InputError("<line>", obj, "a JSON object")
+    kind = obj.get("type")
+    cls = COMMAND_TYPES.get(kind) if isinstance(kind, str) else None
+    if cls is None:
+        raise InputError("type", kind, f"one of {', '.join(COMMAND_TYPES)}")
+    assert isinstance(kind, str)
+    hints = _HINTS[cls]
+    extra = _CONVERSION_ONLY.get(kind, set())
+    for name in obj:
+        if (
+            name != "type"
+            and (name not in hints or name in _SEQUENCER_FIELDS)
+            and name not in extra
+        ):
+            raise InputError(name, obj[name], f"a field of {kind} (unknown field)")
+    symbol = obj.get("symbol")
+    values: dict[str, Any] = {"seq": seq, "ts": ts}
+    if "ts" in obj:
+        values["ts"] = _decode_int(obj["ts"], "ts")
+    for field in dataclasses.fields(cls):
+        name = field.name
+        if name in values:
+            continue
+        required = field.default is dataclasses.MISSING
+        if name not in obj or obj[name] is None:
+            if required:
+                raise InputError(name, None, f"a value (required for {kind})")
+            continue
+        values[name] = _decode_value(hints[name], obj[name], name, symbol, prices)
+    built: commands.Command = cls(**values)  # type: ignore[assignment]
+    return built
+
+
+def encode_event(event: events.EventBase, prices: DecimalPrices) -> dict[str, Any]:
+    """A JSON-ready dict: type name first, then the event's fields in declaration order."""
+    out: dict[str, Any] = {"type": _EVENT_TYPE_NAMES[type(event)]}
+    symbol = getattr(event, "symbol", None)
+    for field in dataclasses.fields(event):
+        value = getattr(event, field.name)
+        if field.name in ("px", "cum_notional") and value is not None and symbol is not None:
+            out[field.name] = prices.to_wire(symbol, value)
+        else:
+            out[field.name] = _plain(value)
+    return out
+
+
+def _plain(value: object) -> object:
+    if isinstance(value, Side):
+        return value.name.lower()
+    if isinstance(value, IntEnum):
+        return value.name.lower()
+    if isinstance(value, Enum):
+        return value.value
+    return value
+
+
+def _decode_value(hint: Any, raw: object, name: str, symbol: object, prices: DecimalPrices) -> Any:
+    base = _strip_optional(hint)
+    if base is Px:
+        if not isinstance(symbol, str):
+            raise InputError("symbol", symbol, f"a symbol, to convert {name} to ticks")
+        return prices.to_ticks(symbol, raw, name)
+    if isinstance(base, type) and issubclass(base, Enum):
+        return _decode_enum(base, raw, name)
+    supertype = getattr(base, "__supertype__", base)
+    if supertype is int:
+        return _decode_int(raw, name)
+    if supertype is str:
+        if not isinstance(raw, str) or not raw:
+            raise InputError(name, raw, "a non-empty string")
+        return raw
+    raise AssertionError(f"no JSON decoding for field {name} of type {hint}")
+
+
+def _decode_enum(enum: type[Enum], raw: object, name: str) -> Enum:
+    if enum is Side or issubclass(enum, IntEnum):
+        by_name = {member.name.lower(): member for member in enum}
+        if isinstance(raw, str) and raw.lower() in by_name:
+            return by_name[raw.lower()]
+        choices = ", ".join(by_name)
+    else:
+        by_value = {member.value: member for member in enum}
+        if raw in by_value:
+            return by_value[raw]
+        choices = ", ".join(str(v) for v in by_value)
+    raise InputError(name, raw, f"one of {choices}")
+
+
+def _decode_int(raw: object, name: str) -> int:
+    if isinstance(raw, bool) or not isinstance(raw, int):
+        raise InputError(name, raw, "an integer")
+    return raw
+
+
+def _strip_optional(hint: Any) -> Any:
+    if typing.get_origin(hint) in (typing.Union, types.UnionType):
+        args = [arg for arg in typing.get_args(hint) if arg is not type(None)]
+        if len(args) == 1:
+            return args[0]
+    return hint
+
+
+def _snake(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+_EVENT_TYPE_NAMES = {cls: _snake(cls.__name__) for cls in typing.get_args(events.Event)}

@@ -1,0 +1,1 @@
+"""Configuration files read by the runtime and the CLI (never by the engine)."""

@@ -1,0 +1,107 @@
+"""Load instrument definitions from TOML into `Instrument` values.
+
+Errors name the field path (`instruments.AAPL.tick_size`), the value and what was
+expected, so a typo in a config file is found without reading code.
+"""
+
+import tomllib
+from decimal import Decimal
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from nyquestro.domain.enums import SmpPolicy
+from nyquestro.domain.errors import InputError
+from nyquestro.domain.ids import Qty, Symbol
+from nyquestro.domain.instrument import Instrument
+from nyquestro.domain.ticks import parse_decimal, to_ticks
+
+_KNOWN_FIELDS = {"tick_size", "lot_size", "min_qty", "max_qty", "band_reference", "smp_policy"}
+
+
+class ConfigError(InputError):
+    """A configuration value is missing or invalid."""
+
+
+def default_instruments() -> list[Instrument]:
+    text = resources.files("nyquestro.config").joinpath("default_instruments.toml").read_text()
+    return parse_instruments(text, "default_instruments.toml")
+
+
+def load_instruments(path: Path) -> list[Instrument]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(str(path), path, f"a readable TOML file ({exc.strerror})") from None
+    return parse_instruments(text, str(path))
+
+
+def parse_instruments(text: str, source: str) -> list[Instrument]:
+    try:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(source, "<file>", f"valid TOML ({exc})") from None
+    table = doc.get("instruments")
+    if not isinstance(table, dict) or not table:
+        raise ConfigError("instruments", table, "a table with at least one [instruments.SYMBOL]")
+    try:
+        return [_instrument(symbol, spec) for symbol, spec in table.items()]
+    except ConfigError:
+        raise
+    except InputError as exc:  # a decimal or price check from the domain, same field path
+        raise ConfigError(exc.field, exc.value, exc.expected) from None
+
+
+def _instrument(symbol: str, spec: Any) -> Instrument:
+    where = f"instruments.{symbol}"
+    if not isinstance(spec, dict):
+        raise ConfigError(where, spec, "a table")
+    unknown = sorted(set(spec) - _KNOWN_FIELDS)
+    if unknown:
+        raise ConfigError(f"{where}.{unknown[0]}", spec[unknown[0]], "a known field")
+    if "tick_size" not in spec:
+        raise ConfigError(f"{where}.tick_size", None, 'a decimal string such as "0.01"')
+    tick = parse_decimal(
+        _decimal_text(spec["tick_size"], f"{where}.tick_size"), f"{where}.tick_size"
+    )
+    if tick <= 0:
+        raise ConfigError(f"{where}.tick_size", spec["tick_size"], "a positive decimal")
+    lot = _positive_int(spec, "lot_size", 1, where)
+    min_qty = _positive_int(spec, "min_qty", lot, where)
+    max_qty = _positive_int(spec, "max_qty", 1_000_000, where)
+    if min_qty > max_qty:
+        raise ConfigError(f"{where}.min_qty", min_qty, f"at most max_qty ({max_qty})")
+    band = spec.get("band_reference")
+    band_px = None
+    if band is not None:
+        field = f"{where}.band_reference"
+        band_px = to_ticks(_decimal_text(band, field), tick, field)
+    policy_text = spec.get("smp_policy", SmpPolicy.CANCEL_INCOMING.value)
+    try:
+        policy = SmpPolicy(policy_text)
+    except ValueError:
+        choices = ", ".join(p.value for p in SmpPolicy)
+        raise ConfigError(f"{where}.smp_policy", policy_text, f"one of {choices}") from None
+    return Instrument(
+        symbol=Symbol(symbol),
+        tick_size=tick,
+        lot_size=Qty(lot),
+        min_qty=Qty(min_qty),
+        max_qty=Qty(max_qty),
+        band_reference=band_px,
+        smp_policy=policy,
+    )
+
+
+def _decimal_text(value: Any, field: str) -> str | int | Decimal:
+    # TOML floats are binary: "0.1" written as 0.1 would already be inexact.
+    if isinstance(value, str | int) and not isinstance(value, bool):
+        return value
+    raise ConfigError(field, value, 'a decimal written as a string, e.g. "0.01"')
+
+
+def _positive_int(spec: dict[str, Any], name: str, default: int, where: str) -> int:
+    value = spec.get(name, default)
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise ConfigError(f"{where}.{name}", value, "a positive integer")
+    return value
