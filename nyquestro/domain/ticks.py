@@ -4,10 +4,15 @@ An off-tick price is an error, never rounded: a venue that silently rounds would
 certify a client that sends bad prices. See docs/adr/0002-ticks-and-value-types.md.
 """
 
+import re
 from decimal import Context, Decimal, Inexact, InvalidOperation
 
 from nyquestro.domain.errors import InputError, OffTickPrice
 from nyquestro.domain.ids import Px
+
+# The FIX "float" grammar: ASCII digits, optional sign and point, no exponent. Python's
+# Decimal also takes underscores, non-ASCII digits and exponents, which no FIX peer sends.
+_WIRE_DECIMAL = re.compile(r"-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
 
 # Precision far beyond any price a venue quotes, and Inexact trapped, so a division
 # that cannot be represented exactly raises instead of rounding.
@@ -18,6 +23,8 @@ def parse_decimal(text: str | int | Decimal, field: str) -> Decimal:
     """Parse a wire decimal; rejects floats, NaN, infinities and garbage."""
     if isinstance(text, (bool, float)):
         raise InputError(field, text, "a decimal string or an integer, never a float")
+    if isinstance(text, str) and not _WIRE_DECIMAL.fullmatch(text):
+        raise InputError(field, text, "a decimal number such as 101.25 (digits, '-', '.')")
     try:
         value = Decimal(text)
     except (InvalidOperation, ValueError, TypeError):

@@ -16,7 +16,7 @@ from sortedcontainers import SortedDict
 
 from nyquestro.domain.enums import Side
 from nyquestro.domain.events import LevelAdded, LevelChanged, LevelEvent, LevelRemoved
-from nyquestro.domain.ids import OrderId, Px, Qty, Seq, Symbol, Ts
+from nyquestro.domain.ids import Qty, Seq, Symbol, Ts
 from nyquestro.engine.order import LiveOrder
 
 
@@ -36,23 +36,18 @@ class Level:
 
 
 class BookSide:
-    __slots__ = ("levels", "side", "sign")
+    __slots__ = ("best", "levels", "side", "sign")
 
     def __init__(self, side: Side) -> None:
         self.side = side
         self.sign = -1 if side is Side.BUY else 1
         self.levels: SortedDict = SortedDict()
-
-    def best(self) -> Level | None:
-        levels = self.levels
-        if not levels:
-            return None
-        level: Level = levels.peekitem(0)[1]
-        return level
+        self.best: Level | None = None
+        """The best level, cached: read on every command, recomputed only when it empties."""
 
     def best_px(self) -> int | None:
-        level = self.best()
-        return None if level is None else level.px
+        best = self.best
+        return None if best is None else best.px
 
     def best_unpegged_px(self) -> int | None:
         """Best price among non-pegged orders: what pegs may reference."""
@@ -65,9 +60,18 @@ class BookSide:
     def best_first(self) -> Iterator[Level]:
         return iter(self.levels.values())
 
-    def level_at(self, px: int) -> Level | None:
-        level: Level | None = self.levels.get(px * self.sign)
+    def _new_level(self, px: int, key: int) -> Level:
+        level = Level(px)
+        self.levels[key] = level
+        best = self.best
+        if best is None or key < best.px * self.sign:
+            self.best = level
         return level
+
+    def _drop_level(self, level: Level, key: int) -> None:
+        del self.levels[key]
+        if level is self.best:
+            self.best = self.levels.peekitem(0)[1] if self.levels else None
 
 
 class OrderBook:
@@ -97,9 +101,9 @@ class OrderBook:
         level: Level | None = book_side.levels.get(key)
         created = level is None
         if level is None:
-            level = Level(px)
-            book_side.levels[key] = level
+            level = book_side._new_level(px, key)
         level.orders[order.order_id] = order
+        order.in_book = True
         level.qty += order.visible_qty
         if order.peg is not None:
             level.pegs += 1
@@ -109,10 +113,10 @@ class OrderBook:
             ts=ts,
             symbol=self.symbol,
             side=order.side,
-            px=Px(px),
+            px=px,
             qty=Qty(level.qty),
             orders=len(level.orders),
-            order_id=OrderId(order.order_id),
+            order_id=order.order_id,
             order_qty=Qty(order.visible_qty),
         )
 
@@ -127,19 +131,20 @@ class OrderBook:
         level.qty -= qty
         if order.visible_qty == 0:
             del level.orders[order.order_id]
+            order.in_book = False
             if order.peg is not None:
                 level.pegs -= 1
             if not level.orders:
-                del book_side.levels[key]
+                book_side._drop_level(level, key)
                 return LevelRemoved(
                     seq=seq,
                     ts=ts,
                     symbol=self.symbol,
                     side=order.side,
-                    px=Px(px),
+                    px=px,
                     qty=Qty(0),
                     orders=0,
-                    order_id=OrderId(order.order_id),
+                    order_id=order.order_id,
                     order_qty=Qty(0),
                 )
         return LevelChanged(
@@ -147,10 +152,10 @@ class OrderBook:
             ts=ts,
             symbol=self.symbol,
             side=order.side,
-            px=Px(px),
+            px=px,
             qty=Qty(level.qty),
             orders=len(level.orders),
-            order_id=OrderId(order.order_id),
+            order_id=order.order_id,
             order_qty=Qty(order.visible_qty),
         )
 
@@ -158,6 +163,6 @@ class OrderBook:
         return self.reduce(order, order.visible_qty, seq, ts)
 
     def is_crossed(self) -> bool:
-        bid = self.bids.best_px()
-        ask = self.asks.best_px()
-        return bid is not None and ask is not None and bid >= ask
+        bid = self.bids.best
+        ask = self.asks.best
+        return bid is not None and ask is not None and bid.px >= ask.px

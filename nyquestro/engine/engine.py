@@ -88,7 +88,7 @@ class OrderView:
     @classmethod
     def of(cls, order: LiveOrder) -> "OrderView":
         return cls(
-            order_id=OrderId(order.order_id),
+            order_id=order.order_id,
             session=order.session,
             account=order.account,
             cl_ord_id=order.cl_ord_id,
@@ -96,7 +96,7 @@ class OrderView:
             side=order.side,
             ord_type=order.ord_type,
             tif=order.tif,
-            px=None if order.px is None else Px(order.px),
+            px=order.px,
             qty=Qty(order.qty),
             cum_qty=Qty(order.cum_qty),
             leaves_qty=Qty(order.leaves_qty),
@@ -198,7 +198,9 @@ class Engine:
         if inst is None:
             self._reject(cmd, RejectReason.UNKNOWN_SYMBOL, f"unknown symbol {cmd.symbol!r}")
             return
-        ids = self._cl_ord_ids.setdefault(cmd.session, {})
+        ids = self._cl_ord_ids.get(cmd.session)
+        if ids is None:
+            ids = self._cl_ord_ids[cmd.session] = {}
         if cmd.cl_ord_id in ids:
             text = f"cl_ord_id {cmd.cl_ord_id!r} was already used in this session"
             self._reject(cmd, RejectReason.DUPLICATE_CL_ORD_ID, text)
@@ -211,7 +213,7 @@ class Engine:
         if problem is not None:
             self._reject(cmd, *problem)
             return
-        px: int | None = cmd.px
+        px = cmd.px
         if cmd.peg is not None:
             px = peg_price(references(book), cmd.peg, cmd.side, cmd.peg_offset)
             if px is None:
@@ -249,7 +251,7 @@ class Engine:
             Accepted(
                 seq=cmd.seq,
                 ts=cmd.ts,
-                order_id=OrderId(order_id),
+                order_id=order.order_id,
                 session=cmd.session,
                 account=cmd.account,
                 cl_ord_id=cmd.cl_ord_id,
@@ -257,7 +259,7 @@ class Engine:
                 side=cmd.side,
                 qty=cmd.qty,
                 ord_type=cmd.ord_type,
-                px=None if px is None else Px(px),
+                px=px,
                 tif=cmd.tif,
                 display_qty=cmd.display_qty,
             )
@@ -343,13 +345,13 @@ class Engine:
         return Replaced(
             seq=self._ctx.seq,
             ts=self._ctx.ts,
-            order_id=OrderId(order.order_id),
+            order_id=order.order_id,
             session=order.session,
             cl_ord_id=order.cl_ord_id,
             orig_cl_ord_id=orig,
             symbol=order.symbol,
             side=order.side,
-            px=None if order.px is None else Px(order.px),
+            px=order.px,
             qty=Qty(order.qty),
             leaves_qty=Qty(order.leaves_qty),
             cum_qty=Qty(order.cum_qty),

@@ -16,7 +16,7 @@ from nyquestro.domain.events import (
     Restated,
     Trade,
 )
-from nyquestro.domain.ids import ClOrdId, OrderId, Px, Qty, TradeId
+from nyquestro.domain.ids import ClOrdId, Qty, TradeId
 from nyquestro.domain.reasons import CancelReason, ExpireReason, RestateReason
 from nyquestro.engine.book import BookSide, OrderBook
 from nyquestro.engine.context import Context
@@ -53,7 +53,7 @@ def match(ctx: Context, book: OrderBook, taker: LiveOrder, limit: int | None) ->
     opposite = book.asks if taker.side is Side.BUY else book.bids
     out = ctx.out
     while taker.leaves_qty > 0:
-        level = opposite.best()
+        level = opposite.best
         if level is None or not crosses(taker.side, limit, level.px):
             return
         orders = level.orders
@@ -90,20 +90,20 @@ def trade(ctx: Context, book: OrderBook, taker: LiveOrder, maker: LiveOrder, qty
             cls(
                 seq=ctx.seq,
                 ts=ctx.ts,
-                order_id=OrderId(order.order_id),
+                order_id=order.order_id,
                 session=order.session,
                 account=order.account,
                 cl_ord_id=order.cl_ord_id,
                 symbol=order.symbol,
                 side=order.side,
                 trade_id=trade_id,
-                px=Px(px),
+                px=px,
                 qty=Qty(qty),
                 cum_qty=Qty(order.cum_qty),
                 leaves_qty=Qty(order.leaves_qty),
                 cum_notional=order.cum_notional,
                 aggressor_side=aggressor,
-                contra_order_id=OrderId(contra.order_id),
+                contra_order_id=contra.order_id,
             )
         )
     buy, sell = (taker, maker) if aggressor is Side.BUY else (maker, taker)
@@ -113,11 +113,11 @@ def trade(ctx: Context, book: OrderBook, taker: LiveOrder, maker: LiveOrder, qty
             ts=ctx.ts,
             symbol=book.symbol,
             trade_id=trade_id,
-            px=Px(px),
+            px=px,
             qty=Qty(qty),
             aggressor_side=aggressor,
-            buy_order_id=OrderId(buy.order_id),
-            sell_order_id=OrderId(sell.order_id),
+            buy_order_id=buy.order_id,
+            sell_order_id=sell.order_id,
         )
     )
     if taker.leaves_qty == 0:
@@ -148,7 +148,7 @@ def decrement(ctx: Context, book: OrderBook, order: LiveOrder, qty: int) -> None
     order.leaves_qty -= qty
     order.qty -= qty
     hidden_cut = order.visible_qty - min(order.visible_qty, order.leaves_qty)
-    if hidden_cut and resting(book, order):
+    if hidden_cut and order.in_book:
         ctx.out.append(book.reduce(order, hidden_cut, ctx.seq, ctx.ts))
     elif hidden_cut:
         order.visible_qty -= hidden_cut
@@ -156,26 +156,19 @@ def decrement(ctx: Context, book: OrderBook, order: LiveOrder, qty: int) -> None
         Restated(
             seq=ctx.seq,
             ts=ctx.ts,
-            order_id=OrderId(order.order_id),
+            order_id=order.order_id,
             session=order.session,
             cl_ord_id=order.cl_ord_id,
             symbol=order.symbol,
             side=order.side,
             reason=RestateReason.SELF_MATCH_DECREMENT,
-            px=None if order.px is None else Px(order.px),
+            px=order.px,
             qty=Qty(order.qty),
             leaves_qty=Qty(order.leaves_qty),
             cum_qty=Qty(order.cum_qty),
             reduced_qty=Qty(qty),
         )
     )
-
-
-def resting(book: OrderBook, order: LiveOrder) -> bool:
-    if order.px is None:
-        return False
-    level = book.side(order.side).level_at(order.px)
-    return level is not None and order.order_id in level.orders
 
 
 def cancel(
@@ -188,14 +181,14 @@ def cancel(
 ) -> None:
     cancelled = order.leaves_qty
     # The book change is computed first but published after the order's own event.
-    level_event = book.remove(order, ctx.seq, ctx.ts) if resting(book, order) else None
+    level_event = book.remove(order, ctx.seq, ctx.ts) if order.in_book else None
     order.leaves_qty = 0
     order.visible_qty = 0
     ctx.out.append(
         Cancelled(
             seq=ctx.seq,
             ts=ctx.ts,
-            order_id=OrderId(order.order_id),
+            order_id=order.order_id,
             session=order.session,
             cl_ord_id=cl_ord_id,
             orig_cl_ord_id=orig_cl_ord_id,
@@ -220,7 +213,7 @@ def expire(ctx: Context, order: LiveOrder, reason: ExpireReason) -> None:
         Expired(
             seq=ctx.seq,
             ts=ctx.ts,
-            order_id=OrderId(order.order_id),
+            order_id=order.order_id,
             session=order.session,
             cl_ord_id=order.cl_ord_id,
             symbol=order.symbol,

@@ -17,6 +17,7 @@ class LiveOrder:
         "cum_notional",
         "cum_qty",
         "display_qty",
+        "in_book",
         "leaves_qty",
         "ord_type",
         "order_id",
@@ -34,7 +35,7 @@ class LiveOrder:
     )
 
     # Internal state is plain ints; the NewTypes apply where values leave the engine.
-    order_id: int
+    order_id: OrderId
     session: SessionKey
     account: Account
     cl_ord_id: ClOrdId
@@ -42,7 +43,7 @@ class LiveOrder:
     side: Side
     ord_type: OrdType
     tif: TimeInForce
-    px: int | None
+    px: Px | None
     qty: int
     cum_qty: int
     cum_notional: int
@@ -53,6 +54,8 @@ class LiveOrder:
     peg_offset: int
     smp_key: str
     smp_policy: SmpPolicy
+    in_book: bool
+    """True while the order's visible slice sits in a price level."""
 
     def __init__(
         self,
@@ -65,7 +68,7 @@ class LiveOrder:
         side: Side,
         ord_type: OrdType,
         tif: TimeInForce,
-        px: int | None,
+        px: Px | None,
         qty: Qty,
         display_qty: Qty | None,
         peg: PegType | None,
@@ -92,6 +95,7 @@ class LiveOrder:
         self.peg_offset = peg_offset
         self.smp_key = smp_key
         self.smp_policy = smp_policy
+        self.in_book = False
 
     def next_slice(self) -> int:
         """Quantity to show after the visible part is used up (iceberg replenishment)."""

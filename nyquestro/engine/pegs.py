@@ -21,7 +21,7 @@ Repricing is suspended while the symbol is halted and runs again on resume.
 from nyquestro.domain.enums import PegType, Side
 from nyquestro.domain.errors import InvariantViolation
 from nyquestro.domain.events import Restated
-from nyquestro.domain.ids import OrderId, Px, Qty
+from nyquestro.domain.ids import Px, Qty
 from nyquestro.domain.reasons import RestateReason
 from nyquestro.engine.book import OrderBook
 from nyquestro.engine.context import Context
@@ -39,7 +39,7 @@ def references(book: OrderBook) -> References:
     return (book.bids.best_unpegged_px(), book.asks.best_unpegged_px(), book.last_px)
 
 
-def peg_price(refs: References, peg: PegType, side: Side, offset: int) -> int | None:
+def peg_price(refs: References, peg: PegType, side: Side, offset: int) -> Px | None:
     """The price a peg should have now, or None when its reference is missing."""
     bid, ask, last = refs
     base: int | None
@@ -56,7 +56,7 @@ def peg_price(refs: References, peg: PegType, side: Side, offset: int) -> int | 
         base = total // 2 if side is Side.BUY else -(-total // 2)
     if base is None or base + offset <= 0:
         return None
-    return base + offset
+    return Px(base + offset)
 
 
 def reprice(ctx: Context, book: OrderBook) -> None:
@@ -85,13 +85,13 @@ def _reprice_one(ctx: Context, book: OrderBook, order: LiveOrder, refs: Referenc
         Restated(
             seq=ctx.seq,
             ts=ctx.ts,
-            order_id=OrderId(order.order_id),
+            order_id=order.order_id,
             session=order.session,
             cl_ord_id=order.cl_ord_id,
             symbol=order.symbol,
             side=order.side,
             reason=RestateReason.PEG_REPRICE,
-            px=Px(px),
+            px=px,
             qty=Qty(order.qty),
             leaves_qty=Qty(order.leaves_qty),
             cum_qty=Qty(order.cum_qty),

@@ -32,7 +32,7 @@ FIELD_NAMES = [
 ]  # fmt: skip
 TYPES = ["new_order", "cancel", "replace", "mass_cancel", "halt", "resume", "end_of_day"]
 VALUES = st.one_of(
-    st.sampled_from(TYPES + ["AAPL", "ESZ6", "ZZZ", "buy", "sell", "limit", "market", "pegged"]),
+    st.sampled_from([*TYPES, "AAPL", "ESZ6", "ZZZ", "buy", "sell", "limit", "market", "pegged"]),
     st.sampled_from(["day", "gtc", "ioc", "fok", "midpoint", "primary", "last_sale"]),
     st.sampled_from(["cancel_both", "decrement_and_cancel", "190.00", "190.005", "-1", "NaN"]),
     st.sampled_from(["1e400", "", "S1", "A1", "c1"]),
