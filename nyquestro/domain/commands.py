@@ -70,6 +70,7 @@ class CancelReplace(CommandBase):
     orig_cl_ord_id: ClOrdId | None = None
     order_id: OrderId | None = None
     px: Px | None = None
+    """Required for limit orders (FIX G restates Price); absent for market and pegged."""
     side: Side | None = None
     """When given, must equal the order's side (FIX G repeats Side)."""
     display_qty: Qty | None = None

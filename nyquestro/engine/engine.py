@@ -338,8 +338,9 @@ class Engine:
             )
         if problem is not None:
             return problem
-        display = order.display_qty if cmd.display_qty is None else cmd.display_qty
-        return check_display(inst, display, cmd.qty)
+        # A kept display size may exceed a reduced quantity (the order then shows all it
+        # has); only a display size the request itself names is checked.
+        return check_display(inst, cmd.display_qty, cmd.qty)
 
     def _replaced(self, order: LiveOrder, orig: ClOrdId, priority_kept: bool) -> Replaced:
         return Replaced(

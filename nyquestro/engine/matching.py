@@ -34,15 +34,15 @@ def execute(ctx: Context, book: OrderBook, order: LiveOrder) -> None:
     """Match an accepted (or repriced) order, then rest or expire whatever is left."""
     limit = order.px
     if order.tif is TimeInForce.FOK and not fok_fillable(book, order, limit):
-        expire(ctx, order, ExpireReason.FOK_NOT_FILLABLE)
+        expire(ctx, book, order, ExpireReason.FOK_NOT_FILLABLE)
         return
     match(ctx, book, order, limit)
     if order.leaves_qty == 0:
         return
     if order.ord_type is OrdType.MARKET:
-        expire(ctx, order, ExpireReason.MARKET_REMAINDER)
+        expire(ctx, book, order, ExpireReason.MARKET_REMAINDER)
     elif order.tif is TimeInForce.IOC:
-        expire(ctx, order, ExpireReason.IOC_REMAINDER)
+        expire(ctx, book, order, ExpireReason.IOC_REMAINDER)
     else:
         # FOK never gets here: fok_fillable guaranteed a complete fill.
         order.visible_qty = order.next_slice()
@@ -147,11 +147,13 @@ def decrement(ctx: Context, book: OrderBook, order: LiveOrder, qty: int) -> None
     """Remove `qty` of open quantity without a fill, hidden quantity first."""
     order.leaves_qty -= qty
     order.qty -= qty
-    hidden_cut = order.visible_qty - min(order.visible_qty, order.leaves_qty)
-    if hidden_cut and order.in_book:
-        ctx.out.append(book.reduce(order, hidden_cut, ctx.seq, ctx.ts))
-    elif hidden_cut:
-        order.visible_qty -= hidden_cut
+    # Hidden quantity goes first: the visible slice shrinks only below what is left.
+    visible_cut = max(order.visible_qty - order.leaves_qty, 0)
+    level_event = None
+    if visible_cut and order.in_book:
+        level_event = book.reduce(order, visible_cut, ctx.seq, ctx.ts)
+    else:
+        order.visible_qty -= visible_cut
     ctx.out.append(
         Restated(
             seq=ctx.seq,
@@ -169,6 +171,8 @@ def decrement(ctx: Context, book: OrderBook, order: LiveOrder, qty: int) -> None
             reduced_qty=Qty(qty),
         )
     )
+    if level_event is not None:
+        ctx.out.append(level_event)
 
 
 def cancel(
@@ -204,7 +208,7 @@ def cancel(
     finish(ctx, book, order)
 
 
-def expire(ctx: Context, order: LiveOrder, reason: ExpireReason) -> None:
+def expire(ctx: Context, book: OrderBook, order: LiveOrder, reason: ExpireReason) -> None:
     """End a non-resting remainder (IOC, FOK, market). Resting DAY orders use `expire_resting`."""
     expired = order.leaves_qty
     order.leaves_qty = 0
@@ -223,14 +227,13 @@ def expire(ctx: Context, order: LiveOrder, reason: ExpireReason) -> None:
             cum_qty=Qty(order.cum_qty),
         )
     )
-    ctx.live.pop(order.order_id, None)
+    finish(ctx, book, order)
 
 
 def expire_resting(ctx: Context, book: OrderBook, order: LiveOrder, reason: ExpireReason) -> None:
     level_event = book.remove(order, ctx.seq, ctx.ts)
-    expire(ctx, order, reason)
+    expire(ctx, book, order, reason)
     ctx.out.append(level_event)
-    book.pegs.pop(order.order_id, None)
 
 
 def finish(ctx: Context, book: OrderBook, order: LiveOrder) -> None:

@@ -79,7 +79,7 @@ def _reprice_one(ctx: Context, book: OrderBook, order: LiveOrder, refs: Referenc
     px = peg_price(refs, order.peg, order.side, order.peg_offset)
     if px is None or px == order.px:
         return
-    ctx.out.append(book.remove(order, ctx.seq, ctx.ts))
+    removed = book.remove(order, ctx.seq, ctx.ts)
     order.px = px
     ctx.out.append(
         Restated(
@@ -98,4 +98,5 @@ def _reprice_one(ctx: Context, book: OrderBook, order: LiveOrder, refs: Referenc
             reduced_qty=Qty(0),
         )
     )
+    ctx.out.append(removed)
     execute(ctx, book, order)
