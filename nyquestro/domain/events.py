@@ -7,7 +7,7 @@ values, so they can be published, journaled and compared byte for byte.
 
 from dataclasses import dataclass
 
-from nyquestro.domain.enums import OrdType, Side, TimeInForce
+from nyquestro.domain.enums import OrdType, PegType, Side, TimeInForce
 from nyquestro.domain.ids import (
     Account,
     ClOrdId,
@@ -52,6 +52,7 @@ class Accepted(EventBase):
     """Limit price, or the peg's initial price; None for market orders."""
     tif: TimeInForce
     display_qty: Qty | None
+    peg: PegType | None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -262,6 +262,7 @@ class Engine:
                 px=px,
                 tif=cmd.tif,
                 display_qty=cmd.display_qty,
+                peg=cmd.peg,
             )
         )
         execute(ctx, book, order)
@@ -405,6 +406,10 @@ class Engine:
         day_orders = [o for o in ctx.live.values() if o.tif is TimeInForce.DAY]
         for order in day_orders:
             expire_resting(ctx, self._books[order.symbol], order, ExpireReason.END_OF_DAY)
+        # ClOrdIDs are unique per trading day: a new day forgets those of finished orders
+        # (and so bounds the dedupe maps), while live GTC orders keep theirs.
+        for session, ids in self._cl_ord_ids.items():
+            self._cl_ord_ids[session] = {c: o for c, o in ids.items() if o in ctx.live}
         for symbol in sorted({o.symbol for o in day_orders}):
             self._settle(self._books[symbol])
 

@@ -211,6 +211,18 @@ def test_end_of_day_reports_the_open_part_of_a_partly_filled_order(h: Harness) -
     assert (exp.cl_ord_id, exp.expired_qty, exp.cum_qty) == ("d1", 6, 4)
 
 
+def test_a_new_day_frees_clordids_of_finished_orders_but_not_of_live_gtc_orders(
+    h: Harness,
+) -> None:
+    # ClOrdIDs are unique per trading day; a GTC order still working keeps its own.
+    h.buy(10, 100, cl="day")
+    h.buy(10, 99, cl="gtc", tif=GTC)
+    h.end_of_day()
+    assert one(h.buy(1, 98, cl="day"), Accepted)
+    rej = one(h.buy(1, 98, cl="gtc"), Rejected)
+    assert rej.reason is RejectReason.DUPLICATE_CL_ORD_ID
+
+
 def test_gtc_orders_trade_after_end_of_day(h: Harness) -> None:
     h.sell(5, 100, cl="g1", tif=GTC, account=A2)
     h.end_of_day()

@@ -1,0 +1,1 @@
+"""Performance benchmarks. Not part of the installed package; run from the repository root."""
