@@ -8,6 +8,7 @@ from rich.console import Console
 
 from nyquestro import __version__
 from nyquestro.cli.engine_run import run_lines
+from nyquestro.cli.serve import serve_command
 from nyquestro.config.instruments import ConfigError, default_instruments, load_instruments
 
 
@@ -27,12 +28,19 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--instruments", type=Path, help="instruments TOML (default: the shipped demo set)"
     )
+    serve = commands.add_parser(
+        "serve",
+        help="run the exchange: FIX acceptor on 127.0.0.1:9878 unless --config says otherwise",
+    )
+    serve.add_argument("--config", type=Path, help="venue TOML (default: the shipped demo venue)")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     errors = Console(stderr=True, highlight=False, soft_wrap=True)
+    if args.command == "serve":
+        return serve_command(args.config, errors)
     try:
         instruments = (
             default_instruments()

@@ -24,8 +24,9 @@ class ConfigError(InputError):
 
 
 def default_instruments() -> list[Instrument]:
-    text = resources.files("nyquestro.config").joinpath("default_instruments.toml").read_text()
-    return parse_instruments(text, "default_instruments.toml")
+    """The demo instruments of the shipped venue config."""
+    text = resources.files("nyquestro.config").joinpath("default_venue.toml").read_text()
+    return parse_instruments(text, "default_venue.toml")
 
 
 def load_instruments(path: Path) -> list[Instrument]:
@@ -37,11 +38,18 @@ def load_instruments(path: Path) -> list[Instrument]:
 
 
 def parse_instruments(text: str, source: str) -> list[Instrument]:
+    return instruments_from(parse_toml(text, source).get("instruments"))
+
+
+def parse_toml(text: str, source: str) -> dict[str, Any]:
     try:
-        doc = tomllib.loads(text)
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(source, "<file>", f"valid TOML ({exc})") from None
-    table = doc.get("instruments")
+
+
+def instruments_from(table: Any) -> list[Instrument]:
+    """Instruments from the `[instruments.SYMBOL]` tables of a parsed config."""
     if not isinstance(table, dict) or not table:
         raise ConfigError("instruments", table, "a table with at least one [instruments.SYMBOL]")
     try:

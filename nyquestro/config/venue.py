@@ -1,0 +1,152 @@
+"""The venue config: one TOML file for the store, the FIX acceptor and the instruments.
+
+Fields (all optional except where noted; `nyquestro/config/default_venue.toml` is the
+shipped example):
+
+    [store]
+    dir            directory for quickfix's session store and logs (default "var")
+
+    [fix]
+    port           listen port (default 9878)
+    comp_id        the venue's SenderCompID (default "NYQUESTRO")
+    reset_on_logon quickfix ResetOnLogon: reset sequence numbers at every Logon (default false)
+    cancel_on_disconnect
+                   default for every session: cancel its open orders when it logs out or
+                   drops (default false)
+    sessions       required: a list of {begin_string = "FIX.4.2" | "FIX.4.4",
+                   target_comp_id = "...", account = "..." (default: target_comp_id),
+                   cancel_on_disconnect = bool (default: the [fix] value)}
+
+    [instruments.SYMBOL]   required, at least one; see nyquestro/config/instruments.py
+
+Errors name the field path, the value and what was expected.
+"""
+
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from nyquestro.config.instruments import ConfigError, instruments_from, parse_toml
+from nyquestro.domain.instrument import Instrument
+
+BEGIN_STRINGS = ("FIX.4.2", "FIX.4.4")
+
+
+@dataclass(frozen=True, slots=True)
+class FixSessionConfig:
+    begin_string: str
+    target_comp_id: str
+    account: str
+    cancel_on_disconnect: bool
+
+
+@dataclass(frozen=True, slots=True)
+class FixConfig:
+    port: int
+    """quickfix 1.16's SocketAcceptor listens on every interface (it has no bind address)."""
+    comp_id: str
+    reset_on_logon: bool
+    sessions: tuple[FixSessionConfig, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class VenueConfig:
+    store_dir: Path
+    fix: FixConfig
+    instruments: tuple[Instrument, ...]
+
+
+def default_venue() -> VenueConfig:
+    text = resources.files("nyquestro.config").joinpath("default_venue.toml").read_text()
+    return parse_venue(text, "default_venue.toml")
+
+
+def load_venue(path: Path) -> VenueConfig:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(str(path), path, f"a readable TOML file ({exc.strerror})") from None
+    return parse_venue(text, str(path))
+
+
+def parse_venue(text: str, source: str) -> VenueConfig:
+    doc = parse_toml(text, source)
+    unknown = sorted(set(doc) - {"store", "fix", "instruments"})
+    if unknown:
+        raise ConfigError(unknown[0], doc[unknown[0]], "one of [store], [fix], [instruments]")
+    store = _table(doc, "store")
+    fix = _table(doc, "fix")
+    _only(store, "store", {"dir"})
+    _only(fix, "fix", {"port", "comp_id", "reset_on_logon", "cancel_on_disconnect",
+                       "sessions"})  # fmt: skip
+    cod_default = _bool(fix, "fix", "cancel_on_disconnect", False)
+    port = fix.get("port", 9878)
+    if isinstance(port, bool) or not isinstance(port, int) or not 0 < port < 65536:
+        raise ConfigError("fix.port", port, "an integer port number between 1 and 65535")
+    sessions = fix.get("sessions")
+    if not isinstance(sessions, list) or not sessions:
+        raise ConfigError("fix.sessions", sessions, "a non-empty list of session tables")
+    parsed = tuple(_session(i, s, cod_default) for i, s in enumerate(sessions))
+    seen = set()
+    for i, session in enumerate(parsed):
+        key = (session.begin_string, session.target_comp_id)
+        if key in seen:
+            raise ConfigError(f"fix.sessions[{i}]", key, "each (begin_string, target_comp_id) once")
+        seen.add(key)
+    return VenueConfig(
+        store_dir=Path(_str(store, "store", "dir", "var")),
+        fix=FixConfig(
+            port=port,
+            comp_id=_str(fix, "fix", "comp_id", "NYQUESTRO"),
+            reset_on_logon=_bool(fix, "fix", "reset_on_logon", False),
+            sessions=parsed,
+        ),
+        instruments=tuple(instruments_from(doc.get("instruments"))),
+    )
+
+
+def _session(index: int, spec: Any, cod_default: bool) -> FixSessionConfig:
+    where = f"fix.sessions[{index}]"
+    if not isinstance(spec, dict):
+        raise ConfigError(where, spec, "a table {begin_string = ..., target_comp_id = ...}")
+    _only(spec, where, {"begin_string", "target_comp_id", "account", "cancel_on_disconnect"})
+    begin = spec.get("begin_string")
+    if begin not in BEGIN_STRINGS:
+        raise ConfigError(f"{where}.begin_string", begin, f"one of {', '.join(BEGIN_STRINGS)}")
+    if "target_comp_id" not in spec:
+        raise ConfigError(f"{where}.target_comp_id", None, "the client's CompID")
+    target = _str(spec, where, "target_comp_id", "")
+    return FixSessionConfig(
+        begin_string=begin,
+        target_comp_id=target,
+        account=_str(spec, where, "account", target),
+        cancel_on_disconnect=_bool(spec, where, "cancel_on_disconnect", cod_default),
+    )
+
+
+def _table(doc: dict[str, Any], name: str) -> dict[str, Any]:
+    table = doc.get(name, {})
+    if not isinstance(table, dict):
+        raise ConfigError(name, table, "a table")
+    return table
+
+
+def _only(table: dict[str, Any], where: str, known: set[str]) -> None:
+    unknown = sorted(set(table) - known)
+    if unknown:
+        raise ConfigError(f"{where}.{unknown[0]}", table[unknown[0]], "a known field")
+
+
+def _str(table: dict[str, Any], where: str, name: str, default: str) -> str:
+    value = table.get(name, default)
+    if not isinstance(value, str) or not value:
+        raise ConfigError(f"{where}.{name}", value, "a non-empty string")
+    return value
+
+
+def _bool(table: dict[str, Any], where: str, name: str, default: bool) -> bool:
+    value = table.get(name, default)
+    if not isinstance(value, bool):
+        raise ConfigError(f"{where}.{name}", value, "true or false")
+    return value

@@ -1,0 +1,147 @@
+"""The quickfix adapter: the only module of the FIX gateway that touches quickfix.
+
+It runs quickfix's single-threaded `SocketAcceptor` (one callback thread for every
+session: the binding takes the GIL on each callback, and a threaded acceptor collapses
+with several sessions — see shared/notes/quickfix-python-performance.md), turns callbacks
+into `FixVenue` calls, and turns `OutMessage`s into `quickfix.Message`s. Messages are
+built with `setField(tag, str)`: typed field objects cost ~14 µs more per message.
+"""
+
+import logging
+from collections.abc import Sequence
+
+import quickfix as fix
+import quickfix42 as fix42
+import quickfix44 as fix44
+
+from nyquestro.domain.ids import SessionKey
+from nyquestro.gateways.fix.message import OutMessage
+from nyquestro.gateways.fix.venue import FixVenue, UnsupportedMessage
+
+log = logging.getLogger(__name__)
+
+MSG_TYPE = 35
+
+# Typed group classes carry the dictionary's field order for each group; a generic
+# fix.Group would sort members by tag number, which strict initiators reject.
+_GROUP_CLASSES = {
+    ("FIX.4.2", "W", 268): fix42.MarketDataSnapshotFullRefresh.NoMDEntries,
+    ("FIX.4.2", "X", 268): fix42.MarketDataIncrementalRefresh.NoMDEntries,
+    ("FIX.4.4", "W", 268): fix44.MarketDataSnapshotFullRefresh.NoMDEntries,
+    ("FIX.4.4", "X", 268): fix44.MarketDataIncrementalRefresh.NoMDEntries,
+    ("FIX.4.4", "y", 146): fix44.SecurityList.NoRelatedSym,
+}
+
+
+def session_key(session_id: fix.SessionID) -> SessionKey:
+    return SessionKey(session_id.toString())
+
+
+def session_key_of(begin_string: str, sender_comp_id: str, target_comp_id: str) -> SessionKey:
+    """The key quickfix's SessionID.toString() gives the same session."""
+    return SessionKey(f"{begin_string}:{sender_comp_id}->{target_comp_id}")
+
+
+class QuickfixFields:
+    """`FieldSource` over a received quickfix.Message."""
+
+    __slots__ = ("_message",)
+
+    def __init__(self, message: fix.Message) -> None:
+        self._message = message
+
+    def get(self, tag: int) -> str | None:
+        if self._message.isSetField(tag):
+            value: str = self._message.getField(tag)
+            return value
+        return None
+
+    def groups(self, count_tag: int, delimiter: int, tags: Sequence[int]) -> list[dict[int, str]]:
+        count = self.get(count_tag)
+        if count is None or not count.isdigit():
+            return []
+        entries = []
+        group = fix.Group(count_tag, delimiter)
+        for index in range(1, int(count) + 1):
+            self._message.getGroup(index, group)
+            entries.append({t: group.getField(t) for t in tags if group.isSetField(t)})
+        return entries
+
+
+def to_quickfix(out: OutMessage, begin_string: str) -> fix.Message:
+    message = fix.Message()
+    message.getHeader().setField(MSG_TYPE, out.msg_type)
+    for tag, value in out.fields:
+        message.setField(tag, value)
+    for group in out.groups:
+        cls = _GROUP_CLASSES.get((begin_string, out.msg_type, group.count_tag))
+        for entry in group.entries:
+            holder = cls() if cls is not None else fix.Group(group.count_tag, group.delimiter_tag)
+            for tag, value in entry:
+                holder.setField(tag, value)
+            message.addGroup(holder)
+    return message
+
+
+class Application(fix.Application):  # type: ignore[misc]
+    """quickfix callbacks → FixVenue. Accepts every configured session's Logon."""
+
+    def __init__(self, venue: FixVenue) -> None:
+        super().__init__()
+        self._venue = venue
+        self._ids: dict[SessionKey, fix.SessionID] = {}
+        self._begin: dict[SessionKey, str] = {}
+
+    def send(self, key: SessionKey, out: OutMessage) -> None:
+        session_id = self._ids.get(key)
+        if session_id is None:
+            log.warning("no FIX session %s; dropped %s", key, out.msg_type)
+            return
+        fix.Session.sendToTarget(to_quickfix(out, self._begin[key]), session_id)
+
+    def onCreate(self, sessionID: fix.SessionID) -> None:  # noqa: N802, N803 (quickfix API)
+        key = session_key(sessionID)
+        self._ids[key] = sessionID
+        self._begin[key] = sessionID.getBeginString().getString()
+
+    def onLogon(self, sessionID: fix.SessionID) -> None:  # noqa: N802, N803
+        log.info("logon %s", sessionID.toString())
+
+    def onLogout(self, sessionID: fix.SessionID) -> None:  # noqa: N802, N803
+        log.info("logout %s", sessionID.toString())
+        try:
+            self._venue.on_logout(session_key(sessionID))
+        except Exception:
+            log.exception("cancel-on-disconnect failed for %s", sessionID.toString())
+
+    def toAdmin(self, message: fix.Message, sessionID: fix.SessionID) -> None:  # noqa: N802, N803
+        pass
+
+    def fromAdmin(self, message: fix.Message, sessionID: fix.SessionID) -> None:  # noqa: N802, N803
+        pass
+
+    def toApp(self, message: fix.Message, sessionID: fix.SessionID) -> None:  # noqa: N802, N803
+        pass
+
+    def fromApp(self, message: fix.Message, sessionID: fix.SessionID) -> None:  # noqa: N802, N803
+        msg_type = message.getHeader().getField(MSG_TYPE)
+        try:
+            self._venue.on_message(session_key(sessionID), msg_type, QuickfixFields(message))
+        except UnsupportedMessage:
+            raise fix.UnsupportedMessageType() from None
+        except Exception:
+            # A bug must not take down the venue or another session: log it, tell the
+            # client its message was not processed, and carry on.
+            log.exception("failed to process %s on %s", msg_type, sessionID.toString())
+            self._business_reject(message, sessionID, msg_type)
+
+    def _business_reject(
+        self, message: fix.Message, session_id: fix.SessionID, msg_type: str
+    ) -> None:
+        reject = fix.Message()
+        reject.getHeader().setField(MSG_TYPE, "j")
+        reject.setField(45, message.getHeader().getField(34))
+        reject.setField(372, msg_type)
+        reject.setField(380, "4")
+        reject.setField(58, "internal error while processing this message; see the venue log")
+        fix.Session.sendToTarget(reject, session_id)

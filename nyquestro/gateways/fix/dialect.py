@@ -1,0 +1,56 @@
+"""What differs between FIX 4.2 and 4.4, resolved once from the generated tables."""
+
+from dataclasses import dataclass
+
+from nyquestro.gateways.fix.spec import ENUMS, TAGS
+
+FIX42 = "FIX.4.2"
+FIX44 = "FIX.4.4"
+
+
+def tag(name: str) -> int:
+    return TAGS[name]
+
+
+@dataclass(frozen=True, slots=True)
+class Dialect:
+    begin_string: str
+    exec_type: dict[str, str]
+    ord_status: dict[str, str]
+    ord_rej_reason: dict[str, str]
+    cxl_rej_reason: dict[str, str]
+    restatement: dict[str, str]
+    has_exec_trans_type: bool
+    """4.2 requires ExecTransType (20) on every ExecutionReport."""
+    fill_exec_types: tuple[str, str]
+    """ExecType for (partial fill, fill): 4.2 has 1/2, 4.4 reports both as F (Trade)."""
+    status_exec_type: str | None
+    """4.4 answers OrderStatusRequest with ExecType I; 4.2 repeats the current ExecType."""
+    peg_offset_tag: int
+    has_mass_cancel: bool
+
+    @classmethod
+    def of(cls, begin_string: str) -> "Dialect":
+        enums = ENUMS[begin_string]
+        exec_type = enums["ExecType"]
+        is42 = begin_string == FIX42
+        return cls(
+            begin_string=begin_string,
+            exec_type=exec_type,
+            ord_status=enums["OrdStatus"],
+            ord_rej_reason=enums["OrdRejReason"],
+            cxl_rej_reason=enums["CxlRejReason"],
+            restatement=enums["ExecRestatementReason"],
+            has_exec_trans_type=is42,
+            fill_exec_types=(
+                (exec_type["PARTIAL_FILL"], exec_type["FILL"])
+                if is42
+                else (exec_type["TRADE"], exec_type["TRADE"])
+            ),
+            status_exec_type=None if is42 else exec_type["ORDER_STATUS"],
+            peg_offset_tag=tag("PegDifference") if is42 else tag("PegOffsetValue"),
+            has_mass_cancel="MassCancelResponse" in enums,
+        )
+
+
+DIALECTS = {begin: Dialect.of(begin) for begin in (FIX42, FIX44)}

@@ -1,0 +1,120 @@
+"""The gateway's view of every order it has reported, folded from engine events.
+
+ExecutionReports restate the whole order (quantity, price, average price, status), and
+OrderStatusRequests ask about orders that may be long done; the engine keeps neither, so
+the gateway folds them from the events it is given.
+"""
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from nyquestro.domain.enums import OrdType, PegType, Side, TimeInForce
+from nyquestro.domain.events import (
+    Accepted,
+    Cancelled,
+    EventBase,
+    Execution,
+    Expired,
+    Replaced,
+    Restated,
+)
+from nyquestro.domain.ids import Account, ClOrdId, OrderId, SessionKey, Symbol
+
+
+class Status(StrEnum):
+    NEW = "new"
+    PARTIALLY_FILLED = "partially_filled"
+    FILLED = "filled"
+    CANCELED = "canceled"
+    EXPIRED = "expired"
+
+
+@dataclass(slots=True)
+class OrderState:
+    order_id: OrderId
+    session: SessionKey
+    account: Account
+    cl_ord_id: ClOrdId
+    symbol: Symbol
+    side: Side
+    ord_type: OrdType
+    tif: TimeInForce
+    px: int | None
+    qty: int
+    cum_qty: int = 0
+    leaves_qty: int = 0
+    cum_notional: int = 0
+    display_qty: int | None = None
+    peg: PegType | None = None
+    status: Status = Status.NEW
+
+    @property
+    def working_status(self) -> Status:
+        return Status.PARTIALLY_FILLED if self.cum_qty else Status.NEW
+
+
+class OrderViews:
+    def __init__(self) -> None:
+        self._orders: dict[OrderId, OrderState] = {}
+        self._by_cl_ord_id: dict[tuple[SessionKey, ClOrdId], OrderId] = {}
+
+    def get(self, order_id: OrderId) -> OrderState | None:
+        return self._orders.get(order_id)
+
+    def find(self, session: SessionKey, cl_ord_id: ClOrdId) -> OrderState | None:
+        order_id = self._by_cl_ord_id.get((session, cl_ord_id))
+        return None if order_id is None else self._orders[order_id]
+
+    def apply(self, event: EventBase) -> OrderState | None:
+        """Fold one event; returns the order it concerns (None for non-order events)."""
+        if isinstance(event, Accepted):
+            state = OrderState(
+                order_id=event.order_id,
+                session=event.session,
+                account=event.account,
+                cl_ord_id=event.cl_ord_id,
+                symbol=event.symbol,
+                side=event.side,
+                ord_type=event.ord_type,
+                tif=event.tif,
+                px=event.px,
+                qty=event.qty,
+                leaves_qty=event.qty,
+                display_qty=event.display_qty,
+                peg=event.peg,
+            )
+            self._orders[event.order_id] = state
+            self._by_cl_ord_id[(event.session, event.cl_ord_id)] = event.order_id
+            return state
+        order_id = getattr(event, "order_id", None)
+        found = None if order_id is None else self._orders.get(order_id)
+        if found is None:
+            return None
+        state = found
+        if isinstance(event, Execution):
+            state.cum_qty = event.cum_qty
+            state.leaves_qty = event.leaves_qty
+            state.cum_notional = event.cum_notional
+            state.status = Status.FILLED if event.leaves_qty == 0 else Status.PARTIALLY_FILLED
+        elif isinstance(event, Cancelled):
+            self._rename(state, event.cl_ord_id)
+            state.leaves_qty = 0
+            state.status = Status.CANCELED
+        elif isinstance(event, Expired):
+            state.leaves_qty = 0
+            state.status = Status.EXPIRED
+        elif isinstance(event, Replaced):
+            self._rename(state, event.cl_ord_id)
+            state.px = event.px
+            state.qty = event.qty
+            state.leaves_qty = event.leaves_qty
+            state.display_qty = event.display_qty
+        elif isinstance(event, Restated):
+            state.px = event.px
+            state.qty = event.qty
+            state.leaves_qty = event.leaves_qty
+        return state
+
+    def _rename(self, state: OrderState, cl_ord_id: ClOrdId) -> None:
+        state.cl_ord_id = cl_ord_id
+        self._by_cl_ord_id[(state.session, cl_ord_id)] = state.order_id

@@ -1,0 +1,375 @@
+"""The FIX gateway core: sessions, requests, and the reports that events cause.
+
+Sans-IO: it receives decoded messages (`FieldSource`) and engine events, and hands
+`OutMessage`s to a `send` function; quickfix lives in `acceptor.py`.
+
+Threading: `on_message` runs on quickfix's callback thread and calls `submit`, which
+enters the sequencer's lock; `on_events` is a sequencer subscriber and so always runs
+under that lock, in sequence order. All state here (order views, depth, subscriptions,
+ExecID counter) is touched only inside the lock: `on_message` reads it through `read`.
+"""
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import partial
+from itertools import count
+
+from nyquestro.codec.prices import DecimalPrices
+from nyquestro.domain.commands import Command, MassCancel
+from nyquestro.domain.events import (
+    Accepted,
+    Cancelled,
+    CancelRejected,
+    EventBase,
+    Execution,
+    Expired,
+    MassCancelled,
+    Rejected,
+    Replaced,
+    Restated,
+)
+from nyquestro.domain.ids import ClOrdId, SessionKey, Symbol
+from nyquestro.domain.instrument import Instrument
+from nyquestro.domain.reasons import RejectReason
+from nyquestro.gateways.fix.dialect import DIALECTS, tag
+from nyquestro.gateways.fix.inbound import (
+    BadCancel,
+    BadOrder,
+    CommandFactory,
+    FieldSource,
+    Inbound,
+    Submit,
+)
+from nyquestro.gateways.fix.marketdata import MarketData, Subscription
+from nyquestro.gateways.fix.message import Group, OutMessage
+from nyquestro.gateways.fix.orders import OrderViews
+from nyquestro.gateways.fix.outbound import Outbound
+
+Send = Callable[[SessionKey, OutMessage], None]
+SubmitFn = Callable[[CommandFactory], Sequence[EventBase]]
+ReadFn = Callable[[Callable[[], OutMessage | None]], OutMessage | None]
+
+
+class UnsupportedMessage(Exception):
+    """The message type is valid FIX but this venue does not handle it."""
+
+
+@dataclass(slots=True)
+class SessionState:
+    key: SessionKey
+    begin_string: str
+    inbound: Inbound
+    outbound: Outbound
+    cancel_on_disconnect: bool
+
+
+ORDER_EVENTS = (Accepted, Execution, Cancelled, Expired, Replaced, Restated)
+"""Events that change one order's state and so produce one ExecutionReport."""
+MD_SUBSCRIPTION_TYPES = {"0", "1", "2"}
+MD_ENTRY_TYPES = {"0", "1", "2"}
+
+
+class FixVenue:
+    def __init__(
+        self,
+        instruments: Sequence[Instrument],
+        submit: SubmitFn,
+        read: ReadFn,
+        send: Send,
+        clock: Callable[[], int],
+    ) -> None:
+        self._instruments = {inst.symbol: inst for inst in instruments}
+        self._prices = DecimalPrices(self._instruments)
+        self._submit = submit
+        self._read = read
+        self._send = send
+        self._clock = clock
+        self._sessions: dict[SessionKey, SessionState] = {}
+        self._orders = OrderViews()
+        self._md = MarketData(self._prices)
+        self._exec_ids = count(1)
+        self._pending_orders: dict[tuple[SessionKey, str], tuple[str, str]] = {}
+        self._pending_mass: dict[tuple[SessionKey, str], tuple[str, str | None]] = {}
+        self._cod_ids = count(1)
+
+    # --- sessions -------------------------------------------------------------------------
+
+    def add_session(
+        self, key: SessionKey, begin_string: str, account: str, cancel_on_disconnect: bool
+    ) -> None:
+        dialect = DIALECTS[begin_string]
+        self._sessions[key] = SessionState(
+            key=key,
+            begin_string=begin_string,
+            inbound=Inbound(key, account, dialect, self._prices),
+            outbound=Outbound(dialect, self._prices),
+            cancel_on_disconnect=cancel_on_disconnect,
+        )
+
+    def on_logout(self, key: SessionKey) -> None:
+        session = self._sessions.get(key)
+        if session is None:
+            return
+        self._read(lambda: self._md.drop_session(key))
+        if session.cancel_on_disconnect:
+            cl_ord_id = ClOrdId(f"COD-{next(self._cod_ids)}")
+            self._submit(partial(_mass_cancel, session=key, cl_ord_id=cl_ord_id, scope=key))
+
+    # --- inbound --------------------------------------------------------------------------
+
+    def on_message(self, key: SessionKey, msg_type: str, msg: FieldSource) -> None:
+        session = self._sessions[key]
+        if msg_type == "D":
+            self._new_order(session, msg)
+        elif msg_type == "F":
+            self._request(session, session.inbound.cancel(msg))
+        elif msg_type == "G":
+            self._request(session, session.inbound.replace(msg))
+        elif msg_type == "H":
+            self._read(lambda: self._status(session, msg))
+        elif msg_type == "q" and session.outbound.dialect.has_mass_cancel:
+            self._mass_cancel(session, msg)
+        elif msg_type == "V":
+            self._read(lambda: self._market_data_request(session, msg))
+        elif msg_type == "x" and session.begin_string != "FIX.4.2":
+            self._send(key, self._security_list(msg))
+        else:
+            raise UnsupportedMessage(msg_type)
+
+    def _new_order(self, session: SessionState, msg: FieldSource) -> None:
+        cl_ord_id = msg.get(tag("ClOrdID")) or ""
+        # A resent order we already have must not become a second order: answer with its
+        # current status instead.
+        if msg.get(tag("PossResend")) == "Y" and self._read(
+            lambda: self._status_of(session, ClOrdId(cl_ord_id))
+        ):
+            return
+        translation = session.inbound.new_order(msg)
+        if isinstance(translation, Submit):
+            context = (msg.get(tag("Side")) or "", msg.get(tag("OrderQty")) or "")
+            self._pending_orders[(session.key, cl_ord_id)] = context
+            self._submit(translation.build)
+            self._pending_orders.pop((session.key, cl_ord_id), None)
+        else:
+            self._request(session, translation)
+
+    def _request(self, session: SessionState, translation: Submit | BadOrder | BadCancel) -> None:
+        if isinstance(translation, Submit):
+            self._submit(translation.build)
+        elif isinstance(translation, BadOrder):
+            bad = translation
+            self._send(
+                session.key,
+                session.outbound.order_rejected(
+                    bad.cl_ord_id, bad.symbol, bad.side, bad.qty, bad.reason, bad.text,
+                    self._exec_id(), self._clock(),
+                ),
+            )  # fmt: skip
+        else:
+            t = translation
+            state = self._orders.find(session.key, ClOrdId(t.orig_cl_ord_id or ""))
+            self._send(
+                session.key,
+                session.outbound.cancel_rejected(
+                    t.cl_ord_id, t.orig_cl_ord_id, t.order_id, t.response_to, t.reason, t.text,
+                    state,
+                ),
+            )  # fmt: skip
+
+    def _mass_cancel(self, session: SessionState, msg: FieldSource) -> None:
+        cl_ord_id = msg.get(tag("ClOrdID")) or ""
+        request_type = msg.get(tag("MassCancelRequestType")) or ""
+        symbol = msg.get(tag("Symbol"))
+        if request_type not in ("1", "7") or (request_type == "1" and not symbol):
+            text = (
+                "MassCancelRequestType (530) must be 1 (by Symbol, with Symbol) or 7 (all); "
+                f"got {request_type!r}"
+            )
+            self._send(session.key, self._mass_cancel_rejected(cl_ord_id, request_type, text))
+            return
+        scope_symbol = Symbol(symbol) if request_type == "1" and symbol else None
+        self._pending_mass[(session.key, cl_ord_id)] = (request_type, scope_symbol)
+        self._submit(
+            partial(
+                _mass_cancel,
+                session=session.key,
+                cl_ord_id=ClOrdId(cl_ord_id),
+                scope=session.key,
+                symbol=scope_symbol,
+            )
+        )
+        self._pending_mass.pop((session.key, cl_ord_id), None)
+
+    def _mass_cancel_rejected(self, cl_ord_id: str, request_type: str, text: str) -> OutMessage:
+        return OutMessage(
+            "r",
+            [
+                (tag("ClOrdID"), cl_ord_id),
+                (tag("OrderID"), "NONE"),
+                (tag("MassCancelRequestType"), request_type or "7"),
+                (tag("MassCancelResponse"), "0"),
+                (tag("MassCancelRejectReason"), "99"),
+                (tag("Text"), text),
+            ],
+        )
+
+    # --- queries (run under the sequencer lock via `read`) -----------------------------------
+
+    def _status_of(self, session: SessionState, cl_ord_id: ClOrdId) -> OutMessage | None:
+        state = self._orders.find(session.key, cl_ord_id)
+        if state is None:
+            return None
+        report = session.outbound.status_report(state, self._exec_id(), self._clock())
+        self._send(session.key, report)
+        return report
+
+    def _status(self, session: SessionState, msg: FieldSource) -> OutMessage | None:
+        cl_ord_id = ClOrdId(msg.get(tag("ClOrdID")) or "")
+        order_id = msg.get(tag("OrderID"))
+        state = None
+        if order_id is not None and order_id.isdigit():
+            found = self._orders.get(int(order_id))  # type: ignore[arg-type]
+            state = found if found is not None and found.session == session.key else None
+        if state is None:
+            state = self._orders.find(session.key, cl_ord_id)
+        if state is None:
+            report = session.outbound.order_rejected(
+                cl_ord_id, msg.get(tag("Symbol")) or "", msg.get(tag("Side")) or "", "0",
+                RejectReason.UNKNOWN_ORDER,
+                f"OrderStatusRequest: no order with ClOrdID {cl_ord_id!r} in this session",
+                self._exec_id(), self._clock(),
+            )  # fmt: skip
+        else:
+            report = session.outbound.status_report(state, self._exec_id(), self._clock())
+        self._send(session.key, report)
+        return report
+
+    def _market_data_request(self, session: SessionState, msg: FieldSource) -> OutMessage | None:
+        md_req_id = msg.get(tag("MDReqID")) or ""
+        kind = msg.get(tag("SubscriptionRequestType")) or ""
+        if kind == "2":
+            self._md.unsubscribe(session.key, md_req_id)
+            return None
+        depth_text = msg.get(tag("MarketDepth")) or "0"
+        types = [g.get(tag("MDEntryType"), "") for g in msg.groups(
+            tag("NoMDEntryTypes"), tag("MDEntryType"), [tag("MDEntryType")])]  # fmt: skip
+        symbols = [g.get(tag("Symbol"), "") for g in msg.groups(
+            tag("NoRelatedSym"), tag("Symbol"), [tag("Symbol")])]  # fmt: skip
+        problem = None
+        if kind not in MD_SUBSCRIPTION_TYPES:
+            problem = ("4", f"SubscriptionRequestType (263) {kind!r} is not supported")
+        elif not depth_text.isdigit():
+            problem = ("5", f"MarketDepth (264) {depth_text!r} is not supported")
+        elif kind == "1" and msg.get(tag("MDUpdateType")) not in (None, "1"):
+            problem = ("6", "only incremental refresh (MDUpdateType 265=1) is supported")
+        elif not types or any(t not in MD_ENTRY_TYPES for t in types):
+            problem = ("8", f"MDEntryType (269) {types!r}: supported are 0 bid, 1 offer, 2 trade")
+        elif not symbols or any(s not in self._instruments for s in symbols):
+            unknown = [s for s in symbols if s not in self._instruments]
+            problem = ("0", f"unknown Symbol (55) {unknown!r}")
+        elif kind == "1" and self._md.has(session.key, md_req_id):
+            problem = ("1", f"MDReqID (262) {md_req_id!r} is already subscribed")
+        if problem is not None:
+            reject = OutMessage(
+                "Y",
+                [(tag("MDReqID"), md_req_id), (tag("MDReqRejReason"), problem[0]),
+                 (tag("Text"), problem[1])],
+            )  # fmt: skip
+            self._send(session.key, reject)
+            return reject
+        sub = Subscription(
+            session=session.key,
+            md_req_id=md_req_id,
+            symbols=tuple(symbols),
+            depth=int(depth_text),
+            entry_types=frozenset(types),
+        )
+        for symbol in symbols:
+            self._send(session.key, self._md.snapshot(sub, symbol))
+        if kind == "1":
+            self._md.subscribe(sub)
+        return None
+
+    def _security_list(self, msg: FieldSource) -> OutMessage:
+        req_id = msg.get(tag("SecurityReqID")) or ""
+        entries = [
+            [
+                (tag("Symbol"), inst.symbol),
+                (tag("RoundLot"), str(inst.lot_size)),
+                (tag("MinTradeVol"), str(inst.min_qty)),
+            ]
+            for inst in sorted(self._instruments.values(), key=lambda i: i.symbol)
+        ]
+        return OutMessage(
+            "y",
+            [
+                (tag("SecurityReqID"), req_id),
+                (tag("SecurityResponseID"), f"SL-{req_id}"),
+                (tag("SecurityRequestResult"), "0"),
+                (tag("TotNoRelatedSym"), str(len(entries))),
+            ],
+            [Group(tag("NoRelatedSym"), tag("Symbol"), entries)],
+        )
+
+    # --- outbound: the sequencer subscriber -------------------------------------------------
+
+    def on_events(self, command: Command, events: Sequence[EventBase]) -> None:
+        for event in events:
+            if isinstance(event, Rejected):
+                self._on_rejected(event)
+            elif isinstance(event, CancelRejected):
+                session = self._sessions.get(event.session)
+                if session is not None:
+                    state = None if event.order_id is None else self._orders.get(event.order_id)
+                    self._send(event.session, session.outbound.cancel_rejected_event(event, state))
+            elif isinstance(event, MassCancelled):
+                self._on_mass_cancelled(event)
+            elif isinstance(event, ORDER_EVENTS):
+                state = self._orders.apply(event)
+                if state is None:
+                    continue
+                session = self._sessions.get(state.session)
+                if session is None:
+                    continue
+                report = session.outbound.execution_report(event, state, self._exec_id())
+                if report is not None:
+                    self._send(state.session, report)
+        for key, message in self._md.on_events(events):
+            self._send(key, message)
+
+    def _on_rejected(self, event: Rejected) -> None:
+        session = self._sessions.get(event.session)
+        if session is None:
+            return
+        side, qty = self._pending_orders.get((event.session, event.cl_ord_id), ("", ""))
+        self._send(event.session, session.outbound.rejected(event, side, qty, self._exec_id()))
+
+    def _on_mass_cancelled(self, event: MassCancelled) -> None:
+        session = self._sessions.get(event.session)
+        pending = self._pending_mass.get((event.session, event.cl_ord_id))
+        if session is None or pending is None:
+            return  # cancel-on-disconnect and operator mass cancels need no report
+        request_type, symbol = pending
+        self._send(event.session, session.outbound.mass_cancel_report(event, request_type, symbol))
+
+    def _exec_id(self) -> str:
+        return str(next(self._exec_ids))
+
+
+def _mass_cancel(
+    seq: int,
+    ts: int,
+    *,
+    session: SessionKey,
+    cl_ord_id: ClOrdId,
+    scope: SessionKey,
+    symbol: Symbol | None = None,
+) -> Command:
+    return MassCancel(
+        seq=seq,  # type: ignore[arg-type]
+        ts=ts,  # type: ignore[arg-type]
+        session=session,
+        cl_ord_id=cl_ord_id,
+        scope_session=scope,
+        symbol=symbol,
+    )

@@ -1,0 +1,1 @@
+"""Wiring: the sequencer (the single writer), clocks, and the `serve` process."""
