@@ -54,6 +54,10 @@ class QuickfixFields:
         if self._message.isSetField(tag):
             value: str = self._message.getField(tag)
             return value
+        header = self._message.getHeader()  # PossResend (97) and friends live here
+        if header.isSetField(tag):
+            header_value: str = header.getField(tag)
+            return header_value
         return None
 
     def groups(self, count_tag: int, delimiter: int, tags: Sequence[int]) -> list[dict[int, str]]:
@@ -74,6 +78,9 @@ def to_quickfix(out: OutMessage, begin_string: str) -> fix.Message:
     for tag, value in out.fields:
         message.setField(tag, value)
     for group in out.groups:
+        if not group.entries:
+            message.setField(group.count_tag, "0")  # a required group may be empty
+            continue
         cls = _GROUP_CLASSES.get((begin_string, out.msg_type, group.count_tag))
         for entry in group.entries:
             holder = cls() if cls is not None else fix.Group(group.count_tag, group.delimiter_tag)

@@ -123,7 +123,7 @@ class Inbound:
             tif = TimeInForce.DAY
             if msg.get(TIME_IN_FORCE) is not None:
                 tif = self._choice(TIFS, msg.get(TIME_IN_FORCE), TIME_IN_FORCE, "TimeInForce")
-            px = self._price(symbol, msg.get(PRICE), PRICE, "Price")
+            px = self._limit_price(symbol, msg.get(PRICE))
             peg = None
             offset = Px(0)
             if ord_type is OrdType.PEGGED:
@@ -200,7 +200,7 @@ class Inbound:
             order_id = self._order_id(order_id_text)
             side = self._side(msg.get(SIDE) or "")
             qty = self._qty(msg.get(ORDER_QTY) or "", ORDER_QTY, "OrderQty")
-            px = self._price(symbol, msg.get(PRICE), PRICE, "Price")
+            px = self._limit_price(symbol, msg.get(PRICE))
             display = None
             if msg.get(MAX_FLOOR) is not None:
                 display = self._qty(msg.get(MAX_FLOOR) or "", MAX_FLOOR, "MaxFloor")
@@ -251,13 +251,20 @@ class Inbound:
         try:
             self._prices.tick(symbol, "Symbol (55)")
         except InputError:
-            # Unknown symbol: the engine rejects it as such; the price cannot be judged.
-            parse = _checked_decimal(text, field)
-            return Px(int(parse)) if parse == parse.to_integral_value() else Px(0)
+            # Unknown symbol: without a tick size the price cannot be judged beyond its
+            # syntax; the engine rejects the order for its symbol before it needs one.
+            _checked_decimal(text, field)
+            return None
         try:
             return self._prices.to_ticks(symbol, text, field)
         except InputError as exc:
             raise _Refused(RejectReason.INVALID_PRICE, f"{exc} of {symbol}") from None
+
+    def _limit_price(self, symbol: str, text: str | None) -> Px | None:
+        px = self._price(symbol, text, PRICE, "Price")
+        if px is not None and px <= 0:
+            raise _Refused(RejectReason.INVALID_PRICE, f"Price (44) {text!r} must be positive")
+        return px
 
     def _choice(self, table: dict[str, _T], code: str | None, number: int, name: str) -> _T:
         value = table.get(code or "")

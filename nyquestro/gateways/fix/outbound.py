@@ -5,6 +5,7 @@ market remainders are reported as Canceled (ExecType 4) with a Text saying why, 
 venues do; a DAY order at end of day is Expired (ExecType C).
 """
 
+import re
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_EVEN, Decimal
 
@@ -118,6 +119,23 @@ RESTATE_CODE = {
     RestateReason.PEG_REPRICE: "REPRICING_OF_ORDER",
     RestateReason.SELF_MATCH_DECREMENT: "BROKER_OPTION",
 }
+
+
+# Engine texts name command fields; a FIX client should read the tag it sent.
+_FIX_NAMES = {
+    "px": "Price (44)",
+    "qty": "OrderQty (38)",
+    "display_qty": "MaxFloor (111)",
+    "cl_ord_id": "ClOrdID (11)",
+    "orig_cl_ord_id": "OrigClOrdID (41)",
+    "order_id": "OrderID (37)",
+    "peg": "ExecInst (18) peg",
+}
+_ENGINE_FIELD = re.compile(r"\b(" + "|".join(sorted(_FIX_NAMES, key=len, reverse=True)) + r")\b")
+
+
+def fix_text(engine_text: str) -> str:
+    return _ENGINE_FIELD.sub(lambda m: _FIX_NAMES[m.group(1)], engine_text)
 
 
 def fix_time(ts: int) -> str:
@@ -252,7 +270,14 @@ class Outbound:
     def rejected(self, event: Rejected, side: str, qty: str, exec_id: str) -> OutMessage:
         """ExecutionReport(Rejected) for a new order the engine refused."""
         return self.order_rejected(
-            event.cl_ord_id, event.symbol, side, qty, event.reason, event.text, exec_id, event.ts
+            event.cl_ord_id,
+            event.symbol,
+            side,
+            qty,
+            event.reason,
+            fix_text(event.text),
+            exec_id,
+            event.ts,
         )
 
     def order_rejected(
@@ -265,14 +290,17 @@ class Outbound:
         text: str,
         exec_id: str,
         ts: int,
+        status: bool = False,
     ) -> OutMessage:
+        """ExecutionReport(Rejected); `status` when it answers an OrderStatusRequest."""
         d = self.dialect
         code = d.ord_rej_reason[ORD_REJ[reason][1 if self._is42 else 0]]
         fields = [(ORDER_ID, "NONE"), (CL_ORD_ID, cl_ord_id), (EXEC_ID, exec_id)]
         if self._is42:
-            fields.append((EXEC_TRANS_TYPE, "0"))
+            fields.append((EXEC_TRANS_TYPE, "3" if status else "0"))
+        exec_type = d.status_exec_type if status and d.status_exec_type else d.exec_type["REJECTED"]
         fields += [
-            (EXEC_TYPE, d.exec_type["REJECTED"]),
+            (EXEC_TYPE, exec_type),
             (ORD_STATUS, d.ord_status["REJECTED"]),
             (ORD_REJ_REASON, code),
             (SYMBOL, symbol or "NONE"),
@@ -304,13 +332,13 @@ class Outbound:
         return OutMessage(
             "9",
             [
-                (ORDER_ID, order_id or "NONE"),
+                (ORDER_ID, order_id or (str(state.order_id) if state is not None else "NONE")),
                 (CL_ORD_ID, cl_ord_id),
                 (ORIG_CL_ORD_ID, orig_cl_ord_id or "NONE"),
                 (ORD_STATUS, status),
                 (CXL_REJ_RESPONSE_TO, "1" if response_to is CancelRequestKind.CANCEL else "2"),
                 (CXL_REJ_REASON, d.cxl_rej_reason[names[1 if self._is42 else 0]]),
-                (TEXT, text),
+                (TEXT, fix_text(text)),
             ],
         )
 

@@ -87,7 +87,9 @@ class FixVenue:
         self._sessions: dict[SessionKey, SessionState] = {}
         self._orders = OrderViews()
         self._md = MarketData(self._prices)
-        self._exec_ids = count(1)
+        # ExecIDs must stay unique across restarts; until the journal restores the counter,
+        # each run starts above the previous one's: the boot second times 10^9.
+        self._exec_ids = count(clock() // 1_000_000_000 * 1_000_000_000 + 1)
         self._pending_orders: dict[tuple[SessionKey, str], tuple[str, str]] = {}
         self._pending_mass: dict[tuple[SessionKey, str], tuple[str, str | None]] = {}
         self._cod_ids = count(1)
@@ -237,7 +239,7 @@ class FixVenue:
                 cl_ord_id, msg.get(tag("Symbol")) or "", msg.get(tag("Side")) or "", "0",
                 RejectReason.UNKNOWN_ORDER,
                 f"OrderStatusRequest: no order with ClOrdID {cl_ord_id!r} in this session",
-                self._exec_id(), self._clock(),
+                self._exec_id(), self._clock(), status=True,
             )  # fmt: skip
         else:
             report = session.outbound.status_report(state, self._exec_id(), self._clock())
@@ -320,7 +322,13 @@ class FixVenue:
             elif isinstance(event, CancelRejected):
                 session = self._sessions.get(event.session)
                 if session is not None:
-                    state = None if event.order_id is None else self._orders.get(event.order_id)
+                    # The engine may refuse before resolving the order (duplicate ClOrdID);
+                    # the reject still names it when the gateway knows it.
+                    state = (
+                        self._orders.find(event.session, event.orig_cl_ord_id or ClOrdId(""))
+                        if event.order_id is None
+                        else self._orders.get(event.order_id)
+                    )
                     self._send(event.session, session.outbound.cancel_rejected_event(event, state))
             elif isinstance(event, MassCancelled):
                 self._on_mass_cancelled(event)
