@@ -30,4 +30,4 @@ def serve_command(config_path: Path | None, errors: Console) -> int:
     except ConfigError as exc:
         errors.print(f"configuration error: {exc}", markup=False)
         return 2
-    return run_until_signalled(exchange)
+    run_until_signalled(exchange)

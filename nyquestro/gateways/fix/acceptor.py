@@ -99,6 +99,9 @@ class Application(fix.Application):  # type: ignore[misc]
         self._ids: dict[SessionKey, fix.SessionID] = {}
         self._begin: dict[SessionKey, str] = {}
 
+    def session_ids(self) -> list[fix.SessionID]:
+        return list(self._ids.values())
+
     def send(self, key: SessionKey, out: OutMessage) -> None:
         session_id = self._ids.get(key)
         if session_id is None:
