@@ -43,22 +43,28 @@ def session_key_of(begin_string: str, sender_comp_id: str, target_comp_id: str) 
 
 
 class QuickfixFields:
-    """`FieldSource` over a received quickfix.Message."""
+    """`FieldSource` over a received quickfix.Message.
 
-    __slots__ = ("_message",)
+    The message is read once, as its wire string, into a dict: one call into the binding
+    instead of two per tag (isSetField + getField cost ~1.3 µs a pair). Repeating groups,
+    whose tags repeat, are read through quickfix's group API.
+    """
+
+    __slots__ = ("_fields", "_message")
 
     def __init__(self, message: fix.Message) -> None:
         self._message = message
+        self._fields: dict[int, str] | None = None
 
     def get(self, tag: int) -> str | None:
-        if self._message.isSetField(tag):
-            value: str = self._message.getField(tag)
-            return value
-        header = self._message.getHeader()  # PossResend (97) and friends live here
-        if header.isSetField(tag):
-            header_value: str = header.getField(tag)
-            return header_value
-        return None
+        fields = self._fields
+        if fields is None:
+            fields = self._fields = {}
+            for item in self._message.toString().split("\x01"):
+                key, sep, value = item.partition("=")
+                if sep and key.isdigit():
+                    fields.setdefault(int(key), value)
+        return fields.get(tag)
 
     def groups(self, count_tag: int, delimiter: int, tags: Sequence[int]) -> list[dict[int, str]]:
         count = self.get(count_tag)
@@ -74,6 +80,12 @@ class QuickfixFields:
 
 def to_quickfix(out: OutMessage, begin_string: str) -> fix.Message:
     message = fix.Message()
+    if not out.groups:
+        # One parse in C++ instead of a binding call per field; quickfix fills in the
+        # header, BodyLength and CheckSum when it sends.
+        body = "".join(f"{tag}={value}\x01" for tag, value in out.fields)
+        message.setString(f"35={out.msg_type}\x01{body}", False)
+        return message
     message.getHeader().setField(MSG_TYPE, out.msg_type)
     for tag, value in out.fields:
         message.setField(tag, value)

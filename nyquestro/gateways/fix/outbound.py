@@ -138,10 +138,27 @@ def fix_text(engine_text: str) -> str:
     return _ENGINE_FIELD.sub(lambda m: _FIX_NAMES[m.group(1)], engine_text)
 
 
+class _SecondStamp:
+    """The last formatted second: reports in the same second reuse it (strftime is slow)."""
+
+    __slots__ = ("second", "text")
+
+    def __init__(self) -> None:
+        self.second = -1
+        self.text = ""
+
+
+_STAMP = _SecondStamp()
+
+
 def fix_time(ts: int) -> str:
-    moment = datetime.fromtimestamp(ts // 1_000_000_000, tz=UTC)
-    millis = (ts // 1_000_000) % 1000
-    return f"{moment:%Y%m%d-%H:%M:%S}.{millis:03d}"
+    """UTCTimestamp with milliseconds."""
+    second = ts // 1_000_000_000
+    stamp = _STAMP
+    if stamp.second != second:
+        stamp.text = f"{datetime.fromtimestamp(second, tz=UTC):%Y%m%d-%H:%M:%S}"
+        stamp.second = second
+    return f"{stamp.text}.{(ts // 1_000_000) % 1000:03d}"
 
 
 class Outbound:
