@@ -234,6 +234,8 @@ class Inbound:
         return side
 
     def _qty(self, text: str, number: int, name: str) -> Qty:
+        if text.isdigit() and text.isascii():  # the usual case, without Decimal
+            return Qty(int(text))
         try:
             value = parse_decimal(text, f"{name} ({number})")
         except InputError as exc:
