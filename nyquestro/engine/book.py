@@ -16,14 +16,14 @@ from sortedcontainers import SortedDict
 
 from nyquestro.domain.enums import Side
 from nyquestro.domain.events import LevelAdded, LevelChanged, LevelEvent, LevelRemoved
-from nyquestro.domain.ids import Qty, Seq, Symbol, Ts
+from nyquestro.domain.ids import Px, Qty, Seq, Symbol, Ts
 from nyquestro.engine.order import LiveOrder
 
 
 class Level:
     __slots__ = ("orders", "pegs", "px", "qty")
 
-    def __init__(self, px: int) -> None:
+    def __init__(self, px: Px) -> None:
         self.px = px
         self.orders: OrderedDict[int, LiveOrder] = OrderedDict()
         self.qty = 0
@@ -60,7 +60,7 @@ class BookSide:
     def best_first(self) -> Iterator[Level]:
         return iter(self.levels.values())
 
-    def _new_level(self, px: int, key: int) -> Level:
+    def _new_level(self, px: Px, key: int) -> Level:
         level = Level(px)
         self.levels[key] = level
         best = self.best
@@ -107,18 +107,7 @@ class OrderBook:
         level.qty += order.visible_qty
         if order.peg is not None:
             level.pegs += 1
-        cls = LevelAdded if created else LevelChanged
-        return cls(
-            seq=seq,
-            ts=ts,
-            symbol=self.symbol,
-            side=order.side,
-            px=px,
-            qty=Qty(level.qty),
-            orders=len(level.orders),
-            order_id=order.order_id,
-            order_qty=Qty(order.visible_qty),
-        )
+        return self._event(LevelAdded if created else LevelChanged, order, level, seq, ts)
 
     def reduce(self, order: LiveOrder, qty: int, seq: Seq, ts: Ts) -> LevelEvent:
         """Take `qty` off the order's visible quantity; at zero it leaves the level."""
@@ -136,23 +125,19 @@ class OrderBook:
                 level.pegs -= 1
             if not level.orders:
                 book_side._drop_level(level, key)
-                return LevelRemoved(
-                    seq=seq,
-                    ts=ts,
-                    symbol=self.symbol,
-                    side=order.side,
-                    px=px,
-                    qty=Qty(0),
-                    orders=0,
-                    order_id=order.order_id,
-                    order_qty=Qty(0),
-                )
-        return LevelChanged(
+                return self._event(LevelRemoved, order, level, seq, ts)
+        return self._event(LevelChanged, order, level, seq, ts)
+
+    def _event(
+        self, cls: type[LevelEvent], order: LiveOrder, level: Level, seq: Seq, ts: Ts
+    ) -> LevelEvent:
+        """The level's totals and the order's visible quantity, both after the change."""
+        return cls(
             seq=seq,
             ts=ts,
             symbol=self.symbol,
             side=order.side,
-            px=px,
+            px=level.px,
             qty=Qty(level.qty),
             orders=len(level.orders),
             order_id=order.order_id,

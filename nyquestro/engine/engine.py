@@ -59,8 +59,8 @@ from nyquestro.engine.pegs import peg_price, references, reprice
 from nyquestro.engine.validation import (
     Problem,
     check_display,
-    check_limit_px,
     check_new_order,
+    check_px_for,
     check_qty,
 )
 
@@ -327,16 +327,7 @@ class Engine:
             )
         if cmd.side is not None and cmd.side is not order.side:
             return RejectReason.REPLACE_CHANGES_SIDE, "a replace cannot change the side"
-        problem = check_qty(inst, cmd.qty)
-        if problem is not None:
-            return problem
-        if order.ord_type is OrdType.LIMIT:
-            problem = check_limit_px(cmd.px)
-        elif cmd.px is not None:
-            problem = (
-                RejectReason.PRICE_NOT_ALLOWED,
-                f"px cannot be set on a {order.ord_type} order, got {cmd.px}",
-            )
+        problem = check_qty(inst, cmd.qty) or check_px_for(order.ord_type, cmd.px)
         if problem is not None:
             return problem
         # A kept display size may exceed a reduced quantity (the order then shows all it

@@ -42,6 +42,15 @@ def check_limit_px(px: int | None) -> Problem | None:
     return None
 
 
+def check_px_for(ord_type: OrdType, px: int | None) -> Problem | None:
+    """A limit order needs a positive price; market and pegged orders take none."""
+    if ord_type is OrdType.LIMIT:
+        return check_limit_px(px)
+    if px is not None:
+        return RejectReason.PRICE_NOT_ALLOWED, f"px must be absent for a {ord_type} order, got {px}"
+    return None
+
+
 def check_display(inst: Instrument, display: int | None, qty: int) -> Problem | None:
     if display is None:
         return None
@@ -59,16 +68,7 @@ def check_display(inst: Instrument, display: int | None, qty: int) -> Problem | 
 
 
 def check_new_order(inst: Instrument, cmd: NewOrder) -> Problem | None:
-    problem = check_qty(inst, cmd.qty)
-    if problem is not None:
-        return problem
-    if cmd.ord_type is OrdType.LIMIT:
-        problem = check_limit_px(cmd.px)
-    elif cmd.px is not None:
-        problem = (
-            RejectReason.PRICE_NOT_ALLOWED,
-            f"px must be absent for a {cmd.ord_type} order, got {cmd.px}",
-        )
+    problem = check_qty(inst, cmd.qty) or check_px_for(cmd.ord_type, cmd.px)
     if problem is not None:
         return problem
     if cmd.ord_type is OrdType.PEGGED and cmd.peg is None:
