@@ -1,0 +1,408 @@
+"""A deliberately naive order book, written from the matching rules, to check the engine.
+
+Nothing here is fast and nothing here is clever: every resting order of every symbol
+sits in one flat Python list, and whenever the model needs a queue it sorts that list by
+(price priority, priority counter). Matching takes the head of the freshly sorted queue,
+one fill at a time. A FOK order is tried on a deep copy of the whole model and kept only
+if the copy filled it completely. The point is that each rule below can be checked by
+reading a few lines, independently of how the engine implements it.
+
+Rules modelled (pegged orders are out of scope):
+
+- Limit, market, IOC, FOK, DAY and GTC orders; executions at the resting order's price.
+- A market order meeting an empty opposite side is rejected (NO_LIQUIDITY); a market
+  remainder expires (MARKET_REMAINDER), an IOC remainder expires (IOC_REMAINDER), a FOK
+  that cannot fill its whole quantity expires with no fills at all (FOK_NOT_FILLABLE).
+- Icebergs show `display_qty`; a used-up slice is replaced by the next one at the back of
+  its price level (a new priority counter), and may trade again in the same sweep.
+- Self-match prevention by SMP key (smp_id if given, else account) with the aggressor's
+  policy, or the instrument's default when the order names none.
+- Cancel, cancel/replace (priority kept only for a same-price, same-display, quantity
+  not increased replace; a replace to at or below the filled quantity cancels), mass
+  cancel, halt/resume (halts reject new orders and replaces, not cancels), end of day.
+- ClOrdIDs are registered per session only when a request is accepted; a cancel or a
+  replace may name the order by any ClOrdID of its chain (its own request id included) or
+  by order id. End of day starts a new ClOrdID day: ids of finished orders are forgotten.
+
+A rejected request yields the *set* of every reason that applies: the rules say when a
+request is rejected, not which problem is reported first when several apply, so the test
+only asks that the engine's reason is one of them.
+"""
+
+import copy
+from dataclasses import dataclass, field
+
+from nyquestro.domain.commands import (
+    Cancel,
+    CancelReplace,
+    Command,
+    EndOfDay,
+    Halt,
+    MassCancel,
+    NewOrder,
+    Resume,
+)
+from nyquestro.domain.enums import OrdType, Side, SmpPolicy, TimeInForce
+from nyquestro.domain.instrument import Instrument
+from nyquestro.domain.reasons import RejectReason
+
+LIVE = "live"
+FILLED = "filled"
+CANCELLED = "cancelled"
+EXPIRED = "expired"
+
+
+@dataclass
+class RefOrder:
+    oid: int
+    session: str
+    account: str
+    cl_ord_id: str
+    symbol: str
+    side: Side
+    ord_type: OrdType
+    tif: TimeInForce
+    px: int | None
+    qty: int
+    """Total quantity including fills; lowered by an SMP decrement, reset by a replace."""
+    display: int | None
+    smp_key: tuple[str, str]
+    smp_policy: SmpPolicy
+    cum: int = 0
+    leaves: int = 0
+    visible: int = 0
+    prio: int = 0
+    state: str = LIVE
+    reason: str | None = None
+
+    def slice_size(self) -> int:
+        return self.leaves if self.display is None else min(self.display, self.leaves)
+
+
+@dataclass(frozen=True)
+class RefTrade:
+    maker: int
+    taker: int
+    px: int
+    qty: int
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How the model answered one command.
+
+    kind: "accepted" (new order, `order_id` set), "done" (cancel or replace carried out),
+    "rejected" (`reasons` holds every reason that applies), "mass" (`count` orders
+    cancelled) or "ok" (operator commands).
+    """
+
+    kind: str
+    order_id: int | None = None
+    reasons: frozenset[RejectReason] = frozenset()
+    count: int = 0
+
+
+@dataclass
+class ReferenceBook:
+    instruments: dict[str, Instrument]
+    orders: dict[int, RefOrder] = field(default_factory=dict)
+    resting: list[RefOrder] = field(default_factory=list)
+    halted: set[str] = field(default_factory=set)
+    chains: dict[str, dict[str, int]] = field(default_factory=dict)
+    next_oid: int = 1
+    next_prio: int = 1
+    trades: list[RefTrade] = field(default_factory=list)
+    """Trades of the command being processed."""
+
+    # --- queries -----------------------------------------------------------------------
+
+    def queue(self, symbol: str, side: Side) -> list[RefOrder]:
+        """Resting orders of one side, best price first, then lowest priority counter."""
+        mine = [o for o in self.resting if o.symbol == symbol and o.side is side]
+        if side is Side.BUY:
+            return sorted(mine, key=lambda o: (-_px(o), o.prio))
+        return sorted(mine, key=lambda o: (_px(o), o.prio))
+
+    def book(self, symbol: str, side: Side) -> list[tuple[int, int, int, int]]:
+        """(order id, px, visible qty, leaves qty) in priority order."""
+        return [(o.oid, _px(o), o.visible, o.leaves) for o in self.queue(symbol, side)]
+
+    def statuses(self) -> dict[int, tuple[str, int, int, int, str | None]]:
+        """Per order ever accepted: (state, qty, cum, leaves, reason of its end)."""
+        return {oid: (o.state, o.qty, o.cum, o.leaves, o.reason) for oid, o in self.orders.items()}
+
+    # --- the one entry point -------------------------------------------------------------
+
+    def process(self, cmd: Command) -> tuple[Outcome, list[RefTrade]]:
+        self.trades = []
+        if isinstance(cmd, NewOrder):
+            outcome = self._new_order(cmd)
+        elif isinstance(cmd, Cancel):
+            outcome = self._cancel(cmd)
+        elif isinstance(cmd, CancelReplace):
+            outcome = self._replace(cmd)
+        elif isinstance(cmd, MassCancel):
+            outcome = self._mass_cancel(cmd)
+        elif isinstance(cmd, Halt):
+            self.halted.add(cmd.symbol)
+            outcome = Outcome("ok")
+        elif isinstance(cmd, Resume):
+            self.halted.discard(cmd.symbol)
+            outcome = Outcome("ok")
+        elif isinstance(cmd, EndOfDay):
+            for order in list(self.resting):
+                if order.tif is TimeInForce.DAY:
+                    self._end(order, EXPIRED, "end_of_day")
+            # ClOrdIDs are unique per trading day: the new day forgets those of finished
+            # orders, while live (GTC) orders keep theirs.
+            for chain in self.chains.values():
+                for cl_ord_id, oid in list(chain.items()):
+                    if self.orders[oid].state != LIVE:
+                        del chain[cl_ord_id]
+            outcome = Outcome("ok")
+        else:
+            raise TypeError(f"unknown command {cmd!r}")
+        return outcome, self.trades
+
+    # --- new orders ------------------------------------------------------------------------
+
+    def _new_order(self, cmd: NewOrder) -> Outcome:
+        if cmd.ord_type is OrdType.PEGGED:
+            raise NotImplementedError("pegged orders are outside the reference model")
+        inst = self.instruments[cmd.symbol]
+        reasons: set[RejectReason] = set()
+        if cmd.cl_ord_id in self.chains.get(cmd.session, {}):
+            reasons.add(RejectReason.DUPLICATE_CL_ORD_ID)
+        if cmd.symbol in self.halted:
+            reasons.add(RejectReason.SYMBOL_HALTED)
+        reasons |= _qty_problems(inst, cmd.qty)
+        if cmd.ord_type is OrdType.LIMIT:
+            reasons |= _limit_px_problems(cmd.px)
+        elif cmd.px is not None:
+            reasons.add(RejectReason.PRICE_NOT_ALLOWED)
+        if cmd.peg is not None:
+            reasons.add(RejectReason.PEG_NOT_ALLOWED)
+        if cmd.display_qty is not None:
+            can_rest = cmd.ord_type is not OrdType.MARKET and cmd.tif in (
+                TimeInForce.DAY,
+                TimeInForce.GTC,
+            )
+            if not can_rest or not 0 < cmd.display_qty <= cmd.qty:
+                reasons.add(RejectReason.INVALID_DISPLAY_QTY)
+        if cmd.ord_type is OrdType.MARKET and not self.queue(cmd.symbol, cmd.side.opposite):
+            reasons.add(RejectReason.NO_LIQUIDITY)
+        if reasons:
+            return Outcome("rejected", reasons=frozenset(reasons))
+
+        order = RefOrder(
+            oid=self.next_oid,
+            session=cmd.session,
+            account=cmd.account,
+            cl_ord_id=cmd.cl_ord_id,
+            symbol=cmd.symbol,
+            side=cmd.side,
+            ord_type=cmd.ord_type,
+            tif=cmd.tif,
+            px=cmd.px,
+            qty=cmd.qty,
+            display=cmd.display_qty,
+            smp_key=("id", cmd.smp_id) if cmd.smp_id is not None else ("account", cmd.account),
+            smp_policy=cmd.smp_policy if cmd.smp_policy is not None else inst.smp_policy,
+            leaves=cmd.qty,
+        )
+        self.next_oid += 1
+        self.orders[order.oid] = order
+        self.chains.setdefault(cmd.session, {})[cmd.cl_ord_id] = order.oid
+        self._execute(order)
+        return Outcome("accepted", order_id=order.oid)
+
+    def _execute(self, order: RefOrder) -> None:
+        """Match an order that is not in the book, then rest or expire its remainder."""
+        if order.tif is TimeInForce.FOK:
+            trial = copy.deepcopy(self)
+            trial_order = trial.orders[order.oid]
+            trial._match(trial_order)
+            if trial_order.cum != order.qty:
+                self._end(order, EXPIRED, "fok_not_fillable")
+                return
+        self._match(order)
+        if order.state != LIVE:
+            return
+        if order.ord_type is OrdType.MARKET:
+            self._end(order, EXPIRED, "market_remainder")
+        elif order.tif is TimeInForce.IOC:
+            self._end(order, EXPIRED, "ioc_remainder")
+        else:
+            order.visible = order.slice_size()
+            order.prio = self._take_prio()
+            self.resting.append(order)
+
+    def _match(self, taker: RefOrder) -> None:
+        while taker.state == LIVE:
+            queue = self.queue(taker.symbol, taker.side.opposite)
+            if not queue or not _crosses(taker, _px(queue[0])):
+                return
+            maker = queue[0]
+            if maker.smp_key == taker.smp_key:
+                self._prevent_self_match(taker, maker)
+                continue
+            qty = min(taker.leaves, maker.visible)
+            self.trades.append(RefTrade(maker.oid, taker.oid, _px(maker), qty))
+            maker.visible -= qty
+            for order in (maker, taker):
+                order.cum += qty
+                order.leaves -= qty
+                if order.leaves == 0:
+                    self._end(order, FILLED, None)
+            if maker.state == LIVE and maker.visible == 0:
+                maker.visible = maker.slice_size()
+                maker.prio = self._take_prio()
+
+    def _prevent_self_match(self, taker: RefOrder, maker: RefOrder) -> None:
+        policy = taker.smp_policy
+        if policy in (SmpPolicy.CANCEL_RESTING, SmpPolicy.CANCEL_BOTH):
+            self._end(maker, CANCELLED, "self_match")
+        if policy in (SmpPolicy.CANCEL_INCOMING, SmpPolicy.CANCEL_BOTH):
+            self._end(taker, CANCELLED, "self_match")
+        if policy is SmpPolicy.DECREMENT_AND_CANCEL:
+            smaller = min(taker.leaves, maker.leaves)
+            for order in (maker, taker):
+                if order.leaves == smaller:
+                    self._end(order, CANCELLED, "self_match")
+                else:
+                    order.leaves -= smaller
+                    order.qty -= smaller
+                    # Hidden quantity goes first: the shown slice only shrinks if the
+                    # order no longer has that much open.
+                    order.visible = min(order.visible, order.leaves)
+
+    # --- cancel, replace, mass cancel -----------------------------------------------------
+
+    def _resolve(
+        self, session: str, cl_ord_id: str, orig: str | None, order_id: int | None
+    ) -> tuple[RefOrder | None, set[RejectReason]]:
+        """The live order a cancel/replace names, or the reasons it cannot act on one."""
+        reasons: set[RejectReason] = set()
+        chain = self.chains.get(session, {})
+        if cl_ord_id in chain:
+            reasons.add(RejectReason.DUPLICATE_CL_ORD_ID)
+        target: int | None = None
+        if orig is not None:
+            target = chain.get(orig)
+            if target is None or (order_id is not None and order_id != target):
+                return None, reasons | {RejectReason.UNKNOWN_ORDER}
+        elif order_id is not None:
+            target = order_id
+        if target is None or target not in self.orders:
+            return None, reasons | {RejectReason.UNKNOWN_ORDER}
+        order = self.orders[target]
+        if order.state != LIVE:
+            reasons.add(RejectReason.TOO_LATE)
+        if order.session != session:
+            reasons.add(RejectReason.NOT_ORDER_OWNER)
+        return order, reasons
+
+    def _cancel(self, cmd: Cancel) -> Outcome:
+        order, reasons = self._resolve(cmd.session, cmd.cl_ord_id, cmd.orig_cl_ord_id, cmd.order_id)
+        if order is None or reasons:
+            return Outcome("rejected", reasons=frozenset(reasons))
+        self.chains[cmd.session][cmd.cl_ord_id] = order.oid
+        order.cl_ord_id = cmd.cl_ord_id
+        self._end(order, CANCELLED, "requested")
+        return Outcome("done")
+
+    def _replace(self, cmd: CancelReplace) -> Outcome:
+        order, reasons = self._resolve(cmd.session, cmd.cl_ord_id, cmd.orig_cl_ord_id, cmd.order_id)
+        if order is not None and order.state == LIVE:
+            inst = self.instruments[order.symbol]
+            if order.symbol in self.halted:
+                reasons.add(RejectReason.SYMBOL_HALTED)
+            if cmd.side is not None and cmd.side is not order.side:
+                reasons.add(RejectReason.REPLACE_CHANGES_SIDE)
+            reasons |= _qty_problems(inst, cmd.qty)
+            reasons |= _limit_px_problems(cmd.px)
+            # Only a display size the request names must fit the new quantity; a kept one
+            # may exceed it, and the order then simply shows all it has.
+            if cmd.display_qty is not None and not 0 < cmd.display_qty <= cmd.qty:
+                reasons.add(RejectReason.INVALID_DISPLAY_QTY)
+        if order is None or reasons:
+            return Outcome("rejected", reasons=frozenset(reasons))
+
+        self.chains[cmd.session][cmd.cl_ord_id] = order.oid
+        order.cl_ord_id = cmd.cl_ord_id
+        if cmd.qty <= order.cum:
+            self._end(order, CANCELLED, "replaced_at_or_below_filled")
+            return Outcome("done")
+        new_display = order.display if cmd.display_qty is None else cmd.display_qty
+        keeps_priority = (
+            cmd.px == order.px and cmd.qty <= order.qty and new_display == order.display
+        )
+        order.qty = cmd.qty
+        order.leaves = cmd.qty - order.cum
+        if keeps_priority:
+            order.visible = min(order.visible, order.leaves)
+        else:
+            self.resting.remove(order)
+            order.px = cmd.px
+            order.display = new_display
+            self._execute(order)
+        return Outcome("done")
+
+    def _mass_cancel(self, cmd: MassCancel) -> Outcome:
+        victims = [
+            o
+            for o in self.resting
+            if (cmd.scope_session is None or o.session == cmd.scope_session)
+            and (cmd.account is None or o.account == cmd.account)
+            and (cmd.symbol is None or o.symbol == cmd.symbol)
+        ]
+        for order in victims:
+            self._end(order, CANCELLED, "mass_cancel")
+        return Outcome("mass", count=len(victims))
+
+    # --- helpers ---------------------------------------------------------------------------
+
+    def _end(self, order: RefOrder, state: str, reason: str | None) -> None:
+        order.state = state
+        order.reason = reason
+        order.leaves = 0
+        order.visible = 0
+        if order in self.resting:
+            self.resting.remove(order)
+
+    def _take_prio(self) -> int:
+        prio = self.next_prio
+        self.next_prio += 1
+        return prio
+
+
+def _px(order: RefOrder) -> int:
+    assert order.px is not None, f"order {order.oid} has no price but is in the book"
+    return order.px
+
+
+def _crosses(taker: RefOrder, resting_px: int) -> bool:
+    if taker.px is None:
+        return True
+    return taker.px >= resting_px if taker.side is Side.BUY else taker.px <= resting_px
+
+
+def _qty_problems(inst: Instrument, qty: int) -> set[RejectReason]:
+    problems: set[RejectReason] = set()
+    if qty <= 0:
+        problems.add(RejectReason.INVALID_QTY)
+    elif qty % inst.lot_size:
+        problems.add(RejectReason.QTY_NOT_LOT_MULTIPLE)
+    if 0 < qty < inst.min_qty:
+        problems.add(RejectReason.QTY_BELOW_MIN)
+    if qty > inst.max_qty:
+        problems.add(RejectReason.QTY_ABOVE_MAX)
+    return problems
+
+
+def _limit_px_problems(px: int | None) -> set[RejectReason]:
+    if px is None:
+        return {RejectReason.PRICE_REQUIRED}
+    if px <= 0:
+        return {RejectReason.INVALID_PRICE}
+    return set()
