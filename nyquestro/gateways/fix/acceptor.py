@@ -59,11 +59,7 @@ class QuickfixFields:
     def get(self, tag: int) -> str | None:
         fields = self._fields
         if fields is None:
-            fields = self._fields = {}
-            for item in self._message.toString().split("\x01"):
-                key, sep, value = item.partition("=")
-                if sep and key.isdigit():
-                    fields.setdefault(int(key), value)
+            fields = self._fields = _parse_fields(self._message.toString())
         return fields.get(tag)
 
     def groups(self, count_tag: int, delimiter: int, tags: Sequence[int]) -> list[dict[int, str]]:
@@ -76,6 +72,24 @@ class QuickfixFields:
             self._message.getGroup(index, group)
             entries.append({t: group.getField(t) for t in tags if group.isSetField(t)})
         return entries
+
+
+def _parse_fields(wire: str) -> dict[int, str]:
+    """Tag → value of a message quickfix has already parsed and validated.
+
+    The first occurrence of a tag wins; only repeating groups repeat tags, and those are
+    read through quickfix's group API.
+    """
+    fields: dict[int, str] = {}
+    for item in wire.split("\x01"):
+        key, _, value = item.partition("=")
+        try:
+            tag = int(key)
+        except ValueError:  # the empty tail after the last SOH
+            continue
+        if tag not in fields:
+            fields[tag] = value
+    return fields
 
 
 def to_quickfix(out: OutMessage, begin_string: str) -> fix.Message:
