@@ -6,12 +6,12 @@ import contextlib
 
 import quickfix as fix
 
+from nyquestro.config.paths import FIXSPEC_DIR
 from nyquestro.config.venue import default_venue
 from nyquestro.engine import Engine
 from nyquestro.gateways.fix.acceptor import QuickfixFields, session_key_of, to_quickfix
 from nyquestro.gateways.fix.message import OutMessage
 from nyquestro.gateways.fix.venue import FixVenue, UnsupportedMessage
-from nyquestro.runtime.fix_settings import FIXSPEC_DIR
 from nyquestro.runtime.sequencer import Sequencer
 
 BEGIN_STRINGS = ("FIX.4.2", "FIX.4.4")

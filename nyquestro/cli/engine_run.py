@@ -16,13 +16,24 @@ from nyquestro.domain.errors import InputError
 from nyquestro.domain.ids import Seq, Ts
 from nyquestro.domain.instrument import Instrument
 from nyquestro.engine import Engine
+from nyquestro.runtime.replay import EventStreamHash
+from nyquestro.store.journal import JournalWriter
 
 
 def run_lines(
-    lines: Iterable[str], instruments: list[Instrument], out: TextIO, errors: Console
+    lines: Iterable[str],
+    instruments: list[Instrument],
+    out: TextIO,
+    errors: Console,
+    journal: JournalWriter | None = None,
 ) -> int:
-    """Process every line; report bad ones on `errors` and go on. Exit status: 1 if any was bad."""
+    """Process every line; report bad ones on `errors` and go on. Exit status: 1 if any was bad.
+
+    With a journal, each command is journaled with the running event-stream hash, which
+    `nyquestro replay` checks.
+    """
     engine = Engine(instruments)
+    stream = EventStreamHash()
     prices = DecimalPrices(engine.instruments)
     seq = 0
     ts = 0
@@ -45,9 +56,18 @@ def run_lines(
         seq = cmd.seq
         ts = cmd.ts
         commands += 1
-        for event in engine.process(cmd):
+        produced = engine.process(cmd)
+        event_hash = stream.add(produced)
+        if journal is not None:
+            journal.append(cmd, event_hash)
+        for event in produced:
             out.write(json.dumps(encode_event(event, prices), separators=(",", ":")) + "\n")
             events += 1
-    summary = f"{commands} commands, {events} events, {bad} bad lines"
+    if journal is not None:
+        journal.close()
+    summary = (
+        f"{commands} commands, {events} events, {bad} bad lines; "
+        f"event-stream hash {stream.hexdigest()}"
+    )
     errors.print(summary, style="bold red" if bad else "dim")
     return 1 if bad else 0

@@ -8,8 +8,12 @@ from rich.console import Console
 
 from nyquestro import __version__
 from nyquestro.cli.engine_run import run_lines
+from nyquestro.cli.journal import db_upgrade_command, replay_command
 from nyquestro.cli.serve import serve_command
 from nyquestro.config.instruments import ConfigError, default_instruments, load_instruments
+from nyquestro.domain.instrument import Instrument
+from nyquestro.store.database import DEFAULT_URL, create_db_engine, upgrade
+from nyquestro.store.journal import Durability, JournalWriter
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -25,14 +29,32 @@ def build_parser() -> argparse.ArgumentParser:
         description="One command per input line (see examples/); one event per output line.",
     )
     run.add_argument("file", nargs="?", default="-", help="JSON-lines file, or - for stdin")
+    run.add_argument("--instruments", type=Path, help="instruments TOML (default: the demo set)")
+    run.add_argument("--journal", help="journal every command into this database (path or URL)")
     run.add_argument(
-        "--instruments", type=Path, help="instruments TOML (default: the shipped demo set)"
+        "--durability",
+        choices=[d.value for d in Durability],
+        default=Durability.GROUP.value,
+        help="journal commit policy (default: group)",
     )
+
     serve = commands.add_parser(
         "serve",
         help="run the exchange: FIX acceptor on 127.0.0.1:9878 unless --config says otherwise",
     )
     serve.add_argument("--config", type=Path, help="venue TOML (default: the shipped demo venue)")
+
+    replay = commands.add_parser(
+        "replay",
+        help="re-run a journal through a fresh engine and check the event-stream hash",
+    )
+    replay.add_argument("--journal", required=True, help="journal database (path or URL)")
+    replay.add_argument("--instruments", type=Path, help="instruments TOML (default: demo set)")
+
+    db = commands.add_parser("db", help="manage the store's schema")
+    db_commands = db.add_subparsers(dest="db_command", required=True)
+    db_upgrade = db_commands.add_parser("upgrade", help="apply migrations up to the newest")
+    db_upgrade.add_argument("--db", default=DEFAULT_URL, help=f"path or URL ({DEFAULT_URL})")
     return parser
 
 
@@ -41,20 +63,29 @@ def main(argv: list[str] | None = None) -> int:
     errors = Console(stderr=True, highlight=False, soft_wrap=True)
     if args.command == "serve":
         return serve_command(args.config, errors)
+    if args.command == "db":
+        return db_upgrade_command(args.db, errors)
     try:
-        instruments = (
-            default_instruments()
-            if args.instruments is None
-            else load_instruments(args.instruments)
-        )
+        instruments = _instruments(args.instruments)
     except ConfigError as exc:
         errors.print(f"configuration error: {exc}", markup=False)
         return 2
+    if args.command == "replay":
+        return replay_command(args.journal, instruments, errors)
+    journal = None
+    if args.journal is not None:
+        engine = create_db_engine(args.journal)
+        upgrade(engine)
+        journal = JournalWriter(engine, Durability(args.durability))
     if args.file == "-":
-        return run_lines(sys.stdin, instruments, sys.stdout, errors)
+        return run_lines(sys.stdin, instruments, sys.stdout, errors, journal)
     try:
         with open(args.file, encoding="utf-8") as stream:
-            return run_lines(stream, instruments, sys.stdout, errors)
+            return run_lines(stream, instruments, sys.stdout, errors, journal)
     except OSError as exc:
         errors.print(f"cannot read {args.file}: {exc.strerror}", markup=False)
         return 2
+
+
+def _instruments(path: Path | None) -> list[Instrument]:
+    return default_instruments() if path is None else load_instruments(path)

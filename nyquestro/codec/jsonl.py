@@ -2,7 +2,8 @@
 
 Decoding is strict: unknown fields, wrong types and off-tick prices raise `InputError`
 naming the field, so a typo in a test script is reported instead of silently ignored.
-Prices are decimal strings on the wire and integer ticks inside.
+With `DecimalPrices`, prices are decimal strings in the JSON (the CLI's form); with
+`prices=None` they stay integer ticks (the journal's form, exact and cheap).
 """
 
 import dataclasses
@@ -34,9 +35,10 @@ COMMAND_TYPES: Mapping[str, type[commands.CommandBase]] = {
 _CONVERSION_ONLY = {"replace": {"symbol"}}
 _SEQUENCER_FIELDS = {"seq"}
 _HINTS = {cls: typing.get_type_hints(cls) for cls in COMMAND_TYPES.values()}
+_COMMAND_NAMES = {cls: name for name, cls in COMMAND_TYPES.items()}
 
 
-def decode_command(obj: object, seq: Seq, ts: Ts, prices: DecimalPrices) -> commands.Command:
+def decode_command(obj: object, seq: Seq, ts: Ts, prices: DecimalPrices | None) -> commands.Command:
     """Build a command from a decoded JSON object; `seq` is assigned by the caller."""
     if not isinstance(obj, dict):
         raise InputError("<line>", obj, "a JSON object")
@@ -72,16 +74,32 @@ def decode_command(obj: object, seq: Seq, ts: Ts, prices: DecimalPrices) -> comm
     return built
 
 
-def encode_event(event: events.EventBase, prices: DecimalPrices) -> dict[str, Any]:
+def encode_event(event: events.EventBase, prices: DecimalPrices | None) -> dict[str, Any]:
     """A JSON-ready dict: type name first, then the event's fields in declaration order."""
     out: dict[str, Any] = {"type": _EVENT_TYPE_NAMES[type(event)]}
     symbol = getattr(event, "symbol", None)
     for field in dataclasses.fields(event):
         value = getattr(event, field.name)
-        if field.name in ("px", "cum_notional") and value is not None and symbol is not None:
+        if (
+            prices is not None
+            and field.name in ("px", "cum_notional")
+            and value is not None
+            and symbol is not None
+        ):
             out[field.name] = prices.to_wire(symbol, value)
         else:
             out[field.name] = _plain(value)
+    return out
+
+
+def encode_command(command: commands.CommandBase) -> dict[str, Any]:
+    """The journal's form: type name, then every field but seq/ts, prices in ticks."""
+    out: dict[str, Any] = {"type": _COMMAND_NAMES[type(command)]}
+    for field in dataclasses.fields(command):
+        if field.name not in ("seq", "ts"):
+            value = getattr(command, field.name)
+            if value is not None:
+                out[field.name] = _plain(value)
     return out
 
 
@@ -95,9 +113,13 @@ def _plain(value: object) -> object:
     return value
 
 
-def _decode_value(hint: Any, raw: object, name: str, symbol: object, prices: DecimalPrices) -> Any:
+def _decode_value(
+    hint: Any, raw: object, name: str, symbol: object, prices: DecimalPrices | None
+) -> Any:
     base = _strip_optional(hint)
     if base is Px:
+        if prices is None:
+            return _decode_int(raw, name)
         if not isinstance(symbol, str):
             raise InputError("symbol", symbol, f"a symbol, to convert {name} to ticks")
         return prices.to_ticks(symbol, raw, name)

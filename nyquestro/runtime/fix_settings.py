@@ -9,11 +9,9 @@ from pathlib import Path
 from string import Template
 
 from nyquestro.config.instruments import ConfigError
+from nyquestro.config.paths import FIXSPEC_DIR, SESSIONS_DIR
 from nyquestro.config.venue import VenueConfig
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
-SESSIONS_DIR = PROJECT_ROOT / "sessions"
-FIXSPEC_DIR = PROJECT_ROOT / "fixspec"
 DICTIONARY = {"FIX.4.2": "FIX42.xml", "FIX.4.4": "FIX44.xml"}
 
 
