@@ -4,7 +4,13 @@ Fields (all optional except where noted; `nyquestro/config/default_venue.toml` i
 shipped example):
 
     [store]
-    dir            directory for quickfix's session store and logs (default "var")
+    dir            directory for quickfix's session store and the rendered quickfix.cfg
+                   (default "var")
+    db             the journal database: a path (SQLite) or a SQLAlchemy URL such as
+                   postgresql+psycopg://user@host/db (default "<dir>/nyquestro.db")
+    durability     "group" (default: commit every 2 ms or 512 commands), "sync" (commit
+                   per command) or "none" (benchmarks only: a crash loses acknowledged
+                   orders)
 
     [fix]
     port           listen port (default 9878)
@@ -31,6 +37,7 @@ from nyquestro.config.instruments import ConfigError, instruments_from, parse_to
 from nyquestro.domain.instrument import Instrument
 
 BEGIN_STRINGS = ("FIX.4.2", "FIX.4.4")
+DURABILITY = ("group", "sync", "none")
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +60,8 @@ class FixConfig:
 @dataclass(frozen=True, slots=True)
 class VenueConfig:
     store_dir: Path
+    db: str
+    durability: str
     fix: FixConfig
     instruments: tuple[Instrument, ...]
 
@@ -77,7 +86,11 @@ def parse_venue(text: str, source: str) -> VenueConfig:
         raise ConfigError(unknown[0], doc[unknown[0]], "one of [store], [fix], [instruments]")
     store = _table(doc, "store")
     fix = _table(doc, "fix")
-    _only(store, "store", {"dir"})
+    _only(store, "store", {"dir", "db", "durability"})
+    store_dir = Path(_str(store, "store", "dir", "var"))
+    durability = _str(store, "store", "durability", "group")
+    if durability not in DURABILITY:
+        raise ConfigError("store.durability", durability, f"one of {', '.join(DURABILITY)}")
     _only(fix, "fix", {"port", "comp_id", "reset_on_logon", "cancel_on_disconnect",
                        "sessions"})  # fmt: skip
     cod_default = _bool(fix, "fix", "cancel_on_disconnect", False)
@@ -95,7 +108,9 @@ def parse_venue(text: str, source: str) -> VenueConfig:
             raise ConfigError(f"fix.sessions[{i}]", key, "each (begin_string, target_comp_id) once")
         seen.add(key)
     return VenueConfig(
-        store_dir=Path(_str(store, "store", "dir", "var")),
+        store_dir=store_dir,
+        db=_str(store, "store", "db", str(store_dir / "nyquestro.db")),
+        durability=durability,
         fix=FixConfig(
             port=port,
             comp_id=_str(fix, "fix", "comp_id", "NYQUESTRO"),

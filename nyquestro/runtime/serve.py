@@ -28,18 +28,31 @@ from nyquestro.gateways.fix.acceptor import Application, session_key_of
 from nyquestro.gateways.fix.message import OutMessage
 from nyquestro.gateways.fix.venue import FixVenue
 from nyquestro.runtime import fix_settings
+from nyquestro.runtime.outbox import Outbox
 from nyquestro.runtime.sequencer import Sequencer
+from nyquestro.store.database import create_db_engine, upgrade
+from nyquestro.store.journal import Durability, JournalWriter, read_journal
 
 log = logging.getLogger(__name__)
 
 
 class Exchange:
-    """A running venue: start() opens the FIX port, stop() logs every session out."""
+    """A running venue: recovered from its journal, FIX port open after start()."""
 
     def __init__(self, config: VenueConfig) -> None:
         self.config = config
-        self.sequencer = Sequencer(Engine(config.instruments), time.time_ns)
-        self._app: Application | None = None  # set below; `_send` needs it first
+        self._app: Application | None = None  # set below; delivery needs it first
+        self._outbox: Outbox[OutMessage] = Outbox(self._deliver)
+        db = create_db_engine(config.db, synchronous="FULL" if config.durability == "sync"
+                              else "OFF" if config.durability == "none" else "NORMAL")  # fmt: skip
+        upgrade(db)
+        self._db = db
+        self.sequencer = Sequencer(
+            Engine(config.instruments),
+            time.time_ns,
+            JournalWriter(db, Durability(config.durability)),
+            on_durable=self._outbox.release,
+        )
         venue = FixVenue(
             config.instruments,
             submit=self.sequencer.submit,
@@ -51,17 +64,45 @@ class Exchange:
             key = session_key_of(s.begin_string, config.fix.comp_id, s.target_comp_id)
             venue.add_session(key, s.begin_string, s.account, s.cancel_on_disconnect)
         self.sequencer.subscribe(venue.on_events)
+        self._recover()
         self._app = Application(venue)
         settings_path = fix_settings.write(config)
         self._settings = fix.SessionSettings(str(settings_path))
         self._store = fix.FileStoreFactory(self._settings)
         self._acceptor = fix.SocketAcceptor(self._app, self._store, self._settings)
+        self._flusher = threading.Thread(target=self._flush_loop, name="journal", daemon=True)
+        self._stopping = threading.Event()
+
+    def _recover(self) -> None:
+        """Start-up is recovery: replay the journal; clients get missed reports by resend."""
+        started = time.monotonic()
+        self._outbox.muted = True
+        try:
+            count = self.sequencer.recover(read_journal(self._db))
+        finally:
+            self._outbox.muted = False
+        if count:
+            log.info("recovered %d journaled commands in %.2f s", count,
+                     time.monotonic() - started)  # fmt: skip
 
     def _send(self, key: str, message: OutMessage) -> None:
+        self.sequencer.read(lambda: self._hold(key, message))
+
+    def _hold(self, key: str, message: OutMessage) -> None:
+        self._outbox.hold(key, message)
+        if self.sequencer.pending == 0:
+            self._outbox.release()
+
+    def _deliver(self, key: str, message: OutMessage) -> None:
         assert self._app is not None
         self._app.send(key, message)  # type: ignore[arg-type]
 
+    def _flush_loop(self) -> None:
+        while not self._stopping.wait(_GROUP_COMMIT_POLL_SECONDS):
+            self.sequencer.flush_if_due()
+
     def start(self) -> None:
+        self._flusher.start()
         self._acceptor.start()
         fix_cfg = self.config.fix
         names = ", ".join(f"{s.target_comp_id}/{s.begin_string}" for s in fix_cfg.sessions)
@@ -80,10 +121,14 @@ class Exchange:
         deadline = time.monotonic() + _LOGOUT_GRACE_SECONDS
         while self._acceptor.isLoggedOn() and time.monotonic() < deadline:
             time.sleep(0.05)
-        log.info("all sessions logged out; stopped")
+        self._stopping.set()
+        self.sequencer.flush()
+        log.info("all sessions logged out; journal flushed; stopped")
 
 
 _LOGOUT_GRACE_SECONDS = 5.0
+# Group commit waits at most the journal's 2 ms window plus this poll.
+_GROUP_COMMIT_POLL_SECONDS = 0.001
 
 
 def run_until_signalled(exchange: Exchange) -> NoReturn:

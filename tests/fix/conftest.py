@@ -33,6 +33,7 @@ STOP_TIMEOUT = 5.0
 VENUE_TOML = """\
 [store]
 dir = "{store}"
+durability = "{durability}"
 
 [fix]
 port = {port}
@@ -99,8 +100,12 @@ def free_port() -> int:
 class Server:
     """One `nyquestro serve` subprocess with its own port and store directory."""
 
-    def __init__(self, root: Path) -> None:
+    # sync: every report is released before the venue reads the client's next message, so
+    # `FixClient.sync()` (a TestRequest, answered by quickfix at once) orders after them.
+    # With group commit a report may trail a Heartbeat by up to one commit window.
+    def __init__(self, root: Path, durability: str = "sync") -> None:
         self.root = root
+        self.durability = durability
         self.port = 0
         self.log = root / "serve.log"
         self.returncode: int | None = None
@@ -116,7 +121,9 @@ class Server:
         self.port = free_port()
         store = self.root / f"store{self._runs}"
         config = self.root / f"venue{self._runs}.toml"
-        config.write_text(VENUE_TOML.format(store=store, port=self.port))
+        config.write_text(
+            VENUE_TOML.format(store=store, port=self.port, durability=self.durability)
+        )
         with self.log.open("ab") as log:
             self._proc = subprocess.Popen(
                 [sys.executable, "-m", "nyquestro", "serve", "--config", str(config)],
@@ -155,6 +162,14 @@ class Server:
             proc.kill()
             proc.wait(STOP_TIMEOUT)
             self.returncode = None
+
+    def kill(self) -> None:
+        """SIGKILL: no shutdown, no flush, as a crash."""
+        proc, self._proc = self._proc, None
+        if proc is not None:
+            proc.kill()
+            proc.wait(STOP_TIMEOUT)
+        self.returncode = None
 
     def restart(self, fresh: bool = True) -> None:
         self.stop()

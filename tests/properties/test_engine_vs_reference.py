@@ -262,7 +262,15 @@ class EngineVsReference(RuleBasedStateMachine):
         queue = self.ref.queue(symbol, side.opposite)
         if not queue:
             return
-        owner = data.draw(st.sampled_from(queue[:8]), label="owner")
+        behind_iceberg = [
+            o
+            for n, o in enumerate(queue)
+            if any(a.px == o.px and a.display is not None for a in queue[:n])
+        ]
+        candidates = queue[:8]
+        if behind_iceberg and data.draw(st.booleans(), label="behind_iceberg"):
+            candidates = behind_iceberg
+        owner = data.draw(st.sampled_from(candidates), label="owner")
         ahead = queue[: queue.index(owner)]
         qty = data.draw(st.integers(1, sum(o.leaves for o in ahead) + 3), label="qty")
         tif = TimeInForce.IOC if kind == "ioc" else TimeInForce.FOK
