@@ -1,5 +1,6 @@
 """Outbound messages wait here until the commands that caused them are durable."""
 
+from collections import deque
 from collections.abc import Callable
 from typing import Generic, TypeVar
 
@@ -7,19 +8,24 @@ _M = TypeVar("_M")
 
 
 class Outbox(Generic[_M]):
-    """Used only under the sequencer's lock (hold, release) or before traffic (muting)."""
+    """Messages in send order, each tagged with the last command it depends on.
+
+    Used under the sequencer's lock (hold, release_upto) or before traffic (muting).
+    """
 
     def __init__(self, deliver: Callable[[str, _M], None]) -> None:
         self._deliver = deliver
-        self._held: list[tuple[str, _M]] = []
+        self._held: deque[tuple[int, str, _M]] = deque()
         self.muted = False
         """While recovering: state is rebuilt, but nothing is sent again."""
 
-    def hold(self, key: str, message: _M) -> None:
+    def hold(self, after_seq: int, key: str, message: _M) -> None:
         if not self.muted:
-            self._held.append((key, message))
+            self._held.append((after_seq, key, message))
 
-    def release(self) -> None:
-        held, self._held = self._held, []
-        for key, message in held:
+    def release_upto(self, durable_seq: int) -> None:
+        """Deliver, in order, every message whose command is durable; stop at the first not."""
+        held = self._held
+        while held and held[0][0] <= durable_seq:
+            _, key, message = held.popleft()
             self._deliver(key, message)

@@ -9,9 +9,10 @@ engine is the order of their sequence numbers, and every subscriber sees every c
 events in that same total order.
 
 Nothing leaves the process before its command is durable: subscribers send through an
-outbox, and the outbox is released only once the journal has committed every command
-whose effects it holds (at once in `sync` mode; per batch in `group` mode, where
-`flush_if_due` is called every millisecond by the runtime).
+outbox whose messages carry the sequence number they depend on, released as the journal's
+durable sequence number passes them (at once in `sync` mode; in `group` mode a committer
+thread calls `commit_pending`, which writes whatever accumulated while the previous batch
+was being written, outside the lock).
 
 Who may touch what: only code running under the lock (the engine, the journal writer,
 the subscribers) touches their state; queries get in through `read`.
@@ -48,12 +49,15 @@ class Sequencer:
         engine: Engine,
         clock: Clock,
         journal: JournalWriter | None = None,
-        on_durable: Callable[[], None] | None = None,
+        on_durable: Callable[[int], None] | None = None,
     ) -> None:
         self._engine = engine
         self._clock = clock
         self._journal = journal
         self._on_durable = on_durable
+        """Called under the lock with the journal's releasable sequence number."""
+        self.work = threading.Event()
+        """Set when records wait to be committed (the committer thread waits on it)."""
         self._stream = EventStreamHash()
         # Re-entrant: a subscriber's send goes through `read` to reach the outbox safely
         # from inside `submit` as well as from other threads.
@@ -78,25 +82,43 @@ class Sequencer:
                 journal.append(command, self._stream.add(events))
             for subscriber in self._subscribers:
                 subscriber(command, events)
-            if journal is not None and journal.pending == 0 and self._on_durable is not None:
-                self._on_durable()
+            if journal is not None:
+                self.release()
+                if journal.pending:
+                    self.work.set()
             return events
 
-    def flush_if_due(self) -> None:
-        """Group commit: make a due batch durable, then release what it held back."""
+    def release(self) -> None:
+        """Let out everything already durable (call under the lock, e.g. inside `read`)."""
+        if self._journal is not None and self._on_durable is not None:
+            self._on_durable(self._journal.releasable_seq)
+
+    def commit_pending(self) -> bool:
+        """Commit what accumulated, outside the lock; returns False when there was nothing."""
+        journal = self._journal
+        if journal is None:
+            return False
         with self._lock:
-            journal = self._journal
-            if journal is not None and journal.flush_due():
-                journal.flush()
-                if self._on_durable is not None:
-                    self._on_durable()
+            records = journal.take()
+        if not records:
+            return False
+        # Only this thread commits (sync mode commits inline and never leaves records
+        # behind), so batches reach the database in sequence order.
+        journal.commit(records)
+        with self._lock:
+            self.release()
+        return True
 
     def flush(self) -> None:
+        """Commit everything now (shutdown, tests)."""
         with self._lock:
             if self._journal is not None:
                 self._journal.flush()
-                if self._on_durable is not None:
-                    self._on_durable()
+                self.release()
+
+    @property
+    def last_seq(self) -> int:
+        return self._engine.last_seq
 
     def recover(self, entries: Iterable[Entry]) -> int:
         """Rebuild engine and subscriber state from the journal; returns commands replayed.
@@ -117,12 +139,10 @@ class Sequencer:
                     subscriber(entry.command, events)
                 self._last_ts = max(self._last_ts, entry.command.ts)
                 count += 1
+            if self._journal is not None:
+                # What was read back is on disk: replies about it may leave at once.
+                self._journal.appended_seq = self._journal.durable_seq = self._engine.last_seq
         return count
-
-    @property
-    def pending(self) -> int:
-        """Journaled commands not yet durable (call under the lock, e.g. inside `read`)."""
-        return 0 if self._journal is None else self._journal.pending
 
     def read(self, query: Callable[[], _T]) -> _T:
         """Run `query` under the lock: it sees subscriber state between two commands."""

@@ -50,8 +50,8 @@ class Exchange:
         self.sequencer = Sequencer(
             Engine(config.instruments),
             time.time_ns,
-            JournalWriter(db, Durability(config.durability)),
-            on_durable=self._outbox.release,
+            JournalWriter(db, Durability(config.durability), background=True),
+            on_durable=self._outbox.release_upto,
         )
         venue = FixVenue(
             config.instruments,
@@ -70,7 +70,7 @@ class Exchange:
         self._settings = fix.SessionSettings(str(settings_path))
         self._store = fix.FileStoreFactory(self._settings)
         self._acceptor = fix.SocketAcceptor(self._app, self._store, self._settings)
-        self._flusher = threading.Thread(target=self._flush_loop, name="journal", daemon=True)
+        self._committer = threading.Thread(target=self._commit_loop, name="journal", daemon=True)
         self._stopping = threading.Event()
 
     def _recover(self) -> None:
@@ -89,20 +89,26 @@ class Exchange:
         self.sequencer.read(lambda: self._hold(key, message))
 
     def _hold(self, key: str, message: OutMessage) -> None:
-        self._outbox.hold(key, message)
-        if self.sequencer.pending == 0:
-            self._outbox.release()
+        # Whatever is sent now depends on every command so far (inside `submit`, the
+        # current one): it leaves once that command is durable, in send order.
+        self._outbox.hold(self.sequencer.last_seq, key, message)
+        self.sequencer.release()
 
     def _deliver(self, key: str, message: OutMessage) -> None:
         assert self._app is not None
         self._app.send(key, message)  # type: ignore[arg-type]
 
-    def _flush_loop(self) -> None:
-        while not self._stopping.wait(_GROUP_COMMIT_POLL_SECONDS):
-            self.sequencer.flush_if_due()
+    def _commit_loop(self) -> None:
+        """Group commit: write each batch as soon as the previous one is on disk."""
+        work = self.sequencer.work
+        while not self._stopping.is_set():
+            work.wait(_COMMITTER_IDLE_SECONDS)
+            work.clear()
+            while self.sequencer.commit_pending():
+                pass
 
     def start(self) -> None:
-        self._flusher.start()
+        self._committer.start()
         self._acceptor.start()
         fix_cfg = self.config.fix
         names = ", ".join(f"{s.target_comp_id}/{s.begin_string}" for s in fix_cfg.sessions)
@@ -127,8 +133,8 @@ class Exchange:
 
 
 _LOGOUT_GRACE_SECONDS = 5.0
-# Group commit waits at most the journal's 2 ms window plus this poll.
-_GROUP_COMMIT_POLL_SECONDS = 0.001
+# The committer is woken by each command; the timeout only bounds a missed wake-up.
+_COMMITTER_IDLE_SECONDS = 0.05
 
 
 def run_until_signalled(exchange: Exchange) -> NoReturn:

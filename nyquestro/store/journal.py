@@ -2,9 +2,8 @@
 
 Durability modes (`Durability`):
 - SYNC: every append commits before it returns (SQLite synchronous=FULL).
-- GROUP (default): appends are buffered and committed together when the batch reaches
-  `group_size` commands or its oldest command is `group_window_ns` old, whichever comes
-  first; the caller must not release a command's effects before `flush()` has covered it.
+- GROUP (default): appends are buffered and committed together (see `JournalWriter`);
+  the caller must not release a command's effects before `durable_seq` has reached it.
 - NONE: commits only when the buffer is large or on close. Unsafe: a crash loses the
   buffer. For benchmarks.
 
@@ -52,23 +51,36 @@ def record_crc(seq: int, ts: int, command: str, event_hash: str) -> int:
 
 
 class JournalWriter:
+    """Buffers journal records and commits them in order.
+
+    Single-threaded users (the JSON CLI) let `append` commit: every record in SYNC mode, a
+    batch of `group_size` or one `group_window_ns` old in GROUP mode. The runtime passes
+    `background=True` instead and commits from its own thread with `take` + `commit`, so
+    batches form while the previous one is being written (smart batching): an idle venue
+    commits each command at once, a busy one amortises a commit over many.
+    """
+
     def __init__(
         self,
         engine: Engine,
         durability: Durability = Durability.GROUP,
         *,
+        background: bool = False,
         group_size: int = 512,
         group_window_ns: int = 2_000_000,
     ) -> None:
         self._engine = engine
-        self._durability = durability
+        self.durability = durability
+        self._background = background
         self._group_size = group_size if durability is not Durability.NONE else 65_536
         self._group_window_ns = group_window_ns
         self._pending: list[dict[str, object]] = []
         self._oldest_ns = 0
+        self.appended_seq = 0
+        self.durable_seq = 0
+        """Every command up to this one is committed."""
 
     def append(self, command: Command, event_hash: str) -> None:
-        """Buffer one command; commits at once in SYNC mode, when a batch is due in GROUP."""
         text = json.dumps(encode_command(command), separators=(",", ":"))
         if not self._pending:
             self._oldest_ns = time.monotonic_ns()
@@ -81,15 +93,14 @@ class JournalWriter:
                 "crc": record_crc(command.seq, command.ts, text, event_hash),
             }
         )
-        if self._durability is Durability.SYNC or self.flush_due():
+        self.appended_seq = command.seq
+        if self.durability is Durability.SYNC or (not self._background and self._flush_due()):
             self.flush()
 
-    def flush_due(self) -> bool:
-        if not self._pending:
-            return False
+    def _flush_due(self) -> bool:
         if len(self._pending) >= self._group_size:
             return True
-        if self._durability is Durability.NONE:
+        if self.durability is Durability.NONE:
             return False
         return time.monotonic_ns() - self._oldest_ns >= self._group_window_ns
 
@@ -97,13 +108,28 @@ class JournalWriter:
     def pending(self) -> int:
         return len(self._pending)
 
-    def flush(self) -> None:
-        """Commit everything buffered; on return it is durable (per the mode's guarantee)."""
-        if not self._pending:
+    @property
+    def releasable_seq(self) -> int:
+        """Effects of commands up to this one may leave (NONE mode does not wait)."""
+        return self.appended_seq if self.durability is Durability.NONE else self.durable_seq
+
+    def take(self) -> list[dict[str, object]]:
+        """Hand over the buffered records; the caller must `commit` them, in order."""
+        taken, self._pending = self._pending, []
+        return taken
+
+    def commit(self, records: list[dict[str, object]]) -> None:
+        """Write records in one transaction; on return they are durable."""
+        if not records:
             return
         with self._engine.begin() as connection:
-            connection.execute(insert(JournalRecord), self._pending)
-        self._pending = []
+            connection.execute(insert(JournalRecord), records)
+        last = records[-1]["seq"]
+        assert isinstance(last, int)
+        self.durable_seq = max(self.durable_seq, last)
+
+    def flush(self) -> None:
+        self.commit(self.take())
 
     def close(self) -> None:
         self.flush()
