@@ -27,8 +27,12 @@ def create_db_engine(db: str, *, synchronous: str = "NORMAL") -> Engine:
     url = make_url(normalise_url(db))
     if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
         Path(url.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url)
-    if url.get_backend_name() == "sqlite":
+    sqlite = url.get_backend_name() == "sqlite"
+    # The journal's committer thread commits on pooled connections opened elsewhere;
+    # writes are serialised by the sequencer, so sqlite3's same-thread check only gets
+    # in the way.
+    engine = create_engine(url, connect_args={"check_same_thread": False} if sqlite else {})
+    if sqlite:
 
         @event.listens_for(engine, "connect")
         def _pragmas(dbapi_connection, _record):  # type: ignore[no-untyped-def]

@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import StrEnum
 
-from sqlalchemy import Engine, delete, insert, select
+from sqlalchemy import Engine, delete, select
 
 from nyquestro.codec.jsonl import decode_command, encode_command
 from nyquestro.domain.commands import Command
@@ -44,6 +44,9 @@ class JournalCorrupt(NyquestroError):
 class Entry:
     command: Command
     event_hash: str
+
+
+_PLACEHOLDERS = {"qmark": "?", "format": "%s", "pyformat": "%s"}  # sqlite3, psycopg
 
 
 def record_crc(seq: int, ts: int, command: str, event_hash: str) -> int:
@@ -74,7 +77,14 @@ class JournalWriter:
         self._background = background
         self._group_size = group_size if durability is not Durability.NONE else 65_536
         self._group_window_ns = group_window_ns
-        self._pending: list[dict[str, object]] = []
+        self._pending: list[tuple[int, int, str, str, int]] = []
+        # Rows go in through the DB-API driver directly: a SQLAlchemy Core insert costs
+        # ~100 µs of Python per transaction, several times the commit itself.
+        marks = _PLACEHOLDERS[engine.dialect.paramstyle]
+        self._insert_sql = (
+            f"INSERT INTO {JournalRecord.__tablename__} (seq, ts, command, event_hash, crc) "
+            f"VALUES ({', '.join([marks] * 5)})"
+        )
         self._oldest_ns = 0
         self.appended_seq = 0
         self.durable_seq = 0
@@ -85,14 +95,9 @@ class JournalWriter:
         if not self._pending:
             self._oldest_ns = time.monotonic_ns()
         self._pending.append(
-            {
-                "seq": command.seq,
-                "ts": command.ts,
-                "command": text,
-                "event_hash": event_hash,
-                "crc": record_crc(command.seq, command.ts, text, event_hash),
-            }
-        )
+            (command.seq, command.ts, text, event_hash,
+             record_crc(command.seq, command.ts, text, event_hash))
+        )  # fmt: skip
         self.appended_seq = command.seq
         if self.durability is Durability.SYNC or (not self._background and self._flush_due()):
             self.flush()
@@ -113,20 +118,26 @@ class JournalWriter:
         """Effects of commands up to this one may leave (NONE mode does not wait)."""
         return self.appended_seq if self.durability is Durability.NONE else self.durable_seq
 
-    def take(self) -> list[dict[str, object]]:
+    def take(self) -> list[tuple[int, int, str, str, int]]:
         """Hand over the buffered records; the caller must `commit` them, in order."""
         taken, self._pending = self._pending, []
         return taken
 
-    def commit(self, records: list[dict[str, object]]) -> None:
+    def commit(self, records: list[tuple[int, int, str, str, int]]) -> None:
         """Write records in one transaction; on return they are durable."""
         if not records:
             return
-        with self._engine.begin() as connection:
-            connection.execute(insert(JournalRecord), records)
-        last = records[-1]["seq"]
-        assert isinstance(last, int)
-        self.durable_seq = max(self.durable_seq, last)
+        connection = self._engine.raw_connection()
+        try:
+            cursor = connection.cursor()
+            cursor.executemany(self._insert_sql, records)
+            connection.commit()
+        except BaseException:
+            connection.rollback()
+            raise
+        finally:
+            connection.close()  # back to the pool
+        self.durable_seq = max(self.durable_seq, records[-1][0])
 
     def flush(self) -> None:
         self.commit(self.take())
