@@ -120,16 +120,20 @@ class Sequencer:
     def last_seq(self) -> int:
         return self._engine.last_seq
 
-    def recover(self, entries: Iterable[Entry]) -> int:
+    def recover(
+        self, entries: Iterable[Entry], before: Callable[[Entry], None] | None = None
+    ) -> int:
         """Rebuild engine and subscriber state from the journal; returns commands replayed.
 
         Replayed commands go through the same engine entry point and subscribers as live
-        ones (subscribers must not send: the runtime mutes their output meanwhile). A
+        ones; `before` sees each entry first (the runtime mutes what was already sent). A
         replayed event stream that departs from the recorded hash is a broken invariant.
         """
         count = 0
         with self._lock:
             for entry in entries:
+                if before is not None:
+                    before(entry)
                 events = self._engine.process(entry.command)
                 if self._stream.add(events) != entry.event_hash:
                     raise InvariantViolation(

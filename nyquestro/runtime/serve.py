@@ -13,10 +13,12 @@ sent is already in its FileStore by then.
 
 import logging
 import os
+import re
 import signal
 import sys
 import threading
 import time
+from pathlib import Path
 from types import FrameType
 from typing import NoReturn
 
@@ -31,7 +33,7 @@ from nyquestro.runtime import fix_settings
 from nyquestro.runtime.outbox import Outbox
 from nyquestro.runtime.sequencer import Sequencer
 from nyquestro.store.database import create_db_engine, upgrade
-from nyquestro.store.journal import Durability, JournalWriter, read_journal
+from nyquestro.store.journal import Durability, Entry, JournalWriter, read_journal
 
 log = logging.getLogger(__name__)
 
@@ -74,16 +76,30 @@ class Exchange:
         self._stopping = threading.Event()
 
     def _recover(self) -> None:
-        """Start-up is recovery: replay the journal; clients get missed reports by resend."""
+        """Start-up is recovery: replay the journal through the live path.
+
+        Reports of commands up to the delivery frontier reached quickfix's store before
+        the stop, and clients get any they missed by ResendRequest: those are muted. A
+        crash between a commit and the hand-over to quickfix leaves durable commands whose
+        reports were never stored; those are sent again (same ExecIDs) once the acceptor
+        runs.
+        """
         started = time.monotonic()
-        self._outbox.muted = True
+        frontier = delivered_frontier(self.config.store_dir / "fix-store")
+
+        def mute_up_to_frontier(entry: Entry) -> None:
+            self._outbox.muted = entry.command.seq <= frontier
+
         try:
-            count = self.sequencer.recover(read_journal(self._db))
+            count = self.sequencer.recover(read_journal(self._db), mute_up_to_frontier)
         finally:
             self._outbox.muted = False
         if count:
-            log.info("recovered %d journaled commands in %.2f s", count,
-                     time.monotonic() - started)  # fmt: skip
+            log.info(
+                "recovered %d journaled commands in %.2f s; reports after command %d "
+                "were not handed to quickfix before the stop and will be sent",
+                count, time.monotonic() - started, frontier,
+            )  # fmt: skip
 
     def _send(self, key: str, message: OutMessage) -> None:
         self.sequencer.read(lambda: self._hold(key, message))
@@ -110,6 +126,7 @@ class Exchange:
     def start(self) -> None:
         self._committer.start()
         self._acceptor.start()
+        self.sequencer.read(self.sequencer.release)  # reports recovery held back
         fix_cfg = self.config.fix
         names = ", ".join(f"{s.target_comp_id}/{s.begin_string}" for s in fix_cfg.sessions)
         log.info(
@@ -133,6 +150,23 @@ class Exchange:
 
 
 _LOGOUT_GRACE_SECONDS = 5.0
+_EXEC_ID = re.compile(rb"\x0117=(\d+)\x01")
+
+
+def delivered_frontier(fix_store: Path) -> int:
+    """The last command whose reports reached quickfix's store (0: none).
+
+    The outbox hands reports over in sequence order and quickfix stores each message
+    before it sends it, so the highest ExecID in the store (seq x 10^6 + n) marks how far
+    delivery got.
+    """
+    highest = 0
+    for body in fix_store.glob("*.body"):
+        for match in _EXEC_ID.finditer(body.read_bytes()):
+            highest = max(highest, int(match.group(1)))
+    return highest // 1_000_000
+
+
 # The committer is woken by each command; the timeout only bounds a missed wake-up.
 _COMMITTER_IDLE_SECONDS = 0.05
 

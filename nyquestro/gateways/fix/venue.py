@@ -63,6 +63,9 @@ class SessionState:
     cancel_on_disconnect: bool
 
 
+_EXEC_SLOT = 1_000_000
+_REPLY_OFFSET = _EXEC_SLOT // 2
+
 ORDER_EVENTS = (Accepted, Execution, Cancelled, Expired, Replaced, Restated)
 """Events that change one order's state and so produce one ExecutionReport."""
 MD_SUBSCRIPTION_TYPES = {"0", "1", "2"}
@@ -87,9 +90,14 @@ class FixVenue:
         self._sessions: dict[SessionKey, SessionState] = {}
         self._orders = OrderViews()
         self._md = MarketData(self._prices)
-        # ExecIDs must stay unique across restarts; until the journal restores the counter,
-        # each run starts above the previous one's: the boot second times 10^9.
-        self._exec_ids = count(clock() // 1_000_000_000 * 1_000_000_000 + 1)
+        # ExecIDs are derived from the engine sequence number of the command that caused
+        # the report (seq x 10^6 + n), so a replayed journal reproduces them exactly and a
+        # report re-sent after a crash carries its original ExecID. Replies that no
+        # command caused (status, gateway-level rejects) use the upper half of the slot of
+        # the latest command.
+        self._exec_base = 0
+        self._exec_next = 0
+        self._reply_next = _REPLY_OFFSET
         self._pending_orders: dict[tuple[SessionKey, str], tuple[str, str]] = {}
         self._pending_mass: dict[tuple[SessionKey, str], tuple[str, str | None]] = {}
         self._cod_ids = count(1)
@@ -164,7 +172,7 @@ class FixVenue:
                 session.key,
                 session.outbound.order_rejected(
                     bad.cl_ord_id, bad.symbol, bad.side, bad.qty, bad.reason, bad.text,
-                    self._exec_id(), self._clock(),
+                    self._reply_id(), self._clock(),
                 ),
             )  # fmt: skip
         else:
@@ -221,7 +229,7 @@ class FixVenue:
         state = self._orders.find(session.key, cl_ord_id)
         if state is None:
             return None
-        report = session.outbound.status_report(state, self._exec_id(), self._clock())
+        report = session.outbound.status_report(state, self._reply_id(), self._clock())
         self._send(session.key, report)
         return report
 
@@ -239,10 +247,10 @@ class FixVenue:
                 cl_ord_id, msg.get(tag("Symbol")) or "", msg.get(tag("Side")) or "", "0",
                 RejectReason.UNKNOWN_ORDER,
                 f"OrderStatusRequest: no order with ClOrdID {cl_ord_id!r} in this session",
-                self._exec_id(), self._clock(), status=True,
+                self._reply_id(), self._clock(), status=True,
             )  # fmt: skip
         else:
-            report = session.outbound.status_report(state, self._exec_id(), self._clock())
+            report = session.outbound.status_report(state, self._reply_id(), self._clock())
         self._send(session.key, report)
         return report
 
@@ -316,6 +324,9 @@ class FixVenue:
     # --- outbound: the sequencer subscriber -------------------------------------------------
 
     def on_events(self, command: Command, events: Sequence[EventBase]) -> None:
+        self._exec_base = command.seq * _EXEC_SLOT
+        self._exec_next = 0
+        self._reply_next = _REPLY_OFFSET
         for event in events:
             if isinstance(event, Rejected):
                 self._on_rejected(event)
@@ -361,7 +372,14 @@ class FixVenue:
         self._send(event.session, session.outbound.mass_cancel_report(event, request_type, symbol))
 
     def _exec_id(self) -> str:
-        return str(next(self._exec_ids))
+        """ExecID of a report caused by the command being published."""
+        self._exec_next += 1
+        return str(self._exec_base + self._exec_next)
+
+    def _reply_id(self) -> str:
+        """ExecID of a reply between commands (status, gateway-level reject)."""
+        self._reply_next += 1
+        return str(self._exec_base + self._reply_next)
 
 
 def _mass_cancel(
