@@ -13,7 +13,7 @@ from decimal import Decimal
 
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
 from nyquestro.domain.commands import (
     Cancel,
@@ -71,6 +71,7 @@ symbols = st.sampled_from(SYMBOLS)
 sides = st.sampled_from(SIDES)
 prices = st.integers(98, 102)
 quantities = st.integers(1, 12)
+limit_tifs = st.sampled_from([*[TimeInForce.DAY] * 2, *[TimeInForce.GTC] * 2, *TimeInForce])
 smp_policies = st.sampled_from([None, *SmpPolicy])
 # Mostly grouped by account; sometimes an explicit group that spans accounts.
 smp_ids = st.sampled_from([None, None, None, SmpId("G1")])
@@ -82,6 +83,20 @@ class EngineVsReference(RuleBasedStateMachine):
         self.harness = Harness(INSTRUMENTS, SESSIONS)
         self.engine = self.harness.engine
         self.ref = ReferenceBook({i.symbol: i for i in INSTRUMENTS})
+
+    @initialize(
+        data=st.data(),
+        quotes=st.lists(st.tuples(symbols, accounts, st.integers(0, 2)), min_size=0, max_size=6),
+    )
+    def seed_book(self, data: st.DataObject, quotes: list[tuple[Symbol, Account, int]]) -> None:
+        """Often start from a two-sided GTC book, so the first commands have something to hit."""
+        for n, (symbol, account, depth) in enumerate(quotes):
+            side = SIDES[n % 2]
+            px = 100 - depth if side is Side.BUY else 101 + depth
+            session = SESSIONS[n % 2]
+            self._new_order(
+                data, session, account, symbol, side, OrdType.LIMIT, TimeInForce.GTC, 5, px, None
+            )
 
     # --- plumbing ------------------------------------------------------------------------
 
@@ -106,7 +121,7 @@ class EngineVsReference(RuleBasedStateMachine):
         Queues several orders deep at the touch are where FIFO, iceberg replenishment
         behind other orders and SMP in the middle of a queue matter.
         """
-        where = data.draw(st.sampled_from(["drawn", "drawn", "join", "hit"]), label="where")
+        where = data.draw(st.sampled_from(["drawn", "join", "join", "hit"]), label="where")
         queue = self.ref.queue(symbol, side if where == "join" else side.opposite)
         if where == "drawn" or not queue or queue[0].px is None:
             return px
@@ -177,7 +192,7 @@ class EngineVsReference(RuleBasedStateMachine):
         account=accounts,
         symbol=symbols,
         side=sides,
-        tif=st.sampled_from(list(TimeInForce)),
+        tif=limit_tifs,
         qty=quantities,
         px=prices,
     )
@@ -336,7 +351,7 @@ class EngineVsReference(RuleBasedStateMachine):
 
     @rule(
         data=st.data(),
-        op=st.sampled_from(["resume", "resume", "resume", "halt", "eod", "mass", "mass"]),
+        op=st.sampled_from(["resume", "resume", "resume", "halt", "eod", "mass"]),
         symbol=symbols,
     )
     def operator(self, data: st.DataObject, op: str, symbol: Symbol) -> None:
@@ -354,7 +369,9 @@ class EngineVsReference(RuleBasedStateMachine):
                     session=session,
                     cl_ord_id=ClOrdId(f"mass-{self.harness.seq}"),
                     scope_session=data.draw(st.sampled_from([None, *SESSIONS]), label="scope"),
-                    account=data.draw(st.sampled_from([None, *ACCOUNTS]), label="account"),
+                    account=data.draw(
+                        st.sampled_from([None, *ACCOUNTS, *ACCOUNTS]), label="account"
+                    ),
                     symbol=data.draw(st.sampled_from([None, *SYMBOLS]), label="symbol"),
                 )
             )
@@ -431,8 +448,8 @@ def _assert_same_answer(cmd: Command, events: list[EventBase], outcome: Outcome)
 
 TestEngineVsReference = EngineVsReference.TestCase
 TestEngineVsReference.settings = settings(
-    max_examples=150,
-    stateful_step_count=50,
+    max_examples=200,
+    stateful_step_count=60,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
 )

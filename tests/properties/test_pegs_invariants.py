@@ -43,7 +43,6 @@ accounts = st.sampled_from(ACCOUNTS)
 sides = st.sampled_from(SIDES)
 peg_types = st.sampled_from(list(PegType))
 offsets = st.integers(-2, 2)
-resting_tifs = st.sampled_from([TimeInForce.DAY, TimeInForce.GTC])
 smp_policies = st.sampled_from([None, *SmpPolicy])
 
 
@@ -77,9 +76,9 @@ def peg_reference(
 
 
 def _px(side: Side, depth: int) -> int:
-    """`depth` ticks from 100 on the order's own side: both sides are usually quoted (pegs
-    need references) while a depth of -1 still crosses now and then."""
-    return 100 - depth if side is Side.BUY else 100 + depth
+    """`depth` ticks away from a 100/101 quote on the order's own side: both sides are
+    usually quoted (pegs need references) while a depth of -1 still crosses."""
+    return 100 - depth if side is Side.BUY else 101 + depth
 
 
 class PegInvariants(RuleBasedStateMachine):
@@ -304,8 +303,8 @@ class PegInvariants(RuleBasedStateMachine):
 
 TestPegInvariants = PegInvariants.TestCase
 TestPegInvariants.settings = settings(
-    max_examples=120,
-    stateful_step_count=50,
+    max_examples=150,
+    stateful_step_count=60,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
 )
