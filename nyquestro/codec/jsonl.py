@@ -10,7 +10,7 @@ import dataclasses
 import re
 import types
 import typing
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from enum import Enum, IntEnum
 from typing import Any
 
@@ -94,13 +94,56 @@ def encode_event(event: events.EventBase, prices: DecimalPrices | None) -> dict[
 
 def encode_command(command: commands.CommandBase) -> dict[str, Any]:
     """The journal's form: type name, then every field but seq/ts, prices in ticks."""
-    out: dict[str, Any] = {"type": _COMMAND_NAMES[type(command)]}
-    for field in dataclasses.fields(command):
-        if field.name not in ("seq", "ts"):
-            value = getattr(command, field.name)
-            if value is not None:
-                out[field.name] = _plain(value)
+    cls = type(command)
+    out: dict[str, Any] = {"type": _COMMAND_NAMES[cls]}
+    for name, encode in _JOURNAL_ENCODERS[cls]:
+        value = getattr(command, name)
+        if value is not None:
+            out[name] = encode(value)
     return out
+
+
+def decode_journal_command(obj: dict[str, Any], seq: Seq, ts: Ts) -> commands.Command:
+    """Decode a record `encode_command` wrote (its CRC already checked): no validation.
+
+    Converters are worked out once per command type; recovery decodes every journaled
+    command, so the general decoder's per-field introspection would dominate it.
+    """
+    cls = COMMAND_TYPES[obj["type"]]
+    values: dict[str, Any] = {"seq": seq, "ts": ts}
+    for name, decode in _JOURNAL_DECODERS[cls]:
+        raw = obj.get(name)
+        if raw is not None:
+            values[name] = decode(raw)
+    built: commands.Command = cls(**values)  # type: ignore[assignment]
+    return built
+
+
+def _identity(value: Any) -> Any:
+    return value
+
+
+def _journal_codecs(
+    cls: type,
+) -> tuple[list[tuple[str, Callable[[Any], Any]]], list[tuple[str, Callable[[Any], Any]]]]:
+    encoders: list[tuple[str, Callable[[Any], Any]]] = []
+    decoders: list[tuple[str, Callable[[Any], Any]]] = []
+    for field in dataclasses.fields(cls):
+        if field.name in ("seq", "ts"):
+            continue
+        base = _strip_optional(_HINTS[cls][field.name])
+        if isinstance(base, type) and issubclass(base, Enum):
+            if base is Side or issubclass(base, IntEnum):
+                by_name = {member.name.lower(): member for member in base}
+                encoders.append((field.name, lambda v: v.name.lower()))
+                decoders.append((field.name, by_name.__getitem__))
+            else:
+                encoders.append((field.name, lambda v: v.value))
+                decoders.append((field.name, base))
+        else:
+            encoders.append((field.name, _identity))
+            decoders.append((field.name, _identity))
+    return encoders, decoders
 
 
 def _plain(value: object) -> object:
@@ -168,3 +211,8 @@ def _snake(name: str) -> str:
 
 
 _EVENT_TYPE_NAMES = {cls: _snake(cls.__name__) for cls in typing.get_args(events.Event)}
+
+
+_JOURNAL_CODECS = {cls: _journal_codecs(cls) for cls in COMMAND_TYPES.values()}
+_JOURNAL_ENCODERS = {cls: codecs[0] for cls, codecs in _JOURNAL_CODECS.items()}
+_JOURNAL_DECODERS = {cls: codecs[1] for cls, codecs in _JOURNAL_CODECS.items()}

@@ -21,7 +21,7 @@ from enum import StrEnum
 
 from sqlalchemy import Engine, delete, select
 
-from nyquestro.codec.jsonl import decode_command, encode_command
+from nyquestro.codec.jsonl import decode_journal_command, encode_command
 from nyquestro.domain.commands import Command
 from nyquestro.domain.errors import NyquestroError
 from nyquestro.domain.ids import Seq, Ts
@@ -167,7 +167,7 @@ def read_journal(engine: Engine, after_seq: int = 0) -> Iterator[Entry]:
             if record_crc(seq, ts, text, event_hash) != crc:
                 damaged = seq
                 continue
-            yield Entry(decode_command(json.loads(text), Seq(seq), Ts(ts), None), event_hash)
+            yield Entry(decode_journal_command(json.loads(text), Seq(seq), Ts(ts)), event_hash)
     if damaged is not None:
         log.warning(
             "journal: last record %d is damaged (interrupted write); discarding it", damaged

@@ -8,7 +8,7 @@ from rich.console import Console
 from sqlalchemy import Engine, func, inspect, select, update
 
 from nyquestro.cli.engine_run import run_lines
-from nyquestro.codec.jsonl import decode_command
+from nyquestro.codec.jsonl import decode_command, decode_journal_command, encode_command
 from nyquestro.codec.prices import DecimalPrices
 from nyquestro.config.instruments import default_instruments
 from nyquestro.domain.commands import Command
@@ -141,3 +141,13 @@ def test_durability_modes_commit_when_they_promise(db_engine: Engine) -> None:
     assert count(db_engine) == 5 and unsafe.pending == 1
     unsafe.close()
     assert count(db_engine) == 6
+
+
+def test_the_journal_codec_round_trips_every_command_type() -> None:
+    commands = example_commands()
+    assert {type(c).__name__ for c in commands} >= {
+        "NewOrder", "Cancel", "CancelReplace", "MassCancel", "Halt", "Resume", "EndOfDay"
+    }  # fmt: skip
+    for command in example_commands():
+        text = json.dumps(encode_command(command))
+        assert decode_journal_command(json.loads(text), command.seq, command.ts) == command
