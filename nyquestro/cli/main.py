@@ -43,6 +43,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="run the exchange: FIX acceptor on 127.0.0.1:9878 unless --config says otherwise",
     )
     serve.add_argument("--config", type=Path, help="venue TOML (default: the shipped demo venue)")
+    serve.add_argument(
+        "--db", help="journal database, overriding the config (path, or a URL such as "
+        "postgresql+psycopg://postgres@127.0.0.1:5432/test)",
+    )  # fmt: skip
 
     replay = commands.add_parser(
         "replay",
@@ -62,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     errors = Console(stderr=True, highlight=False, soft_wrap=True)
     if args.command == "serve":
-        return serve_command(args.config, errors)
+        return serve_command(args.config, args.db, errors)
     if args.command == "db":
         return db_upgrade_command(args.db, errors)
     try:

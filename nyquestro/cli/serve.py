@@ -2,6 +2,7 @@
 
 import logging
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 from rich.console import Console
@@ -22,10 +23,12 @@ def setup_logging() -> None:
     logging.basicConfig(level=logging.INFO, format=fmt, handlers=[handler])
 
 
-def serve_command(config_path: Path | None, errors: Console) -> int:
+def serve_command(config_path: Path | None, db: str | None, errors: Console) -> int:
     setup_logging()
     try:
         config = default_venue() if config_path is None else load_venue(config_path)
+        if db is not None:
+            config = replace(config, db=db)
         exchange = Exchange(config)
     except ConfigError as exc:
         errors.print(f"configuration error: {exc}", markup=False)

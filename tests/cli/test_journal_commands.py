@@ -1,7 +1,10 @@
 """`engine run --journal`, `replay` and `db upgrade` through the real entry point."""
 
+import signal
+import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "order_types.jsonl"
@@ -51,3 +54,34 @@ def test_db_upgrade_creates_the_store(tmp_path: Path) -> None:
     result = nyquestro("db", "upgrade", "--db", "var/x.db", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "var" / "x.db").exists()
+
+
+def test_serve_takes_the_journal_database_from_the_command_line(tmp_path: Path) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    config = tmp_path / "venue.toml"
+    config.write_text(
+        f'[store]\ndir = "store"\n[fix]\nport = {port}\n'
+        'sessions = [{ begin_string = "FIX.4.4", target_comp_id = "C1" }]\n'
+        '[instruments.AAPL]\ntick_size = "0.01"\n'
+    )
+    server = subprocess.Popen(
+        [sys.executable, "-m", "nyquestro", "serve", "--config", str(config), "--db", "j.db"],
+        cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+                break
+            except OSError:
+                time.sleep(0.05)
+        server.send_signal(signal.SIGTERM)
+        assert server.wait(20) == 0
+    finally:
+        if server.poll() is None:
+            server.kill()
+    assert (tmp_path / "j.db").exists()
+    assert not (tmp_path / "store" / "nyquestro.db").exists()
