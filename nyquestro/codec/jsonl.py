@@ -2,8 +2,8 @@
 
 Decoding is strict: unknown fields, wrong types and off-tick prices raise `InputError`
 naming the field, so a typo in a test script is reported instead of silently ignored.
-With `DecimalPrices`, prices are decimal strings in the JSON (the CLI's form); with
-`prices=None` they stay integer ticks (the journal's form, exact and cheap).
+In the CLI's form prices are decimal strings, converted with `DecimalPrices`; in the
+journal's form (`encode_command` / `decode_journal_command`) they stay integer ticks.
 """
 
 import dataclasses
@@ -74,18 +74,13 @@ def decode_command(obj: object, seq: Seq, ts: Ts, prices: DecimalPrices | None) 
     return built
 
 
-def encode_event(event: events.EventBase, prices: DecimalPrices | None) -> dict[str, Any]:
+def encode_event(event: events.EventBase, prices: DecimalPrices) -> dict[str, Any]:
     """A JSON-ready dict: type name first, then the event's fields in declaration order."""
     out: dict[str, Any] = {"type": _EVENT_TYPE_NAMES[type(event)]}
     symbol = getattr(event, "symbol", None)
     for field in dataclasses.fields(event):
         value = getattr(event, field.name)
-        if (
-            prices is not None
-            and field.name in ("px", "cum_notional")
-            and value is not None
-            and symbol is not None
-        ):
+        if field.name in ("px", "cum_notional") and value is not None and symbol is not None:
             out[field.name] = prices.to_wire(symbol, value)
         else:
             out[field.name] = _plain(value)
@@ -156,13 +151,9 @@ def _plain(value: object) -> object:
     return value
 
 
-def _decode_value(
-    hint: Any, raw: object, name: str, symbol: object, prices: DecimalPrices | None
-) -> Any:
+def _decode_value(hint: Any, raw: object, name: str, symbol: object, prices: DecimalPrices) -> Any:
     base = _strip_optional(hint)
     if base is Px:
-        if prices is None:
-            return _decode_int(raw, name)
         if not isinstance(symbol, str):
             raise InputError("symbol", symbol, f"a symbol, to convert {name} to ticks")
         return prices.to_ticks(symbol, raw, name)
