@@ -38,7 +38,7 @@ _HINTS = {cls: typing.get_type_hints(cls) for cls in COMMAND_TYPES.values()}
 _COMMAND_NAMES = {cls: name for name, cls in COMMAND_TYPES.items()}
 
 
-def decode_command(obj: object, seq: Seq, ts: Ts, prices: DecimalPrices | None) -> commands.Command:
+def decode_command(obj: object, seq: Seq, ts: Ts, prices: DecimalPrices) -> commands.Command:
     """Build a command from a decoded JSON object; `seq` is assigned by the caller."""
     if not isinstance(obj, dict):
         raise InputError("<line>", obj, "a JSON object")
