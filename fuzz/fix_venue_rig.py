@@ -54,4 +54,6 @@ class Rig:
         msg_type = message.getHeader().getField(35)
         # UnsupportedMessage is documented: quickfix answers it with BusinessMessageReject.
         with contextlib.suppress(UnsupportedMessage):
-            self.venue.on_message(self.keys[begin], msg_type, QuickfixFields(message))
+            self.venue.on_message(
+                self.keys[begin], msg_type, QuickfixFields(message, message.toString())
+            )

@@ -11,6 +11,9 @@ shipped example):
     durability     "group" (default: commit every 2 ms or 512 commands), "sync" (commit
                    per command) or "none" (benchmarks only: a crash loses acknowledged
                    orders)
+    snapshot_every take a snapshot of the venue's state after this many commands since the
+                   last one (default 100000; 0: only at a clean shutdown). Start-up loads
+                   the newest snapshot and replays only the journal after it.
 
     [fix]
     port           listen port (default 9878)
@@ -62,6 +65,7 @@ class VenueConfig:
     store_dir: Path
     db: str
     durability: str
+    snapshot_every: int
     fix: FixConfig
     instruments: tuple[Instrument, ...]
 
@@ -86,11 +90,18 @@ def parse_venue(text: str, source: str) -> VenueConfig:
         raise ConfigError(unknown[0], doc[unknown[0]], "one of [store], [fix], [instruments]")
     store = _table(doc, "store")
     fix = _table(doc, "fix")
-    _only(store, "store", {"dir", "db", "durability"})
+    _only(store, "store", {"dir", "db", "durability", "snapshot_every"})
     store_dir = Path(_str(store, "store", "dir", "var"))
     durability = _str(store, "store", "durability", "group")
     if durability not in DURABILITY:
         raise ConfigError("store.durability", durability, f"one of {', '.join(DURABILITY)}")
+    snapshot_every = store.get("snapshot_every", 100_000)
+    if (
+        isinstance(snapshot_every, bool)
+        or not isinstance(snapshot_every, int)
+        or snapshot_every < 0
+    ):
+        raise ConfigError("store.snapshot_every", snapshot_every, "a whole number of commands >= 0")
     _only(fix, "fix", {"port", "comp_id", "reset_on_logon", "cancel_on_disconnect",
                        "sessions"})  # fmt: skip
     cod_default = _bool(fix, "fix", "cancel_on_disconnect", False)
@@ -111,6 +122,7 @@ def parse_venue(text: str, source: str) -> VenueConfig:
         store_dir=store_dir,
         db=_str(store, "store", "db", str(store_dir / "nyquestro.db")),
         durability=durability,
+        snapshot_every=snapshot_every,
         fix=FixConfig(
             port=port,
             comp_id=_str(fix, "fix", "comp_id", "NYQUESTRO"),

@@ -106,6 +106,22 @@ class OrderView:
         )
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EngineState:
+    """Everything that decides the engine's future events, for a snapshot.
+
+    It shares the engine's own objects (books with their FIFO queues, live orders, the
+    ClOrdID maps) rather than copying them: serialise it before the next command.
+    """
+
+    books: dict[Symbol, OrderBook]
+    live: dict[int, LiveOrder]
+    next_order_id: int
+    next_trade_id: int
+    cl_ord_ids: dict[SessionKey, dict[ClOrdId, int]]
+    last_seq: int
+
+
 class Engine:
     """All book state of the venue. Single writer: see the package docstring."""
 
@@ -189,6 +205,37 @@ class Engine:
         for session in sorted(self._cl_ord_ids):
             digest.update(repr((session, sorted(self._cl_ord_ids[session].items()))).encode())
         return digest.hexdigest()
+
+    # --- snapshots -------------------------------------------------------------------------
+
+    def export_state(self) -> EngineState:
+        ctx = self._ctx
+        return EngineState(
+            books=self._books,
+            live=ctx.live,
+            next_order_id=ctx.next_order_id,
+            next_trade_id=ctx.next_trade_id,
+            cl_ord_ids=self._cl_ord_ids,
+            last_seq=self._last_seq,
+        )
+
+    @classmethod
+    def restored(cls, instruments: Iterable[Instrument], state: EngineState) -> "Engine":
+        """An engine that continues exactly where the one that exported `state` stopped."""
+        engine = cls(instruments)
+        if set(state.books) != set(engine._books):
+            raise ValueError(
+                f"snapshot has symbols {sorted(state.books)}, "
+                f"the instruments are {sorted(engine._books)}"
+            )
+        engine._books = {sym: state.books[sym] for sym in sorted(state.books)}
+        ctx = engine._ctx
+        ctx.live = state.live
+        ctx.next_order_id = state.next_order_id
+        ctx.next_trade_id = state.next_trade_id
+        engine._cl_ord_ids = state.cl_ord_ids
+        engine._last_seq = state.last_seq
+        return engine
 
     # --- command handlers ----------------------------------------------------------------
 

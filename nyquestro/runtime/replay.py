@@ -1,9 +1,11 @@
 """Event-stream hashing and journal replay: the determinism check.
 
-The live run records, with each journaled command, the SHA-256 of every event emitted so
-far (each event's repr, one per line). Replaying the journal through a fresh
-engine must reproduce that hash at every command; the first command where it does not is
-where determinism broke.
+The live run records, with each journaled command, a hash of every event emitted so far:
+a chain, where each command's hash is the SHA-256 of the previous command's hash followed
+by this command's events (each event's repr, one per line). Replaying the journal through
+a fresh engine must reproduce that hash at every command; the first command where it does
+not is where determinism broke. Being a chain, the whole state of the hash is the last
+hex digest, which a snapshot records so recovery can resume the chain mid-stream.
 """
 
 import hashlib
@@ -17,10 +19,13 @@ from nyquestro.domain.instrument import Instrument
 from nyquestro.engine import Engine
 from nyquestro.store.journal import read_journal
 
+EMPTY_STREAM_HASH = hashlib.sha256().hexdigest()
+
 
 class EventStreamHash:
-    def __init__(self) -> None:
-        self._digest = hashlib.sha256()
+    def __init__(self, resume_from: str = EMPTY_STREAM_HASH) -> None:
+        self._hex = resume_from
+        """The hash after the last command added."""
 
     def add(self, events: Sequence[EventBase]) -> str:
         """Fold one command's events in; returns the hash of the stream so far.
@@ -28,14 +33,16 @@ class EventStreamHash:
         An event's repr names its class and every field's value (enums by member), the
         same in every process: as canonical as its JSON form at a third of the cost.
         """
-        update = self._digest.update
+        digest = hashlib.sha256(self._hex.encode())
+        update = digest.update
         for event in events:
             update(repr(event).encode())
             update(b"\n")
-        return self._digest.hexdigest()
+        self._hex = digest.hexdigest()
+        return self._hex
 
     def hexdigest(self) -> str:
-        return self._digest.hexdigest()
+        return self._hex
 
 
 @dataclass(frozen=True, slots=True)

@@ -120,6 +120,24 @@ class Sequencer:
     def last_seq(self) -> int:
         return self._engine.last_seq
 
+    def checkpoint(self, capture: Callable[[], _T]) -> tuple[int, int, str, _T]:
+        """Commit the journal, let out what it covers, and run `capture` between commands.
+
+        Returns the last command's sequence number and timestamp, the event-stream hash
+        after it, and what `capture` returned: together, a consistent point to resume from.
+        """
+        with self._lock:
+            self.flush()
+            return self._engine.last_seq, self._last_ts, self._stream.hexdigest(), capture()
+
+    def resume(self, stream_hash: str, last_ts: int) -> None:
+        """Continue after a snapshot: its engine was handed in, this restores the rest."""
+        with self._lock:
+            self._stream = EventStreamHash(stream_hash)
+            self._last_ts = last_ts
+            if self._journal is not None:
+                self._journal.appended_seq = self._journal.durable_seq = self._engine.last_seq
+
     def recover(
         self, entries: Iterable[Entry], before: Callable[[Entry], None] | None = None
     ) -> int:

@@ -29,11 +29,12 @@ from nyquestro.engine import Engine
 from nyquestro.gateways.fix.acceptor import Application, session_key_of
 from nyquestro.gateways.fix.message import OutMessage
 from nyquestro.gateways.fix.venue import FixVenue
-from nyquestro.runtime import fix_settings
+from nyquestro.runtime import fix_settings, snapshotting
 from nyquestro.runtime.outbox import Outbox
 from nyquestro.runtime.sequencer import Sequencer
 from nyquestro.store.database import create_db_engine, upgrade
 from nyquestro.store.journal import Durability, Entry, JournalWriter, read_journal
+from nyquestro.store.snapshots import write_snapshot
 
 log = logging.getLogger(__name__)
 
@@ -49,13 +50,15 @@ class Exchange:
                               else "OFF" if config.durability == "none" else "NORMAL")  # fmt: skip
         upgrade(db)
         self._db = db
+        restored = snapshotting.restore_newest(db, config.instruments)
+        self._engine = Engine(config.instruments) if restored is None else restored.engine
         self.sequencer = Sequencer(
-            Engine(config.instruments),
+            self._engine,
             time.time_ns,
             JournalWriter(db, Durability(config.durability), background=True),
             on_durable=self._outbox.release_upto,
         )
-        venue = FixVenue(
+        self._venue = venue = FixVenue(
             config.instruments,
             submit=self.sequencer.submit,
             read=self.sequencer.read,
@@ -65,7 +68,11 @@ class Exchange:
         for s in config.fix.sessions:
             key = session_key_of(s.begin_string, config.fix.comp_id, s.target_comp_id)
             venue.add_session(key, s.begin_string, s.account, s.cancel_on_disconnect)
+        if restored is not None:
+            venue.restore_state(restored.venue)
+            self.sequencer.resume(restored.stream_hash, restored.last_ts)
         self.sequencer.subscribe(venue.on_events)
+        self._snapshot_seq = 0 if restored is None else restored.seq
         self._recover()
         self._app = Application(venue)
         settings_path = fix_settings.write(config)
@@ -76,7 +83,7 @@ class Exchange:
         self._stopping = threading.Event()
 
     def _recover(self) -> None:
-        """Start-up is recovery: replay the journal through the live path.
+        """Start-up is recovery: replay the journal after the snapshot through the live path.
 
         Reports of commands up to the delivery frontier reached quickfix's store before
         the stop, and clients get any they missed by ResendRequest: those are muted. A
@@ -90,16 +97,28 @@ class Exchange:
         def mute_up_to_frontier(entry: Entry) -> None:
             self._outbox.muted = entry.command.seq <= frontier
 
+        after = self._snapshot_seq
         try:
-            count = self.sequencer.recover(read_journal(self._db), mute_up_to_frontier)
+            count = self.sequencer.recover(read_journal(self._db, after), mute_up_to_frontier)
         finally:
             self._outbox.muted = False
-        if count:
+        if after or count:
             log.info(
-                "recovered %d journaled commands in %.2f s; reports after command %d "
-                "were not handed to quickfix before the stop and will be sent",
+                "recovered from %s and %d journaled commands after it in %.2f s; reports "
+                "after command %d were not handed to quickfix before the stop and will be sent",
+                f"the snapshot after command {after}" if after else "an empty venue",
                 count, time.monotonic() - started, frontier,
             )  # fmt: skip
+
+    def snapshot(self) -> int:
+        """Snapshot the venue now; returns the command it follows."""
+        taken = snapshotting.take(
+            self.sequencer, self._engine, self._venue, self.config.instruments
+        )
+        write_snapshot(self._db, taken)
+        self._snapshot_seq = taken.seq
+        log.info("snapshot after command %d written (%d bytes)", taken.seq, len(taken.payload))
+        return taken.seq
 
     def _send(self, key: str, message: OutMessage) -> None:
         self.sequencer.read(lambda: self._hold(key, message))
@@ -115,13 +134,24 @@ class Exchange:
         self._app.send(key, message)  # type: ignore[arg-type]
 
     def _commit_loop(self) -> None:
-        """Group commit: write each batch as soon as the previous one is on disk."""
+        """Group commit: write each batch as soon as the previous one is on disk.
+
+        Periodic snapshots are taken from this thread too, between batches, so a snapshot
+        never waits behind a batch half-written by another thread.
+        """
         work = self.sequencer.work
+        every = self.config.snapshot_every
         while not self._stopping.is_set():
             work.wait(_COMMITTER_IDLE_SECONDS)
             work.clear()
             while self.sequencer.commit_pending():
                 pass
+            if every and self.sequencer.last_seq - self._snapshot_seq >= every:
+                try:
+                    self.snapshot()
+                except Exception:  # the venue runs on without it; recovery replays more
+                    log.exception("snapshot failed; the next is due in %d commands", every)
+                    self._snapshot_seq = self.sequencer.last_seq
 
     def start(self) -> None:
         self._committer.start()
@@ -145,7 +175,11 @@ class Exchange:
         while self._acceptor.isLoggedOn() and time.monotonic() < deadline:
             time.sleep(0.05)
         self._stopping.set()
-        self.sequencer.flush()
+        self._committer.join()
+        if self.sequencer.last_seq > self._snapshot_seq:
+            self.snapshot()  # flushes the journal first
+        else:
+            self.sequencer.flush()
         log.info("all sessions logged out; journal flushed; stopped")
 
 

@@ -103,11 +103,19 @@ class Server:
     # sync: every report is released before the venue reads the client's next message, so
     # `FixClient.sync()` (a TestRequest, answered by quickfix at once) orders after them.
     # With group commit a report may trail a Heartbeat by up to one commit window.
-    def __init__(self, root: Path, durability: str = "sync", db: str | None = None) -> None:
+    def __init__(
+        self,
+        root: Path,
+        durability: str = "sync",
+        db: str | None = None,
+        snapshot_every: int | None = None,
+    ) -> None:
         self.root = root
         self.durability = durability
         self.db = db
         """[store] db (a SQLAlchemy URL); None keeps the default SQLite file in the store."""
+        self.snapshot_every = snapshot_every
+        """[store] snapshot_every; None keeps the default."""
         self.port = 0
         self.log = root / "serve.log"
         self.returncode: int | None = None
@@ -126,6 +134,10 @@ class Server:
         text = VENUE_TOML.format(store=store, port=self.port, durability=self.durability)
         if self.db is not None:
             text = text.replace("[store]\n", f'[store]\ndb = "{self.db}"\n', 1)
+        if self.snapshot_every is not None:
+            text = text.replace(
+                "[store]\n", f"[store]\nsnapshot_every = {self.snapshot_every}\n", 1
+            )
         config.write_text(text)
         with self.log.open("ab") as log:
             self._proc = subprocess.Popen(

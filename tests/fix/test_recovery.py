@@ -1,5 +1,7 @@
 """kill -9 loses nothing acknowledged: a restart on the same store is a recovery."""
 
+import re
+import time
 from decimal import Decimal
 from pathlib import Path
 
@@ -52,4 +54,86 @@ def test_acknowledged_orders_survive_sigkill_with_their_ids_and_queue_positions(
     finally:
         first.close()
         second.close()
+        server.stop()
+
+
+def _log_matches(server: Server, pattern: str, wait: float = 10.0) -> re.Match[str]:
+    """The last line of the venue's log matching `pattern`, waiting for it to appear."""
+    deadline = time.monotonic() + wait
+    while True:
+        found = list(re.finditer(pattern, server.log.read_text(errors="replace")))
+        if found:
+            return found[-1]
+        assert time.monotonic() < deadline, f"no {pattern!r} in the venue log:\n{server.tail()}"
+        time.sleep(0.05)
+
+
+def _rest_three(client: FixClient) -> dict[str, str]:
+    acked = {}
+    for cl_ord_id, price in (("r1", "170.00"), ("r2", "170.00"), ("r3", "169.99")):
+        client.new_order("IBM", BUY, 10, price, cl_ord_id=cl_ord_id)
+        acked[cl_ord_id] = client.expect("8", {11: cl_ord_id, 150: "0"})[37]
+    return acked
+
+
+def _check_recovered(server: Server, acked: dict[str, str]) -> None:
+    first = FixClient(server.port, "CLIENT1", "FIX.4.4")
+    second = FixClient(server.port, "CLIENT2", "FIX.4.4")
+    try:
+        first.logon()
+        for cl_ord_id, order_id in acked.items():
+            first.status(cl_ord_id, "IBM", BUY)
+            status = first.expect("8", {11: cl_ord_id})
+            assert (status[37], status[39], status[151]) == (order_id, "0", "10"), status
+        second.logon()
+        second.new_order("IBM", SELL, 10, "170.00", cl_ord_id="s1")
+        assert first.expect("8", {150: "F"})[11] == "r1"  # queue position kept
+    finally:
+        first.close()
+        second.close()
+
+
+def test_a_clean_stop_snapshots_and_the_restart_replays_nothing(tmp_path: Path) -> None:
+    server = Server(tmp_path, snapshot_every=0)  # no periodic snapshots: only the final one
+    client = FixClient(0, "CLIENT1", "FIX.4.4")
+    server.start()
+    try:
+        client.port = server.port
+        client.logon()
+        acked = _rest_three(client)
+        client.close()
+        server.stop()
+        assert server.returncode == 0
+        taken = int(_log_matches(server, r"snapshot after command (\d+) written").group(1))
+        assert taken == 3
+
+        server.start(fresh=False)
+        _log_matches(server, r"recovered from the snapshot after command 3 and 0 journaled")
+        _check_recovered(server, acked)
+    finally:
+        client.close()
+        server.stop()
+
+
+def test_sigkill_after_a_periodic_snapshot_recovers_from_it_and_the_journal_tail(
+    tmp_path: Path,
+) -> None:
+    server = Server(tmp_path, durability="group", snapshot_every=2)
+    client = FixClient(0, "CLIENT1", "FIX.4.4")
+    server.start()
+    try:
+        client.port = server.port
+        client.logon()
+        acked = _rest_three(client)
+        _log_matches(server, r"snapshot after command [23] written")
+        server.kill()
+
+        server.start(fresh=False)
+        found = _log_matches(
+            server, r"recovered from the snapshot after command (\d+) and (\d+) journaled"
+        )
+        assert int(found.group(1)) + int(found.group(2)) == 3
+        _check_recovered(server, acked)
+    finally:
+        client.close()
         server.stop()

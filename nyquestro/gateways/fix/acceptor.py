@@ -9,6 +9,8 @@ built with `setField(tag, str)`: typed field objects cost ~14 µs more per messa
 
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
 
 import quickfix as fix
 import quickfix42 as fix42
@@ -50,16 +52,17 @@ class QuickfixFields:
     whose tags repeat, are read through quickfix's group API.
     """
 
-    __slots__ = ("_fields", "_message")
+    __slots__ = ("_fields", "_message", "_wire")
 
-    def __init__(self, message: fix.Message) -> None:
+    def __init__(self, message: fix.Message, wire: str) -> None:
         self._message = message
+        self._wire = wire
         self._fields: dict[int, str] | None = None
 
     def get(self, tag: int) -> str | None:
         fields = self._fields
         if fields is None:
-            fields = self._fields = _parse_fields(self._message.toString())
+            fields = self._fields = _parse_fields(self._wire)
         return fields.get(tag)
 
     def groups(self, count_tag: int, delimiter: int, tags: Sequence[int]) -> list[dict[int, str]]:
@@ -116,14 +119,37 @@ def to_quickfix(out: OutMessage, begin_string: str) -> fix.Message:
     return message
 
 
-class Application(fix.Application):  # type: ignore[misc]
-    """quickfix callbacks → FixVenue. Accepts every configured session's Logon."""
+@dataclass(frozen=True, slots=True)
+class SessionSeqNums:
+    begin_string: str
+    sender_comp_id: str
+    target_comp_id: str
+    next_sender_seq: int
+    next_target_seq: int
 
-    def __init__(self, venue: FixVenue) -> None:
+
+class Tap(Protocol):
+    """Sees every message in and out, and every session's logon and logout (audit trail)."""
+
+    def inbound(self, key: SessionKey, text: str) -> None: ...
+    def outbound(self, key: SessionKey, text: str) -> None: ...
+    def session_state(self, key: SessionKey, state: SessionSeqNums, logged_on: bool) -> None: ...
+
+
+class Application(fix.Application):  # type: ignore[misc]
+    """quickfix callbacks → FixVenue. Accepts every configured session's Logon until closed."""
+
+    def __init__(self, venue: FixVenue, tap: Tap | None = None) -> None:
         super().__init__()
         self._venue = venue
+        self._tap = tap
         self._ids: dict[SessionKey, fix.SessionID] = {}
         self._begin: dict[SessionKey, str] = {}
+        self._closed = False
+
+    def close(self) -> None:
+        """Refuse every Logon from now on (shutdown)."""
+        self._closed = True
 
     def session_ids(self) -> list[fix.SessionID]:
         return list(self._ids.values())
@@ -142,27 +168,51 @@ class Application(fix.Application):  # type: ignore[misc]
 
     def onLogon(self, sessionID: fix.SessionID) -> None:  # noqa: N802, N803
         log.info("logon %s", sessionID.toString())
+        self._tell_session_state(sessionID, logged_on=True)
 
     def onLogout(self, sessionID: fix.SessionID) -> None:  # noqa: N802, N803
         log.info("logout %s", sessionID.toString())
+        self._tell_session_state(sessionID, logged_on=False)
         try:
             self._venue.on_logout(session_key(sessionID))
         except Exception:
             log.exception("cancel-on-disconnect failed for %s", sessionID.toString())
 
+    def _tell_session_state(self, session_id: fix.SessionID, logged_on: bool) -> None:
+        session = fix.Session.lookupSession(session_id)
+        if self._tap is None or session is None:
+            return
+        nums = SessionSeqNums(
+            begin_string=session_id.getBeginString().getString(),
+            sender_comp_id=session_id.getSenderCompID().getString(),
+            target_comp_id=session_id.getTargetCompID().getString(),
+            next_sender_seq=session.getExpectedSenderNum(),
+            next_target_seq=session.getExpectedTargetNum(),
+        )
+        self._tap.session_state(session_key(session_id), nums, logged_on)
+
     def toAdmin(self, message: fix.Message, sessionID: fix.SessionID) -> None:  # noqa: N802, N803
-        pass
+        if self._tap is not None:
+            self._tap.outbound(session_key(sessionID), message.toString())
 
     def fromAdmin(self, message: fix.Message, sessionID: fix.SessionID) -> None:  # noqa: N802, N803
-        pass
+        if self._tap is not None:
+            self._tap.inbound(session_key(sessionID), message.toString())
+        if self._closed and message.getHeader().getField(MSG_TYPE) == "A":
+            raise fix.RejectLogon("venue shutting down")
 
     def toApp(self, message: fix.Message, sessionID: fix.SessionID) -> None:  # noqa: N802, N803
-        pass
+        if self._tap is not None:
+            self._tap.outbound(session_key(sessionID), message.toString())
 
     def fromApp(self, message: fix.Message, sessionID: fix.SessionID) -> None:  # noqa: N802, N803
+        key = session_key(sessionID)
+        wire = message.toString()
+        if self._tap is not None:
+            self._tap.inbound(key, wire)
         msg_type = message.getHeader().getField(MSG_TYPE)
         try:
-            self._venue.on_message(session_key(sessionID), msg_type, QuickfixFields(message))
+            self._venue.on_message(key, msg_type, QuickfixFields(message, wire))
         except UnsupportedMessage:
             raise fix.UnsupportedMessageType() from None
         except Exception:

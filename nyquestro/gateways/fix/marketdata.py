@@ -77,6 +77,13 @@ class MarketData:
         self._last_trade: dict[str, tuple[int, int]] = {}
         self._subs: dict[tuple[SessionKey, str], Subscription] = {}
 
+    def export_state(self) -> tuple[Depth, dict[str, tuple[int, int]]]:
+        """Book depth and last trades for a snapshot (subscriptions die with connections)."""
+        return self._depth, self._last_trade
+
+    def restore_state(self, state: tuple[Depth, dict[str, tuple[int, int]]]) -> None:
+        self._depth, self._last_trade = state
+
     def has(self, session: SessionKey, md_req_id: str) -> bool:
         return (session, md_req_id) in self._subs
 

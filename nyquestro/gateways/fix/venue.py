@@ -12,7 +12,6 @@ ExecID counter) is touched only inside the lock: `on_message` reads it through `
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
-from itertools import count
 
 from nyquestro.codec.prices import DecimalPrices
 from nyquestro.domain.commands import Command, MassCancel
@@ -40,7 +39,7 @@ from nyquestro.gateways.fix.inbound import (
     Inbound,
     Submit,
 )
-from nyquestro.gateways.fix.marketdata import MarketData, Subscription
+from nyquestro.gateways.fix.marketdata import Depth, MarketData, Subscription
 from nyquestro.gateways.fix.message import Group, OutMessage
 from nyquestro.gateways.fix.orders import OrderViews
 from nyquestro.gateways.fix.outbound import Outbound
@@ -61,6 +60,15 @@ class SessionState:
     inbound: Inbound
     outbound: Outbound
     cancel_on_disconnect: bool
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class VenueState:
+    orders: OrderViews
+    market_data: tuple[Depth, dict[str, tuple[int, int]]]
+    exec_ids: tuple[int, int, int]
+    """ExecID base, next report and next reply of the latest command."""
+    cod_next: int
 
 
 _EXEC_SLOT = 1_000_000
@@ -100,7 +108,24 @@ class FixVenue:
         self._reply_next = _REPLY_OFFSET
         self._pending_orders: dict[tuple[SessionKey, str], tuple[str, str]] = {}
         self._pending_mass: dict[tuple[SessionKey, str], tuple[str, str | None]] = {}
-        self._cod_ids = count(1)
+        self._cod_next = 1
+
+    # --- snapshots ------------------------------------------------------------------------
+
+    def export_state(self) -> VenueState:
+        """What the gateway folded from events so far; shares objects, serialise at once."""
+        return VenueState(
+            orders=self._orders,
+            market_data=self._md.export_state(),
+            exec_ids=(self._exec_base, self._exec_next, self._reply_next),
+            cod_next=self._cod_next,
+        )
+
+    def restore_state(self, state: VenueState) -> None:
+        self._orders = state.orders
+        self._md.restore_state(state.market_data)
+        self._exec_base, self._exec_next, self._reply_next = state.exec_ids
+        self._cod_next = state.cod_next
 
     # --- sessions -------------------------------------------------------------------------
 
@@ -122,7 +147,8 @@ class FixVenue:
             return
         self._read(lambda: self._md.drop_session(key))
         if session.cancel_on_disconnect:
-            cl_ord_id = ClOrdId(f"COD-{next(self._cod_ids)}")
+            cl_ord_id = ClOrdId(f"COD-{self._cod_next}")
+            self._cod_next += 1
             self._submit(partial(_mass_cancel, session=key, cl_ord_id=cl_ord_id, scope=key))
 
     # --- inbound --------------------------------------------------------------------------

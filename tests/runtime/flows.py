@@ -1,0 +1,91 @@
+"""Random command flows that exercise every kind of engine state a snapshot must keep:
+queue order, icebergs' hidden remainders, pegs and their offsets, SMP keys and policies,
+DAY/GTC orders, ClOrdID maps, halts, replaced and cancelled orders, the end of a day."""
+
+import random
+
+from nyquestro.domain.commands import (
+    Cancel,
+    CancelReplace,
+    Command,
+    EndOfDay,
+    Halt,
+    MassCancel,
+    NewOrder,
+    Resume,
+)
+from nyquestro.domain.enums import OrdType, PegType, Side, SmpPolicy, TimeInForce
+from nyquestro.domain.ids import Account, ClOrdId, Px, Qty, Seq, SessionKey, SmpId, Symbol, Ts
+
+SYMBOLS = (Symbol("AAPL"), Symbol("ESZ6"))
+SESSIONS = (SessionKey("S1"), SessionKey("S2"), SessionKey("S3"))
+MID = {Symbol("AAPL"): 10_000, Symbol("ESZ6"): 20_000}
+
+
+def random_flow(seed: int, length: int) -> list[Command]:
+    rng = random.Random(seed)
+    commands: list[Command] = []
+    sent: list[tuple[SessionKey, ClOrdId]] = []
+    for i in range(1, length + 1):
+        seq, ts = Seq(i), Ts(1_000_000 * i)
+        session = rng.choice(SESSIONS)
+        cl = ClOrdId(f"c{i}")
+        roll = rng.random()
+        if roll < 0.55 or not sent:
+            commands.append(_new_order(rng, seq, ts, session, cl))
+            sent.append((session, cl))
+        elif roll < 0.75:
+            owner, orig = rng.choice(sent)
+            commands.append(
+                Cancel(seq=seq, ts=ts, session=owner, cl_ord_id=cl, orig_cl_ord_id=orig)
+            )
+        elif roll < 0.93:
+            owner, orig = rng.choice(sent)
+            commands.append(
+                CancelReplace(
+                    seq=seq, ts=ts, session=owner, cl_ord_id=cl, orig_cl_ord_id=orig,
+                    qty=Qty(rng.randint(1, 40)),
+                    px=Px(MID[rng.choice(SYMBOLS)] + rng.randint(-6, 6)),
+                )
+            )  # fmt: skip
+            sent.append((owner, cl))
+        elif roll < 0.96:
+            symbol = rng.choice(SYMBOLS)
+            commands.append(
+                Halt(seq=seq, ts=ts, symbol=symbol)
+                if rng.random() < 0.5
+                else Resume(seq=seq, ts=ts, symbol=symbol)
+            )
+        elif roll < 0.98:
+            commands.append(
+                MassCancel(
+                    seq=seq, ts=ts, session=session, cl_ord_id=cl, symbol=rng.choice(SYMBOLS)
+                )
+            )
+        else:
+            commands.append(EndOfDay(seq=seq, ts=ts))
+    return commands
+
+
+def _new_order(rng: random.Random, seq: Seq, ts: Ts, session: SessionKey, cl: ClOrdId) -> NewOrder:
+    symbol = rng.choice(SYMBOLS)
+    side = rng.choice((Side.BUY, Side.SELL))
+    qty = Qty(rng.randint(1, 60))
+    kind = rng.random()
+    peg = ord_type = None
+    px: Px | None = Px(MID[symbol] + rng.randint(-8, 8))
+    if kind < 0.1:
+        peg, ord_type, px = rng.choice(list(PegType)), OrdType.PEGGED, None
+    elif kind < 0.15:
+        ord_type, px = OrdType.MARKET, None
+    return NewOrder(
+        seq=seq, ts=ts, session=session, account=Account(f"acct-{session}"), cl_ord_id=cl,
+        symbol=symbol, side=side, qty=qty, ord_type=ord_type or OrdType.LIMIT, px=px,
+        tif=rng.choice((TimeInForce.DAY, TimeInForce.DAY, TimeInForce.GTC, TimeInForce.IOC,
+                        TimeInForce.FOK)) if ord_type is not OrdType.MARKET else TimeInForce.IOC,
+        display_qty=Qty(rng.randint(1, qty)) if rng.random() < 0.2 else None,
+        peg=peg,
+        peg_offset=Px(rng.randint(-2, 2)) if peg is not None else Px(0),
+        smp_id=SmpId(rng.choice(("desk-a", "desk-b"))) if rng.random() < 0.3 else None,
+        smp_policy=rng.choice(list(SmpPolicy)) if rng.random() < 0.3 else None,
+    )  # fmt: skip
