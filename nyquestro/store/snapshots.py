@@ -67,9 +67,7 @@ def usable_snapshots(engine: Engine, format: str) -> Iterator[Snapshot]:
         )
     for seq in seqs:
         with engine.connect() as connection:
-            row = connection.execute(
-                select(SnapshotRecord).where(SnapshotRecord.seq == seq)
-            ).one()
+            row = connection.execute(select(SnapshotRecord).where(SnapshotRecord.seq == seq)).one()
             if row.format != format:
                 log.warning(
                     "snapshot after command %d has format %r, this venue writes %r: not used",
