@@ -7,6 +7,8 @@ journal's form (`encode_command` / `decode_journal_command`) they stay integer t
 """
 
 import dataclasses
+import json
+import operator
 import re
 import types
 import typing
@@ -91,11 +93,20 @@ def encode_command(command: commands.CommandBase) -> dict[str, Any]:
     """The journal's form: type name, then every field but seq/ts, prices in ticks."""
     cls = type(command)
     out: dict[str, Any] = {"type": _COMMAND_NAMES[cls]}
-    for name, encode in _JOURNAL_ENCODERS[cls]:
-        value = getattr(command, name)
+    encoders, values = _JOURNAL_ENCODERS[cls]
+    for (name, encode), value in zip(encoders, values(command), strict=True):
         if value is not None:
             out[name] = encode(value)
     return out
+
+
+_COMPACT = json.JSONEncoder(separators=(",", ":"))
+"""One encoder for every record: `json.dumps` with arguments builds a new one per call."""
+
+
+def encode_command_text(command: commands.CommandBase) -> str:
+    """`encode_command` as compact JSON text, as the journal stores it."""
+    return _COMPACT.encode(encode_command(command))
 
 
 def decode_journal_command(obj: dict[str, Any], seq: Seq, ts: Ts) -> commands.Command:
@@ -128,12 +139,13 @@ def _journal_codecs(
             continue
         base = _strip_optional(_HINTS[cls][field.name])
         if isinstance(base, type) and issubclass(base, Enum):
+            # Dict lookups both ways: an enum's .name/.value is a Python-level property.
             if base is Side or issubclass(base, IntEnum):
-                by_name = {member.name.lower(): member for member in base}
-                encoders.append((field.name, lambda v: v.name.lower()))
-                decoders.append((field.name, by_name.__getitem__))
+                names = {member: member.name.lower() for member in base}
+                encoders.append((field.name, names.__getitem__))
+                decoders.append((field.name, {n: m for m, n in names.items()}.__getitem__))
             else:
-                encoders.append((field.name, lambda v: v.value))
+                encoders.append((field.name, {m: m.value for m in base}.__getitem__))
                 decoders.append((field.name, base))
         else:
             encoders.append((field.name, _identity))
@@ -205,5 +217,17 @@ _EVENT_TYPE_NAMES = {cls: _snake(cls.__name__) for cls in typing.get_args(events
 
 
 _JOURNAL_CODECS = {cls: _journal_codecs(cls) for cls in COMMAND_TYPES.values()}
-_JOURNAL_ENCODERS = {cls: codecs[0] for cls, codecs in _JOURNAL_CODECS.items()}
+
+
+def _values_getter(names: list[str]) -> Callable[[object], tuple[Any, ...]]:
+    """The named attributes as a tuple, in one C call (attrgetter unwraps a single name)."""
+    if len(names) > 1:
+        return operator.attrgetter(*names)
+    return lambda obj: tuple(getattr(obj, name) for name in names)
+
+
+_JOURNAL_ENCODERS = {
+    cls: (codecs[0], _values_getter([name for name, _ in codecs[0]]))
+    for cls, codecs in _JOURNAL_CODECS.items()
+}
 _JOURNAL_DECODERS = {cls: codecs[1] for cls, codecs in _JOURNAL_CODECS.items()}

@@ -84,8 +84,8 @@ class Sequencer:
                 subscriber(command, events)
             if journal is not None:
                 self.release()
-                if journal.pending:
-                    self.work.set()
+                if journal.pending and not self.work.is_set():
+                    self.work.set()  # (set() takes a lock even when already set)
             return events
 
     def release(self) -> None:
