@@ -35,6 +35,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import cast
 
 from hdrh.histogram import HdrHistogram
 from rich.console import Console
@@ -44,13 +45,17 @@ from sqlalchemy import create_engine, text
 
 from benchmarks.flow import Flow, FlowConfig
 from nyquestro.domain.commands import Command
+from nyquestro.domain.events import EventBase
 from nyquestro.domain.ids import Seq, Ts
 from nyquestro.domain.instrument import Instrument
 from nyquestro.engine import Engine
+from nyquestro.gateways.fix.venue import FixVenue
+from nyquestro.runtime import snapshotting
 from nyquestro.runtime.replay import EventStreamHash
 from nyquestro.runtime.sequencer import Sequencer
 from nyquestro.store.database import create_db_engine, upgrade
 from nyquestro.store.journal import Durability, JournalWriter, read_journal
+from nyquestro.store.snapshots import write_snapshot
 
 PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 DATABASES = ("sqlite", "postgresql")
@@ -114,22 +119,38 @@ def flow_config(commands: int, seed: int) -> FlowConfig:
     return FlowConfig(seed=seed, warmup_orders=warmup, ops=commands - warmup)
 
 
-def generate(cfg: FlowConfig) -> tuple[list[Instrument], list[Command]]:
-    """Every command of the flow, built against a plain engine (deterministic: the
-    sequencer's engine later produces the same events)."""
+def generate(cfg: FlowConfig) -> tuple[list[Instrument], list[Command], list[list[EventBase]]]:
+    """Every command of the flow and its events, built against a plain engine
+    (deterministic: the sequencer's engine later produces the same events)."""
     flow = Flow(cfg)
     engine = Engine(flow.instruments())
     process = engine.process
     observe = flow.observe
     commands: list[Command] = []
+    events: list[list[EventBase]] = []
     for order in flow.warmup():
-        observe(process(order))
+        events.append(process(order))
+        observe(events[-1])
         commands.append(order)
     for _ in range(cfg.ops):
         _, cmd = flow.next_op()
-        observe(process(cmd))
+        events.append(process(cmd))
+        observe(events[-1])
         commands.append(cmd)
-    return flow.instruments(), commands
+    return flow.instruments(), commands, events
+
+
+class RecordedEngine:
+    """Stands in for the engine with the events it produced before: what is left to time
+    is the journal's own work (sequencing, command encoding, stream hash, CRC, commits)."""
+
+    def __init__(self, events: list[list[EventBase]]) -> None:
+        self._events = events
+        self.last_seq = 0
+
+    def process(self, command: Command) -> list[EventBase]:
+        self.last_seq = command.seq
+        return self._events[command.seq - 1]
 
 
 class Feed:
@@ -181,6 +202,8 @@ class TimedJournalWriter(JournalWriter):
 class ThroughputResult:
     db: str
     mode: Durability
+    matching: bool
+    """False: the engine's events were replayed from a recording (journal alone)."""
     commands: int
     submit_ns: int
     """From the first submit to the return of the last one."""
@@ -199,12 +222,16 @@ class ThroughputResult:
 
 
 def run_throughput(
-    db: DbEngine, db_name: str, mode: Durability, instruments: list[Instrument], cmds: list[Command]
+    db: DbEngine,
+    db_name: str,
+    mode: Durability,
+    engine: Engine | RecordedEngine,
+    cmds: list[Command],
 ) -> ThroughputResult:
     """Submit `cmds` through a journaled sequencer with the runtime's committer thread."""
     feed = Feed()
     writer = TimedJournalWriter(db, mode)
-    sequencer = Sequencer(Engine(instruments), feed.clock, writer)
+    sequencer = Sequencer(cast(Engine, engine), feed.clock, writer)
     stopping = threading.Event()
 
     def commit_loop() -> None:  # Exchange._commit_loop, draining once more when told to stop
@@ -237,6 +264,7 @@ def run_throughput(
     return ThroughputResult(
         db=db_name,
         mode=mode,
+        matching=isinstance(engine, Engine),
         commands=len(cmds),
         submit_ns=submitted - start,
         durable_ns=max(end, submitted) - start,
@@ -262,46 +290,112 @@ class RecoveryResult:
     instrumented_s: float
     """The instrumented pass, whole (includes the timer calls)."""
     events: int
+    snapshot: "SnapshotRecovery"
 
     def per_million(self, seconds: float) -> float:
         return seconds * 1_000_000 / max(self.commands, 1)
 
 
-def journal_fast(db: DbEngine, cfg: FlowConfig) -> list[Instrument]:
-    """Journal the flow's commands in `none` mode (big batches, no committer thread)."""
+def with_gateway(sequencer: Sequencer, instruments: list[Instrument]) -> FixVenue:
+    """The FIX gateway core subscribed as in the runtime (no sessions: nothing is sent)."""
+    venue = FixVenue(
+        instruments,
+        submit=sequencer.submit,
+        read=sequencer.read,
+        send=lambda _key, _message: None,
+        clock=time.time_ns,
+    )
+    sequencer.subscribe(venue.on_events)
+    return venue
+
+
+@dataclass(slots=True)
+class SnapshotTaken:
+    seq: int
+    capture_s: float
+    """Time the sequencer's lock was held for it (pickling; the journal was flushed)."""
+    write_s: float
+    size: int
+
+
+@dataclass(slots=True)
+class SnapshotRecovery:
+    taken: SnapshotTaken
+    load_s: float
+    """Reading, checking and unpickling the snapshot, and the engine's state hash."""
+    tail_s: float
+    tail: int
+    """Commands replayed after the snapshot."""
+
+
+def journal_fast(
+    db: DbEngine, cfg: FlowConfig, snapshot_at: int
+) -> tuple[list[Instrument], SnapshotTaken]:
+    """Journal the flow's commands in `none` mode (big batches, no committer thread),
+    through the FIX gateway core as the runtime does, with a snapshot after `snapshot_at`."""
     feed = Feed()
     instruments = Flow(cfg).instruments()
     writer = JournalWriter(db, Durability.NONE)
-    sequencer = Sequencer(Engine(instruments), feed.clock, writer)
+    engine = Engine(instruments)
+    sequencer = Sequencer(engine, feed.clock, writer)
+    venue = with_gateway(sequencer, instruments)
     submit = sequencer.submit
     build = feed.build
     flow = Flow(cfg)
     observe = flow.observe
-    for order in flow.warmup():
-        feed.next = order
-        observe(submit(build))
-    for _ in range(cfg.ops):
-        _, cmd = flow.next_op()
+    taken = SnapshotTaken(0, 0.0, 0.0, 0)
+
+    def step(cmd: Command) -> None:
+        nonlocal taken
         feed.next = cmd
         observe(submit(build))
+        if cmd.seq == snapshot_at:
+            sequencer.flush()  # the runtime's journal never holds this many uncommitted
+            t0 = time.perf_counter()
+            snap = snapshotting.take(sequencer, engine, venue, instruments)
+            t1 = time.perf_counter()
+            write_snapshot(db, snap)
+            taken = SnapshotTaken(snap.seq, t1 - t0, time.perf_counter() - t1, len(snap.payload))
+
+    for order in flow.warmup():
+        step(order)
+    for _ in range(cfg.ops):
+        step(flow.next_op()[1])
     writer.close()
-    return instruments
+    return instruments, taken
 
 
 def run_recovery(db: DbEngine, db_name: str, commands: int, seed: int) -> RecoveryResult:
     cfg = flow_config(commands, seed)
     started = time.perf_counter()
-    instruments = journal_fast(db, cfg)
+    # The runtime snapshots every 100,000 commands by default; recovering from the last
+    # snapshot of this journal replays a tenth of it, the worst case at that interval.
+    instruments, taken = journal_fast(db, cfg, snapshot_at=commands - commands // 10)
     journal_s = time.perf_counter() - started
 
     gc.collect()
     sequencer = Sequencer(Engine(instruments), time.time_ns)
+    with_gateway(sequencer, instruments)
     t0 = time.perf_counter()
     count = sequencer.recover(read_journal(db))
     recover_s = time.perf_counter() - t0
     if count != commands:
         raise AssertionError(f"recovered {count} commands, journaled {commands}")
     del sequencer
+    gc.collect()
+
+    # As Exchange starts: the newest snapshot, then the journal after it.
+    t0 = time.perf_counter()
+    restored = snapshotting.restore_newest(db, instruments)
+    t1 = time.perf_counter()
+    if restored is None or restored.seq != taken.seq:
+        raise AssertionError(f"snapshot after {taken.seq} did not load")
+    sequencer = Sequencer(restored.engine, time.time_ns)
+    with_gateway(sequencer, instruments).restore_state(restored.venue)
+    sequencer.resume(restored.stream_hash, restored.last_ts)
+    tail = sequencer.recover(read_journal(db, restored.seq))
+    snapshot_recovery = SnapshotRecovery(taken, t1 - t0, time.perf_counter() - t1, tail)
+    del sequencer, restored
     gc.collect()
 
     # The same work as `Sequencer.recover`, with a timer around each of its three parts.
@@ -339,6 +433,7 @@ def run_recovery(db: DbEngine, db_name: str, commands: int, seed: int) -> Recove
         hash_s=hash_ns / 1e9,
         instrumented_s=instrumented_ns / 1e9,
         events=events,
+        snapshot=snapshot_recovery,
     )
 
 
@@ -369,6 +464,7 @@ def throughput_table(results: Sequence[ThroughputResult]) -> Table:
     for name, justify in (
         ("db", "left"),
         ("mode", "left"),
+        ("engine", "left"),
         ("commands", "right"),
         ("durable cmd/s", "right"),
         ("submit cmd/s", "right"),
@@ -390,6 +486,7 @@ def throughput_table(results: Sequence[ThroughputResult]) -> Table:
         table.add_row(
             r.db,
             r.mode.value,
+            "matching" if r.matching else "recorded",
             f"{r.commands:,}",
             f"{r.durable_rate:,.0f}",
             f"{r.submit_rate:,.0f}",
@@ -404,7 +501,7 @@ def throughput_table(results: Sequence[ThroughputResult]) -> Table:
 
 
 def recovery_table(results: Sequence[RecoveryResult]) -> Table:
-    table = Table(title="Recovery: Sequencer.recover(read_journal(db)) on a fresh engine")
+    table = Table(title="Recovery: full replay of the journal, and from a snapshot + its tail")
     table.add_column("db")
     table.add_column("figure")
     table.add_column("value", justify="right")
@@ -412,6 +509,8 @@ def recovery_table(results: Sequence[RecoveryResult]) -> Table:
     table.add_column("note")
     for r in results:
         ok = r.per_million(r.recover_s) <= TARGET_RECOVERY_S_PER_MILLION
+        snap = r.snapshot
+        ok_snapshot = r.per_million(snap.load_s + snap.tail_s) <= TARGET_RECOVERY_S_PER_MILLION
         share = r.instrumented_s or 1.0
         rows = (
             (
@@ -444,13 +543,34 @@ def recovery_table(results: Sequence[RecoveryResult]) -> Table:
                 "  hash",
                 f"{r.hash_s:.2f} s",
                 f"{r.per_million(r.hash_s):.2f} s",
-                f"{r.hash_s / share:.0%}: EventStreamHash.add (encode_event, json, sha256)",
+                f"{r.hash_s / share:.0%}: EventStreamHash.add (one line per event, sha256)",
             ),
             (
                 "  instrumented pass",
                 f"{r.instrumented_s:.2f} s",
                 f"{r.per_million(r.instrumented_s):.2f} s",
                 "the same work with a timer around each part",
+            ),
+            (
+                "from snapshot",
+                f"{snap.load_s + snap.tail_s:.2f} s",
+                f"{r.per_million(snap.load_s + snap.tail_s):.2f} s",
+                f"as the venue starts: newest snapshot (after command {snap.taken.seq:,}), "
+                f"then {snap.tail:,} journaled commands; target: {verdict(ok_snapshot)}",
+            ),
+            (
+                "  load snapshot",
+                f"{snap.load_s:.2f} s",
+                "",
+                f"{snap.taken.size / 1e6:,.1f} MB: read, SHA-256, unpickle, engine state hash",
+            ),
+            ("  replay tail", f"{snap.tail_s:.2f} s", "", "journal after the snapshot"),
+            (
+                "  taking it",
+                f"{snap.taken.capture_s * 1e3:,.0f} ms",
+                "",
+                f"the sequencer's lock held (pickling engine + gateway); writing it took "
+                f"{snap.taken.write_s * 1e3:,.0f} ms more, outside the lock",
             ),
         )
         for figure, value, per_million, note in rows:
@@ -514,19 +634,22 @@ def run(
     if not usable:
         return result
     say(f"generating {commands:,} flow commands (seed {seed}) ...")
-    instruments, cmds = generate(flow_config(commands, seed))
+    instruments, cmds, events = generate(flow_config(commands, seed))
     plan = (
-        (Durability.GROUP, cmds),
-        (Durability.SYNC, cmds[:sync_commands]),
-        (Durability.NONE, cmds),
+        (Durability.GROUP, cmds, False),
+        (Durability.GROUP, cmds, True),
+        (Durability.SYNC, cmds[:sync_commands], True),
+        (Durability.NONE, cmds, True),
     )
     for db in usable:
-        for mode, batch in plan:
-            say(f"{db} {mode.value}: {len(batch):,} commands ...")
+        for mode, batch, matching in plan:
+            what = "" if matching else " (journal alone)"
+            say(f"{db} {mode.value}{what}: {len(batch):,} commands ...")
             synchronous = "FULL" if mode is Durability.SYNC else "NORMAL"
+            engine = Engine(instruments) if matching else RecordedEngine(events)
             with open_store(db, synchronous=synchronous) as store:
-                result.throughput.append(run_throughput(store, db, mode, instruments, batch))
-    del cmds
+                result.throughput.append(run_throughput(store, db, mode, engine, batch))
+    del cmds, events
     gc.collect()
     if recovery_commands > 0:
         for db in usable:

@@ -22,10 +22,11 @@ def test_every_mode_journals_every_command_and_recovery_replays_them(db: str) ->
     result = run([db], commands=300, sync_commands=30, recovery_commands=200)
 
     assert result.skipped == {}
-    assert [(r.db, r.mode) for r in result.throughput] == [
-        (db, Durability.GROUP),
-        (db, Durability.SYNC),
-        (db, Durability.NONE),
+    assert [(r.db, r.mode, r.matching) for r in result.throughput] == [
+        (db, Durability.GROUP, False),
+        (db, Durability.GROUP, True),
+        (db, Durability.SYNC, True),
+        (db, Durability.NONE, True),
     ]
     for r in result.throughput:
         expected = 30 if r.mode is Durability.SYNC else 300
@@ -34,13 +35,16 @@ def test_every_mode_journals_every_command_and_recovery_replays_them(db: str) ->
         assert len(r.commit_ns) == len(r.batch_sizes)
         assert all(ns > 0 for ns in r.commit_ns)
         assert r.durable_ns >= r.submit_ns > 0
-    sync = result.throughput[1]
+    sync = result.throughput[2]
     assert set(sync.batch_sizes) == {1}, "sync commits every command on its own"
     [recovery] = result.recovery
     assert recovery.db == db
     assert recovery.commands == 200
     assert recovery.events > 0
     assert recovery.recover_s > 0
+    # The snapshot is taken after command 180 and recovery from it replays the other 20.
+    assert (recovery.snapshot.taken.seq, recovery.snapshot.tail) == (180, 20)
+    assert recovery.snapshot.taken.size > 0
 
 
 def test_main_prints_both_tables() -> None:
