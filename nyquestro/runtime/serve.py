@@ -25,15 +25,15 @@ from typing import NoReturn
 import quickfix as fix
 
 from nyquestro.config.venue import VenueConfig
-from nyquestro.engine import Engine
-from nyquestro.gateways.fix.acceptor import Application, session_key_of
+from nyquestro.gateways.fix.acceptor import Application
 from nyquestro.gateways.fix.message import OutMessage
-from nyquestro.gateways.fix.venue import FixVenue
 from nyquestro.runtime import fix_settings, snapshotting
+from nyquestro.runtime.assembly import assemble
 from nyquestro.runtime.outbox import Outbox
-from nyquestro.runtime.sequencer import Sequencer
+from nyquestro.runtime.snapshotter import Snapshotter
 from nyquestro.store.database import create_db_engine, upgrade
 from nyquestro.store.journal import Durability, Entry, JournalWriter, read_journal
+from nyquestro.store.snapshots import latest_seq as latest_snapshot_seq
 from nyquestro.store.snapshots import write_snapshot
 
 log = logging.getLogger(__name__)
@@ -50,36 +50,23 @@ class Exchange:
                               else "OFF" if config.durability == "none" else "NORMAL")  # fmt: skip
         upgrade(db)
         self._db = db
-        restored = snapshotting.restore_newest(db, config.instruments)
-        self._engine = Engine(config.instruments) if restored is None else restored.engine
-        self.sequencer = Sequencer(
-            self._engine,
-            time.time_ns,
-            JournalWriter(db, Durability(config.durability), background=True),
+        core = assemble(
+            config,
+            db,
+            send=self._send,
+            journal=JournalWriter(db, Durability(config.durability), background=True),
             on_durable=self._outbox.release_upto,
         )
-        self._venue = venue = FixVenue(
-            config.instruments,
-            submit=self.sequencer.submit,
-            read=self.sequencer.read,
-            send=self._send,
-            clock=time.time_ns,
-        )
-        for s in config.fix.sessions:
-            key = session_key_of(s.begin_string, config.fix.comp_id, s.target_comp_id)
-            venue.add_session(key, s.begin_string, s.account, s.cancel_on_disconnect)
-        if restored is not None:
-            venue.restore_state(restored.venue)
-            self.sequencer.resume(restored.stream_hash, restored.last_ts)
-        self.sequencer.subscribe(venue.on_events)
-        self._snapshot_seq = 0 if restored is None else restored.seq
+        self._engine, self.sequencer, self._venue = core.engine, core.sequencer, core.venue
+        self._snapshot_seq = core.snapshot_seq
         self._recover()
-        self._app = Application(venue)
+        self._app = Application(self._venue)
         settings_path = fix_settings.write(config)
         self._settings = fix.SessionSettings(str(settings_path))
         self._store = fix.FileStoreFactory(self._settings)
         self._acceptor = fix.SocketAcceptor(self._app, self._store, self._settings)
         self._committer = threading.Thread(target=self._commit_loop, name="journal", daemon=True)
+        self._snapshotter = Snapshotter(config) if config.snapshot_every else None
         self._stopping = threading.Event()
 
     def _recover(self) -> None:
@@ -104,21 +91,27 @@ class Exchange:
             self._outbox.muted = False
         if after or count:
             log.info(
-                "recovered from %s and %d journaled commands after it in %.2f s; reports "
-                "after command %d were not handed to quickfix before the stop and will be sent",
+                "recovered from %s and %d journaled commands after it in %.2f s",
                 f"the snapshot after command {after}" if after else "an empty venue",
-                count, time.monotonic() - started, frontier,
+                count, time.monotonic() - started,
+            )  # fmt: skip
+        if frontier < self.sequencer.last_seq:
+            log.info(
+                "reports of commands %d to %d did not reach quickfix before the stop: "
+                "they will be sent",
+                max(frontier, after) + 1, self.sequencer.last_seq,
             )  # fmt: skip
 
-    def snapshot(self) -> int:
-        """Snapshot the venue now; returns the command it follows."""
-        taken = snapshotting.take(
-            self.sequencer, self._engine, self._venue, self.config.instruments
-        )
+    def _final_snapshot(self) -> None:
+        """At a clean stop: flush the journal and, unless the snapshotter's newest snapshot
+        already covers it, snapshot the venue (the pause no longer matters)."""
+        self.sequencer.flush()
+        if self.sequencer.last_seq <= latest_snapshot_seq(self._db):
+            return
+        instruments = self.config.instruments
+        taken = snapshotting.take(self.sequencer, self._engine, self._venue, instruments)
         write_snapshot(self._db, taken)
-        self._snapshot_seq = taken.seq
         log.info("snapshot after command %d written (%d bytes)", taken.seq, len(taken.payload))
-        return taken.seq
 
     def _send(self, key: str, message: OutMessage) -> None:
         self.sequencer.read(lambda: self._hold(key, message))
@@ -134,27 +127,18 @@ class Exchange:
         self._app.send(key, message)  # type: ignore[arg-type]
 
     def _commit_loop(self) -> None:
-        """Group commit: write each batch as soon as the previous one is on disk.
-
-        Periodic snapshots are taken from this thread too, between batches, so a snapshot
-        never waits behind a batch half-written by another thread.
-        """
+        """Group commit: write each batch as soon as the previous one is on disk."""
         work = self.sequencer.work
-        every = self.config.snapshot_every
         while not self._stopping.is_set():
             work.wait(_COMMITTER_IDLE_SECONDS)
             work.clear()
             while self.sequencer.commit_pending():
                 pass
-            if every and self.sequencer.last_seq - self._snapshot_seq >= every:
-                try:
-                    self.snapshot()
-                except Exception:  # the venue runs on without it; recovery replays more
-                    log.exception("snapshot failed; the next is due in %d commands", every)
-                    self._snapshot_seq = self.sequencer.last_seq
 
     def start(self) -> None:
         self._committer.start()
+        if self._snapshotter is not None:
+            self._snapshotter.start()
         self._acceptor.start()
         self.sequencer.read(self.sequencer.release)  # reports recovery held back
         fix_cfg = self.config.fix
@@ -176,11 +160,10 @@ class Exchange:
             time.sleep(0.05)
         self._stopping.set()
         self._committer.join()
-        if self.sequencer.last_seq > self._snapshot_seq:
-            self.snapshot()  # flushes the journal first
-        else:
-            self.sequencer.flush()
-        log.info("all sessions logged out; journal flushed; stopped")
+        if self._snapshotter is not None:
+            self._snapshotter.stop()
+        self._final_snapshot()
+        log.info("all sessions logged out; journal flushed; snapshot taken; stopped")
 
 
 _LOGOUT_GRACE_SECONDS = 5.0

@@ -159,8 +159,12 @@ class JournalWriter:
         self.flush()
 
 
-def read_journal(engine: Engine, after_seq: int = 0) -> Iterator[Entry]:
-    """Journaled commands in sequence order, from `after_seq` + 1 on."""
+def read_journal(engine: Engine, after_seq: int = 0, *, repair: bool = True) -> Iterator[Entry]:
+    """Journaled commands in sequence order, from `after_seq` + 1 on.
+
+    `repair=False` is for readers beside a live writer (the snapshotter): a damaged last
+    record is skipped but left for the writer's own recovery to deal with.
+    """
     with engine.connect() as connection:
         rows = connection.execute(
             select(
@@ -181,7 +185,7 @@ def read_journal(engine: Engine, after_seq: int = 0) -> Iterator[Entry]:
                 damaged = seq
                 continue
             yield Entry(decode_journal_command(json.loads(text), Seq(seq), Ts(ts)), event_hash)
-    if damaged is not None:
+    if damaged is not None and repair:
         log.warning(
             "journal: last record %d is damaged (interrupted write); discarding it", damaged
         )
