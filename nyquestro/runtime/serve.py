@@ -148,9 +148,15 @@ class Exchange:
             fix_cfg.port, fix_cfg.port, fix_cfg.comp_id, names,
         )  # fmt: skip
 
-    def log_out_everyone(self) -> None:
-        """Send every logged-on session a Logout and wait (bounded) for them to go."""
+    def shut_down(self) -> None:
+        """Graceful stop: refuse new Logons, log every session out (bounded wait), let
+        in-flight commands finish, flush the journal, snapshot.
+
+        In-flight commands drain by themselves: a command runs entirely under the
+        sequencer's lock, which the final flush and snapshot take after it.
+        """
         assert self._app is not None
+        self._app.close()
         for session_id in self._app.session_ids():
             session = fix.Session.lookupSession(session_id)
             if session is not None and session.isLoggedOn():
@@ -200,7 +206,7 @@ def run_until_signalled(exchange: Exchange) -> NoReturn:
     exchange.start()
     while not stopping.wait(0.2):
         pass
-    exchange.log_out_everyone()
+    exchange.shut_down()
     logging.shutdown()
     sys.stdout.flush()
     sys.stderr.flush()

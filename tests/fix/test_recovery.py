@@ -137,3 +137,33 @@ def test_sigkill_after_a_periodic_snapshot_recovers_from_it_and_the_journal_tail
     finally:
         client.close()
         server.stop()
+
+
+def test_a_stopping_venue_refuses_new_logons_and_snapshots_what_it_drained(tmp_path: Path) -> None:
+    server = Server(tmp_path, snapshot_every=0)
+    staying = FixClient(0, "CLIENT1", "FIX.4.4")
+    late = FixClient(0, "CLIENT2", "FIX.4.4")
+    server.start()
+    try:
+        staying.port = late.port = server.port
+        staying.logon()
+        acked = _rest_three(staying)
+        # `staying` does not answer the venue's Logout, so the venue waits out its grace
+        # period with the port still open: a Logon now must be refused.
+        server.signal_stop()
+        staying.expect("5", timeout=5.0)
+        late.connect()
+        late.send("A", [(98, 0), (108, 30), (141, "Y")])
+        refusal = late.expect("5", timeout=5.0)
+        assert "shutting down" in refusal.get(58, ""), refusal
+        server.wait_stopped()
+        assert server.returncode == 0
+        _log_matches(server, r"snapshot after command 3 written")
+
+        server.start(fresh=False)
+        _log_matches(server, r"recovered from the snapshot after command 3 and 0 journaled")
+        _check_recovered(server, acked)
+    finally:
+        staying.close()
+        late.close()
+        server.stop()
