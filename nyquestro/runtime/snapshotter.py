@@ -34,6 +34,7 @@ from nyquestro.store.snapshots import write_snapshot
 log = logging.getLogger(__name__)
 
 POLL_SECONDS = 0.5
+_HANDOVER_GRACE_SECONDS = 0.2
 _STOP_SECONDS = 10.0
 
 
@@ -70,19 +71,22 @@ def run_replica(config: VenueConfig, parent_pid: int, stop: Event) -> None:
     core = assemble(config, db, send=lambda _key, _message: None)
     snapshot_seq = core.snapshot_seq
     every = config.snapshot_every
-    while not stop.wait(POLL_SECONDS) and os.getppid() == parent_pid:
+    while os.getppid() == parent_pid and not stop.is_set():
         with db.connect() as connection:
             durable = connection.execute(select(func.max(JournalRecord.seq))).scalar() or 0
         if durable - snapshot_seq < every:
+            if stop.wait(POLL_SECONDS):
+                return
             continue
         core.sequencer.recover(read_journal(db, core.sequencer.last_seq, repair=False))
         taken = snapshotting.take(core.sequencer, core.engine, core.venue, config.instruments)
+        # A venue that dies after committing commands but before handing their reports
+        # to quickfix re-sends those reports at recovery, but only for commands it
+        # replays: a snapshot covering them must not be written. Handing over is the
+        # very next step after a commit, on the same thread, so a venue still alive a
+        # moment after the replica read the commands has done it.
+        stop.wait(_HANDOVER_GRACE_SECONDS)
         if os.getppid() != parent_pid:
-            # The venue died after committing commands it may not have reported yet; its
-            # recovery re-sends those reports only for commands it replays, so a snapshot
-            # covering them must not be written. (Alive now, long after they were
-            # committed, it has handed their reports to quickfix: that is the very next
-            # step after a commit, on the same thread.)
             return
         write_snapshot(db, taken)
         snapshot_seq = taken.seq

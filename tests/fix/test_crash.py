@@ -235,6 +235,19 @@ def order_state(msg: Msg) -> tuple[str, str, str, str, str]:
     return (msg[39], msg[14], msg[151], msg[38], msg.get(44) or "")
 
 
+SNAPSHOT_LINE = "nyquestro.runtime.snapshotter: snapshot after command"
+
+
+def wait_for_snapshot(server: Server, seen: int, timeout: float = 5.0) -> str:
+    """Wait until the snapshotter has written a snapshot since the last restart."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.log.read_text(errors="replace").count(SNAPSHOT_LINE) > seen:
+            return "after a snapshot"
+        time.sleep(0.05)
+    return "no snapshot came"
+
+
 def run_flow(server: Server, clients: list[CrashClient]) -> tuple[list[Command], list[str]]:
     """Drive the flow with kills; returns every command sent, in order, and the kill log."""
     rng = random.Random(SEED)
@@ -242,6 +255,7 @@ def run_flow(server: Server, clients: list[CrashClient]) -> tuple[list[Command],
     kills = set(rng.sample(range(2, STEPS), KILLS))
     history: list[Command] = []
     kill_log: list[str] = []
+    snapshots_seen = 0
     for step in range(STEPS):
         who = rng.randrange(len(clients))
         burst = [flow.command(who) for _ in range(rng.randint(1, 4))]
@@ -263,7 +277,12 @@ def run_flow(server: Server, clients: list[CrashClient]) -> tuple[list[Command],
             else:
                 time.sleep(delay)
                 point = f"{delay * 1000:g} ms after sending {cut} of {len(burst)}"
+            if len(kill_log) % 2:
+                # Every other kill waits (briefly) for the snapshotter, so that restarts
+                # recover both from the journal alone and from a snapshot plus its tail.
+                point += "; " + wait_for_snapshot(server, snapshots_seen)
             kill_log.append(f"step {step} (client {who}): kill {point}: {sent}")
+            snapshots_seen = server.log.read_text(errors="replace").count(SNAPSHOT_LINE)
             server.kill()
             for client in clients:
                 client.drain_dead_socket()
@@ -334,7 +353,8 @@ def db_url(request: pytest.FixtureRequest) -> Iterator[str | None]:
 def test_random_sigkills_lose_and_duplicate_nothing_acknowledged(
     tmp_path: Path, db_url: str | None
 ) -> None:
-    server = Server(tmp_path / "venue", durability="group", db=db_url)
+    # Snapshots every few commands: restarts recover from a snapshot plus a journal tail.
+    server = Server(tmp_path / "venue", durability="group", db=db_url, snapshot_every=5)
     (tmp_path / "venue").mkdir()
     (tmp_path / "reference").mkdir()
     clients: list[CrashClient] = []
@@ -421,6 +441,8 @@ def test_random_sigkills_lose_and_duplicate_nothing_acknowledged(
                     f"{symbol} book {books[symbol]}, uninterrupted {expected_books[symbol]}"
                 )
         assert len(survivors) > STEPS, f"too little got through: {len(survivors)} commands"
+        log = server.log.read_text(errors="replace")
+        assert "recovered from the snapshot after command" in log, "no restart used a snapshot"
         assert not problems, "\n".join(problems) + f"\nkills:\n{where}\n{server.tail()}"
     finally:
         for client in clients:
