@@ -25,6 +25,7 @@ from nyquestro.codec.jsonl import decode_journal_command, encode_command_text
 from nyquestro.domain.commands import Command
 from nyquestro.domain.errors import NyquestroError
 from nyquestro.domain.ids import Seq, Ts
+from nyquestro.store.batch import batch_insert_sql, insert_batch
 from nyquestro.store.models import JournalRecord
 
 log = logging.getLogger(__name__)
@@ -46,25 +47,13 @@ class Entry:
     event_hash: str
 
 
-# A batch goes in as one statement whose one parameter is the batch as a JSON array, which
-# the database unpacks itself. Through the DB-API driver directly: a SQLAlchemy Core insert
-# costs ~100 µs of Python per transaction. And one statement, not `executemany`: that
-# binds each row in Python and takes the GIL back after every row's step, and while the
-# sequencer thread keeps the GIL busy each of those waits a switch interval (5 ms), so a
-# busy venue's batches crawled. Here the driver waits for the GIL once per batch.
-_COLUMNS = "seq, ts, command, event_hash, crc"
-_BATCH_INSERTS = {
-    "sqlite": (
-        f"INSERT INTO {JournalRecord.__tablename__} ({_COLUMNS}) "
-        "SELECT value->>0, value->>1, value->>2, value->>3, value->>4 FROM json_each(?)"
-    ),
-    "postgresql": (
-        f"INSERT INTO {JournalRecord.__tablename__} ({_COLUMNS}) "
-        "SELECT (r->>0)::bigint, (r->>1)::bigint, r->>2, r->>3, (r->>4)::bigint "
-        "FROM json_array_elements(%s::json) AS r"
-    ),
-}
-_COMPACT = json.JSONEncoder(separators=(",", ":"))
+_INSERT_COLUMNS = (
+    ("seq", "bigint"),
+    ("ts", "bigint"),
+    ("command", "text"),
+    ("event_hash", "text"),
+    ("crc", "bigint"),
+)
 
 
 def record_crc(seq: int, ts: int, command: str, event_hash: str) -> int:
@@ -96,7 +85,9 @@ class JournalWriter:
         self._group_size = group_size if durability is not Durability.NONE else 65_536
         self._group_window_ns = group_window_ns
         self._pending: list[tuple[int, int, str, str, int]] = []
-        self._insert_sql = _BATCH_INSERTS[engine.dialect.name]
+        self._insert_sql = batch_insert_sql(
+            engine.dialect.name, JournalRecord.__tablename__, _INSERT_COLUMNS
+        )
         self._oldest_ns = 0
         self.appended_seq = 0
         self.durable_seq = 0
@@ -139,17 +130,7 @@ class JournalWriter:
         """Write records in one transaction; on return they are durable."""
         if not records:
             return
-        batch = _COMPACT.encode(records)
-        connection = self._engine.raw_connection()
-        try:
-            cursor = connection.cursor()
-            cursor.execute(self._insert_sql, (batch,))
-            connection.commit()
-        except BaseException:
-            connection.rollback()
-            raise
-        finally:
-            connection.close()  # back to the pool
+        insert_batch(self._engine, self._insert_sql, records)
         self.durable_seq = max(self.durable_seq, records[-1][0])
 
     def flush(self) -> None:
@@ -159,8 +140,10 @@ class JournalWriter:
         self.flush()
 
 
-def read_journal(engine: Engine, after_seq: int = 0, *, repair: bool = True) -> Iterator[Entry]:
-    """Journaled commands in sequence order, from `after_seq` + 1 on.
+def read_journal(
+    engine: Engine, after_seq: int = 0, *, upto_seq: int | None = None, repair: bool = True
+) -> Iterator[Entry]:
+    """Journaled commands in sequence order, from `after_seq` + 1 on (to `upto_seq`).
 
     `repair=False` is for readers beside a live writer (the snapshotter): a damaged last
     record is skipped but left for the writer's own recovery to deal with.
@@ -175,6 +158,7 @@ def read_journal(engine: Engine, after_seq: int = 0, *, repair: bool = True) -> 
                 JournalRecord.crc,
             )
             .where(JournalRecord.seq > after_seq)
+            .where(JournalRecord.seq <= (upto_seq if upto_seq is not None else 2**63 - 1))
             .order_by(JournalRecord.seq)
         )
         damaged = None
