@@ -8,6 +8,7 @@ from rich.console import Console
 
 from nyquestro import __version__
 from nyquestro.cli.engine_run import run_lines
+from nyquestro.cli.export import export_command
 from nyquestro.cli.journal import db_upgrade_command, replay_command
 from nyquestro.cli.serve import serve_command
 from nyquestro.config.instruments import ConfigError, default_instruments, load_instruments
@@ -55,6 +56,21 @@ def build_parser() -> argparse.ArgumentParser:
     replay.add_argument("--journal", required=True, help="journal database (path or URL)")
     replay.add_argument("--instruments", type=Path, help="instruments TOML (default: demo set)")
 
+    journal = commands.add_parser("journal", help="read the store's audit trail")
+    journal_commands = journal.add_subparsers(dest="journal_command", required=True)
+    export = journal_commands.add_parser(
+        "export",
+        help="write the audit trail (inbound messages, decisions, outbound messages) as "
+        "JSON lines, one object per row: id, seq, ts, session, kind, payload",
+    )
+    export.add_argument(
+        "--jsonl", action="store_true", required=True,
+        help="JSON lines (the one format; required so scripts say what they get)",
+    )  # fmt: skip
+    export.add_argument("--db", default=DEFAULT_URL, help=f"path or URL ({DEFAULT_URL})")
+    export.add_argument("--out", type=Path, help="file to write (default: standard output)")
+    export.add_argument("--after-seq", type=int, help="only rows of commands after this one")
+
     db = commands.add_parser("db", help="manage the store's schema")
     db_commands = db.add_subparsers(dest="db_command", required=True)
     db_upgrade = db_commands.add_parser("upgrade", help="apply migrations up to the newest")
@@ -69,6 +85,8 @@ def main(argv: list[str] | None = None) -> int:
         return serve_command(args.config, args.db, errors)
     if args.command == "db":
         return db_upgrade_command(args.db, errors)
+    if args.command == "journal":
+        return export_command(args.db, args.out, args.after_seq, errors)
     try:
         instruments = _instruments(args.instruments)
     except ConfigError as exc:

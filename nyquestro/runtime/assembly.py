@@ -14,7 +14,7 @@ from nyquestro.gateways.fix.acceptor import session_key_of
 from nyquestro.gateways.fix.message import OutMessage
 from nyquestro.gateways.fix.venue import FixVenue
 from nyquestro.runtime import snapshotting
-from nyquestro.runtime.sequencer import Sequencer
+from nyquestro.runtime.sequencer import Sequencer, Subscriber
 from nyquestro.store.journal import JournalWriter
 
 
@@ -33,7 +33,10 @@ def assemble(
     send: Callable[[str, OutMessage], None],
     journal: JournalWriter | None = None,
     on_durable: Callable[[int], None] | None = None,
+    recorder: Subscriber | None = None,
 ) -> VenueCore:
+    """`recorder` sees each command's events before the gateway turns them into messages,
+    so a decision is recorded before the reports it causes are sent."""
     restored = snapshotting.restore_newest(db, config.instruments)
     engine = Engine(config.instruments) if restored is None else restored.engine
     sequencer = Sequencer(engine, time.time_ns, journal, on_durable=on_durable)
@@ -50,5 +53,7 @@ def assemble(
     if restored is not None:
         venue.restore_state(restored.venue)
         sequencer.resume(restored.stream_hash, restored.last_ts)
+    if recorder is not None:
+        sequencer.subscribe(recorder)
     sequencer.subscribe(venue.on_events)
     return VenueCore(engine, sequencer, venue, 0 if restored is None else restored.seq)

@@ -24,15 +24,19 @@ from typing import NoReturn
 
 import quickfix as fix
 
+from nyquestro.codec.prices import DecimalPrices
 from nyquestro.config.venue import VenueConfig
 from nyquestro.gateways.fix.acceptor import Application
 from nyquestro.gateways.fix.message import OutMessage
 from nyquestro.runtime import fix_settings, snapshotting
 from nyquestro.runtime.assembly import assemble
 from nyquestro.runtime.outbox import Outbox
+from nyquestro.runtime.recorder import Recorder
 from nyquestro.runtime.snapshotter import Snapshotter
+from nyquestro.store.audit import AuditTrail
 from nyquestro.store.database import create_db_engine, upgrade
 from nyquestro.store.journal import Durability, Entry, JournalWriter, read_journal
+from nyquestro.store.projection import Projection
 from nyquestro.store.snapshots import latest_seq as latest_snapshot_seq
 from nyquestro.store.snapshots import write_snapshot
 
@@ -50,17 +54,25 @@ class Exchange:
                               else "OFF" if config.durability == "none" else "NORMAL")  # fmt: skip
         upgrade(db)
         self._db = db
+        self._recorder = Recorder(
+            AuditTrail(db, DecimalPrices({i.symbol: i for i in config.instruments})),
+            Projection(db),
+            lambda: self.sequencer.last_seq,
+            time.time_ns,
+        )
         core = assemble(
             config,
             db,
             send=self._send,
             journal=JournalWriter(db, Durability(config.durability), background=True),
             on_durable=self._outbox.release_upto,
+            recorder=self._recorder.on_events,
         )
         self._engine, self.sequencer, self._venue = core.engine, core.sequencer, core.venue
         self._snapshot_seq = core.snapshot_seq
         self._recover()
-        self._app = Application(self._venue)
+        self._recorder.write_pending()
+        self._app = Application(self._venue, tap=self._recorder)
         settings_path = fix_settings.write(config)
         self._settings = fix.SessionSettings(str(settings_path))
         self._store = fix.FileStoreFactory(self._settings)
@@ -134,6 +146,7 @@ class Exchange:
             work.clear()
             while self.sequencer.commit_pending():
                 pass
+            self._recorder.write_pending()
 
     def start(self) -> None:
         self._committer.start()
@@ -168,7 +181,10 @@ class Exchange:
         self._committer.join()
         if self._snapshotter is not None:
             self._snapshotter.stop()
+        # Recorded rows first: a snapshot must never be ahead of them (see snapshotter).
+        self._recorder.write_pending()
         self._final_snapshot()
+        self._recorder.write_pending()
         log.info("all sessions logged out; journal flushed; snapshot taken; stopped")
 
 

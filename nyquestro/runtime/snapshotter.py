@@ -21,6 +21,7 @@ import multiprocessing
 import os
 from multiprocessing.synchronize import Event
 
+from sqlalchemy import Engine as DbEngine
 from sqlalchemy import func, select
 
 from nyquestro.config.venue import VenueConfig
@@ -28,7 +29,7 @@ from nyquestro.runtime import snapshotting
 from nyquestro.runtime.assembly import assemble
 from nyquestro.store.database import create_db_engine
 from nyquestro.store.journal import read_journal
-from nyquestro.store.models import JournalRecord
+from nyquestro.store.models import AuditRecord, JournalRecord
 from nyquestro.store.snapshots import write_snapshot
 
 log = logging.getLogger(__name__)
@@ -63,6 +64,21 @@ class Snapshotter:
             self._process.join()
 
 
+def recorded_seq(db: DbEngine) -> int:
+    """The last command both committed and recorded (audit trail, projections).
+
+    The venue writes a command's audit and projection rows after its journal record, and
+    recovery rewrites them only for commands it replays: a snapshot must not get ahead of
+    them, or a crash would leave the commands in between missing from those tables.
+    """
+    with db.connect() as connection:
+        journaled = connection.execute(select(func.max(JournalRecord.seq))).scalar() or 0
+        recorded = connection.execute(
+            select(func.max(AuditRecord.seq)).where(AuditRecord.kind == "decision")
+        ).scalar()
+    return min(journaled, recorded or 0)
+
+
 def run_replica(config: VenueConfig, parent_pid: int, stop: Event) -> None:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -72,13 +88,13 @@ def run_replica(config: VenueConfig, parent_pid: int, stop: Event) -> None:
     snapshot_seq = core.snapshot_seq
     every = config.snapshot_every
     while os.getppid() == parent_pid and not stop.is_set():
-        with db.connect() as connection:
-            durable = connection.execute(select(func.max(JournalRecord.seq))).scalar() or 0
-        if durable - snapshot_seq < every:
+        ready = recorded_seq(db)
+        if ready - snapshot_seq < every:
             if stop.wait(POLL_SECONDS):
                 return
             continue
-        core.sequencer.recover(read_journal(db, core.sequencer.last_seq, repair=False))
+        entries = read_journal(db, core.sequencer.last_seq, upto_seq=ready, repair=False)
+        core.sequencer.recover(entries)
         taken = snapshotting.take(core.sequencer, core.engine, core.venue, config.instruments)
         # A venue that dies after committing commands but before handing their reports
         # to quickfix re-sends those reports at recovery, but only for commands it

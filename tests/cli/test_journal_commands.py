@@ -85,3 +85,28 @@ def test_serve_takes_the_journal_database_from_the_command_line(tmp_path: Path) 
             server.kill()
     assert (tmp_path / "j.db").exists()
     assert not (tmp_path / "store" / "nyquestro.db").exists()
+
+
+def test_journal_export_names_what_is_wrong(tmp_path: Path) -> None:
+    missing = nyquestro("journal", "export", "--jsonl", "--db", "nope.db", cwd=tmp_path)
+    assert (missing.returncode, missing.stdout) == (2, "")
+    assert "--db nope.db: no such database file" in missing.stderr
+    no_format = nyquestro("journal", "export", "--db", "nope.db", cwd=tmp_path)
+    assert no_format.returncode == 2
+    assert "the following arguments are required: --jsonl" in no_format.stderr
+    url = "postgresql+psycopg://postgres@127.0.0.1:1/test"  # nothing listens on port 1
+    unreachable = nyquestro("journal", "export", "--jsonl", "--db", url, cwd=tmp_path)
+    assert unreachable.returncode == 2
+    assert f"--db {url}: cannot read the audit trail:" in unreachable.stderr
+    assert "Traceback" not in unreachable.stderr
+
+
+def test_journal_export_writes_a_file(tmp_path: Path) -> None:
+    run = nyquestro("engine", "run", str(EXAMPLE), "--journal", "j.db", cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    done = nyquestro(
+        "journal", "export", "--jsonl", "--db", "j.db", "--out", "a.jsonl", cwd=tmp_path
+    )
+    # The JSON CLI journals commands; only the venue keeps an audit trail.
+    assert (done.returncode, done.stderr.strip()) == (0, "0 audit rows exported")
+    assert (tmp_path / "a.jsonl").read_text() == ""

@@ -1,0 +1,69 @@
+"""The recorder: feeds the audit trail and the orders/executions/sessions projections.
+
+It is the FIX acceptor's `Tap` (every message in and out, every logon and logout) and a
+sequencer subscriber (every command's decision). Recording only appends to in-memory
+buffers; the committer thread writes them (`write_pending`) after each journal batch,
+so the audit trail never delays an acknowledgement.
+
+Recovery replays journaled commands through the subscribers again: decisions already in
+the audit trail (up to `audited_upto`) are not recorded twice, and the projections'
+writes are idempotent upserts.
+"""
+
+from collections.abc import Callable, Sequence
+
+from nyquestro.domain.commands import Command
+from nyquestro.domain.events import EventBase
+from nyquestro.domain.ids import SessionKey
+from nyquestro.gateways.fix.acceptor import SessionSeqNums
+from nyquestro.store.audit import AuditTrail
+from nyquestro.store.projection import Projection
+
+
+class Recorder:
+    def __init__(
+        self,
+        audit: AuditTrail,
+        projection: Projection,
+        last_seq: Callable[[], int],
+        clock: Callable[[], int],
+    ) -> None:
+        self._audit = audit
+        self._projection = projection
+        self._last_seq = last_seq
+        self._clock = clock
+        self.audited_upto = audit.last_decision_seq()
+        """Decisions up to this command are already in the audit trail."""
+
+    # --- the acceptor's Tap ------------------------------------------------------------
+
+    def inbound(self, key: SessionKey, text: str) -> None:
+        self._audit.inbound(self._last_seq(), self._clock(), key, text)
+
+    def outbound(self, key: SessionKey, text: str) -> None:
+        self._audit.outbound(self._last_seq(), self._clock(), key, text)
+
+    def session_state(self, key: SessionKey, state: SessionSeqNums, logged_on: bool) -> None:
+        self._projection.session_state(
+            session_key=key,
+            begin_string=state.begin_string,
+            sender_comp_id=state.sender_comp_id,
+            target_comp_id=state.target_comp_id,
+            next_sender_seq=state.next_sender_seq,
+            next_target_seq=state.next_target_seq,
+            state="logged_on" if logged_on else "logged_out",
+            ts=self._clock(),
+        )
+
+    # --- the sequencer subscriber ------------------------------------------------------
+
+    def on_events(self, command: Command, events: Sequence[EventBase]) -> None:
+        if command.seq > self.audited_upto:
+            self._audit.decision(command, events)
+        self._projection.apply(events)
+
+    # --- the committer thread ----------------------------------------------------------
+
+    def write_pending(self) -> None:
+        self._projection.write_pending()
+        self._audit.write_pending()
