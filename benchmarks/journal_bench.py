@@ -13,10 +13,11 @@ Two measurements per database:
    goes, while a committer thread loops `Sequencer.commit_pending()` as the runtime's
    `Exchange._commit_loop` does. The clock stops when the last command is durable. Every
    `commit(records)` call is timed (HDR histogram) and its batch size kept;
-2. recovery: N commands journaled on a fast path (`none` mode, untimed), then
-   `Sequencer.recover(read_journal(db))` timed on a fresh engine with no subscribers, and
-   a second, instrumented pass splitting the time into reading + decoding, the engine and
-   the event-stream hash.
+2. recovery: N commands journaled on a fast path (`none` mode, untimed, with a snapshot
+   after nine tenths of them), then `Sequencer.recover(read_journal(db))` timed on a
+   fresh engine with the FIX gateway core subscribed; a second, instrumented pass splitting
+   the time into reading + decoding, the engine and the event-stream hash; and start-up
+   as the venue does it: the snapshot, then the journal after it.
 
 SQLite is a file in a temporary directory (WAL; synchronous=NORMAL, FULL for `sync` as the
 runtime sets it); PostgreSQL gets a schema of its own in database `test`, dropped at the end.
