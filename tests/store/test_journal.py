@@ -5,7 +5,8 @@ from pathlib import Path
 
 import pytest
 from rich.console import Console
-from sqlalchemy import Engine, func, inspect, select, update
+from sqlalchemy import Engine, func, inspect, select, text, update
+from sqlalchemy.exc import DBAPIError
 
 from nyquestro.cli.engine_run import run_lines
 from nyquestro.codec.jsonl import decode_command, decode_journal_command, encode_command
@@ -50,13 +51,25 @@ def count(engine: Engine) -> int:
         return int(connection.execute(select(func.count()).select_from(JournalRecord)).scalar())
 
 
-def test_migrations_create_the_journal_and_go_down_and_up_again(db_engine: Engine) -> None:
+TABLES = {"journal", "snapshots", "audit", "orders", "executions", "sessions"}
+
+
+def test_migrations_create_every_table_and_go_down_and_up_again(db_engine: Engine) -> None:
     upgrade(db_engine)
-    assert "journal" in inspect(db_engine).get_table_names()
+    assert set(inspect(db_engine).get_table_names()) >= TABLES
+    downgrade(db_engine, "0001")
+    assert set(inspect(db_engine).get_table_names()) & TABLES == {"journal"}
     downgrade(db_engine, "base")
-    assert "journal" not in inspect(db_engine).get_table_names()
+    assert not set(inspect(db_engine).get_table_names()) & TABLES
     upgrade(db_engine)
-    assert "journal" in inspect(db_engine).get_table_names()
+    assert set(inspect(db_engine).get_table_names()) >= TABLES
+    # The append-only rule came back with the table.
+    with db_engine.begin() as connection:
+        connection.execute(
+            text("INSERT INTO audit (seq, ts, session, kind, payload) VALUES (1, 1, NULL, 'x', '')")
+        )
+    with pytest.raises(DBAPIError, match="append-only"), db_engine.begin() as connection:
+        connection.execute(text("DELETE FROM audit"))
 
 
 def test_journaled_commands_read_back_equal(db_engine: Engine) -> None:
