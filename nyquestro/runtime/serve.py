@@ -139,19 +139,26 @@ class Exchange:
         self._app.send(key, message)  # type: ignore[arg-type]
 
     def _commit_loop(self) -> None:
-        """Group commit: write each batch as soon as the previous one is on disk."""
+        """Group commit: write each batch as soon as the previous one is on disk.
+
+        Also starts the snapshotter, once the first snapshot is due: a venue that never
+        sees `snapshot_every` commands never pays for a second process.
+        """
         work = self.sequencer.work
+        snapshotter = self._snapshotter
+        every = self.config.snapshot_every
         while not self._stopping.is_set():
             work.wait(_COMMITTER_IDLE_SECONDS)
             work.clear()
             while self.sequencer.commit_pending():
                 pass
             self._recorder.write_pending()
+            if snapshotter is not None and self.sequencer.last_seq - self._snapshot_seq >= every:
+                snapshotter.start()
+                snapshotter = None
 
     def start(self) -> None:
         self._committer.start()
-        if self._snapshotter is not None:
-            self._snapshotter.start()
         self._acceptor.start()
         self.sequencer.read(self.sequencer.release)  # reports recovery held back
         fix_cfg = self.config.fix
