@@ -56,6 +56,7 @@ VENUE_TOML = """\
 # Written by benchmarks/fix_bench.py for one run.
 [store]
 dir = "{store}"
+audit = {audit}
 
 [fix]
 port = {port}
@@ -88,11 +89,13 @@ class Target:
     """quickfix message store the server uses: "file" or "memory"."""
     reports: str = "fields"
     """The bare acceptor's use of the binding (see benchmarks/bare_acceptor.py)."""
+    audit: bool = True
+    """Nyquestro's `[store] audit` (audit trail and projections)."""
 
     @property
     def label(self) -> str:
         if self.name == "nyquestro":
-            return "Nyquestro"
+            return "Nyquestro" if self.audit else "Nyquestro (no audit)"
         return "bare" if self.reports == "fields" else "bare (strings)"
 
 
@@ -217,12 +220,14 @@ class Server:
         return self.proc.returncode
 
 
-def venue_toml(store_dir: Path, port: int, sessions: int) -> str:
+def venue_toml(store_dir: Path, port: int, sessions: int, audit: bool = True) -> str:
     rows = ",\n".join(
         f'    {{ begin_string = "FIX.4.4", target_comp_id = "CLIENT{n}" }}'
         for n in range(1, sessions + 1)
     )
-    return VENUE_TOML.format(store=store_dir, port=port, comp_id=COMP_ID, sessions=rows)
+    return VENUE_TOML.format(
+        store=store_dir, port=port, comp_id=COMP_ID, sessions=rows, audit=str(audit).lower()
+    )
 
 
 def start_server(target: Target, workdir: Path, port: int, sessions: int) -> Server:
@@ -230,7 +235,7 @@ def start_server(target: Target, workdir: Path, port: int, sessions: int) -> Ser
     log = workdir / "server.log"
     if target.name == "nyquestro":
         config = workdir / "venue.toml"
-        config.write_text(venue_toml(store_dir, port, sessions))
+        config.write_text(venue_toml(store_dir, port, sessions, target.audit))
         command = [sys.executable, "-m", "nyquestro", "serve", "--config", str(config)]
         server = Server(command, log, NYQUESTRO_READY)
     else:
@@ -755,6 +760,10 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "(default), or whole messages as strings (toString/setString), a lower floor",
     )  # fmt: skip
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--no-audit", action="store_true",
+        help="run Nyquestro with [store] audit = false (no audit trail or projections)",
+    )  # fmt: skip
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     parser.add_argument(
         "--profile", nargs="?", const="python", choices=("python", "native"),
@@ -797,7 +806,7 @@ def main(argv: Sequence[str] | None = None, console: Console | None = None) -> i
     )
     targets = {
         "bare": Target("bare", args.baseline_store, args.baseline_reports),
-        "nyquestro": Target("nyquestro", "file"),
+        "nyquestro": Target("nyquestro", "file", audit=not args.no_audit),
     }
     load_before = load_average()
     started = time.monotonic()

@@ -78,15 +78,39 @@ def decode_command(obj: object, seq: Seq, ts: Ts, prices: DecimalPrices) -> comm
 
 def encode_event(event: events.EventBase, prices: DecimalPrices) -> dict[str, Any]:
     """A JSON-ready dict: type name first, then the event's fields in declaration order."""
-    out: dict[str, Any] = {"type": _EVENT_TYPE_NAMES[type(event)]}
+    cls = type(event)
+    out: dict[str, Any] = {"type": _EVENT_TYPE_NAMES[cls]}
     symbol = getattr(event, "symbol", None)
-    for field in dataclasses.fields(event):
-        value = getattr(event, field.name)
-        if field.name in ("px", "cum_notional") and value is not None and symbol is not None:
-            out[field.name] = prices.to_wire(symbol, value)
+    names, kinds, values = _EVENT_ENCODERS[cls]
+    for name, kind, value in zip(names, kinds, values(event), strict=True):
+        if value is None or kind is None:
+            out[name] = value
+        elif kind is _PRICE:
+            out[name] = value if symbol is None else prices.to_wire(symbol, value)
         else:
-            out[field.name] = _plain(value)
+            out[name] = kind[value]
     return out
+
+
+_PRICE: dict[Any, Any] = {}
+"""Marks a field converted to a decimal string in the symbol's ticks (see `_event_encoder`)."""
+
+
+def _event_encoder(cls: type) -> tuple[list[str], list[dict[Any, Any] | None], Any]:
+    """Per event type, worked out once: field names, and for each the conversion —
+    `_PRICE`, an enum's member → JSON value table, or None (as is)."""
+    hints = typing.get_type_hints(cls)
+    names = [field.name for field in dataclasses.fields(cls)]
+    kinds: list[dict[Any, Any] | None] = []
+    for name in names:
+        base = _strip_optional(hints[name])
+        if name in ("px", "cum_notional"):
+            kinds.append(_PRICE)
+        elif isinstance(base, type) and issubclass(base, Enum):
+            kinds.append({member: _plain(member) for member in base})
+        else:
+            kinds.append(None)
+    return names, kinds, _values_getter(names)
 
 
 def encode_command(command: commands.CommandBase) -> dict[str, Any]:
@@ -231,3 +255,4 @@ _JOURNAL_ENCODERS = {
     for cls, codecs in _JOURNAL_CODECS.items()
 }
 _JOURNAL_DECODERS = {cls: codecs[1] for cls, codecs in _JOURNAL_CODECS.items()}
+_EVENT_ENCODERS = {cls: _event_encoder(cls) for cls in _EVENT_TYPE_NAMES}

@@ -54,24 +54,26 @@ class Exchange:
                               else "OFF" if config.durability == "none" else "NORMAL")  # fmt: skip
         upgrade(db)
         self._db = db
-        self._recorder = Recorder(
-            AuditTrail(db, DecimalPrices({i.symbol: i for i in config.instruments})),
-            Projection(db),
-            lambda: self.sequencer.last_seq,
-            time.time_ns,
-        )
+        self._recorder = None
+        if config.audit:
+            self._recorder = Recorder(
+                AuditTrail(db, DecimalPrices({i.symbol: i for i in config.instruments})),
+                Projection(db),
+                lambda: self.sequencer.last_seq,
+                time.time_ns,
+            )
         core = assemble(
             config,
             db,
             send=self._send,
             journal=JournalWriter(db, Durability(config.durability), background=True),
             on_durable=self._outbox.release_upto,
-            recorder=self._recorder.on_events,
+            recorder=None if self._recorder is None else self._recorder.on_events,
         )
         self._engine, self.sequencer, self._venue = core.engine, core.sequencer, core.venue
         self._snapshot_seq = core.snapshot_seq
         self._recover()
-        self._recorder.write_pending()
+        self._write_recorded()
         self._app = Application(self._venue, tap=self._recorder)
         settings_path = fix_settings.write(config)
         self._settings = fix.SessionSettings(str(settings_path))
@@ -114,6 +116,10 @@ class Exchange:
                 max(frontier, after) + 1, self.sequencer.last_seq,
             )  # fmt: skip
 
+    def _write_recorded(self, *, now: bool = True) -> None:
+        if self._recorder is not None:
+            self._recorder.write_pending(now=now)
+
     def _final_snapshot(self) -> None:
         """At a clean stop: flush the journal and, unless the snapshotter's newest snapshot
         already covers it, snapshot the venue (the pause no longer matters)."""
@@ -152,7 +158,7 @@ class Exchange:
             work.clear()
             while self.sequencer.commit_pending():
                 pass
-            self._recorder.write_pending()
+            self._write_recorded(now=False)
             if snapshotter is not None and self.sequencer.last_seq - self._snapshot_seq >= every:
                 snapshotter.start()
                 snapshotter = None
@@ -189,9 +195,9 @@ class Exchange:
         if self._snapshotter is not None:
             self._snapshotter.stop()
         # Recorded rows first: a snapshot must never be ahead of them (see snapshotter).
-        self._recorder.write_pending()
+        self._write_recorded()
         self._final_snapshot()
-        self._recorder.write_pending()
+        self._write_recorded()
         log.info("all sessions logged out; journal flushed; snapshot taken; stopped")
 
 

@@ -65,8 +65,9 @@ class Snapshotter:
             self._process.join()
 
 
-def recorded_seq(db: DbEngine) -> int:
-    """The last command both committed and recorded (audit trail, projections).
+def recorded_seq(db: DbEngine, audit: bool) -> int:
+    """The last command both committed and, with `audit`, recorded (audit trail,
+    projections).
 
     The venue writes a command's audit and projection rows after its journal record, and
     recovery rewrites them only for commands it replays: a snapshot must not get ahead of
@@ -74,6 +75,8 @@ def recorded_seq(db: DbEngine) -> int:
     """
     with db.connect() as connection:
         journaled = connection.execute(select(func.max(JournalRecord.seq))).scalar() or 0
+        if not audit:
+            return int(journaled)
         recorded = connection.execute(
             select(func.max(AuditRecord.seq)).where(AuditRecord.kind == "decision")
         ).scalar()
@@ -89,7 +92,7 @@ def run_replica(config: VenueConfig, parent_pid: int, stop: Event) -> None:
     snapshot_seq = core.snapshot_seq
     every = config.snapshot_every
     while os.getppid() == parent_pid and not stop.is_set():
-        ready = recorded_seq(db)
+        ready = recorded_seq(db, config.audit)
         if ready - snapshot_seq < every:
             if stop.wait(POLL_SECONDS):
                 return

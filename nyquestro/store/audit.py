@@ -65,7 +65,7 @@ class AuditTrail:
         insert_batch(self._engine, self._insert_sql, [self._row(p) for p in taken])
         return True
 
-    def _row(self, pending: Pending) -> tuple[int, int, str | None, str, str]:
+    def _row(self, pending: Pending) -> tuple[int, int, str | None, str, str | dict[str, Any]]:
         seq, ts, session, kind, what = pending
         if isinstance(what, tuple):
             command, events = what
@@ -73,7 +73,9 @@ class AuditTrail:
                 "command": encode_command(command),
                 "events": [encode_event(event, self._prices) for event in events],
             }
-            return seq, ts, session, kind, json.dumps(payload, separators=(",", ":"))
+            # Nested in the batch as an object: the database stores its JSON text (`->>`),
+            # so it is encoded once, not encoded and then escaped into a string.
+            return seq, ts, session, kind, payload
         return seq, ts, session, kind, what.replace(_SOH, "|")
 
     def last_decision_seq(self) -> int:

@@ -109,6 +109,7 @@ class Server:
         durability: str = "sync",
         db: str | None = None,
         snapshot_every: int | None = None,
+        audit: bool = True,
     ) -> None:
         self.root = root
         self.durability = durability
@@ -116,6 +117,7 @@ class Server:
         """[store] db (a SQLAlchemy URL); None keeps the default SQLite file in the store."""
         self.snapshot_every = snapshot_every
         """[store] snapshot_every; None keeps the default."""
+        self.audit = audit
         self.port = 0
         self.log = root / "serve.log"
         self.returncode: int | None = None
@@ -134,6 +136,8 @@ class Server:
         text = VENUE_TOML.format(store=store, port=self.port, durability=self.durability)
         if self.db is not None:
             text = text.replace("[store]\n", f'[store]\ndb = "{self.db}"\n', 1)
+        if not self.audit:
+            text = text.replace("[store]\n", "[store]\naudit = false\n", 1)
         if self.snapshot_every is not None:
             text = text.replace(
                 "[store]\n", f"[store]\nsnapshot_every = {self.snapshot_every}\n", 1

@@ -4,6 +4,7 @@ the database after FIX traffic, a clean stop and a restart."""
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from sqlalchemy import select
@@ -86,3 +87,24 @@ def test_every_message_and_decision_is_audited_once_and_projected(tmp_path: Path
     buyer_session = sessions[buyer_key]
     assert buyer_session.state == "logged_out"
     assert buyer_session.next_target_seq > 3  # Logon, D, Logout at least
+
+
+def test_without_audit_the_venue_keeps_no_trail_but_still_snapshots(tmp_path: Path) -> None:
+    server = Server(tmp_path, audit=False, snapshot_every=2)
+    client = FixClient(0, "CLIENT1", "FIX.4.4")
+    server.start()
+    try:
+        client.port = server.port
+        client.logon()
+        for n in range(3):
+            client.new_order("IBM", BUY, 10, "170.00", cl_ord_id=f"n{n}")
+            client.expect("8", {11: f"n{n}", 150: "0"})
+        deadline = time.monotonic() + 10
+        while "snapshotter: snapshot after command" not in server.log.read_text():
+            assert time.monotonic() < deadline, server.tail()
+            time.sleep(0.05)
+        client.logout()
+    finally:
+        client.close()
+        server.stop()
+    assert export(server.root / "store1" / "nyquestro.db") == []

@@ -1,0 +1,46 @@
+"""The venue TOML's [store] fields: defaults, and errors that name the field."""
+
+import pytest
+
+from nyquestro.config.instruments import ConfigError
+from nyquestro.config.venue import default_venue, parse_venue
+
+BASE = """
+[store]
+{store}
+
+[fix]
+sessions = [{{ begin_string = "FIX.4.4", target_comp_id = "C1" }}]
+
+[instruments.AAPL]
+tick_size = "0.01"
+"""
+
+
+def test_store_defaults() -> None:
+    venue = parse_venue(BASE.format(store=""), "t.toml")
+    assert (venue.durability, venue.snapshot_every, venue.audit) == ("group", 100_000, True)
+    assert default_venue().audit
+
+
+def test_store_fields_are_read() -> None:
+    store = 'durability = "sync"\nsnapshot_every = 0\naudit = false'
+    venue = parse_venue(BASE.format(store=store), "t.toml")
+    assert (venue.durability, venue.snapshot_every, venue.audit) == ("sync", 0, False)
+
+
+@pytest.mark.parametrize(
+    ("line", "field"),
+    [
+        ("snapshot_every = -1", "store.snapshot_every"),
+        ('snapshot_every = "1000"', "store.snapshot_every"),
+        ("snapshot_every = true", "store.snapshot_every"),
+        ('audit = "yes"', "store.audit"),
+        ('durability = "fast"', "store.durability"),
+        ("snapshots = 5", "store.snapshots"),
+    ],
+)
+def test_bad_store_fields_are_named(line: str, field: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_venue(BASE.format(store=line), "t.toml")
+    assert field in str(caught.value)
