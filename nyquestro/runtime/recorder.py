@@ -2,8 +2,8 @@
 
 It is the FIX acceptor's `Tap` (every message in and out, every logon and logout) and a
 sequencer subscriber (every command's decision). Recording only appends to in-memory
-buffers; the committer thread writes them (`write_pending`) between journal batches, at
-most every `WRITE_INTERVAL_S`, so the audit trail never delays an acknowledgement.
+buffers; the committer thread writes them (`write_pending`) between journal batches, so
+the audit trail never delays an acknowledgement.
 
 Recovery replays journaled commands through the subscribers again: decisions already in
 the audit trail (up to `audited_upto`) are not recorded twice, and the projections'
@@ -21,6 +21,7 @@ from nyquestro.store.audit import AuditTrail
 from nyquestro.store.projection import Projection
 
 WRITE_INTERVAL_S = 0.25
+WRITE_EVERY_COMMANDS = 64
 
 
 class Recorder:
@@ -38,6 +39,7 @@ class Recorder:
         self.audited_upto = audit.last_decision_seq()
         """Decisions up to this command are already in the audit trail."""
         self._written_at = 0.0
+        self._unwritten = 0
 
     # --- the acceptor's Tap ------------------------------------------------------------
 
@@ -65,18 +67,24 @@ class Recorder:
         if command.seq > self.audited_upto:
             self._audit.decision(command, events)
         self._projection.apply(events)
+        self._unwritten += 1
 
     # --- the committer thread ----------------------------------------------------------
 
     def write_pending(self, *, now: bool = True) -> None:
-        """Write what was recorded; `now=False` waits until `WRITE_INTERVAL_S` has passed
-        since the last write, so that each write carries many commands' rows (a write
-        costs ~100 µs of Python per statement, whatever its size, and holds the GIL the
-        sequencer needs). Projections first: audited implies projected (see snapshotter).
+        """Write what was recorded; `now=False` writes only once `WRITE_EVERY_COMMANDS`
+        commands or `WRITE_INTERVAL_S` have passed since the last write.
+
+        Each write carries several commands' rows (a statement costs ~100 µs of Python
+        whatever its size) but not too many: writing holds the GIL the sequencer needs,
+        ~80 µs per command, so a big batch is a pause clients see. Projections first:
+        audited implies projected (see the snapshotter).
         """
         clock = time.monotonic()
-        if not now and clock - self._written_at < WRITE_INTERVAL_S:
+        due = self._unwritten >= WRITE_EVERY_COMMANDS
+        if not (now or due) and clock - self._written_at < WRITE_INTERVAL_S:
             return
         self._written_at = clock
+        self._unwritten = 0
         self._projection.write_pending()
         self._audit.write_pending()
