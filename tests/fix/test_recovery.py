@@ -2,6 +2,8 @@
 
 import re
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
 
@@ -59,33 +61,34 @@ def _check_recovered(server: Server, acked: dict[str, str]) -> None:
         second.close()
 
 
-@pytest.mark.parametrize("durability", ["group", "sync"])
-def test_acknowledged_orders_survive_sigkill_with_their_ids_and_queue_positions(
-    tmp_path: Path, durability: str
-) -> None:
-    server = Server(tmp_path, durability=durability)
+@contextmanager
+def _three_resting(server: Server) -> Iterator[tuple[FixClient, dict[str, str]]]:
+    """Start `server` with `_rest_three`'s orders resting; stop everything afterwards."""
     client = FixClient(0, "CLIENT1", "FIX.4.4")
     server.start()
     try:
         client.port = server.port
         client.logon()
-        acked = _rest_three(client)
-        server.kill()  # no shutdown at all: SIGKILL
-        server.start(fresh=False)
-        _check_recovered(server, acked)
+        yield client, _rest_three(client)
     finally:
         client.close()
         server.stop()
 
 
+@pytest.mark.parametrize("durability", ["group", "sync"])
+def test_acknowledged_orders_survive_sigkill_with_their_ids_and_queue_positions(
+    tmp_path: Path, durability: str
+) -> None:
+    server = Server(tmp_path, durability=durability)
+    with _three_resting(server) as (_, acked):
+        server.kill()  # no shutdown at all: SIGKILL
+        server.start(fresh=False)
+        _check_recovered(server, acked)
+
+
 def test_a_clean_stop_snapshots_and_the_restart_replays_nothing(tmp_path: Path) -> None:
     server = Server(tmp_path, snapshot_every=0)  # no periodic snapshots: only the final one
-    client = FixClient(0, "CLIENT1", "FIX.4.4")
-    server.start()
-    try:
-        client.port = server.port
-        client.logon()
-        acked = _rest_three(client)
+    with _three_resting(server) as (client, acked):
         client.close()
         server.stop()
         assert server.returncode == 0
@@ -95,21 +98,13 @@ def test_a_clean_stop_snapshots_and_the_restart_replays_nothing(tmp_path: Path) 
         server.start(fresh=False)
         _log_matches(server, r"recovered from the snapshot after command 3 and 0 journaled")
         _check_recovered(server, acked)
-    finally:
-        client.close()
-        server.stop()
 
 
 def test_sigkill_after_a_periodic_snapshot_recovers_from_it_and_the_journal_tail(
     tmp_path: Path,
 ) -> None:
     server = Server(tmp_path, durability="group", snapshot_every=2)
-    client = FixClient(0, "CLIENT1", "FIX.4.4")
-    server.start()
-    try:
-        client.port = server.port
-        client.logon()
-        acked = _rest_three(client)
+    with _three_resting(server) as (_, acked):
         _log_matches(server, r"snapshot after command [23] written")
         server.kill()
 
@@ -119,9 +114,6 @@ def test_sigkill_after_a_periodic_snapshot_recovers_from_it_and_the_journal_tail
         )
         assert int(found.group(1)) + int(found.group(2)) == 3
         _check_recovered(server, acked)
-    finally:
-        client.close()
-        server.stop()
 
 
 def test_a_stopping_venue_refuses_new_logons_and_snapshots_what_it_drained(tmp_path: Path) -> None:
