@@ -1,6 +1,21 @@
 """Load instrument definitions from TOML into `Instrument` values.
 
-Errors name the field path (`instruments.AAPL.tick_size`), the value and what was
+Fields of `[instruments.SYMBOL]` (decimals are written as strings, so no binary float
+ever touches a price):
+
+    tick_size         required: the price increment, e.g. "0.01"
+    lot_size          quantities are multiples of this (default 1)
+    min_qty, max_qty  per-order quantity bounds (defaults: lot_size, 1000000)
+    band_reference    reference price for the fat-finger band until the first trade
+    smp_policy        self-match policy for orders that name none (default
+                      "cancel_incoming"; see nyquestro.domain.enums.SmpPolicy)
+    price_band_pct    fat-finger band: a limit price may be at most this percentage away
+                      from the last trade (else band_reference), e.g. "5"
+    price_band_ticks  the same band in ticks; with both, the narrower applies
+    max_notional      largest price x quantity of one order, e.g. "250000.00"
+
+Without a band or a reference there is no price band; without max_notional no notional
+limit. Errors name the field path (`instruments.AAPL.tick_size`), the value and what was
 expected, so a typo in a config file is found without reading code.
 """
 
@@ -8,7 +23,7 @@ import tomllib
 from decimal import Decimal
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 
 from nyquestro.domain.enums import SmpPolicy
 from nyquestro.domain.errors import InputError
@@ -16,7 +31,10 @@ from nyquestro.domain.ids import Qty, Symbol
 from nyquestro.domain.instrument import Instrument
 from nyquestro.domain.ticks import parse_decimal, to_ticks
 
-_KNOWN_FIELDS = {"tick_size", "lot_size", "min_qty", "max_qty", "band_reference", "smp_policy"}
+_KNOWN_FIELDS = {
+    "tick_size", "lot_size", "min_qty", "max_qty", "band_reference", "smp_policy",
+    "price_band_pct", "price_band_ticks", "max_notional",
+}  # fmt: skip
 
 
 class ConfigError(InputError):
@@ -98,7 +116,20 @@ def _instrument(symbol: str, spec: Any) -> Instrument:
         max_qty=Qty(max_qty),
         band_reference=band_px,
         smp_policy=policy,
+        price_band_pct=_positive_decimal(spec, "price_band_pct", where),
+        price_band_ticks=_positive_int(spec, "price_band_ticks", None, where),
+        max_notional=_positive_decimal(spec, "max_notional", where),
     )
+
+
+def _positive_decimal(spec: dict[str, Any], name: str, where: str) -> Decimal | None:
+    if name not in spec:
+        return None
+    field = f"{where}.{name}"
+    value = parse_decimal(_decimal_text(spec[name], field), field)
+    if value <= 0:
+        raise ConfigError(field, spec[name], "a positive decimal")
+    return value
 
 
 def _decimal_text(value: Any, field: str) -> str | int | Decimal:
@@ -108,8 +139,14 @@ def _decimal_text(value: Any, field: str) -> str | int | Decimal:
     raise ConfigError(field, value, 'a decimal written as a string, e.g. "0.01"')
 
 
-def _positive_int(spec: dict[str, Any], name: str, default: int, where: str) -> int:
+@overload
+def _positive_int(spec: dict[str, Any], name: str, default: int, where: str) -> int: ...
+@overload
+def _positive_int(spec: dict[str, Any], name: str, default: None, where: str) -> int | None: ...
+def _positive_int(spec: dict[str, Any], name: str, default: int | None, where: str) -> int | None:
     value = spec.get(name, default)
+    if value is None:
+        return None
     if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
         raise ConfigError(f"{where}.{name}", value, "a positive integer")
     return value

@@ -32,6 +32,9 @@ class RejectReason(IntEnum):
     SYMBOL_HALTED = 300
     NO_LIQUIDITY = 301
     NO_PEG_REFERENCE = 302
+    # pre-trade risk: the order is well-formed but breaches a configured limit
+    PRICE_OUTSIDE_BAND = 400
+    NOTIONAL_ABOVE_MAX = 401
 
 
 class CancelReason(StrEnum):

@@ -56,6 +56,7 @@ from nyquestro.engine.context import Context
 from nyquestro.engine.matching import cancel, execute, expire_resting
 from nyquestro.engine.order import LiveOrder
 from nyquestro.engine.pegs import peg_price, references, reprice
+from nyquestro.engine.risk import check_band, check_notional
 from nyquestro.engine.validation import (
     Problem,
     check_display,
@@ -271,6 +272,14 @@ class Engine:
             text = f"market order with no {cmd.side.opposite.name.lower()} orders in {cmd.symbol}"
             self._reject(cmd, RejectReason.NO_LIQUIDITY, text)
             return
+        # Pegged orders follow the market, so only limit prices meet the band; orders
+        # without a price of their own are valued at the reference for the notional.
+        reference, reference_name = _risk_reference(inst, book)
+        problem = None if cmd.px is None else check_band(inst, cmd.px, reference, reference_name)
+        problem = problem or check_notional(inst, reference if px is None else px, cmd.qty)
+        if problem is not None:
+            self._reject(cmd, *problem)
+            return
         order_id = ctx.next_order_id
         ctx.next_order_id = order_id + 1
         order = LiveOrder(
@@ -377,6 +386,19 @@ class Engine:
         problem = check_qty(inst, cmd.qty) or check_px_for(order.ord_type, cmd.px)
         if problem is not None:
             return problem
+        # Risk looks at what the request changes: a new price must be inside the band
+        # (one left standing by a moving market may stay), and more money at risk must
+        # stay within the notional limit.
+        reference, reference_name = _risk_reference(inst, book)
+        if cmd.px is not None and cmd.px != order.px:
+            problem = check_band(inst, cmd.px, reference, reference_name)
+            if problem is not None:
+                return problem
+        px = order.px if cmd.px is None else cmd.px
+        if cmd.qty > order.qty or px != order.px:
+            problem = check_notional(inst, reference if px is None else px, cmd.qty)
+            if problem is not None:
+                return problem
         # A kept display size may exceed a reduced quantity (the order then shows all it
         # has); only a display size the request itself names is checked.
         return check_display(inst, cmd.display_qty, cmd.qty)
@@ -547,6 +569,14 @@ class Engine:
                 )
             )
         return book
+
+
+def _risk_reference(inst: Instrument, book: OrderBook) -> tuple[int | None, str]:
+    """The price fat-finger checks measure against: the last trade, else the configured
+    reference (None: no reference yet, no band)."""
+    if book.last_px is not None:
+        return book.last_px, "last trade"
+    return inst.band_reference, "band_reference"
 
 
 def _order_state(o: LiveOrder) -> tuple[object, ...]:

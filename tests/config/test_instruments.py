@@ -26,6 +26,12 @@ def test_default_set_has_equities_at_a_cent_and_a_coarse_future() -> None:
         ('tick_size = "0.01"\nlot_size = 0', "instruments.X.lot_size"),
         ('tick_size = "0.01"\nsmp_policy = "shrug"', "instruments.X.smp_policy"),
         ('tick_size = "0.05"\nband_reference = "10.01"', "instruments.X.band_reference"),
+        ('tick_size = "0.01"\nprice_band_pct = 5.0', "instruments.X.price_band_pct"),
+        ('tick_size = "0.01"\nprice_band_pct = "0"', "instruments.X.price_band_pct"),
+        ('tick_size = "0.01"\nprice_band_ticks = -3', "instruments.X.price_band_ticks"),
+        ('tick_size = "0.01"\nprice_band_ticks = "3"', "instruments.X.price_band_ticks"),
+        ('tick_size = "0.01"\nmax_notional = "-1"', "instruments.X.max_notional"),
+        ('tick_size = "0.01"\nmax_notional = "lots"', "instruments.X.max_notional"),
     ],
 )
 def test_each_bad_field_is_named(body: str, field: str) -> None:
@@ -40,3 +46,16 @@ def test_empty_or_broken_files_are_rejected() -> None:
         parse_instruments("", "empty.toml")
     with pytest.raises(ConfigError, match="valid TOML"):
         parse_instruments("[instruments.X", "broken.toml")
+
+
+def test_risk_limits_are_read_exactly() -> None:
+    text = (
+        '[instruments.X]\ntick_size = "0.01"\nprice_band_pct = "2.5"\n'
+        'price_band_ticks = 40\nmax_notional = "250000.00"\n'
+    )
+    [inst] = parse_instruments(text, "test.toml")
+    assert (inst.price_band_pct, inst.price_band_ticks, inst.max_notional) == (
+        Decimal("2.5"), 40, Decimal("250000.00"),
+    )  # fmt: skip
+    [plain] = parse_instruments('[instruments.X]\ntick_size = "0.01"\n', "test.toml")
+    assert (plain.price_band_pct, plain.price_band_ticks, plain.max_notional) == (None,) * 3

@@ -27,9 +27,10 @@ START_TIMEOUT = 20.0
 STOP_TIMEOUT = 5.0
 
 # The shipped default venue (nyquestro/config/default_venue.toml), with its own port and
-# store, and CLIENT4 cancelling its orders when it disconnects. XLOT is the one addition:
-# every default instrument trades in lots of 1, so lot-multiple checks need a symbol
-# whose lot is larger. No test trades it, so the default instruments behave as shipped.
+# store, and CLIENT4 cancelling its orders when it disconnects. XLOT and RSKY are the
+# additions: every default instrument trades in lots of 1, so lot-multiple checks need a
+# symbol whose lot is larger, and RSKY has fat-finger limits (test_risk.py). The default
+# instruments behave as shipped.
 VENUE_TOML = """\
 [store]
 dir = "{store}"
@@ -80,6 +81,12 @@ min_qty = 1
 max_qty = 5000
 band_reference = "6000.00"
 smp_policy = "cancel_resting"
+
+[instruments.RSKY]
+tick_size = "0.01"
+band_reference = "100.00"
+price_band_pct = "5"
+max_notional = "10000.00"
 
 [instruments.XLOT]
 tick_size = "0.01"

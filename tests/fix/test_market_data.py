@@ -164,7 +164,7 @@ def test_security_list_lists_every_instrument(venue: Venue) -> None:
         for line in VENUE_TOML.splitlines()
         if line.startswith("[instruments.")
     )
-    assert listed == configured == ["AAPL", "ESZ6", "IBM", "MSFT", "XLOT"]
+    assert listed == configured == ["AAPL", "ESZ6", "IBM", "MSFT", "RSKY", "XLOT"]
 
 
 def test_snapshot_of_an_empty_book_says_it_has_no_entries(venue: Venue, version: str) -> None:
