@@ -25,6 +25,10 @@ shipped example):
     cancel_on_disconnect
                    default for every session: cancel its open orders when it logs out or
                    drops (default false)
+    drop_copy_comp_id
+                   the drop-copy session's client CompID (FIX.4.4): it receives a copy of
+                   every ExecutionReport sent on the order-entry sessions and sends no
+                   orders (default "DROPCOPY"; "none" turns it off)
     sessions       required: a list of {begin_string = "FIX.4.2" | "FIX.4.4",
                    target_comp_id = "...", account = "..." (default: target_comp_id),
                    cancel_on_disconnect = bool (default: the [fix] value)}
@@ -61,6 +65,8 @@ class FixConfig:
     comp_id: str
     reset_on_logon: bool
     sessions: tuple[FixSessionConfig, ...]
+    drop_copy: str | None
+    """The drop-copy session's client CompID (FIX.4.4), or None for no drop copy."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,7 +113,7 @@ def parse_venue(text: str, source: str) -> VenueConfig:
     ):
         raise ConfigError("store.snapshot_every", snapshot_every, "a whole number of commands >= 0")
     _only(fix, "fix", {"port", "comp_id", "reset_on_logon", "cancel_on_disconnect",
-                       "sessions"})  # fmt: skip
+                       "sessions", "drop_copy_comp_id"})  # fmt: skip
     cod_default = _bool(fix, "fix", "cancel_on_disconnect", False)
     port = fix.get("port", 9878)
     if isinstance(port, bool) or not isinstance(port, int) or not 0 < port < 65536:
@@ -122,6 +128,13 @@ def parse_venue(text: str, source: str) -> VenueConfig:
         if key in seen:
             raise ConfigError(f"fix.sessions[{i}]", key, "each (begin_string, target_comp_id) once")
         seen.add(key)
+    drop_copy: str | None = _str(fix, "fix", "drop_copy_comp_id", "DROPCOPY")
+    if drop_copy == "none":
+        drop_copy = None
+    elif ("FIX.4.4", drop_copy) in seen:
+        raise ConfigError(
+            "fix.drop_copy_comp_id", drop_copy, "a CompID no FIX.4.4 order-entry session uses"
+        )
     return VenueConfig(
         store_dir=store_dir,
         db=_str(store, "store", "db", str(store_dir / "nyquestro.db")),
@@ -133,6 +146,7 @@ def parse_venue(text: str, source: str) -> VenueConfig:
             comp_id=_str(fix, "fix", "comp_id", "NYQUESTRO"),
             reset_on_logon=_bool(fix, "fix", "reset_on_logon", False),
             sessions=parsed,
+            drop_copy=drop_copy,
         ),
         instruments=tuple(instruments_from(doc.get("instruments"))),
     )

@@ -13,7 +13,7 @@ from nyquestro.engine import Engine
 from nyquestro.gateways.fix.acceptor import session_key_of
 from nyquestro.gateways.fix.message import OutMessage
 from nyquestro.gateways.fix.venue import FixVenue
-from nyquestro.runtime import snapshotting
+from nyquestro.runtime import fix_settings, snapshotting
 from nyquestro.runtime.sequencer import Sequencer, Subscriber
 from nyquestro.store.journal import JournalWriter
 
@@ -50,6 +50,9 @@ def assemble(
     for s in config.fix.sessions:
         key = session_key_of(s.begin_string, config.fix.comp_id, s.target_comp_id)
         venue.add_session(key, s.begin_string, s.account, s.cancel_on_disconnect)
+    if config.fix.drop_copy is not None:
+        begin = fix_settings.DROP_COPY_BEGIN_STRING
+        venue.add_drop_copy(session_key_of(begin, config.fix.comp_id, config.fix.drop_copy), begin)
     if restored is not None:
         venue.restore_state(restored.venue)
         sequencer.resume(restored.stream_hash, restored.last_ts)

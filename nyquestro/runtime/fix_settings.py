@@ -13,6 +13,7 @@ from nyquestro.config.paths import FIXSPEC_DIR, SESSIONS_DIR
 from nyquestro.config.venue import VenueConfig
 
 DICTIONARY = {"FIX.4.2": "FIX42.xml", "FIX.4.4": "FIX44.xml"}
+DROP_COPY_BEGIN_STRING = "FIX.4.4"
 
 
 def render(config: VenueConfig) -> str:
@@ -30,13 +31,16 @@ def render(config: VenueConfig) -> str:
         reset_on_logon="Y" if config.fix.reset_on_logon else "N",
     )
     block = Template((SESSIONS_DIR / "session.cfg").read_text())
+    pairs = [(s.begin_string, s.target_comp_id) for s in config.fix.sessions]
+    if config.fix.drop_copy is not None:
+        pairs.append((DROP_COPY_BEGIN_STRING, config.fix.drop_copy))
     sessions = [
         block.substitute(
-            begin_string=s.begin_string,
-            target_comp_id=s.target_comp_id,
-            data_dictionary=FIXSPEC_DIR / DICTIONARY[s.begin_string],
+            begin_string=begin_string,
+            target_comp_id=target_comp_id,
+            data_dictionary=FIXSPEC_DIR / DICTIONARY[begin_string],
         )
-        for s in config.fix.sessions
+        for begin_string, target_comp_id in pairs
     ]
     return "\n".join([head, *sessions])
 

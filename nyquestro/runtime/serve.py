@@ -169,6 +169,8 @@ class Exchange:
         self.sequencer.read(self.sequencer.release)  # reports recovery held back
         fix_cfg = self.config.fix
         names = ", ".join(f"{s.target_comp_id}/{s.begin_string}" for s in fix_cfg.sessions)
+        if fix_cfg.drop_copy is not None:
+            names += f"; drop copy: {fix_cfg.drop_copy}/{fix_settings.DROP_COPY_BEGIN_STRING}"
         log.info(
             "Nyquestro FIX acceptor on port %d (connect to 127.0.0.1:%d) as %s; sessions: %s",
             fix_cfg.port, fix_cfg.port, fix_cfg.comp_id, names,

@@ -44,3 +44,17 @@ def test_bad_store_fields_are_named(line: str, field: str) -> None:
     with pytest.raises(ConfigError) as caught:
         parse_venue(BASE.format(store=line), "t.toml")
     assert field in str(caught.value)
+
+
+def test_the_drop_copy_session_is_on_by_default_and_can_be_renamed_or_turned_off() -> None:
+    assert parse_venue(BASE.format(store=""), "t.toml").fix.drop_copy == "DROPCOPY"
+    for value, expected in (('"COMPLIANCE"', "COMPLIANCE"), ('"none"', None)):
+        text = BASE.format(store="").replace("[fix]\n", f"[fix]\ndrop_copy_comp_id = {value}\n")
+        assert parse_venue(text, "t.toml").fix.drop_copy == expected
+
+
+def test_the_drop_copy_cannot_take_an_order_entry_sessions_comp_id() -> None:
+    text = BASE.format(store="").replace("[fix]\n", '[fix]\ndrop_copy_comp_id = "C1"\n')
+    with pytest.raises(ConfigError) as caught:
+        parse_venue(text, "t.toml")
+    assert "fix.drop_copy_comp_id" in str(caught.value)

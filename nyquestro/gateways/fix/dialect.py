@@ -28,6 +28,8 @@ class Dialect:
     """4.4 answers OrderStatusRequest with ExecType I; 4.2 repeats the current ExecType."""
     peg_offset_tag: int
     has_mass_cancel: bool
+    has_copy_indicator: bool
+    """CopyMsgIndicator (797) on drop copies: 4.4 has it, 4.2 does not."""
 
     @classmethod
     def of(cls, begin_string: str) -> "Dialect":
@@ -50,6 +52,7 @@ class Dialect:
             status_exec_type=None if is42 else exec_type["ORDER_STATUS"],
             peg_offset_tag=tag("PegDifference") if is42 else tag("PegOffsetValue"),
             has_mass_cancel="MassCancelResponse" in enums,
+            has_copy_indicator=not is42,
         )
 
 

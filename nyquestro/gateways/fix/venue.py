@@ -41,7 +41,7 @@ from nyquestro.gateways.fix.inbound import (
 )
 from nyquestro.gateways.fix.marketdata import Depth, MarketData, Subscription
 from nyquestro.gateways.fix.message import Group, OutMessage
-from nyquestro.gateways.fix.orders import OrderViews
+from nyquestro.gateways.fix.orders import OrderState, OrderViews
 from nyquestro.gateways.fix.outbound import Outbound
 
 Send = Callable[[SessionKey, OutMessage], None]
@@ -61,6 +61,11 @@ class SessionState:
     outbound: Outbound
     cancel_on_disconnect: bool
 
+    @property
+    def client(self) -> str:
+        """The client's CompID: the key is quickfix's "BEGIN:OURS->THEIRS"."""
+        return self.key.rsplit("->", 1)[-1]
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class VenueState:
@@ -70,6 +75,11 @@ class VenueState:
     """ExecID base, next report and next reply of the latest command."""
     cod_next: int
 
+
+# Header and drop-copy tags the generated tables (spec.py: what the gateway reads) lack.
+ON_BEHALF_OF_COMP_ID = 115
+COPY_MSG_INDICATOR = 797
+"""FIX 4.4 CopyMsgIndicator; 4.2 has no such tag."""
 
 _EXEC_SLOT = 1_000_000
 _REPLY_OFFSET = _EXEC_SLOT // 2
@@ -96,6 +106,7 @@ class FixVenue:
         self._send = send
         self._clock = clock
         self._sessions: dict[SessionKey, SessionState] = {}
+        self._drop_copies: list[SessionState] = []
         self._orders = OrderViews()
         self._md = MarketData(self._prices)
         # ExecIDs are derived from the engine sequence number of the command that caused
@@ -141,6 +152,39 @@ class FixVenue:
             cancel_on_disconnect=cancel_on_disconnect,
         )
 
+    def add_drop_copy(self, key: SessionKey, begin_string: str) -> None:
+        """A session that gets a copy of every ExecutionReport the venue's order handling
+        sends to an order-entry session (acknowledgements, fills, cancels, rejects; not
+        replies to status requests), rendered in its own FIX version, with the same
+        ExecID, CopyMsgIndicator (797) = Y where the version has it, and the originating
+        client in OnBehalfOfCompID (115). It sends no orders."""
+        dialect = DIALECTS[begin_string]
+        self._drop_copies.append(
+            SessionState(
+                key=key,
+                begin_string=begin_string,
+                inbound=Inbound(key, "", dialect, self._prices),
+                outbound=Outbound(dialect, self._prices),
+                cancel_on_disconnect=False,
+            )
+        )
+
+    def _report(
+        self, session: SessionState, build: Callable[[Outbound], OutMessage | None]
+    ) -> None:
+        """Send the ExecutionReport `build` makes to `session`, and its copies."""
+        report = build(session.outbound)
+        if report is None:
+            return
+        self._send(session.key, report)
+        for drop in self._drop_copies:
+            copy = build(drop.outbound)
+            if copy is not None:
+                tags = [(ON_BEHALF_OF_COMP_ID, session.client)]
+                if drop.outbound.dialect.has_copy_indicator:
+                    tags.append((COPY_MSG_INDICATOR, "Y"))
+                self._send(drop.key, OutMessage(copy.msg_type, copy.fields + tags, copy.groups))
+
     def on_logout(self, key: SessionKey) -> None:
         session = self._sessions.get(key)
         if session is None:
@@ -154,7 +198,9 @@ class FixVenue:
     # --- inbound --------------------------------------------------------------------------
 
     def on_message(self, key: SessionKey, msg_type: str, msg: FieldSource) -> None:
-        session = self._sessions[key]
+        session = self._sessions.get(key)
+        if session is None:  # a drop-copy session: it listens, it does not trade
+            raise UnsupportedMessage(msg_type)
         if msg_type == "D":
             self._new_order(session, msg)
         elif msg_type == "F":
@@ -194,11 +240,12 @@ class FixVenue:
             self._submit(translation.build)
         elif isinstance(translation, BadOrder):
             bad = translation
-            self._send(
-                session.key,
-                session.outbound.order_rejected(
+            reply_id, now = self._reply_id(), self._clock()
+            self._report(
+                session,
+                lambda out: out.order_rejected(
                     bad.cl_ord_id, bad.symbol, bad.side, bad.qty, bad.reason, bad.text,
-                    self._reply_id(), self._clock(),
+                    reply_id, now,
                 ),
             )  # fmt: skip
         else:
@@ -376,9 +423,7 @@ class FixVenue:
                 session = self._sessions.get(state.session)
                 if session is None:
                     continue
-                report = session.outbound.execution_report(event, state, self._exec_id())
-                if report is not None:
-                    self._send(state.session, report)
+                self._report(session, partial(_execution_report, event, state, self._exec_id()))
         for key, message in self._md.on_events(events):
             self._send(key, message)
 
@@ -387,7 +432,8 @@ class FixVenue:
         if session is None:
             return
         side, qty = self._pending_orders.get((event.session, event.cl_ord_id), ("", ""))
-        self._send(event.session, session.outbound.rejected(event, side, qty, self._exec_id()))
+        exec_id = self._exec_id()
+        self._report(session, lambda out: out.rejected(event, side, qty, exec_id))
 
     def _on_mass_cancelled(self, event: MassCancelled) -> None:
         session = self._sessions.get(event.session)
@@ -425,3 +471,9 @@ def _mass_cancel(
         scope_session=scope,
         symbol=symbol,
     )
+
+
+def _execution_report(
+    event: EventBase, state: OrderState, exec_id: str, out: Outbound
+) -> OutMessage | None:
+    return out.execution_report(event, state, exec_id)
