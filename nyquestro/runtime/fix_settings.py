@@ -31,18 +31,23 @@ def render(config: VenueConfig) -> str:
         reset_on_logon="Y" if config.fix.reset_on_logon else "N",
     )
     block = Template((SESSIONS_DIR / "session.cfg").read_text())
-    pairs = [(s.begin_string, s.target_comp_id) for s in config.fix.sessions]
-    if config.fix.drop_copy is not None:
-        pairs.append((DROP_COPY_BEGIN_STRING, config.fix.drop_copy))
     sessions = [
         block.substitute(
             begin_string=begin_string,
             target_comp_id=target_comp_id,
             data_dictionary=FIXSPEC_DIR / DICTIONARY[begin_string],
         )
-        for begin_string, target_comp_id in pairs
+        for begin_string, target_comp_id in session_pairs(config)
     ]
     return "\n".join([head, *sessions])
+
+
+def session_pairs(config: VenueConfig) -> list[tuple[str, str]]:
+    """(BeginString, client CompID) of every session: order entry, then the drop copy."""
+    pairs = [(s.begin_string, s.target_comp_id) for s in config.fix.sessions]
+    if config.fix.drop_copy is not None:
+        pairs.append((DROP_COPY_BEGIN_STRING, config.fix.drop_copy))
+    return pairs
 
 
 def write(config: VenueConfig) -> Path:

@@ -16,11 +16,12 @@ class Outbox(Generic[_M]):
     def __init__(self, deliver: Callable[[str, _M], None]) -> None:
         self._deliver = deliver
         self._held: deque[tuple[int, str, _M]] = deque()
-        self.muted = False
-        """While recovering: state is rebuilt, but nothing is sent again."""
+        self.mute: Callable[[str], bool] = lambda _key: False
+        """While recovering: which sessions' messages are not sent again (state is
+        rebuilt all the same)."""
 
     def hold(self, after_seq: int, key: str, message: _M) -> None:
-        if not self.muted:
+        if not self.mute(key):
             self._held.append((after_seq, key, message))
 
     def release_upto(self, durable_seq: int) -> None:

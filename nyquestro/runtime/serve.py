@@ -26,7 +26,7 @@ import quickfix as fix
 
 from nyquestro.codec.prices import DecimalPrices
 from nyquestro.config.venue import VenueConfig
-from nyquestro.gateways.fix.acceptor import Application
+from nyquestro.gateways.fix.acceptor import Application, session_key_of
 from nyquestro.gateways.fix.message import OutMessage
 from nyquestro.runtime import fix_settings, snapshotting
 from nyquestro.runtime.assembly import assemble
@@ -86,35 +86,46 @@ class Exchange:
     def _recover(self) -> None:
         """Start-up is recovery: replay the journal after the snapshot through the live path.
 
-        Reports of commands up to the delivery frontier reached quickfix's store before
-        the stop, and clients get any they missed by ResendRequest: those are muted. A
-        crash between a commit and the hand-over to quickfix leaves durable commands whose
-        reports were never stored; those are sent again (same ExecIDs) once the acceptor
-        runs.
+        Reports that reached a session's quickfix store before the stop are muted: its
+        client gets any it missed by ResendRequest. A crash between a commit and the
+        hand-over to quickfix leaves durable commands whose reports were not stored for
+        some session; those are sent again (same ExecIDs) once the acceptor runs.
         """
         started = time.monotonic()
-        frontier = delivered_frontier(self.config.store_dir / "fix-store")
+        frontiers = delivered_frontiers(self._store_files())
+        replaying = 0
 
-        def mute_up_to_frontier(entry: Entry) -> None:
-            self._outbox.muted = entry.command.seq <= frontier
+        def note(entry: Entry) -> None:
+            nonlocal replaying
+            replaying = entry.command.seq
 
         after = self._snapshot_seq
+        self._outbox.mute = lambda key: replaying <= frontiers.get(key, 0)
         try:
-            count = self.sequencer.recover(read_journal(self._db, after), mute_up_to_frontier)
+            count = self.sequencer.recover(read_journal(self._db, after), note)
         finally:
-            self._outbox.muted = False
+            self._outbox.mute = _never
         if after or count:
             log.info(
                 "recovered from %s and %d journaled commands after it in %.2f s",
                 f"the snapshot after command {after}" if after else "an empty venue",
                 count, time.monotonic() - started,
             )  # fmt: skip
-        if frontier < self.sequencer.last_seq:
+        behind = {key: seq for key, seq in frontiers.items() if seq < self.sequencer.last_seq}
+        if count and behind:
             log.info(
-                "reports of commands %d to %d did not reach quickfix before the stop: "
-                "they will be sent",
-                max(frontier, after) + 1, self.sequencer.last_seq,
-            )  # fmt: skip
+                "reports of commands after these did not reach quickfix before the stop "
+                "and will be sent: %s",
+                ", ".join(f"{key} {seq}" for key, seq in sorted(behind.items())),
+            )
+
+    def _store_files(self) -> dict[str, Path]:
+        """quickfix FileStore's message file of every session, by session key."""
+        store, comp_id = self.config.store_dir / "fix-store", self.config.fix.comp_id
+        return {
+            session_key_of(begin, comp_id, target): store / f"{begin}-{comp_id}-{target}.body"
+            for begin, target in fix_settings.session_pairs(self.config)
+        }
 
     def _write_recorded(self, *, now: bool = True) -> None:
         if self._recorder is not None:
@@ -207,18 +218,24 @@ _LOGOUT_GRACE_SECONDS = 5.0
 _EXEC_ID = re.compile(rb"\x0117=(\d+)\x01")
 
 
-def delivered_frontier(fix_store: Path) -> int:
-    """The last command whose reports reached quickfix's store (0: none).
+def delivered_frontiers(bodies: dict[str, Path]) -> dict[str, int]:
+    """Per session, the last command whose reports reached its quickfix store (0: none).
 
     The outbox hands reports over in sequence order and quickfix stores each message
-    before it sends it, so the highest ExecID in the store (seq x 10^6 + n) marks how far
-    delivery got.
+    before it sends it, so the highest ExecID (seq x 10^6 + n) in a session's store marks
+    how far delivery to that session got. Per session, because one command's reports go
+    to several (both sides of a trade, the drop copy) and a crash can fall between them.
     """
-    highest = 0
-    for body in fix_store.glob("*.body"):
-        for match in _EXEC_ID.finditer(body.read_bytes()):
-            highest = max(highest, int(match.group(1)))
-    return highest // 1_000_000
+    frontiers = {}
+    for key, body in bodies.items():
+        data = body.read_bytes() if body.exists() else b""
+        highest = max((int(m.group(1)) for m in _EXEC_ID.finditer(data)), default=0)
+        frontiers[key] = highest // 1_000_000
+    return frontiers
+
+
+def _never(_key: str) -> bool:
+    return False
 
 
 # The committer is woken by each command; the timeout only bounds a missed wake-up.
