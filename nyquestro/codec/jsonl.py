@@ -30,6 +30,7 @@ COMMAND_TYPES: Mapping[str, type[commands.CommandBase]] = {
     "halt": commands.Halt,
     "resume": commands.Resume,
     "end_of_day": commands.EndOfDay,
+    "set_account_limits": commands.SetAccountLimits,
 }
 
 # A replace carries no symbol in the engine, but its price is only meaningful in the

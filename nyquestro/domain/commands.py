@@ -105,4 +105,19 @@ class EndOfDay(CommandBase):
     """Close the trading day: every DAY order expires; GTC orders stay."""
 
 
-Command = NewOrder | Cancel | CancelReplace | MassCancel | Halt | Resume | EndOfDay
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SetAccountLimits(CommandBase):
+    """Position limits of one account, per symbol (None: no limit).
+
+    A command rather than engine configuration: the venue journals it when its config
+    sets or changes limits, so a replay applies the same limits at the same point.
+    """
+
+    account: Account
+    max_long: Qty | None = None
+    max_short: Qty | None = None
+
+
+Command = (
+    NewOrder | Cancel | CancelReplace | MassCancel | Halt | Resume | EndOfDay | SetAccountLimits
+)

@@ -238,6 +238,15 @@ class Resumed(EventBase):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class AccountLimitsSet(EventBase):
+    """An account's position limits now in force (SetAccountLimits)."""
+
+    account: Account
+    max_long: Qty | None
+    max_short: Qty | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class OperatorRejected(EventBase):
     """An operator command (halt, resume) that could not be carried out."""
 
@@ -264,4 +273,5 @@ Event = (
     | Halted
     | Resumed
     | OperatorRejected
+    | AccountLimitsSet
 )

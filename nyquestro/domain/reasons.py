@@ -35,6 +35,7 @@ class RejectReason(IntEnum):
     # pre-trade risk: the order is well-formed but breaches a configured limit
     PRICE_OUTSIDE_BAND = 400
     NOTIONAL_ABOVE_MAX = 401
+    POSITION_LIMIT = 402
 
 
 class CancelReason(StrEnum):

@@ -21,11 +21,13 @@ from nyquestro.domain.commands import (
     MassCancel,
     NewOrder,
     Resume,
+    SetAccountLimits,
 )
 from nyquestro.domain.enums import OrdType, PegType, Side, TimeInForce
 from nyquestro.domain.errors import CrossedBook, SequenceRegression
 from nyquestro.domain.events import (
     Accepted,
+    AccountLimitsSet,
     CancelRejected,
     EventBase,
     Halted,
@@ -56,6 +58,7 @@ from nyquestro.engine.context import Context
 from nyquestro.engine.matching import cancel, execute, expire_resting
 from nyquestro.engine.order import LiveOrder
 from nyquestro.engine.pegs import peg_price, references, reprice
+from nyquestro.engine.positions import AccountLimits, Positions
 from nyquestro.engine.risk import check_band, check_notional
 from nyquestro.engine.validation import (
     Problem,
@@ -121,6 +124,8 @@ class EngineState:
     next_trade_id: int
     cl_ord_ids: dict[SessionKey, dict[ClOrdId, int]]
     last_seq: int
+    limits: dict[Account, AccountLimits]
+    positions: Positions
 
 
 class Engine:
@@ -141,7 +146,10 @@ class Engine:
             Halt: self._halt,
             Resume: self._resume,
             EndOfDay: self._end_of_day,
+            SetAccountLimits: self._set_account_limits,
         }
+        self._limits: dict[Account, AccountLimits] = {}
+        self._positions = Positions()
 
     # --- the one entry point ------------------------------------------------------------
 
@@ -156,6 +164,7 @@ class Engine:
         out: list[EventBase] = []
         ctx.out = out
         self._handlers[type(cmd)](cmd)
+        self._positions.apply(out)
         return out
 
     # --- queries (read-only) -------------------------------------------------------------
@@ -205,6 +214,9 @@ class Engine:
                         digest.update(repr(_order_state(o)).encode())
         for session in sorted(self._cl_ord_ids):
             digest.update(repr((session, sorted(self._cl_ord_ids[session].items()))).encode())
+        digest.update(repr(sorted(self._limits.items())).encode())
+        for key in sorted(self._positions.exposures):
+            digest.update(repr((key, self._positions.exposures[key])).encode())
         return digest.hexdigest()
 
     # --- snapshots -------------------------------------------------------------------------
@@ -218,6 +230,8 @@ class Engine:
             next_trade_id=ctx.next_trade_id,
             cl_ord_ids=self._cl_ord_ids,
             last_seq=self._last_seq,
+            limits=self._limits,
+            positions=self._positions,
         )
 
     @classmethod
@@ -236,6 +250,8 @@ class Engine:
         ctx.next_trade_id = state.next_trade_id
         engine._cl_ord_ids = state.cl_ord_ids
         engine._last_seq = state.last_seq
+        engine._limits = state.limits
+        engine._positions = state.positions
         return engine
 
     # --- command handlers ----------------------------------------------------------------
@@ -277,6 +293,9 @@ class Engine:
         reference, reference_name = _risk_reference(inst, book)
         problem = None if cmd.px is None else check_band(inst, cmd.px, reference, reference_name)
         problem = problem or check_notional(inst, reference if px is None else px, cmd.qty)
+        limits = self._limits.get(cmd.account)
+        if problem is None and limits is not None:
+            problem = self._positions.check(cmd.account, cmd.symbol, cmd.side, cmd.qty, limits)
         if problem is not None:
             self._reject(cmd, *problem)
             return
@@ -399,6 +418,12 @@ class Engine:
             problem = check_notional(inst, reference if px is None else px, cmd.qty)
             if problem is not None:
                 return problem
+        limits = self._limits.get(order.account)
+        if cmd.qty > order.qty and limits is not None:
+            extra = cmd.qty - order.qty
+            problem = self._positions.check(order.account, order.symbol, order.side, extra, limits)
+            if problem is not None:
+                return problem
         # A kept display size may exceed a reduced quantity (the order then shows all it
         # has); only a display size the request itself names is checked.
         return check_display(inst, cmd.display_qty, cmd.qty)
@@ -460,6 +485,25 @@ class Engine:
             self._ctx.out.append(Resumed(seq=cmd.seq, ts=cmd.ts, symbol=cmd.symbol))
             book.peg_refs = ()  # references may have moved while repricing was suspended
             self._settle(book)
+
+    def _set_account_limits(self, cmd: SetAccountLimits) -> None:
+        limits = AccountLimits(cmd.max_long, cmd.max_short)
+        if limits == AccountLimits():
+            self._limits.pop(cmd.account, None)
+        else:
+            self._limits[cmd.account] = limits
+        self._ctx.out.append(
+            AccountLimitsSet(seq=cmd.seq, ts=cmd.ts, account=cmd.account,
+                             max_long=cmd.max_long, max_short=cmd.max_short)
+        )  # fmt: skip
+
+    def account_limits(self) -> dict[Account, AccountLimits]:
+        return dict(self._limits)
+
+    def exposure(self, account: Account, symbol: Symbol) -> tuple[int, int, int]:
+        """(position, open buy quantity, open sell quantity) of an account in a symbol."""
+        e = self._positions.exposures.get((account, symbol))
+        return (0, 0, 0) if e is None else (e.position, e.open_buy, e.open_sell)
 
     def _end_of_day(self, cmd: EndOfDay) -> None:
         ctx = self._ctx
