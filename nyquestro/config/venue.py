@@ -35,6 +35,14 @@ shipped example):
 
     [instruments.SYMBOL]   required, at least one; see nyquestro/config/instruments.py
 
+    [risk.accounts.ACCOUNT]
+    max_long       the account's largest long position per symbol, counting every open
+                   buy order as if filled (default: no limit)
+    max_short      the same for short positions and open sells
+                   A change takes effect at the next start, journaled as a command (so a
+                   replay applies it at the same point); an account removed here has its
+                   limits lifted.
+
 Errors name the field path, the value and what was expected.
 """
 
@@ -78,6 +86,8 @@ class VenueConfig:
     audit: bool
     fix: FixConfig
     instruments: tuple[Instrument, ...]
+    account_limits: dict[str, tuple[int | None, int | None]]
+    """Per account: (max_long, max_short); None is no limit."""
 
 
 def default_venue() -> VenueConfig:
@@ -95,9 +105,11 @@ def load_venue(path: Path) -> VenueConfig:
 
 def parse_venue(text: str, source: str) -> VenueConfig:
     doc = parse_toml(text, source)
-    unknown = sorted(set(doc) - {"store", "fix", "instruments"})
+    unknown = sorted(set(doc) - {"store", "fix", "instruments", "risk"})
     if unknown:
-        raise ConfigError(unknown[0], doc[unknown[0]], "one of [store], [fix], [instruments]")
+        raise ConfigError(
+            unknown[0], doc[unknown[0]], "one of [store], [fix], [instruments], [risk]"
+        )
     store = _table(doc, "store")
     fix = _table(doc, "fix")
     _only(store, "store", {"dir", "db", "durability", "snapshot_every", "audit"})
@@ -149,7 +161,30 @@ def parse_venue(text: str, source: str) -> VenueConfig:
             drop_copy=drop_copy,
         ),
         instruments=tuple(instruments_from(doc.get("instruments"))),
+        account_limits=_account_limits(_table(doc, "risk")),
     )
+
+
+def _account_limits(risk: dict[str, Any]) -> dict[str, tuple[int | None, int | None]]:
+    _only(risk, "risk", {"accounts"})
+    accounts = risk.get("accounts", {})
+    if not isinstance(accounts, dict):
+        raise ConfigError("risk.accounts", accounts, "a table of accounts")
+    limits = {}
+    for account, spec in accounts.items():
+        where = f"risk.accounts.{account}"
+        if not isinstance(spec, dict):
+            raise ConfigError(where, spec, "a table {max_long = ..., max_short = ...}")
+        _only(spec, where, {"max_long", "max_short"})
+        bounds = []
+        for name in ("max_long", "max_short"):
+            value = spec.get(name)
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int)
+                                      or value < 0):  # fmt: skip
+                raise ConfigError(f"{where}.{name}", value, "a whole number >= 0")
+            bounds.append(value)
+        limits[account] = (bounds[0], bounds[1])
+    return limits
 
 
 def _session(index: int, spec: Any, cod_default: bool) -> FixSessionConfig:

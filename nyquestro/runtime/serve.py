@@ -18,6 +18,7 @@ import signal
 import sys
 import threading
 import time
+from functools import partial
 from pathlib import Path
 from types import FrameType
 from typing import NoReturn
@@ -26,6 +27,9 @@ import quickfix as fix
 
 from nyquestro.codec.prices import DecimalPrices
 from nyquestro.config.venue import VenueConfig
+from nyquestro.domain.commands import SetAccountLimits
+from nyquestro.domain.ids import Account, Qty, Seq, Ts
+from nyquestro.engine.positions import AccountLimits
 from nyquestro.gateways.fix.acceptor import Application, session_key_of
 from nyquestro.gateways.fix.message import OutMessage
 from nyquestro.runtime import fix_settings, snapshotting
@@ -73,6 +77,7 @@ class Exchange:
         self._engine, self.sequencer, self._venue = core.engine, core.sequencer, core.venue
         self._snapshot_seq = core.snapshot_seq
         self._recover()
+        self._apply_account_limits()
         self._write_recorded()
         self._app = Application(self._venue, tap=self._recorder)
         settings_path = fix_settings.write(config)
@@ -118,6 +123,27 @@ class Exchange:
                 "and will be sent: %s",
                 ", ".join(f"{key} {seq}" for key, seq in sorted(behind.items())),
             )
+
+    def _apply_account_limits(self) -> None:
+        """Journal a SetAccountLimits for each account whose configured limits differ from
+        those in force (an account no longer configured has its limits lifted)."""
+        in_force = self._engine.account_limits()
+        wanted = {
+            Account(name): AccountLimits(
+                None if long_ is None else Qty(long_), None if short is None else Qty(short)
+            )
+            for name, (long_, short) in self.config.account_limits.items()
+        }
+        for account in sorted(set(in_force) | set(wanted)):
+            limits = wanted.get(account, AccountLimits())
+            if in_force.get(account, AccountLimits()) == limits:
+                continue
+            self.sequencer.submit(partial(_set_limits, account, limits))
+            log.info(
+                "position limits of account %s: max_long %s, max_short %s",
+                account, limits.max_long, limits.max_short,
+            )  # fmt: skip
+        self.sequencer.flush()
 
     def _store_files(self) -> dict[str, Path]:
         """quickfix FileStore's message file of every session, by session key."""
@@ -232,6 +258,12 @@ def delivered_frontiers(bodies: dict[str, Path]) -> dict[str, int]:
         highest = max((int(m.group(1)) for m in _EXEC_ID.finditer(data)), default=0)
         frontiers[key] = highest // 1_000_000
     return frontiers
+
+
+def _set_limits(account: Account, limits: AccountLimits, seq: Seq, ts: Ts) -> SetAccountLimits:
+    return SetAccountLimits(
+        seq=seq, ts=ts, account=account, max_long=limits.max_long, max_short=limits.max_short
+    )
 
 
 def _never(_key: str) -> bool:

@@ -58,3 +58,23 @@ def test_the_drop_copy_cannot_take_an_order_entry_sessions_comp_id() -> None:
     with pytest.raises(ConfigError) as caught:
         parse_venue(text, "t.toml")
     assert "fix.drop_copy_comp_id" in str(caught.value)
+
+
+def test_account_limits_are_read_and_bad_ones_named() -> None:
+    base = BASE.format(store="")
+    text = base + "\n[risk.accounts.ACC1]\nmax_long = 100\n\n[risk.accounts.ACC2]\nmax_short = 0\n"
+    assert parse_venue(text, "t.toml").account_limits == {
+        "ACC1": (100, None),
+        "ACC2": (None, 0),
+    }
+    assert parse_venue(base, "t.toml").account_limits == {}
+    for extra, field in (
+        ("[risk.accounts.A]\nmax_long = -1\n", "risk.accounts.A.max_long"),
+        ('[risk.accounts.A]\nmax_short = "5"\n', "risk.accounts.A.max_short"),
+        ("[risk.accounts.A]\nmax_lung = 5\n", "risk.accounts.A.max_lung"),
+        ("[risk]\naccounts = 3\n", "risk.accounts"),
+        ("[risk]\nlimits = 3\n", "risk.limits"),
+    ):
+        with pytest.raises(ConfigError) as caught:
+            parse_venue(base + "\n" + extra, "t.toml")
+        assert field in str(caught.value), (extra, str(caught.value))

@@ -50,7 +50,14 @@ sessions = [
     {{ begin_string = "FIX.4.4", target_comp_id = "CLIENT3" }},
     {{ begin_string = "FIX.4.2", target_comp_id = "CLIENT4", cancel_on_disconnect = true }},
     {{ begin_string = "FIX.4.4", target_comp_id = "CLIENT4", cancel_on_disconnect = true }},
+    {{ begin_string = "FIX.4.2", target_comp_id = "CLIENT5", account = "LIMITED" }},
+    {{ begin_string = "FIX.4.4", target_comp_id = "CLIENT5", account = "LIMITED" }},
 ]
+
+# Position limits of account LIMITED (CLIENT5's sessions): test_risk.py.
+[risk.accounts.LIMITED]
+max_long = 100
+max_short = 50
 
 [instruments.AAPL]
 tick_size = "0.01"

@@ -3,7 +3,13 @@ within 5% of its reference 100.00 (95.00 to 105.00 until it trades) and at most
 10,000.00 of notional per order. Just inside is accepted; just outside is rejected with
 OrdRejReason 3 (order exceeds limit) and a Text naming the limit."""
 
-from tests.fix.conftest import Venue
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.fix.client import FixClient
+from tests.fix.conftest import Server, Venue
+from tests.fix.test_audit import export
 from tests.fix.test_rejects import rejected
 
 BUY, SELL = "1", "2"
@@ -42,3 +48,55 @@ def test_a_replace_out_of_the_band_is_refused_and_the_order_stays(
     assert reject[434] == "2" and "outside the price band of RSKY" in reject[58], reject
     moved = a.replace(order, "RSKY", BUY, 10, "104.00")
     a.expect("8", {11: moved, 150: "5"})
+
+
+def test_position_limits_count_open_orders_per_account(venue: Venue, version: str) -> None:
+    """Account LIMITED (CLIENT5) may be at most 100 long and 50 short per symbol."""
+    a = venue.client("CLIENT5", version)
+    a.expect("8", {11: a.new_order("AAPL", BUY, 60, "180.00"), 150: "0"})
+    a.expect("8", {11: a.new_order("AAPL", BUY, 40, "179.00"), 150: "0"})  # open buys 100
+    reason, text = rejected(a, a.new_order("AAPL", BUY, 1, "178.00"))
+    assert reason == "3"
+    assert text == (
+        "buy 1 AAPL could take account LIMITED long 101 (position 0, open buys 100): "
+        "above its max_long 100"
+    ), text
+    a.expect("8", {11: a.new_order("MSFT", SELL, 50, "430.00"), 150: "0"})
+    reason, text = rejected(a, a.new_order("MSFT", SELL, 1, "431.00"))
+    assert reason == "3" and "above its max_short 50" in text
+    # Another account is not limited.
+    b = venue.client("CLIENT1", version)
+    b.expect("8", {11: b.new_order("AAPL", BUY, 500, "170.00"), 150: "0"})
+
+
+def test_configured_limits_are_journaled_once_and_replay_to_the_same_events(
+    tmp_path: Path,
+) -> None:
+    server = Server(tmp_path)
+    client = FixClient(0, "CLIENT5", "FIX.4.4")
+    server.start()
+    try:
+        client.port = server.port
+        client.logon()
+        client.expect("8", {11: client.new_order("IBM", BUY, 100, "170.00"), 150: "0"})
+        assert rejected(client, client.new_order("IBM", BUY, 1, "169.00"))[0] == "3"
+        client.logout()
+        server.restart(fresh=False)  # same config: nothing new to journal
+        client.port = server.port
+        client.logon()
+        assert rejected(client, client.new_order("IBM", BUY, 1, "169.00"))[0] == "3"
+        client.logout()
+    finally:
+        client.close()
+        server.stop()
+    db = str(server.root / "store1" / "nyquestro.db")
+    trail = export(Path(db))
+    limits = [r for r in trail if r["kind"] == "decision"
+              and r["payload"]["command"]["type"] == "set_account_limits"]  # type: ignore[index]  # fmt: skip
+    assert len(limits) == 1, limits
+    replay = subprocess.run(
+        [sys.executable, "-m", "nyquestro", "replay", "--journal", db],
+        capture_output=True, text=True, check=False, timeout=60,
+    )  # fmt: skip
+    assert replay.returncode == 0, replay.stdout + replay.stderr
+    assert "matches the hash recorded live" in replay.stdout
