@@ -77,13 +77,15 @@ class Exchange:
         self._engine, self.sequencer, self._venue = core.engine, core.sequencer, core.venue
         self._snapshot_seq = core.snapshot_seq
         self._recover()
-        self._apply_account_limits()
         self._write_recorded()
         self._app = Application(self._venue, tap=self._recorder)
         settings_path = fix_settings.write(config)
         self._settings = fix.SessionSettings(str(settings_path))
         self._store = fix.FileStoreFactory(self._settings)
         self._acceptor = fix.SocketAcceptor(self._app, self._store, self._settings)
+        # Before any client can connect; after the acceptor exists, since the commands
+        # release the reports recovery held back.
+        self._apply_account_limits()
         self._committer = threading.Thread(target=self._commit_loop, name="journal", daemon=True)
         self._snapshotter = Snapshotter(config) if config.snapshot_every else None
         self._stopping = threading.Event()

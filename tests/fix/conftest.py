@@ -54,11 +54,6 @@ sessions = [
     {{ begin_string = "FIX.4.4", target_comp_id = "CLIENT5", account = "LIMITED" }},
 ]
 
-# Position limits of account LIMITED (CLIENT5's sessions): test_risk.py.
-[risk.accounts.LIMITED]
-max_long = 100
-max_short = 50
-
 [instruments.AAPL]
 tick_size = "0.01"
 lot_size = 1
@@ -124,6 +119,7 @@ class Server:
         db: str | None = None,
         snapshot_every: int | None = None,
         audit: bool = True,
+        extra_toml: str = "",
     ) -> None:
         self.root = root
         self.durability = durability
@@ -132,6 +128,8 @@ class Server:
         self.snapshot_every = snapshot_every
         """[store] snapshot_every; None keeps the default."""
         self.audit = audit
+        self.extra_toml = extra_toml
+        """Appended to the venue TOML (e.g. a [risk] table)."""
         self.port = 0
         self.log = root / "serve.log"
         self.returncode: int | None = None
@@ -150,6 +148,7 @@ class Server:
         text = VENUE_TOML.format(store=store, port=self.port, durability=self.durability)
         if self.db is not None:
             text = text.replace("[store]\n", f'[store]\ndb = "{self.db}"\n', 1)
+        text += self.extra_toml
         if not self.audit:
             text = text.replace("[store]\n", "[store]\naudit = false\n", 1)
         if self.snapshot_every is not None:

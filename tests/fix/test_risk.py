@@ -5,7 +5,10 @@ OrdRejReason 3 (order exceeds limit) and a Text naming the limit."""
 
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+
+import pytest
 
 from tests.fix.client import FixClient
 from tests.fix.conftest import Server, Venue
@@ -50,29 +53,50 @@ def test_a_replace_out_of_the_band_is_refused_and_the_order_stays(
     a.expect("8", {11: moved, 150: "5"})
 
 
-def test_position_limits_count_open_orders_per_account(venue: Venue, version: str) -> None:
-    """Account LIMITED (CLIENT5) may be at most 100 long and 50 short per symbol."""
-    a = venue.client("CLIENT5", version)
-    a.expect("8", {11: a.new_order("AAPL", BUY, 60, "180.00"), 150: "0"})
-    a.expect("8", {11: a.new_order("AAPL", BUY, 40, "179.00"), 150: "0"})  # open buys 100
-    reason, text = rejected(a, a.new_order("AAPL", BUY, 1, "178.00"))
-    assert reason == "3"
-    assert text == (
-        "buy 1 AAPL could take account LIMITED long 101 (position 0, open buys 100): "
-        "above its max_long 100"
-    ), text
-    a.expect("8", {11: a.new_order("MSFT", SELL, 50, "430.00"), 150: "0"})
-    reason, text = rejected(a, a.new_order("MSFT", SELL, 1, "431.00"))
-    assert reason == "3" and "above its max_short 50" in text
-    # Another account is not limited.
-    b = venue.client("CLIENT1", version)
-    b.expect("8", {11: b.new_order("AAPL", BUY, 500, "170.00"), 150: "0"})
+LIMITS = """
+[risk.accounts.LIMITED]
+max_long = 100
+max_short = 50
+"""
+"""Account LIMITED (CLIENT5's sessions) may be at most 100 long and 50 short per symbol."""
+
+
+@pytest.fixture(scope="module")
+def limited(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    server = Server(tmp_path_factory.mktemp("limited"), extra_toml=LIMITS)
+    server.start()
+    yield server
+    server.stop()
+
+
+def test_position_limits_count_open_orders_per_account(limited: Server, version: str) -> None:
+    venue = Venue(limited)
+    try:
+        a = venue.client("CLIENT5", version)
+        a.expect("8", {11: a.new_order("AAPL", BUY, 60, "180.00"), 150: "0"})
+        a.expect("8", {11: a.new_order("AAPL", BUY, 40, "179.00"), 150: "0"})  # open: 100
+        reason, text = rejected(a, a.new_order("AAPL", BUY, 1, "178.00"))
+        assert reason == "3"
+        assert text == (
+            "buy 1 AAPL could take account LIMITED long 101 (position 0, open buys 100): "
+            "above its max_long 100"
+        ), text
+        a.expect("8", {11: a.new_order("MSFT", SELL, 50, "430.00"), 150: "0"})
+        reason, text = rejected(a, a.new_order("MSFT", SELL, 1, "431.00"))
+        assert reason == "3" and "above its max_short 50" in text
+        # Another account is not limited.
+        b = venue.client("CLIENT1", version)
+        b.expect("8", {11: b.new_order("AAPL", BUY, 500, "170.00"), 150: "0"})
+    finally:
+        venue.cleanup()
+        for client in venue.clients:
+            client.close()
 
 
 def test_configured_limits_are_journaled_once_and_replay_to_the_same_events(
     tmp_path: Path,
 ) -> None:
-    server = Server(tmp_path)
+    server = Server(tmp_path, extra_toml=LIMITS)
     client = FixClient(0, "CLIENT5", "FIX.4.4")
     server.start()
     try:
