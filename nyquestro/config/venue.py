@@ -25,13 +25,19 @@ shipped example):
     cancel_on_disconnect
                    default for every session: cancel its open orders when it logs out or
                    drops (default false)
+    orders_per_second, messages_per_second
+                   default throttles of every session: NewOrderSingle/cancel/replace
+                   requests, and application messages of any type, per second (bursts
+                   of one second's worth); beyond them a message is refused with a
+                   reason (default: no throttle)
     drop_copy_comp_id
                    the drop-copy session's client CompID (FIX.4.4): it receives a copy of
                    every ExecutionReport sent on the order-entry sessions and sends no
                    orders (default "DROPCOPY"; "none" turns it off)
     sessions       required: a list of {begin_string = "FIX.4.2" | "FIX.4.4",
                    target_comp_id = "...", account = "..." (default: target_comp_id),
-                   cancel_on_disconnect = bool (default: the [fix] value)}
+                   cancel_on_disconnect = bool, orders_per_second = N,
+                   messages_per_second = N (defaults: the [fix] values)}
 
     [instruments.SYMBOL]   required, at least one; see nyquestro/config/instruments.py
 
@@ -64,6 +70,8 @@ class FixSessionConfig:
     target_comp_id: str
     account: str
     cancel_on_disconnect: bool
+    orders_per_second: int | None = None
+    messages_per_second: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,15 +133,16 @@ def parse_venue(text: str, source: str) -> VenueConfig:
     ):
         raise ConfigError("store.snapshot_every", snapshot_every, "a whole number of commands >= 0")
     _only(fix, "fix", {"port", "comp_id", "reset_on_logon", "cancel_on_disconnect",
-                       "sessions", "drop_copy_comp_id"})  # fmt: skip
+                       "sessions", "drop_copy_comp_id", *_THROTTLES})  # fmt: skip
     cod_default = _bool(fix, "fix", "cancel_on_disconnect", False)
+    throttles = {name: _rate(fix, "fix", name, None) for name in _THROTTLES}
     port = fix.get("port", 9878)
     if isinstance(port, bool) or not isinstance(port, int) or not 0 < port < 65536:
         raise ConfigError("fix.port", port, "an integer port number between 1 and 65535")
     sessions = fix.get("sessions")
     if not isinstance(sessions, list) or not sessions:
         raise ConfigError("fix.sessions", sessions, "a non-empty list of session tables")
-    parsed = tuple(_session(i, s, cod_default) for i, s in enumerate(sessions))
+    parsed = tuple(_session(i, s, cod_default, throttles) for i, s in enumerate(sessions))
     seen = set()
     for i, session in enumerate(parsed):
         key = (session.begin_string, session.target_comp_id)
@@ -187,11 +196,24 @@ def _account_limits(risk: dict[str, Any]) -> dict[str, tuple[int | None, int | N
     return limits
 
 
-def _session(index: int, spec: Any, cod_default: bool) -> FixSessionConfig:
+_THROTTLES = ("orders_per_second", "messages_per_second")
+
+
+def _rate(table: dict[str, Any], where: str, name: str, default: int | None) -> int | None:
+    value = table.get(name, default)
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+        raise ConfigError(f"{where}.{name}", value, "a whole number of messages a second >= 1")
+    return value
+
+
+def _session(
+    index: int, spec: Any, cod_default: bool, throttles: dict[str, int | None]
+) -> FixSessionConfig:
     where = f"fix.sessions[{index}]"
     if not isinstance(spec, dict):
         raise ConfigError(where, spec, "a table {begin_string = ..., target_comp_id = ...}")
-    _only(spec, where, {"begin_string", "target_comp_id", "account", "cancel_on_disconnect"})
+    _only(spec, where, {"begin_string", "target_comp_id", "account", "cancel_on_disconnect",
+                        *_THROTTLES})  # fmt: skip
     begin = spec.get("begin_string")
     if begin not in BEGIN_STRINGS:
         raise ConfigError(f"{where}.begin_string", begin, f"one of {', '.join(BEGIN_STRINGS)}")
@@ -203,6 +225,10 @@ def _session(index: int, spec: Any, cod_default: bool) -> FixSessionConfig:
         target_comp_id=target,
         account=_str(spec, where, "account", target),
         cancel_on_disconnect=_bool(spec, where, "cancel_on_disconnect", cod_default),
+        orders_per_second=_rate(spec, where, "orders_per_second", throttles["orders_per_second"]),
+        messages_per_second=_rate(
+            spec, where, "messages_per_second", throttles["messages_per_second"]
+        ),
     )
 
 

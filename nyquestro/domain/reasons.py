@@ -36,6 +36,7 @@ class RejectReason(IntEnum):
     PRICE_OUTSIDE_BAND = 400
     NOTIONAL_ABOVE_MAX = 401
     POSITION_LIMIT = 402
+    THROTTLED = 403
 
 
 class CancelReason(StrEnum):

@@ -49,7 +49,10 @@ def assemble(
     )
     for s in config.fix.sessions:
         key = session_key_of(s.begin_string, config.fix.comp_id, s.target_comp_id)
-        venue.add_session(key, s.begin_string, s.account, s.cancel_on_disconnect)
+        venue.add_session(
+            key, s.begin_string, s.account, s.cancel_on_disconnect,
+            orders_per_second=s.orders_per_second, messages_per_second=s.messages_per_second,
+        )  # fmt: skip
     if config.fix.drop_copy is not None:
         begin = fix_settings.DROP_COPY_BEGIN_STRING
         venue.add_drop_copy(session_key_of(begin, config.fix.comp_id, config.fix.drop_copy), begin)

@@ -78,3 +78,19 @@ def test_account_limits_are_read_and_bad_ones_named() -> None:
         with pytest.raises(ConfigError) as caught:
             parse_venue(base + "\n" + extra, "t.toml")
         assert field in str(caught.value), (extra, str(caught.value))
+
+
+def test_throttles_default_per_venue_and_override_per_session() -> None:
+    base = BASE.format(store="")
+    assert parse_venue(base, "t.toml").fix.sessions[0].orders_per_second is None
+    text = base.replace("[fix]\n", "[fix]\norders_per_second = 50\nmessages_per_second = 80\n")
+    text = text.replace('target_comp_id = "C1" }]', 'target_comp_id = "C1" }, '
+                        '{ begin_string = "FIX.4.2", target_comp_id = "C2", '
+                        "orders_per_second = 5 }]")  # fmt: skip
+    first, second = parse_venue(text, "t.toml").fix.sessions
+    assert (first.orders_per_second, first.messages_per_second) == (50, 80)
+    assert (second.orders_per_second, second.messages_per_second) == (5, 80)
+    for bad in ("orders_per_second = 0", "messages_per_second = 2.5"):
+        with pytest.raises(ConfigError) as caught:
+            parse_venue(base.replace("[fix]\n", f"[fix]\n{bad}\n"), "t.toml")
+        assert f"fix.{bad.split()[0]}" in str(caught.value)

@@ -120,6 +120,7 @@ class Server:
         snapshot_every: int | None = None,
         audit: bool = True,
         extra_toml: str = "",
+        fix_settings: str = "",
     ) -> None:
         self.root = root
         self.durability = durability
@@ -130,6 +131,8 @@ class Server:
         self.audit = audit
         self.extra_toml = extra_toml
         """Appended to the venue TOML (e.g. a [risk] table)."""
+        self.fix_settings = fix_settings
+        """Added to the [fix] table (e.g. throttles)."""
         self.port = 0
         self.log = root / "serve.log"
         self.returncode: int | None = None
@@ -149,6 +152,7 @@ class Server:
         if self.db is not None:
             text = text.replace("[store]\n", f'[store]\ndb = "{self.db}"\n', 1)
         text += self.extra_toml
+        text = text.replace("[fix]\n", f"[fix]\n{self.fix_settings}", 1)
         if not self.audit:
             text = text.replace("[store]\n", "[store]\naudit = false\n", 1)
         if self.snapshot_every is not None:

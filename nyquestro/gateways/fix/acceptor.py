@@ -18,7 +18,7 @@ import quickfix44 as fix44
 
 from nyquestro.domain.ids import SessionKey
 from nyquestro.gateways.fix.message import OutMessage
-from nyquestro.gateways.fix.venue import FixVenue, UnsupportedMessage
+from nyquestro.gateways.fix.venue import FixVenue, Refused, UnsupportedMessage
 
 log = logging.getLogger(__name__)
 
@@ -215,19 +215,23 @@ class Application(fix.Application):  # type: ignore[misc]
             self._venue.on_message(key, msg_type, QuickfixFields(message, wire))
         except UnsupportedMessage:
             raise fix.UnsupportedMessageType() from None
+        except Refused as refused:
+            self._business_reject(message, sessionID, msg_type, "0", str(refused))
         except Exception:
             # A bug must not take down the venue or another session: log it, tell the
             # client its message was not processed, and carry on.
             log.exception("failed to process %s on %s", msg_type, sessionID.toString())
-            self._business_reject(message, sessionID, msg_type)
+            text = "internal error while processing this message; see the venue log"
+            self._business_reject(message, sessionID, msg_type, "4", text)
 
     def _business_reject(
-        self, message: fix.Message, session_id: fix.SessionID, msg_type: str
-    ) -> None:
+        self, message: fix.Message, session_id: fix.SessionID, msg_type: str, reason: str,
+        text: str,
+    ) -> None:  # fmt: skip
         reject = fix.Message()
         reject.getHeader().setField(MSG_TYPE, "j")
         reject.setField(45, message.getHeader().getField(34))
         reject.setField(372, msg_type)
-        reject.setField(380, "4")
-        reject.setField(58, "internal error while processing this message; see the venue log")
+        reject.setField(380, reason)
+        reject.setField(58, text)
         fix.Session.sendToTarget(reject, session_id)

@@ -105,6 +105,7 @@ ORD_REJ: dict[RejectReason, tuple[str, str]] = {
     RejectReason.PRICE_OUTSIDE_BAND: ("ORDER_EXCEEDS_LIMIT", "ORDER_EXCEEDS_LIMIT"),
     RejectReason.NOTIONAL_ABOVE_MAX: ("ORDER_EXCEEDS_LIMIT", "ORDER_EXCEEDS_LIMIT"),
     RejectReason.POSITION_LIMIT: ("ORDER_EXCEEDS_LIMIT", "ORDER_EXCEEDS_LIMIT"),
+    RejectReason.THROTTLED: _OTHER,
 }
 CXL_REJ: dict[RejectReason, tuple[str, str]] = {
     RejectReason.UNKNOWN_ORDER: ("UNKNOWN_ORDER", "UNKNOWN_ORDER"),

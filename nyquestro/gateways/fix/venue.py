@@ -29,7 +29,7 @@ from nyquestro.domain.events import (
 )
 from nyquestro.domain.ids import ClOrdId, SessionKey, Symbol
 from nyquestro.domain.instrument import Instrument
-from nyquestro.domain.reasons import RejectReason
+from nyquestro.domain.reasons import CancelRequestKind, RejectReason
 from nyquestro.gateways.fix.dialect import DIALECTS, tag
 from nyquestro.gateways.fix.inbound import (
     BadCancel,
@@ -43,6 +43,7 @@ from nyquestro.gateways.fix.marketdata import Depth, MarketData, Subscription
 from nyquestro.gateways.fix.message import Group, OutMessage
 from nyquestro.gateways.fix.orders import OrderState, OrderViews
 from nyquestro.gateways.fix.outbound import Outbound
+from nyquestro.gateways.fix.throttle import TokenBucket
 
 Send = Callable[[SessionKey, OutMessage], None]
 SubmitFn = Callable[[CommandFactory], Sequence[EventBase]]
@@ -53,6 +54,11 @@ class UnsupportedMessage(Exception):
     """The message type is valid FIX but this venue does not handle it."""
 
 
+class Refused(Exception):
+    """The message is refused (its text says why) and has no reply of its own type: the
+    acceptor answers with a BusinessMessageReject."""
+
+
 @dataclass(slots=True)
 class SessionState:
     key: SessionKey
@@ -60,6 +66,18 @@ class SessionState:
     inbound: Inbound
     outbound: Outbound
     cancel_on_disconnect: bool
+    orders: TokenBucket | None = None
+    """NewOrderSingle, cancel and replace requests per second (None: unlimited)."""
+    messages: TokenBucket | None = None
+    """Application messages of any type per second (None: unlimited)."""
+
+    def throttled(self, msg_type: str, now_ns: int) -> str | None:
+        """Why this message must be refused now, or None to take it."""
+        if self.messages is not None and not self.messages.take(now_ns):
+            return f"throttled: more than {self.messages.rate} messages a second on this session"
+        if msg_type in ORDER_MESSAGES and self.orders is not None and not self.orders.take(now_ns):
+            return f"throttled: more than {self.orders.rate} orders a second on this session"
+        return None
 
     @property
     def client(self) -> str:
@@ -86,6 +104,8 @@ _REPLY_OFFSET = _EXEC_SLOT // 2
 
 ORDER_EVENTS = (Accepted, Execution, Cancelled, Expired, Replaced, Restated)
 """Events that change one order's state and so produce one ExecutionReport."""
+ORDER_MESSAGES = frozenset({"D", "F", "G"})
+"""Message types the orders-per-second throttle counts."""
 MD_SUBSCRIPTION_TYPES = {"0", "1", "2"}
 MD_ENTRY_TYPES = {"0", "1", "2"}
 
@@ -141,7 +161,14 @@ class FixVenue:
     # --- sessions -------------------------------------------------------------------------
 
     def add_session(
-        self, key: SessionKey, begin_string: str, account: str, cancel_on_disconnect: bool
+        self,
+        key: SessionKey,
+        begin_string: str,
+        account: str,
+        cancel_on_disconnect: bool,
+        *,
+        orders_per_second: int | None = None,
+        messages_per_second: int | None = None,
     ) -> None:
         dialect = DIALECTS[begin_string]
         self._sessions[key] = SessionState(
@@ -150,6 +177,8 @@ class FixVenue:
             inbound=Inbound(key, account, dialect, self._prices),
             outbound=Outbound(dialect, self._prices),
             cancel_on_disconnect=cancel_on_disconnect,
+            orders=None if orders_per_second is None else TokenBucket(orders_per_second),
+            messages=None if messages_per_second is None else TokenBucket(messages_per_second),
         )
 
     def add_drop_copy(self, key: SessionKey, begin_string: str) -> None:
@@ -201,6 +230,10 @@ class FixVenue:
         session = self._sessions.get(key)
         if session is None:  # a drop-copy session: it listens, it does not trade
             raise UnsupportedMessage(msg_type)
+        refusal = session.throttled(msg_type, self._clock())
+        if refusal is not None:
+            self._refuse(session, msg_type, msg, refusal)
+            return
         if msg_type == "D":
             self._new_order(session, msg)
         elif msg_type == "F":
@@ -217,6 +250,23 @@ class FixVenue:
             self._send(key, self._security_list(msg))
         else:
             raise UnsupportedMessage(msg_type)
+
+    def _refuse(self, session: SessionState, msg_type: str, msg: FieldSource, text: str) -> None:
+        """Answer a throttled message as its type is answered when refused."""
+        cl_ord_id = msg.get(tag("ClOrdID")) or ""
+        if msg_type == "D":
+            self._request(session, BadOrder(
+                cl_ord_id, msg.get(tag("Symbol")) or "", msg.get(tag("Side")) or "",
+                msg.get(tag("OrderQty")) or "0", RejectReason.THROTTLED, text,
+            ))  # fmt: skip
+        elif msg_type in ("F", "G"):
+            kind = CancelRequestKind.CANCEL if msg_type == "F" else CancelRequestKind.REPLACE
+            self._request(session, BadCancel(
+                cl_ord_id, msg.get(tag("OrigClOrdID")), msg.get(tag("OrderID")), kind,
+                RejectReason.THROTTLED, text,
+            ))  # fmt: skip
+        else:
+            raise Refused(text)
 
     def _new_order(self, session: SessionState, msg: FieldSource) -> None:
         cl_ord_id = msg.get(tag("ClOrdID")) or ""
