@@ -10,6 +10,7 @@ from nyquestro import __version__
 from nyquestro.cli.engine_run import run_lines
 from nyquestro.cli.export import export_command
 from nyquestro.cli.journal import db_upgrade_command, replay_command
+from nyquestro.cli.kill_switch import kill_switch_command
 from nyquestro.cli.serve import serve_command
 from nyquestro.config.instruments import ConfigError, default_instruments, load_instruments
 from nyquestro.domain.instrument import Instrument
@@ -71,6 +72,17 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--out", type=Path, help="file to write (default: standard output)")
     export.add_argument("--after-seq", type=int, help="only rows of commands after this one")
 
+    kill = commands.add_parser(
+        "kill-switch",
+        help="engage or release a kill switch in the running venue (cancels every open "
+        "order in scope and refuses new ones until released)",
+    )
+    kill.add_argument("action", choices=("engage", "release"))
+    kill.add_argument("--account", help="scope: one account")
+    kill.add_argument("--session", help="scope: one FIX session, e.g. FIX.4.4:NYQUESTRO->CLIENT1")
+    kill.add_argument("--reason", default="", help="said in every reject and cancel it causes")
+    kill.add_argument("--db", default=DEFAULT_URL, help=f"the venue's store ({DEFAULT_URL})")
+
     db = commands.add_parser("db", help="manage the store's schema")
     db_commands = db.add_subparsers(dest="db_command", required=True)
     db_upgrade = db_commands.add_parser("upgrade", help="apply migrations up to the newest")
@@ -85,6 +97,10 @@ def main(argv: list[str] | None = None) -> int:
         return serve_command(args.config, args.db, errors)
     if args.command == "db":
         return db_upgrade_command(args.db, errors)
+    if args.command == "kill-switch":
+        return kill_switch_command(
+            args.action, args.account, args.session, args.reason, args.db, errors
+        )
     if args.command == "journal":
         return export_command(args.db, args.out, args.after_seq, errors)
     try:

@@ -31,6 +31,7 @@ COMMAND_TYPES: Mapping[str, type[commands.CommandBase]] = {
     "resume": commands.Resume,
     "end_of_day": commands.EndOfDay,
     "set_account_limits": commands.SetAccountLimits,
+    "kill_switch": commands.KillSwitch,
 }
 
 # A replace carries no symbol in the engine, but its price is only meaningful in the

@@ -118,6 +118,30 @@ class SetAccountLimits(CommandBase):
     max_short: Qty | None = None
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class KillSwitch(CommandBase):
+    """Engage (cancel every open order in scope, refuse new ones) or release a kill switch.
+
+    The scope is one account, one session, or (neither given) the whole venue.
+    `request_id` is the operator request it carries out, so a restarted venue knows which
+    requests it has already applied.
+    """
+
+    engage: bool
+    account: Account | None = None
+    session: SessionKey | None = None
+    reason: str = ""
+    request_id: int = 0
+
+
 Command = (
-    NewOrder | Cancel | CancelReplace | MassCancel | Halt | Resume | EndOfDay | SetAccountLimits
+    NewOrder
+    | Cancel
+    | CancelReplace
+    | MassCancel
+    | Halt
+    | Resume
+    | EndOfDay
+    | SetAccountLimits
+    | KillSwitch
 )

@@ -247,6 +247,17 @@ class AccountLimitsSet(EventBase):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class KillSwitchSet(EventBase):
+    """A kill switch engaged or released; `cancelled` open orders were cancelled by it."""
+
+    engaged: bool
+    account: Account | None
+    session: SessionKey | None
+    reason: str
+    cancelled: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class OperatorRejected(EventBase):
     """An operator command (halt, resume) that could not be carried out."""
 
@@ -274,4 +285,5 @@ Event = (
     | Resumed
     | OperatorRejected
     | AccountLimitsSet
+    | KillSwitchSet
 )

@@ -37,6 +37,7 @@ class RejectReason(IntEnum):
     NOTIONAL_ABOVE_MAX = 401
     POSITION_LIMIT = 402
     THROTTLED = 403
+    KILL_SWITCH = 404
 
 
 class CancelReason(StrEnum):
@@ -46,6 +47,7 @@ class CancelReason(StrEnum):
     MASS_CANCEL = "mass_cancel"
     SELF_MATCH = "self_match"
     REPLACED_AT_OR_BELOW_FILLED = "replaced_at_or_below_filled"
+    KILL_SWITCH = "kill_switch"
 
 
 class ExpireReason(StrEnum):

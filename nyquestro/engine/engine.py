@@ -18,6 +18,7 @@ from nyquestro.domain.commands import (
     Command,
     EndOfDay,
     Halt,
+    KillSwitch,
     MassCancel,
     NewOrder,
     Resume,
@@ -31,6 +32,7 @@ from nyquestro.domain.events import (
     CancelRejected,
     EventBase,
     Halted,
+    KillSwitchSet,
     MassCancelled,
     OperatorRejected,
     Rejected,
@@ -126,6 +128,8 @@ class EngineState:
     last_seq: int
     limits: dict[Account, AccountLimits]
     positions: Positions
+    kills: dict[tuple[str, str], str]
+    last_request_id: int
 
 
 class Engine:
@@ -147,7 +151,11 @@ class Engine:
             Resume: self._resume,
             EndOfDay: self._end_of_day,
             SetAccountLimits: self._set_account_limits,
+            KillSwitch: self._kill_switch,
         }
+        self._kills: dict[tuple[str, str], str] = {}
+        """Engaged kill switches: ("account"|"session"|"venue", name) -> reason."""
+        self._last_request_id = 0
         self._limits: dict[Account, AccountLimits] = {}
         self._positions = Positions()
 
@@ -215,6 +223,7 @@ class Engine:
         for session in sorted(self._cl_ord_ids):
             digest.update(repr((session, sorted(self._cl_ord_ids[session].items()))).encode())
         digest.update(repr(sorted(self._limits.items())).encode())
+        digest.update(repr((sorted(self._kills.items()), self._last_request_id)).encode())
         for key in sorted(self._positions.exposures):
             digest.update(repr((key, self._positions.exposures[key])).encode())
         return digest.hexdigest()
@@ -232,6 +241,8 @@ class Engine:
             last_seq=self._last_seq,
             limits=self._limits,
             positions=self._positions,
+            kills=self._kills,
+            last_request_id=self._last_request_id,
         )
 
     @classmethod
@@ -252,6 +263,8 @@ class Engine:
         engine._last_seq = state.last_seq
         engine._limits = state.limits
         engine._positions = state.positions
+        engine._kills = state.kills
+        engine._last_request_id = state.last_request_id
         return engine
 
     # --- command handlers ----------------------------------------------------------------
@@ -268,6 +281,10 @@ class Engine:
         if cmd.cl_ord_id in ids:
             text = f"cl_ord_id {cmd.cl_ord_id!r} was already used in this session"
             self._reject(cmd, RejectReason.DUPLICATE_CL_ORD_ID, text)
+            return
+        killed = self._killed(cmd.account, cmd.session)
+        if killed is not None:
+            self._reject(cmd, RejectReason.KILL_SWITCH, killed)
             return
         book = self._books[cmd.symbol]
         if book.halted:
@@ -395,6 +412,9 @@ class Engine:
     def _replace_problem(
         self, cmd: CancelReplace, order: LiveOrder, inst: Instrument, book: OrderBook
     ) -> Problem | None:
+        killed = self._killed(order.account, order.session)
+        if killed is not None:
+            return RejectReason.KILL_SWITCH, killed
         if book.halted:
             return (
                 RejectReason.SYMBOL_HALTED,
@@ -496,6 +516,55 @@ class Engine:
             AccountLimitsSet(seq=cmd.seq, ts=cmd.ts, account=cmd.account,
                              max_long=cmd.max_long, max_short=cmd.max_short)
         )  # fmt: skip
+
+    def _kill_switch(self, cmd: KillSwitch) -> None:
+        if cmd.account is not None:
+            scope = ("account", str(cmd.account))
+        elif cmd.session is not None:
+            scope = ("session", str(cmd.session))
+        else:
+            scope = ("venue", "")
+        self._last_request_id = max(self._last_request_id, cmd.request_id)
+        ctx = self._ctx
+        victims = []
+        if cmd.engage:
+            self._kills[scope] = cmd.reason
+            victims = [
+                o for o in ctx.live.values()
+                if (cmd.account is None or o.account == cmd.account)
+                and (cmd.session is None or o.session == cmd.session)
+            ]  # fmt: skip
+            for order in victims:
+                cancel(ctx, self._books[order.symbol], order, CancelReason.KILL_SWITCH,
+                       order.cl_ord_id, None)  # fmt: skip
+        else:
+            self._kills.pop(scope, None)
+        ctx.out.append(
+            KillSwitchSet(seq=cmd.seq, ts=cmd.ts, engaged=cmd.engage, account=cmd.account,
+                          session=cmd.session, reason=cmd.reason, cancelled=len(victims))
+        )  # fmt: skip
+        for symbol in sorted({o.symbol for o in victims}):
+            self._settle(self._books[symbol])
+
+    def _killed(self, account: Account, session: SessionKey) -> str | None:
+        """Why orders of this account and session are refused, or None."""
+        kills = self._kills
+        if not kills:
+            return None
+        for scope, name in (("venue", ""), ("account", account), ("session", session)):
+            reason = kills.get((scope, name))
+            if reason is not None:
+                where = "the venue" if scope == "venue" else f"{scope} {name}"
+                return f"kill switch engaged for {where}" + (f": {reason}" if reason else "")
+        return None
+
+    @property
+    def last_request_id(self) -> int:
+        """The last operator request carried out (see KillSwitch.request_id)."""
+        return self._last_request_id
+
+    def kill_switches(self) -> dict[tuple[str, str], str]:
+        return dict(self._kills)
 
     def account_limits(self) -> dict[Account, AccountLimits]:
         return dict(self._limits)

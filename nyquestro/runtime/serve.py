@@ -27,8 +27,8 @@ import quickfix as fix
 
 from nyquestro.codec.prices import DecimalPrices
 from nyquestro.config.venue import VenueConfig
-from nyquestro.domain.commands import SetAccountLimits
-from nyquestro.domain.ids import Account, Qty, Seq, Ts
+from nyquestro.domain.commands import KillSwitch, SetAccountLimits
+from nyquestro.domain.ids import Account, Qty, Seq, SessionKey, Ts
 from nyquestro.engine.positions import AccountLimits
 from nyquestro.gateways.fix.acceptor import Application, session_key_of
 from nyquestro.gateways.fix.message import OutMessage
@@ -40,6 +40,7 @@ from nyquestro.runtime.snapshotter import Snapshotter
 from nyquestro.store.audit import AuditTrail
 from nyquestro.store.database import create_db_engine, upgrade
 from nyquestro.store.journal import Durability, Entry, JournalWriter, read_journal
+from nyquestro.store.operator import requests_after
 from nyquestro.store.projection import Projection
 from nyquestro.store.snapshots import latest_seq as latest_snapshot_seq
 from nyquestro.store.snapshots import write_snapshot
@@ -86,6 +87,9 @@ class Exchange:
         # Before any client can connect; after the acceptor exists, since the commands
         # release the reports recovery held back.
         self._apply_account_limits()
+        self._operator_seen = self._engine.last_request_id
+        self._operator_polled = 0.0
+        self._apply_operator_requests()
         self._committer = threading.Thread(target=self._commit_loop, name="journal", daemon=True)
         self._snapshotter = Snapshotter(config) if config.snapshot_every else None
         self._stopping = threading.Event()
@@ -147,6 +151,22 @@ class Exchange:
             )  # fmt: skip
         self.sequencer.flush()
 
+    def _apply_operator_requests(self) -> None:
+        """Carry out what the operator queued (`nyquestro kill-switch`) since last time."""
+        self._operator_polled = time.monotonic()
+        for request in requests_after(self._db, self._operator_seen):
+            self._operator_seen = request.id
+            if request.kind != "kill_switch":
+                log.error("operator request %d: unknown kind %r, ignored", request.id, request.kind)
+                continue
+            p = request.params
+            command = partial(
+                _kill_switch, request.id, bool(p.get("engage")), p.get("account"),
+                p.get("session"), str(p.get("reason") or ""),
+            )  # fmt: skip
+            events = self.sequencer.submit(command)
+            log.warning("operator request %d carried out: %s", request.id, events[-1])
+
     def _store_files(self) -> dict[str, Path]:
         """quickfix FileStore's message file of every session, by session key."""
         store, comp_id = self.config.store_dir / "fix-store", self.config.fix.comp_id
@@ -198,6 +218,11 @@ class Exchange:
             while self.sequencer.commit_pending():
                 pass
             self._write_recorded(now=False)
+            if time.monotonic() - self._operator_polled >= _OPERATOR_POLL_SECONDS:
+                try:
+                    self._apply_operator_requests()
+                except Exception:  # a bad request must not stop the journal
+                    log.exception("operator requests could not be applied")
             if snapshotter is not None and self.sequencer.last_seq - self._snapshot_seq >= every:
                 snapshotter.start()
                 snapshotter = None
@@ -266,6 +291,20 @@ def _set_limits(account: Account, limits: AccountLimits, seq: Seq, ts: Ts) -> Se
     return SetAccountLimits(
         seq=seq, ts=ts, account=account, max_long=limits.max_long, max_short=limits.max_short
     )
+
+
+def _kill_switch(
+    request_id: int, engage: bool, account: str | None, session: str | None, reason: str,
+    seq: Seq, ts: Ts,
+) -> KillSwitch:  # fmt: skip
+    return KillSwitch(
+        seq=seq, ts=ts, engage=engage, reason=reason, request_id=request_id,
+        account=None if account is None else Account(account),
+        session=None if session is None else SessionKey(session),
+    )  # fmt: skip
+
+
+_OPERATOR_POLL_SECONDS = 0.25
 
 
 def _never(_key: str) -> bool:

@@ -126,3 +126,20 @@ class SessionRecord(Base):
     state: Mapped[str] = mapped_column(String(16))
     """`logged_on` or `logged_out`."""
     updated_ts: Mapped[int] = mapped_column(BigInteger)
+
+
+class OperatorRequest(Base):
+    """An operator's request to the running venue (e.g. a kill switch), queued by the CLI.
+
+    The venue polls for requests newer than the last it carried out (its engine records
+    that id in the journaled command), so each is applied exactly once, also across
+    restarts.
+    """
+
+    __tablename__ = "operator_requests"
+
+    id: Mapped[int] = mapped_column(_RowId, primary_key=True, autoincrement=True)
+    ts: Mapped[int] = mapped_column(BigInteger)
+    kind: Mapped[str] = mapped_column(String(32))
+    payload: Mapped[str] = mapped_column(Text)
+    """The request's parameters as JSON."""

@@ -1,6 +1,7 @@
 """Random command flows that exercise every kind of engine state a snapshot must keep:
 queue order, icebergs' hidden remainders, pegs and their offsets, SMP keys and policies,
-DAY/GTC orders, ClOrdID maps, halts, replaced and cancelled orders, the end of a day."""
+DAY/GTC orders, ClOrdID maps, halts, kill switches, replaced and cancelled orders, the end
+of a day."""
 
 import random
 
@@ -10,6 +11,7 @@ from nyquestro.domain.commands import (
     Command,
     EndOfDay,
     Halt,
+    KillSwitch,
     MassCancel,
     NewOrder,
     Resume,
@@ -56,12 +58,17 @@ def random_flow(seed: int, length: int) -> list[Command]:
                 if rng.random() < 0.5
                 else Resume(seq=seq, ts=ts, symbol=symbol)
             )
-        elif roll < 0.98:
+        elif roll < 0.975:
             commands.append(
                 MassCancel(
                     seq=seq, ts=ts, session=session, cl_ord_id=cl, symbol=rng.choice(SYMBOLS)
                 )
             )
+        elif roll < 0.99:
+            commands.append(
+                KillSwitch(seq=seq, ts=ts, engage=rng.random() < 0.5,
+                           account=Account(f"acct-{session}"), reason="flow")
+            )  # fmt: skip
         else:
             commands.append(EndOfDay(seq=seq, ts=ts))
     return commands

@@ -106,6 +106,7 @@ ORD_REJ: dict[RejectReason, tuple[str, str]] = {
     RejectReason.NOTIONAL_ABOVE_MAX: ("ORDER_EXCEEDS_LIMIT", "ORDER_EXCEEDS_LIMIT"),
     RejectReason.POSITION_LIMIT: ("ORDER_EXCEEDS_LIMIT", "ORDER_EXCEEDS_LIMIT"),
     RejectReason.THROTTLED: _OTHER,
+    RejectReason.KILL_SWITCH: _OTHER,
 }
 CXL_REJ: dict[RejectReason, tuple[str, str]] = {
     RejectReason.UNKNOWN_ORDER: ("UNKNOWN_ORDER", "UNKNOWN_ORDER"),
