@@ -51,7 +51,7 @@ def count(engine: Engine) -> int:
         return int(connection.execute(select(func.count()).select_from(JournalRecord)).scalar())
 
 
-TABLES = {"journal", "snapshots", "audit", "orders", "executions", "sessions"}
+TABLES = {"journal", "snapshots", "audit", "orders", "executions", "sessions", "operator_requests"}
 
 
 def test_migrations_create_every_table_and_go_down_and_up_again(db_engine: Engine) -> None:
