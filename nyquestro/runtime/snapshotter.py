@@ -20,6 +20,7 @@ after stopping this process.
 import logging
 import multiprocessing
 import os
+from multiprocessing.process import BaseProcess
 from multiprocessing.synchronize import Event
 
 from sqlalchemy import Engine as DbEngine
@@ -42,27 +43,33 @@ _STOP_SECONDS = 10.0
 
 class Snapshotter:
     def __init__(self, config: VenueConfig) -> None:
+        self._config = config
+        self._running: tuple[BaseProcess, Event] | None = None
+        """The replica and its stop signal, once started (created then: multiprocessing
+        objects made but never used leave semaphores behind, and a warning at exit)."""
+
+    def start(self) -> None:
         context = multiprocessing.get_context("spawn")
-        self._stop = context.Event()
-        self._process = context.Process(
+        stop = context.Event()
+        process = context.Process(
             target=run_replica,
-            args=(config, os.getpid(), self._stop),
+            args=(self._config, os.getpid(), stop),
             name="nyquestro-snapshotter",
             daemon=True,
         )
-
-    def start(self) -> None:
-        self._process.start()
+        process.start()
+        self._running = (process, stop)
 
     def stop(self) -> None:
         """Let the replica finish what it is writing, then end it (if it was started)."""
-        if self._process.pid is None:
+        if self._running is None:
             return
-        self._stop.set()
-        self._process.join(_STOP_SECONDS)
-        if self._process.is_alive():
-            self._process.kill()
-            self._process.join()
+        process, stop = self._running
+        stop.set()
+        process.join(_STOP_SECONDS)
+        if process.is_alive():
+            process.kill()
+            process.join()
 
 
 def recorded_seq(db: DbEngine, audit: bool) -> int:
