@@ -4,6 +4,7 @@ ones over FIX until released; a restart does not carry a request out twice."""
 
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from tests.fix.client import FixClient
@@ -51,12 +52,13 @@ def test_engage_cancels_and_refuses_release_restores_and_restarts_do_not_repeat(
         assert bystander.expect("8", {11: keep})[39] == "0"  # untouched
 
         kill_switch(db, "release", "--account", "CLIENT1")
-        for _ in range(50):  # the venue polls its queue a few times a second
+        deadline = time.monotonic() + 10.0  # the venue polls its queue a few times a second
+        while True:
             cl_ord_id = target.new_order("IBM", BUY, 1, "150.00")
             if target.expect("8", {11: cl_ord_id})[150] == "0":
                 break
-        else:
-            raise AssertionError("the kill switch was never released")
+            assert time.monotonic() < deadline, "the kill switch was never released"
+            time.sleep(0.1)
         server.kill()
         server.start(fresh=False)  # both requests already carried out: nothing repeats
         target.close()
