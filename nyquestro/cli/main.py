@@ -1,16 +1,18 @@
 """The `nyquestro` command and its subcommands."""
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
 from rich.console import Console
 
 from nyquestro import __version__
+from nyquestro.cli.config import config_check_command
 from nyquestro.cli.engine_run import run_lines
 from nyquestro.cli.export import export_command
 from nyquestro.cli.journal import db_upgrade_command, replay_command
-from nyquestro.cli.kill_switch import kill_switch_command
+from nyquestro.cli.operator import kill_switch_command, trading_command
 from nyquestro.cli.serve import serve_command
 from nyquestro.config.instruments import ConfigError, default_instruments, load_instruments
 from nyquestro.domain.instrument import Instrument
@@ -50,6 +52,15 @@ def build_parser() -> argparse.ArgumentParser:
         "postgresql+psycopg://postgres@127.0.0.1:5432/test)",
     )  # fmt: skip
 
+    config = commands.add_parser("config", help="check a venue config")
+    config_commands = config.add_subparsers(dest="config_command", required=True)
+    check = config_commands.add_parser(
+        "check",
+        help="load the venue config as serve would (NYQUESTRO_ environment overrides "
+        "included) and print a summary, or the error (exit status 2)",
+    )
+    check.add_argument("--config", type=Path, help="venue TOML (default: the shipped demo venue)")
+
     replay = commands.add_parser(
         "replay",
         help="re-run a journal through a fresh engine and check the event-stream hash",
@@ -83,6 +94,15 @@ def build_parser() -> argparse.ArgumentParser:
     kill.add_argument("--reason", default="", help="said in every reject and cancel it causes")
     kill.add_argument("--db", default=DEFAULT_URL, help=f"the venue's store ({DEFAULT_URL})")
 
+    for action, text in (
+        ("halt", "halt a symbol in the running venue (only cancels are accepted)"),
+        ("resume", "resume a halted symbol (also releases a tripped circuit breaker)"),
+    ):
+        trading = commands.add_parser(action, help=text)
+        trading.add_argument("symbol")
+        trading.add_argument("--reason", default="", help="said in the halt event")
+        trading.add_argument("--db", default=DEFAULT_URL, help=f"the venue's store ({DEFAULT_URL})")
+
     db = commands.add_parser("db", help="manage the store's schema")
     db_commands = db.add_subparsers(dest="db_command", required=True)
     db_upgrade = db_commands.add_parser("upgrade", help="apply migrations up to the newest")
@@ -95,12 +115,17 @@ def main(argv: list[str] | None = None) -> int:
     errors = Console(stderr=True, highlight=False, soft_wrap=True)
     if args.command == "serve":
         return serve_command(args.config, args.db, errors)
+    if args.command == "config":
+        out = Console(highlight=False, soft_wrap=True)
+        return config_check_command(args.config, os.environ, out, errors)
     if args.command == "db":
         return db_upgrade_command(args.db, errors)
     if args.command == "kill-switch":
         return kill_switch_command(
             args.action, args.account, args.session, args.reason, args.db, errors
         )
+    if args.command in ("halt", "resume"):
+        return trading_command(args.command, args.symbol, args.reason, args.db, errors)
     if args.command == "journal":
         return export_command(args.db, args.out, args.after_seq, errors)
     try:

@@ -1,6 +1,7 @@
 """`nyquestro serve [--config FILE]`."""
 
 import logging
+import os
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -8,8 +9,9 @@ from pathlib import Path
 from rich.console import Console
 from rich.logging import RichHandler
 
+from nyquestro.cli.config import load_config
 from nyquestro.config.instruments import ConfigError
-from nyquestro.config.venue import default_venue, load_venue
+from nyquestro.config.venue import VenueConfig
 from nyquestro.runtime.serve import Exchange, run_until_signalled
 
 
@@ -25,12 +27,14 @@ def setup_logging() -> None:
 
 def serve_command(config_path: Path | None, db: str | None, errors: Console) -> int:
     setup_logging()
+
+    def load() -> VenueConfig:
+        config = load_config(config_path, os.environ)
+        return config if db is None else replace(config, db=db)
+
     try:
-        config = default_venue() if config_path is None else load_venue(config_path)
-        if db is not None:
-            config = replace(config, db=db)
-        exchange = Exchange(config)
+        exchange = Exchange(load())
     except ConfigError as exc:
         errors.print(f"configuration error: {exc}", markup=False)
         return 2
-    run_until_signalled(exchange)
+    run_until_signalled(exchange, load)

@@ -14,8 +14,10 @@ import types
 import typing
 from collections.abc import Callable, Mapping
 from enum import Enum, IntEnum
+from functools import partial
 from typing import Any
 
+from nyquestro.codec.plain import from_plain, to_plain
 from nyquestro.codec.prices import DecimalPrices
 from nyquestro.domain import commands, events
 from nyquestro.domain.enums import Side
@@ -30,7 +32,7 @@ COMMAND_TYPES: Mapping[str, type[commands.CommandBase]] = {
     "halt": commands.Halt,
     "resume": commands.Resume,
     "end_of_day": commands.EndOfDay,
-    "set_account_limits": commands.SetAccountLimits,
+    "configure": commands.Configure,
     "kill_switch": commands.KillSwitch,
 }
 
@@ -163,8 +165,12 @@ def _journal_codecs(
     for field in dataclasses.fields(cls):
         if field.name in ("seq", "ts"):
             continue
-        base = _strip_optional(_HINTS[cls][field.name])
-        if isinstance(base, type) and issubclass(base, Enum):
+        hint = _HINTS[cls][field.name]
+        base = _strip_optional(hint)
+        if typing.get_origin(base) is tuple:
+            encoders.append((field.name, to_plain))
+            decoders.append((field.name, partial(from_plain, hint, name=field.name)))
+        elif isinstance(base, type) and issubclass(base, Enum):
             # Dict lookups both ways: an enum's .name/.value is a Python-level property.
             if base is Side or issubclass(base, IntEnum):
                 names = {member: member.name.lower() for member in base}
@@ -191,6 +197,8 @@ def _plain(value: object) -> object:
 
 def _decode_value(hint: Any, raw: object, name: str, symbol: object, prices: DecimalPrices) -> Any:
     base = _strip_optional(hint)
+    if typing.get_origin(base) is tuple:
+        return from_plain(hint, raw, name)
     if base is Px:
         if not isinstance(symbol, str):
             raise InputError("symbol", symbol, f"a symbol, to convert {name} to ticks")

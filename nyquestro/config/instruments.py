@@ -13,6 +13,10 @@ ever touches a price):
                       from the last trade (else band_reference), e.g. "5"
     price_band_ticks  the same band in ticks; with both, the narrower applies
     max_notional      largest price x quantity of one order, e.g. "250000.00"
+    max_price_variance
+                      circuit breaker: the symbol halts when the variance of its last
+                      [risk] var_window trade prices (price units squared) exceeds this,
+                      e.g. "0.25"; trading resumes only by `nyquestro resume SYMBOL`
 
 Without a band or a reference there is no price band; without max_notional no notional
 limit. Errors name the field path (`instruments.AAPL.tick_size`), the value and what was
@@ -33,7 +37,7 @@ from nyquestro.domain.ticks import parse_decimal, to_ticks
 
 _KNOWN_FIELDS = {
     "tick_size", "lot_size", "min_qty", "max_qty", "band_reference", "smp_policy",
-    "price_band_pct", "price_band_ticks", "max_notional",
+    "price_band_pct", "price_band_ticks", "max_notional", "max_price_variance",
 }  # fmt: skip
 
 
@@ -82,9 +86,7 @@ def _instrument(symbol: str, spec: Any) -> Instrument:
     where = f"instruments.{symbol}"
     if not isinstance(spec, dict):
         raise ConfigError(where, spec, "a table")
-    unknown = sorted(set(spec) - _KNOWN_FIELDS)
-    if unknown:
-        raise ConfigError(f"{where}.{unknown[0]}", spec[unknown[0]], "a known field")
+    only_fields(spec, where, _KNOWN_FIELDS)
     if "tick_size" not in spec:
         raise ConfigError(f"{where}.tick_size", None, 'a decimal string such as "0.01"')
     tick = parse_decimal(
@@ -92,9 +94,9 @@ def _instrument(symbol: str, spec: Any) -> Instrument:
     )
     if tick <= 0:
         raise ConfigError(f"{where}.tick_size", spec["tick_size"], "a positive decimal")
-    lot = _positive_int(spec, "lot_size", 1, where)
-    min_qty = _positive_int(spec, "min_qty", lot, where)
-    max_qty = _positive_int(spec, "max_qty", 1_000_000, where)
+    lot = positive_int(spec, "lot_size", 1, where)
+    min_qty = positive_int(spec, "min_qty", lot, where)
+    max_qty = positive_int(spec, "max_qty", 1_000_000, where)
     if min_qty > max_qty:
         raise ConfigError(f"{where}.min_qty", min_qty, f"at most max_qty ({max_qty})")
     band = spec.get("band_reference")
@@ -116,13 +118,21 @@ def _instrument(symbol: str, spec: Any) -> Instrument:
         max_qty=Qty(max_qty),
         band_reference=band_px,
         smp_policy=policy,
-        price_band_pct=_positive_decimal(spec, "price_band_pct", where),
-        price_band_ticks=_positive_int(spec, "price_band_ticks", None, where),
-        max_notional=_positive_decimal(spec, "max_notional", where),
+        price_band_pct=positive_decimal(spec, "price_band_pct", where),
+        price_band_ticks=positive_int(spec, "price_band_ticks", None, where),
+        max_notional=positive_decimal(spec, "max_notional", where),
+        max_price_variance=positive_decimal(spec, "max_price_variance", where),
     )
 
 
-def _positive_decimal(spec: dict[str, Any], name: str, where: str) -> Decimal | None:
+def only_fields(table: dict[str, Any], where: str, known: set[str]) -> None:
+    """Refuse the first unknown field of `table` (a typo must not pass as a default)."""
+    unknown = sorted(set(table) - known)
+    if unknown:
+        raise ConfigError(f"{where}.{unknown[0]}", table[unknown[0]], "a known field")
+
+
+def positive_decimal(spec: dict[str, Any], name: str, where: str) -> Decimal | None:
     if name not in spec:
         return None
     field = f"{where}.{name}"
@@ -140,10 +150,10 @@ def _decimal_text(value: Any, field: str) -> str | int | Decimal:
 
 
 @overload
-def _positive_int(spec: dict[str, Any], name: str, default: int, where: str) -> int: ...
+def positive_int(spec: dict[str, Any], name: str, default: int, where: str) -> int: ...
 @overload
-def _positive_int(spec: dict[str, Any], name: str, default: None, where: str) -> int | None: ...
-def _positive_int(spec: dict[str, Any], name: str, default: int | None, where: str) -> int | None:
+def positive_int(spec: dict[str, Any], name: str, default: None, where: str) -> int | None: ...
+def positive_int(spec: dict[str, Any], name: str, default: int | None, where: str) -> int | None:
     value = spec.get(name, default)
     if value is None:
         return None

@@ -30,6 +30,11 @@ shipped example):
                    requests, and application messages of any type, per second (bursts
                    of one second's worth); beyond them a message is refused with a
                    reason (default: no throttle)
+    throttle_mode  "reject" (default: refuse what goes beyond a throttle) or "queue" (hold it,
+                   in arrival order, until the session's rate allows it)
+    throttle_queue_limit
+                   queue mode: most messages held per session; one beyond it is refused as
+                   in reject mode (default 1000)
     drop_copy_comp_id
                    the drop-copy session's client CompID (FIX.4.4): it receives a copy of
                    every ExecutionReport sent on the order-entry sessions and sends no
@@ -37,31 +42,34 @@ shipped example):
     sessions       required: a list of {begin_string = "FIX.4.2" | "FIX.4.4",
                    target_comp_id = "...", account = "..." (default: target_comp_id),
                    cancel_on_disconnect = bool, orders_per_second = N,
-                   messages_per_second = N (defaults: the [fix] values)}
+                   messages_per_second = N, throttle_mode = "...",
+                   throttle_queue_limit = N (defaults: the [fix] values)}
 
     [instruments.SYMBOL]   required, at least one; see nyquestro/config/instruments.py
 
-    [risk.accounts.ACCOUNT]
-    max_long       the account's largest long position per symbol, counting every open
-                   buy order as if filled (default: no limit)
-    max_short      the same for short positions and open sells
-                   A change takes effect at the next start, journaled as a command (so a
-                   replay applies it at the same point); an account removed here has its
-                   limits lifted.
+    [risk], [risk.accounts.ACCOUNT], [risk.sessions.CLIENT_COMP_ID]
+                   account limits, per-client overrides and switches, the VaR monitor:
+                   see nyquestro/config/risk.py
 
 Errors name the field path, the value and what was expected.
 """
 
+import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from nyquestro.config.environment import apply_environment
 from nyquestro.config.instruments import ConfigError, instruments_from, parse_toml
+from nyquestro.config.risk import RiskConfig, risk_from
 from nyquestro.domain.instrument import Instrument
 
 BEGIN_STRINGS = ("FIX.4.2", "FIX.4.4")
 DURABILITY = ("group", "sync", "none")
+THROTTLE_MODES = ("reject", "queue")
+DEFAULT_QUEUE_LIMIT = 1000
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +80,10 @@ class FixSessionConfig:
     cancel_on_disconnect: bool
     orders_per_second: int | None = None
     messages_per_second: int | None = None
+    throttle_mode: str = "reject"
+    """"reject" refuses a message beyond a throttle; "queue" holds it until allowed."""
+    throttle_queue_limit: int = DEFAULT_QUEUE_LIMIT
+    """Queue mode: most messages held at once; one beyond it is refused."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,25 +106,35 @@ class VenueConfig:
     audit: bool
     fix: FixConfig
     instruments: tuple[Instrument, ...]
-    account_limits: dict[str, tuple[int | None, int | None]]
-    """Per account: (max_long, max_short); None is no limit."""
+    risk: RiskConfig
 
 
-def default_venue() -> VenueConfig:
+def default_venue(environ: Mapping[str, str] | None = None) -> VenueConfig:
+    """The shipped venue, with `environ`'s NYQUESTRO_ overrides (None: none)."""
     text = resources.files("nyquestro.config").joinpath("default_venue.toml").read_text()
-    return parse_venue(text, "default_venue.toml")
+    return parse_venue(text, "default_venue.toml", environ)
 
 
-def load_venue(path: Path) -> VenueConfig:
+def load_venue(path: Path, environ: Mapping[str, str] | None = None) -> VenueConfig:
+    """The venue in `path`, with `environ`'s NYQUESTRO_ overrides (None: the process's)."""
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError(str(path), path, f"a readable TOML file ({exc.strerror})") from None
-    return parse_venue(text, str(path))
+    return parse_venue(text, str(path), os.environ if environ is None else environ)
 
 
-def parse_venue(text: str, source: str) -> VenueConfig:
-    doc = parse_toml(text, source)
+def parse_venue(text: str, source: str, environ: Mapping[str, str] | None = None) -> VenueConfig:
+    """The venue in `text`, with `environ`'s NYQUESTRO_ overrides (None: none, so tests
+    never depend on the environment they run in); see nyquestro/config/environment.py."""
+    overridden = apply_environment(parse_toml(text, source), environ or {})
+    try:
+        return _venue(overridden.doc)
+    except ConfigError as exc:
+        raise overridden.attribute(exc) from None
+
+
+def _venue(doc: dict[str, Any]) -> VenueConfig:
     unknown = sorted(set(doc) - {"store", "fix", "instruments", "risk"})
     if unknown:
         raise ConfigError(
@@ -133,16 +155,17 @@ def parse_venue(text: str, source: str) -> VenueConfig:
     ):
         raise ConfigError("store.snapshot_every", snapshot_every, "a whole number of commands >= 0")
     _only(fix, "fix", {"port", "comp_id", "reset_on_logon", "cancel_on_disconnect",
-                       "sessions", "drop_copy_comp_id", *_THROTTLES})  # fmt: skip
+                       "sessions", "drop_copy_comp_id", *_THROTTLES, *_QUEUEING})  # fmt: skip
     cod_default = _bool(fix, "fix", "cancel_on_disconnect", False)
     throttles = {name: _rate(fix, "fix", name, None) for name in _THROTTLES}
+    queueing = _queueing(fix, "fix", ("reject", DEFAULT_QUEUE_LIMIT))
     port = fix.get("port", 9878)
     if isinstance(port, bool) or not isinstance(port, int) or not 0 < port < 65536:
         raise ConfigError("fix.port", port, "an integer port number between 1 and 65535")
     sessions = fix.get("sessions")
     if not isinstance(sessions, list) or not sessions:
         raise ConfigError("fix.sessions", sessions, "a non-empty list of session tables")
-    parsed = tuple(_session(i, s, cod_default, throttles) for i, s in enumerate(sessions))
+    parsed = tuple(_session(i, s, cod_default, throttles, queueing) for i, s in enumerate(sessions))
     seen = set()
     for i, session in enumerate(parsed):
         key = (session.begin_string, session.target_comp_id)
@@ -156,6 +179,13 @@ def parse_venue(text: str, source: str) -> VenueConfig:
         raise ConfigError(
             "fix.drop_copy_comp_id", drop_copy, "a CompID no FIX.4.4 order-entry session uses"
         )
+    risk = risk_from(doc.get("risk", {}))
+    clients = {session.target_comp_id for session in parsed}
+    for client, _limits, _off in risk.sessions:
+        if client not in clients:
+            raise ConfigError(
+                f"risk.sessions.{client}", client, "the target_comp_id of a [[fix.sessions]]"
+            )
     return VenueConfig(
         store_dir=store_dir,
         db=_str(store, "store", "db", str(store_dir / "nyquestro.db")),
@@ -170,33 +200,12 @@ def parse_venue(text: str, source: str) -> VenueConfig:
             drop_copy=drop_copy,
         ),
         instruments=tuple(instruments_from(doc.get("instruments"))),
-        account_limits=_account_limits(_table(doc, "risk")),
+        risk=risk,
     )
 
 
-def _account_limits(risk: dict[str, Any]) -> dict[str, tuple[int | None, int | None]]:
-    _only(risk, "risk", {"accounts"})
-    accounts = risk.get("accounts", {})
-    if not isinstance(accounts, dict):
-        raise ConfigError("risk.accounts", accounts, "a table of accounts")
-    limits = {}
-    for account, spec in accounts.items():
-        where = f"risk.accounts.{account}"
-        if not isinstance(spec, dict):
-            raise ConfigError(where, spec, "a table {max_long = ..., max_short = ...}")
-        _only(spec, where, {"max_long", "max_short"})
-        bounds = []
-        for name in ("max_long", "max_short"):
-            value = spec.get(name)
-            if value is not None and (isinstance(value, bool) or not isinstance(value, int)
-                                      or value < 0):  # fmt: skip
-                raise ConfigError(f"{where}.{name}", value, "a whole number >= 0")
-            bounds.append(value)
-        limits[account] = (bounds[0], bounds[1])
-    return limits
-
-
 _THROTTLES = ("orders_per_second", "messages_per_second")
+_QUEUEING = ("throttle_mode", "throttle_queue_limit")
 
 
 def _rate(table: dict[str, Any], where: str, name: str, default: int | None) -> int | None:
@@ -206,20 +215,36 @@ def _rate(table: dict[str, Any], where: str, name: str, default: int | None) -> 
     return value
 
 
+def _queueing(table: dict[str, Any], where: str, default: tuple[str, int]) -> tuple[str, int]:
+    """(throttle_mode, throttle_queue_limit) of a [fix] or session table."""
+    mode = _str(table, where, "throttle_mode", default[0])
+    if mode not in THROTTLE_MODES:
+        raise ConfigError(f"{where}.throttle_mode", mode, f"one of {', '.join(THROTTLE_MODES)}")
+    limit = table.get("throttle_queue_limit", default[1])
+    if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+        raise ConfigError(f"{where}.throttle_queue_limit", limit, "a whole number of messages >= 1")
+    return mode, limit
+
+
 def _session(
-    index: int, spec: Any, cod_default: bool, throttles: dict[str, int | None]
+    index: int,
+    spec: Any,
+    cod_default: bool,
+    throttles: dict[str, int | None],
+    queueing: tuple[str, int],
 ) -> FixSessionConfig:
     where = f"fix.sessions[{index}]"
     if not isinstance(spec, dict):
         raise ConfigError(where, spec, "a table {begin_string = ..., target_comp_id = ...}")
     _only(spec, where, {"begin_string", "target_comp_id", "account", "cancel_on_disconnect",
-                        *_THROTTLES})  # fmt: skip
+                        *_THROTTLES, *_QUEUEING})  # fmt: skip
     begin = spec.get("begin_string")
     if begin not in BEGIN_STRINGS:
         raise ConfigError(f"{where}.begin_string", begin, f"one of {', '.join(BEGIN_STRINGS)}")
     if "target_comp_id" not in spec:
         raise ConfigError(f"{where}.target_comp_id", None, "the client's CompID")
     target = _str(spec, where, "target_comp_id", "")
+    mode, queue_limit = _queueing(spec, where, queueing)
     return FixSessionConfig(
         begin_string=begin,
         target_comp_id=target,
@@ -229,6 +254,8 @@ def _session(
         messages_per_second=_rate(
             spec, where, "messages_per_second", throttles["messages_per_second"]
         ),
+        throttle_mode=mode,
+        throttle_queue_limit=queue_limit,
     )
 
 

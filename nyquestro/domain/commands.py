@@ -20,6 +20,8 @@ from nyquestro.domain.ids import (
     Symbol,
     Ts,
 )
+from nyquestro.domain.instrument import Instrument
+from nyquestro.domain.risk import DEFAULT_VAR_WINDOW, AccountRisk, SessionRisk
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -93,11 +95,14 @@ class MassCancel(CommandBase):
 class Halt(CommandBase):
     symbol: Symbol
     reason: str = ""
+    request_id: int = 0
+    """The operator request it carries out (see KillSwitch), or 0."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Resume(CommandBase):
     symbol: Symbol
+    request_id: int = 0
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -106,16 +111,20 @@ class EndOfDay(CommandBase):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class SetAccountLimits(CommandBase):
-    """Position limits of one account, per symbol (None: no limit).
+class Configure(CommandBase):
+    """The risk and instrument settings in force from this command on, all of them.
 
-    A command rather than engine configuration: the venue journals it when its config
-    sets or changes limits, so a replay applies the same limits at the same point.
+    A command rather than engine construction: the venue journals one at every start
+    and at every config reload whose settings differ, so a replay applies the same
+    settings at the same point. The symbols and their tick sizes cannot change (prices
+    are stored in ticks); a Configure that tries is refused as a whole.
     """
 
-    account: Account
-    max_long: Qty | None = None
-    max_short: Qty | None = None
+    instruments: tuple[Instrument, ...]
+    accounts: tuple[AccountRisk, ...] = ()
+    sessions: tuple[SessionRisk, ...] = ()
+    var_window: int = DEFAULT_VAR_WINDOW
+    """Samples the VaR monitor and the circuit breakers compute their variance over."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -142,6 +151,6 @@ Command = (
     | Halt
     | Resume
     | EndOfDay
-    | SetAccountLimits
+    | Configure
     | KillSwitch
 )

@@ -238,12 +238,10 @@ class Resumed(EventBase):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class AccountLimitsSet(EventBase):
-    """An account's position limits now in force (SetAccountLimits)."""
+class Configured(EventBase):
+    """New settings are in force (Configure); `changes` says what changed, one line each."""
 
-    account: Account
-    max_long: Qty | None
-    max_short: Qty | None
+    changes: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -284,6 +282,6 @@ Event = (
     | Halted
     | Resumed
     | OperatorRejected
-    | AccountLimitsSet
+    | Configured
     | KillSwitchSet
 )

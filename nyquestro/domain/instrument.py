@@ -32,13 +32,16 @@ class Instrument:
     max_notional: Decimal | None = None
     """Largest price x quantity of one order, in price units (market and pegged orders
     are valued at the reference price). None: no limit."""
+    max_price_variance: Decimal | None = None
+    """Circuit breaker: the book halts when the variance of its last `var_window` trade
+    prices (in price units squared) exceeds this. None: no circuit breaker."""
 
     def __post_init__(self) -> None:
         if self.tick_size <= 0:
             raise ValueError(f"{self.symbol}: tick_size must be positive, got {self.tick_size}")
         if self.lot_size <= 0:
             raise ValueError(f"{self.symbol}: lot_size must be positive, got {self.lot_size}")
-        for name in ("price_band_pct", "price_band_ticks", "max_notional"):
+        for name in ("price_band_pct", "price_band_ticks", "max_notional", "max_price_variance"):
             limit = getattr(self, name)
             if limit is not None and limit <= 0:
                 raise ValueError(f"{self.symbol}: {name} must be positive, got {limit}")

@@ -38,6 +38,10 @@ class RejectReason(IntEnum):
     POSITION_LIMIT = 402
     THROTTLED = 403
     KILL_SWITCH = 404
+    GROSS_NOTIONAL_LIMIT = 405
+    # operator commands
+    NOT_LIVE_SETTING = 500
+    """A Configure would change what cannot change while running (symbols, tick sizes)."""
 
 
 class CancelReason(StrEnum):

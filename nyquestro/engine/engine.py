@@ -9,27 +9,29 @@ or expire), then peg repricing caused by the command.
 
 import hashlib
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, is_dataclass, replace
+from decimal import Decimal
+from fractions import Fraction
 from typing import Any
 
 from nyquestro.domain.commands import (
     Cancel,
     CancelReplace,
     Command,
+    Configure,
     EndOfDay,
     Halt,
     KillSwitch,
     MassCancel,
     NewOrder,
     Resume,
-    SetAccountLimits,
 )
 from nyquestro.domain.enums import OrdType, PegType, Side, TimeInForce
 from nyquestro.domain.errors import CrossedBook, SequenceRegression
 from nyquestro.domain.events import (
     Accepted,
-    AccountLimitsSet,
     CancelRejected,
+    Configured,
     EventBase,
     Halted,
     KillSwitchSet,
@@ -38,6 +40,7 @@ from nyquestro.domain.events import (
     Rejected,
     Replaced,
     Resumed,
+    Trade,
 )
 from nyquestro.domain.ids import (
     Account,
@@ -55,12 +58,20 @@ from nyquestro.domain.reasons import (
     ExpireReason,
     RejectReason,
 )
+from nyquestro.domain.risk import (
+    DEFAULT_VAR_WINDOW,
+    UNLIMITED_QTY,
+    AccountRisk,
+    RiskCheck,
+    SessionRisk,
+)
 from nyquestro.engine.book import OrderBook
 from nyquestro.engine.context import Context
 from nyquestro.engine.matching import cancel, execute, expire_resting
+from nyquestro.engine.monitor import RollingVariance
 from nyquestro.engine.order import LiveOrder
 from nyquestro.engine.pegs import peg_price, references, reprice
-from nyquestro.engine.positions import AccountLimits, Positions
+from nyquestro.engine.positions import Positions, unrealised
 from nyquestro.engine.risk import check_band, check_notional
 from nyquestro.engine.validation import (
     Problem,
@@ -126,17 +137,36 @@ class EngineState:
     next_trade_id: int
     cl_ord_ids: dict[SessionKey, dict[ClOrdId, int]]
     last_seq: int
-    limits: dict[Account, AccountLimits]
+    settings: "Settings"
     positions: Positions
     kills: dict[tuple[str, str], str]
     last_request_id: int
+    price_windows: dict[Symbol, RollingVariance]
+    pnl_windows: dict[Account, RollingVariance]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Settings:
+    """What the latest Configure set (the engine's instruments before the first)."""
+
+    instruments: dict[Symbol, Instrument]
+    accounts: dict[Account, AccountRisk]
+    sessions: dict[SessionKey, SessionRisk]
+    var_window: int = DEFAULT_VAR_WINDOW
+
+
+Rules = tuple[Instrument, frozenset[RiskCheck]]
+"""The limits one account's orders on one session meet in one symbol, and the checks off."""
 
 
 class Engine:
     """All book state of the venue. Single writer: see the package docstring."""
 
     def __init__(self, instruments: Iterable[Instrument]) -> None:
-        self._instruments = {inst.symbol: inst for inst in instruments}
+        self._settings = Settings(
+            instruments={inst.symbol: inst for inst in instruments}, accounts={}, sessions={}
+        )
+        self._instruments = self._settings.instruments
         self._books = {sym: OrderBook(sym) for sym in sorted(self._instruments)}
         self._ctx = Context()
         self._cl_ord_ids: dict[SessionKey, dict[ClOrdId, int]] = {}
@@ -150,14 +180,17 @@ class Engine:
             Halt: self._halt,
             Resume: self._resume,
             EndOfDay: self._end_of_day,
-            SetAccountLimits: self._set_account_limits,
+            Configure: self._configure,
             KillSwitch: self._kill_switch,
         }
         self._kills: dict[tuple[str, str], str] = {}
         """Engaged kill switches: ("account"|"session"|"venue", name) -> reason."""
         self._last_request_id = 0
-        self._limits: dict[Account, AccountLimits] = {}
         self._positions = Positions()
+        self._rules: dict[tuple[Symbol, Account, SessionKey], Rules] = {}
+        """Effective limits per (symbol, account, session) with overrides: a cache."""
+        self._price_windows: dict[Symbol, RollingVariance] = {}
+        self._pnl_windows: dict[Account, RollingVariance] = {}
 
     # --- the one entry point ------------------------------------------------------------
 
@@ -173,6 +206,8 @@ class Engine:
         ctx.out = out
         self._handlers[type(cmd)](cmd)
         self._positions.apply(out)
+        if self._price_windows or self._pnl_windows:
+            self._monitor(out)
         return out
 
     # --- queries (read-only) -------------------------------------------------------------
@@ -222,10 +257,14 @@ class Engine:
                         digest.update(repr(_order_state(o)).encode())
         for session in sorted(self._cl_ord_ids):
             digest.update(repr((session, sorted(self._cl_ord_ids[session].items()))).encode())
-        digest.update(repr(sorted(self._limits.items())).encode())
+        settings = self._settings
+        for table in (settings.instruments, settings.accounts, settings.sessions):
+            digest.update(repr(sorted(table.items())).encode())
         digest.update(repr((sorted(self._kills.items()), self._last_request_id)).encode())
         for key in sorted(self._positions.exposures):
             digest.update(repr((key, self._positions.exposures[key])).encode())
+        for windows in (self._price_windows, self._pnl_windows):
+            digest.update(repr((settings.var_window, sorted(windows.items()))).encode())
         return digest.hexdigest()
 
     # --- snapshots -------------------------------------------------------------------------
@@ -239,21 +278,19 @@ class Engine:
             next_trade_id=ctx.next_trade_id,
             cl_ord_ids=self._cl_ord_ids,
             last_seq=self._last_seq,
-            limits=self._limits,
+            settings=self._settings,
             positions=self._positions,
             kills=self._kills,
             last_request_id=self._last_request_id,
+            price_windows=self._price_windows,
+            pnl_windows=self._pnl_windows,
         )
 
     @classmethod
-    def restored(cls, instruments: Iterable[Instrument], state: EngineState) -> "Engine":
-        """An engine that continues exactly where the one that exported `state` stopped."""
-        engine = cls(instruments)
-        if set(state.books) != set(engine._books):
-            raise ValueError(
-                f"snapshot has symbols {sorted(state.books)}, "
-                f"the instruments are {sorted(engine._books)}"
-            )
+    def restored(cls, state: EngineState) -> "Engine":
+        """An engine that continues exactly where the one that exported `state` stopped,
+        with the settings it had (the venue journals a Configure if its config differs)."""
+        engine = cls(state.settings.instruments.values())
         engine._books = {sym: state.books[sym] for sym in sorted(state.books)}
         ctx = engine._ctx
         ctx.live = state.live
@@ -261,10 +298,13 @@ class Engine:
         ctx.next_trade_id = state.next_trade_id
         engine._cl_ord_ids = state.cl_ord_ids
         engine._last_seq = state.last_seq
-        engine._limits = state.limits
+        engine._settings = state.settings
+        engine._instruments = state.settings.instruments
         engine._positions = state.positions
         engine._kills = state.kills
         engine._last_request_id = state.last_request_id
+        engine._price_windows = state.price_windows
+        engine._pnl_windows = state.pnl_windows
         return engine
 
     # --- command handlers ----------------------------------------------------------------
@@ -290,7 +330,8 @@ class Engine:
         if book.halted:
             self._reject(cmd, RejectReason.SYMBOL_HALTED, f"{cmd.symbol} is halted")
             return
-        problem = check_new_order(inst, cmd)
+        rules, off = self._rules_for(inst, cmd.account, cmd.session)
+        problem = check_new_order(rules, cmd)
         if problem is not None:
             self._reject(cmd, *problem)
             return
@@ -307,12 +348,18 @@ class Engine:
             return
         # Pegged orders follow the market, so only limit prices meet the band; orders
         # without a price of their own are valued at the reference for the notional.
-        reference, reference_name = _risk_reference(inst, book)
-        problem = None if cmd.px is None else check_band(inst, cmd.px, reference, reference_name)
-        problem = problem or check_notional(inst, reference if px is None else px, cmd.qty)
-        limits = self._limits.get(cmd.account)
-        if problem is None and limits is not None:
-            problem = self._positions.check(cmd.account, cmd.symbol, cmd.side, cmd.qty, limits)
+        reference, reference_name = _risk_reference(rules, book)
+        problem = None
+        if cmd.px is not None and RiskCheck.PRICE_BAND not in off:
+            problem = check_band(rules, cmd.px, reference, reference_name)
+        value_px = px if px is not None else reference
+        if problem is None and RiskCheck.MAX_NOTIONAL not in off:
+            problem = check_notional(rules, value_px, cmd.qty)
+        if value_px is None:  # a market order before any trade: value it at the touch
+            value_px = book.side(cmd.side.opposite).best_px()
+        problem = problem or self._exposure_problem(
+            cmd.account, cmd.symbol, cmd.side, cmd.qty, cmd.qty * (value_px or 0), off
+        )
         if problem is not None:
             self._reject(cmd, *problem)
             return
@@ -422,26 +469,30 @@ class Engine:
             )
         if cmd.side is not None and cmd.side is not order.side:
             return RejectReason.REPLACE_CHANGES_SIDE, "a replace cannot change the side"
-        problem = check_qty(inst, cmd.qty) or check_px_for(order.ord_type, cmd.px)
+        rules, off = self._rules_for(inst, order.account, order.session)
+        problem = check_qty(rules, cmd.qty) or check_px_for(order.ord_type, cmd.px)
         if problem is not None:
             return problem
         # Risk looks at what the request changes: a new price must be inside the band
         # (one left standing by a moving market may stay), and more money at risk must
-        # stay within the notional limit.
-        reference, reference_name = _risk_reference(inst, book)
-        if cmd.px is not None and cmd.px != order.px:
-            problem = check_band(inst, cmd.px, reference, reference_name)
+        # stay within the notional and exposure limits.
+        reference, reference_name = _risk_reference(rules, book)
+        if cmd.px is not None and cmd.px != order.px and RiskCheck.PRICE_BAND not in off:
+            problem = check_band(rules, cmd.px, reference, reference_name)
             if problem is not None:
                 return problem
         px = order.px if cmd.px is None else cmd.px
-        if cmd.qty > order.qty or px != order.px:
-            problem = check_notional(inst, reference if px is None else px, cmd.qty)
+        grows = cmd.qty > order.qty or px != order.px
+        if grows and RiskCheck.MAX_NOTIONAL not in off:
+            problem = check_notional(rules, reference if px is None else px, cmd.qty)
             if problem is not None:
                 return problem
-        limits = self._limits.get(order.account)
-        if cmd.qty > order.qty and limits is not None:
-            extra = cmd.qty - order.qty
-            problem = self._positions.check(order.account, order.symbol, order.side, extra, limits)
+        if grows:
+            added = (cmd.qty - order.cum_qty) * (px or 0) - order.leaves_qty * (order.px or 0)
+            problem = self._exposure_problem(
+                order.account, order.symbol, order.side, max(0, cmd.qty - order.qty),
+                added, off,
+            )  # fmt: skip
             if problem is not None:
                 return problem
         # A kept display size may exceed a reduced quantity (the order then shows all it
@@ -491,48 +542,152 @@ class Engine:
             self._settle(self._books[symbol])
 
     def _halt(self, cmd: Halt) -> None:
+        self._last_request_id = max(self._last_request_id, cmd.request_id)
         book = self._operator_book(cmd.symbol, "halt")
         if book is not None:
-            book.halted = True
-            self._ctx.out.append(
-                Halted(seq=cmd.seq, ts=cmd.ts, symbol=cmd.symbol, reason=cmd.reason)
-            )
+            self._halt_book(book, cmd.reason)
+
+    def _halt_book(self, book: OrderBook, reason: str) -> None:
+        book.halted = True
+        self._ctx.out.append(
+            Halted(seq=self._ctx.seq, ts=self._ctx.ts, symbol=book.symbol, reason=reason)
+        )
 
     def _resume(self, cmd: Resume) -> None:
+        self._last_request_id = max(self._last_request_id, cmd.request_id)
         book = self._operator_book(cmd.symbol, "resume")
         if book is not None:
             book.halted = False
             self._ctx.out.append(Resumed(seq=cmd.seq, ts=cmd.ts, symbol=cmd.symbol))
             book.peg_refs = ()  # references may have moved while repricing was suspended
+            window = self._price_windows.get(cmd.symbol)
+            if window is not None:  # the prices that tripped the breaker must not again
+                window.clear()
             self._settle(book)
 
-    def _set_account_limits(self, cmd: SetAccountLimits) -> None:
-        limits = AccountLimits(cmd.max_long, cmd.max_short)
-        if limits == AccountLimits():
-            self._limits.pop(cmd.account, None)
-        else:
-            self._limits[cmd.account] = limits
-        self._ctx.out.append(
-            AccountLimitsSet(seq=cmd.seq, ts=cmd.ts, account=cmd.account,
-                             max_long=cmd.max_long, max_short=cmd.max_short)
+    # --- settings -------------------------------------------------------------------------
+
+    def _configure(self, cmd: Configure) -> None:
+        old = self._settings
+        new = Settings(
+            instruments={inst.symbol: inst for inst in cmd.instruments},
+            accounts={risk.account: risk for risk in cmd.accounts},
+            sessions={risk.session: risk for risk in cmd.sessions},
+            var_window=cmd.var_window,
+        )
+        refusal = _not_live(old.instruments, new.instruments)
+        if refusal is None and cmd.var_window < 2:
+            refusal = f"var_window must be at least 2, got {cmd.var_window}"
+        if refusal is not None:
+            self._ctx.out.append(
+                OperatorRejected(seq=cmd.seq, ts=cmd.ts, command="configure",
+                                 reason=RejectReason.NOT_LIVE_SETTING, text=refusal)
+            )  # fmt: skip
+            return
+        tables: list[tuple[str, dict[Any, Any], dict[Any, Any], Any]] = [
+            ("instrument", old.instruments, new.instruments, None),
+            ("account", old.accounts, new.accounts, AccountRisk),
+            ("session", old.sessions, new.sessions, SessionRisk),
+        ]
+        changes = [
+            f"{kind} {name}: {change}"
+            for kind, before, after, default in tables
+            for name in sorted(before.keys() | after.keys())
+            if (change := _change(before.get(name), after.get(name), name, default))
+        ]
+        if old.var_window != new.var_window:
+            changes.append(f"var_window: {old.var_window} -> {new.var_window}")
+        self._settings = new
+        self._instruments = new.instruments
+        self._rules.clear()
+        self._price_windows = _windows(
+            self._price_windows, new.var_window,
+            [s for s, inst in new.instruments.items() if inst.max_price_variance is not None],
         )  # fmt: skip
+        self._pnl_windows = _windows(
+            self._pnl_windows, new.var_window,
+            [a for a, risk in new.accounts.items() if risk.max_pnl_variance is not None],
+        )  # fmt: skip
+        self._ctx.out.append(Configured(seq=cmd.seq, ts=cmd.ts, changes=tuple(changes)))
+
+    def _rules_for(self, inst: Instrument, account: Account, session: SessionKey) -> Rules:
+        settings = self._settings
+        if account not in settings.accounts and session not in settings.sessions:
+            return inst, _NOTHING_OFF
+        key = (inst.symbol, account, session)
+        rules = self._rules.get(key)
+        if rules is None:
+            limits = inst
+            off: frozenset[RiskCheck] = _NOTHING_OFF
+            account_risk = settings.accounts.get(account)
+            if account_risk is not None:
+                limits = account_risk.limits.over(limits)
+            session_risk = settings.sessions.get(session)
+            if session_risk is not None:
+                limits, off = session_risk.limits.over(limits), session_risk.off
+            if RiskCheck.MAX_QTY in off:
+                limits = replace(limits, max_qty=UNLIMITED_QTY)
+            rules = self._rules[key] = (limits, off)
+        return rules
+
+    def _exposure_problem(
+        self, account: Account, symbol: Symbol, side: Side, extra_qty: int, added: int,
+        off: frozenset[RiskCheck],
+    ) -> Problem | None:  # fmt: skip
+        """Account limits against an order that adds `extra_qty` open quantity and
+        `added` ticks x quantity of open notional in `symbol`."""
+        risk = self._settings.accounts.get(account)
+        if risk is None:
+            return None
+        if extra_qty and RiskCheck.POSITION not in off:
+            problem = self._positions.check(account, symbol, side, extra_qty, risk)
+            if problem is not None:
+                return problem
+        limit = risk.max_gross_notional
+        if limit is None or added <= 0 or RiskCheck.GROSS_NOTIONAL in off:
+            return None
+        gross = self._gross_notional(account, symbol, added)
+        if gross <= limit:
+            return None
+        adding = self._instruments[symbol].tick_size * added
+        text = (
+            f"order adds {adding} of notional in {symbol}: account {account}'s gross notional "
+            f"could reach {gross} (positions at last trade, open orders at their prices), "
+            f"above its max_gross_notional {limit}"
+        )
+        return RejectReason.GROSS_NOTIONAL_LIMIT, text
+
+    def _gross_notional(self, account: Account, symbol: Symbol, added: int) -> Decimal:
+        exposures = dict(self._positions.by_account.get(account, {}))
+        total = self._instruments[symbol].tick_size * added
+        for sym, e in exposures.items():
+            last = self._books[sym].last_px or 0
+            total += self._instruments[sym].tick_size * (abs(e.position) * last + e.open_notional)
+        return total
+
+    # --- kill switches and monitors -----------------------------------------------------------
 
     def _kill_switch(self, cmd: KillSwitch) -> None:
-        if cmd.account is not None:
-            scope = ("account", str(cmd.account))
-        elif cmd.session is not None:
-            scope = ("session", str(cmd.session))
+        self._last_request_id = max(self._last_request_id, cmd.request_id)
+        self._set_kill(cmd.engage, cmd.account, cmd.session, cmd.reason)
+
+    def _set_kill(
+        self, engage: bool, account: Account | None, session: SessionKey | None, reason: str
+    ) -> None:
+        if account is not None:
+            scope = ("account", str(account))
+        elif session is not None:
+            scope = ("session", str(session))
         else:
             scope = ("venue", "")
-        self._last_request_id = max(self._last_request_id, cmd.request_id)
         ctx = self._ctx
         victims = []
-        if cmd.engage:
-            self._kills[scope] = cmd.reason
+        if engage:
+            self._kills[scope] = reason
             victims = [
                 o for o in ctx.live.values()
-                if (cmd.account is None or o.account == cmd.account)
-                and (cmd.session is None or o.session == cmd.session)
+                if (account is None or o.account == account)
+                and (session is None or o.session == session)
             ]  # fmt: skip
             for order in victims:
                 cancel(ctx, self._books[order.symbol], order, CancelReason.KILL_SWITCH,
@@ -540,11 +695,73 @@ class Engine:
         else:
             self._kills.pop(scope, None)
         ctx.out.append(
-            KillSwitchSet(seq=cmd.seq, ts=cmd.ts, engaged=cmd.engage, account=cmd.account,
-                          session=cmd.session, reason=cmd.reason, cancelled=len(victims))
+            KillSwitchSet(seq=ctx.seq, ts=ctx.ts, engaged=engage, account=account,
+                          session=session, reason=reason, cancelled=len(victims))
         )  # fmt: skip
         for symbol in sorted({o.symbol for o in victims}):
             self._settle(self._books[symbol])
+
+    def _monitor(self, out: list[EventBase]) -> None:
+        """After a command: feed its trades to the circuit breakers and the VaR monitor,
+        and trip those whose variance crossed their threshold."""
+        traded: dict[Symbol, None] = {}
+        for event in out:
+            if type(event) is Trade:
+                trade: Trade = event
+                traded[trade.symbol] = None
+                window = self._price_windows.get(trade.symbol)
+                if window is not None:
+                    window.add(trade.px)
+        if not traded:
+            return
+        start = len(out)
+        for symbol in traded:
+            self._check_breaker(symbol)
+        for account, window in self._pnl_windows.items():
+            exposures = self._positions.by_account.get(account, {})
+            if any(symbol in exposures for symbol in traded):
+                window.add(self._marked_pnl(account))
+                self._check_var(account, window)
+        self._positions.apply(out[start:])
+
+    def _check_breaker(self, symbol: Symbol) -> None:
+        window = self._price_windows.get(symbol)
+        book = self._books[symbol]
+        if window is None or not window.full or book.halted:
+            return
+        inst = self._instruments[symbol]
+        limit = inst.max_price_variance
+        assert limit is not None
+        tick = Fraction(inst.tick_size)
+        variance = window.variance() * tick * tick
+        if variance > Fraction(limit):
+            window.clear()
+            self._halt_book(book, (
+                f"circuit breaker: variance {_decimal(variance)} of the last {window.size} "
+                f"trade prices is above the max_price_variance {limit} of {symbol}"
+            ))  # fmt: skip
+
+    def _check_var(self, account: Account, window: RollingVariance) -> None:
+        limit = self._settings.accounts[account].max_pnl_variance
+        assert limit is not None
+        if not window.full or ("account", str(account)) in self._kills:
+            return
+        variance = window.variance()
+        if variance > Fraction(limit):
+            window.clear()
+            self._set_kill(True, account, None, (
+                f"VaR monitor: variance {_decimal(variance)} of account {account}'s "
+                f"marked-to-market PnL over the last {window.size} samples is above its "
+                f"max_pnl_variance {limit}"
+            ))  # fmt: skip
+
+    def _marked_pnl(self, account: Account) -> Fraction:
+        """Realised plus unrealised PnL (at last trades) over all symbols, price units."""
+        total = Fraction(0)
+        for symbol, e in self._positions.by_account.get(account, {}).items():
+            ticks = e.realised + unrealised(e, self._books[symbol].last_px)
+            total += ticks * Fraction(self._instruments[symbol].tick_size)
+        return total
 
     def _killed(self, account: Account, session: SessionKey) -> str | None:
         """Why orders of this account and session are refused, or None."""
@@ -566,13 +783,24 @@ class Engine:
     def kill_switches(self) -> dict[tuple[str, str], str]:
         return dict(self._kills)
 
-    def account_limits(self) -> dict[Account, AccountLimits]:
-        return dict(self._limits)
+    @property
+    def settings(self) -> Settings:
+        return self._settings
 
     def exposure(self, account: Account, symbol: Symbol) -> tuple[int, int, int]:
         """(position, open buy quantity, open sell quantity) of an account in a symbol."""
         e = self._positions.exposures.get((account, symbol))
         return (0, 0, 0) if e is None else (e.position, e.open_buy, e.open_sell)
+
+    def pnl(self, account: Account, symbol: Symbol) -> tuple[Decimal, Decimal]:
+        """(realised, unrealised at the last trade) PnL of an account in a symbol, in
+        price units (average cost)."""
+        e = self._positions.exposures.get((account, symbol))
+        if e is None:
+            return Decimal(0), Decimal(0)
+        tick = Fraction(self._instruments[symbol].tick_size)
+        marked = unrealised(e, self._books[symbol].last_px)
+        return _decimal(e.realised * tick), _decimal(marked * tick)
 
     def _end_of_day(self, cmd: EndOfDay) -> None:
         ctx = self._ctx
@@ -698,3 +926,56 @@ def _order_state(o: LiveOrder) -> tuple[object, ...]:
         str(o.tif), o.px, o.qty, o.cum_qty, o.cum_notional, o.leaves_qty, o.visible_qty,
         o.display_qty, o.peg, o.peg_offset, o.smp_key, str(o.smp_policy),
     )  # fmt: skip
+
+
+_NOTHING_OFF: frozenset[RiskCheck] = frozenset()
+
+
+def _not_live(old: dict[Symbol, Instrument], new: dict[Symbol, Instrument]) -> str | None:
+    """Why `new` instruments cannot replace `old` while running, or None."""
+    if set(old) != set(new):
+        return (
+            f"the symbols cannot change while running (have {', '.join(sorted(old))}; "
+            f"asked for {', '.join(sorted(new))}): restart the venue to change them"
+        )
+    for symbol in sorted(old):
+        if old[symbol].tick_size != new[symbol].tick_size:
+            return (
+                f"the tick size of {symbol} cannot change while running "
+                f"({old[symbol].tick_size} -> {new[symbol].tick_size}): prices are in ticks"
+            )
+    return None
+
+
+def _change(before: Any, after: Any, name: str, default: Any) -> str:
+    """What changed between two settings records, field by field ("" if nothing)."""
+    if default is not None:  # an absent account or session has the default settings
+        before = default(**{fields(default)[0].name: name}) if before is None else before
+        after = default(**{fields(default)[0].name: name}) if after is None else after
+    parts = []
+    for f in fields(before):
+        old, new = getattr(before, f.name), getattr(after, f.name)
+        if old == new:
+            continue
+        if is_dataclass(old):
+            parts.append(f"{f.name}.({_change(old, new, name, None)})")
+        elif isinstance(old, frozenset):
+            parts.append(f"{f.name} {sorted(old)} -> {sorted(new)}")
+        else:
+            parts.append(f"{f.name} {old} -> {new}")
+    return ", ".join(parts)
+
+
+def _windows(
+    old: dict[Any, RollingVariance], size: int, keys: list[Any]
+) -> dict[Any, RollingVariance]:
+    """Windows for `keys`, keeping the samples of those that exist with the same size."""
+    kept = {}
+    for key in keys:
+        window = old.get(key)
+        kept[key] = window if window is not None and window.size == size else RollingVariance(size)
+    return kept
+
+
+def _decimal(value: Fraction) -> Decimal:
+    return Decimal(value.numerator) / Decimal(value.denominator)

@@ -1,16 +1,24 @@
-"""Positions and open quantity per account and symbol, for pre-trade position limits.
+"""Positions, open orders and PnL per account and symbol, for pre-trade limits.
 
-Folded from the engine's own events after every command (fills move positions; every
-change of an order's leaves quantity moves its side's open quantity), so whatever path
-changed an order — match, cancel, expiry, replace, self-match decrement — the books
-here follow without each path having to remember them.
+Folded from the engine's own events after every command (fills move positions and PnL;
+every change of an order's leaves quantity or price moves its side's open quantity and
+the account's open notional), so whatever path changed an order — match, cancel,
+expiry, replace, peg reprice, self-match decrement — the books here follow without
+each path having to remember them.
 
-The limit check is worst case: a buy is refused if the position plus every open buy plus
-the new quantity could exceed `max_long`, and a sell likewise against `max_short`.
+Limit checks are worst case: a buy is refused if the position plus every open buy plus
+the new quantity could exceed `max_long` (a sell likewise against `max_short`), and an
+order is refused if the account's gross notional with it, every open order counted at
+its price, could exceed `max_gross_notional`.
+
+PnL uses average cost, exact (fractions of a tick never round): `basis` is what the
+open position cost, so unrealised PnL at a mark is position x mark - basis, and a fill
+that reduces the position realises (fill price - average cost) per unit closed.
 """
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from fractions import Fraction
 
 from nyquestro.domain.enums import Side
 from nyquestro.domain.events import (
@@ -23,17 +31,14 @@ from nyquestro.domain.events import (
     Replaced,
     Restated,
 )
-from nyquestro.domain.ids import Account, Qty, Symbol
+from nyquestro.domain.ids import Account, Symbol
 from nyquestro.domain.reasons import RejectReason
+from nyquestro.domain.risk import AccountRisk
 from nyquestro.engine.validation import Problem
 
 Key = tuple[Account, Symbol]
-
-
-@dataclass(frozen=True, slots=True)
-class AccountLimits:
-    max_long: Qty | None = None
-    max_short: Qty | None = None
+Ticks = int | Fraction
+"""Money in ticks x quantity: exact, an int until an average cost makes it a fraction."""
 
 
 @dataclass(slots=True)
@@ -42,18 +47,33 @@ class Exposure:
     """Net filled quantity: positive long, negative short."""
     open_buy: int = 0
     open_sell: int = 0
+    open_notional: int = 0
+    """Sum of leaves x price (ticks) over the open orders, both sides."""
+    basis: Ticks = 0
+    """Cost of the open position, signed like it."""
+    realised: Ticks = 0
 
 
+@dataclass(slots=True)
+class _Open:
+    exposure: Exposure
+    side: Side
+    leaves: int
+    px: int
+
+
+@dataclass(slots=True)
 class Positions:
-    def __init__(self) -> None:
-        self.exposures: dict[Key, Exposure] = {}
-        self.orders: dict[int, tuple[Exposure, Side, int]] = {}
-        """Live orders: their exposure, side and leaves quantity."""
+    exposures: dict[Key, Exposure] = field(default_factory=dict)
+    by_account: dict[Account, dict[Symbol, Exposure]] = field(default_factory=dict)
+    orders: dict[int, _Open] = field(default_factory=dict)
+    """Live orders with their leaves quantity and price."""
 
     def exposure(self, account: Account, symbol: Symbol) -> Exposure:
         found = self.exposures.get((account, symbol))
         if found is None:
             found = self.exposures[(account, symbol)] = Exposure()
+            self.by_account.setdefault(account, {})[symbol] = found
         return found
 
     def apply(self, events: Sequence[EventBase]) -> None:
@@ -62,52 +82,90 @@ class Positions:
             if kind is Accepted:
                 accepted: Accepted = event  # type: ignore[assignment]
                 exposure = self.exposure(accepted.account, accepted.symbol)
-                self.orders[accepted.order_id] = (exposure, accepted.side, 0)
-                self._leaves(accepted.order_id, accepted.qty)
+                # A market order has no price; it never rests, so it counts at none.
+                px = 0 if accepted.px is None else accepted.px
+                self.orders[accepted.order_id] = _Open(exposure, accepted.side, 0, px)
+                self._leaves(accepted.order_id, accepted.qty, px)
             elif kind is PartiallyFilled or kind is Filled:
                 fill: PartiallyFilled = event  # type: ignore[assignment]
                 entry = self.orders.get(fill.order_id)
                 if entry is not None:
-                    entry[0].position += fill.qty if fill.side is Side.BUY else -fill.qty
-                self._leaves(fill.order_id, fill.leaves_qty)
+                    signed = fill.qty if fill.side is Side.BUY else -fill.qty
+                    _fill(entry.exposure, signed, fill.px)
+                    self._leaves(fill.order_id, fill.leaves_qty, entry.px)
             elif kind is Cancelled or kind is Expired:
-                self._leaves(event.order_id, 0)  # type: ignore[attr-defined]
+                self._leaves(event.order_id, 0, 0)  # type: ignore[attr-defined]
             elif kind is Replaced or kind is Restated:
-                self._leaves(event.order_id, event.leaves_qty)  # type: ignore[attr-defined]
+                changed: Replaced = event  # type: ignore[assignment]
+                entry = self.orders.get(changed.order_id)
+                if entry is not None:
+                    px = entry.px if changed.px is None else changed.px
+                    self._leaves(changed.order_id, changed.leaves_qty, px)
 
-    def _leaves(self, order_id: int, leaves: int) -> None:
+    def _leaves(self, order_id: int, leaves: int, px: int) -> None:
         entry = self.orders.get(order_id)
         if entry is None:
             return
-        exposure, side, before = entry
-        if side is Side.BUY:
-            exposure.open_buy += leaves - before
+        exposure = entry.exposure
+        if entry.side is Side.BUY:
+            exposure.open_buy += leaves - entry.leaves
         else:
-            exposure.open_sell += leaves - before
+            exposure.open_sell += leaves - entry.leaves
+        exposure.open_notional += leaves * px - entry.leaves * entry.px
         if leaves:
-            self.orders[order_id] = (exposure, side, leaves)
+            entry.leaves, entry.px = leaves, px
         else:
             del self.orders[order_id]
 
     def check(
-        self, account: Account, symbol: Symbol, side: Side, extra: int, limits: AccountLimits
+        self, account: Account, symbol: Symbol, side: Side, extra: int, risk: AccountRisk
     ) -> Problem | None:
-        """Could `extra` more open quantity on `side` breach a limit if all of it filled?"""
+        """Could `extra` more open quantity on `side` breach a position limit if filled?"""
         e = self.exposure(account, symbol)
-        if side is Side.BUY and limits.max_long is not None:
+        if side is Side.BUY and risk.max_long is not None:
             worst = e.position + e.open_buy + extra
-            if worst > limits.max_long:
+            if worst > risk.max_long:
                 return RejectReason.POSITION_LIMIT, (
                     f"buy {extra} {symbol} could take account {account} long {worst} "
                     f"(position {e.position}, open buys {e.open_buy}): above its max_long "
-                    f"{limits.max_long}"
+                    f"{risk.max_long}"
                 )
-        if side is Side.SELL and limits.max_short is not None:
+        if side is Side.SELL and risk.max_short is not None:
             worst = -e.position + e.open_sell + extra
-            if worst > limits.max_short:
+            if worst > risk.max_short:
                 return RejectReason.POSITION_LIMIT, (
                     f"sell {extra} {symbol} could take account {account} short {worst} "
                     f"(position {e.position}, open sells {e.open_sell}): above its max_short "
-                    f"{limits.max_short}"
+                    f"{risk.max_short}"
                 )
         return None
+
+
+def _fill(e: Exposure, signed: int, px: int) -> None:
+    """Move the position by `signed` units at `px`, realising PnL on what it closes."""
+    pos = e.position
+    if pos == 0 or (pos > 0) == (signed > 0):
+        e.basis += px * signed
+    else:
+        closed = min(abs(signed), abs(pos))
+        average = Fraction(e.basis) / pos
+        direction = 1 if pos > 0 else -1
+        e.realised += (px - average) * closed * direction
+        e.basis -= average * closed * direction
+        opened = abs(signed) - closed
+        if opened:  # the fill turned the position round: the rest opens at px
+            e.basis = px * (opened if signed > 0 else -opened)
+        e.basis = _simplest(e.basis)
+        e.realised = _simplest(e.realised)
+    e.position = pos + signed
+
+
+def _simplest(value: Ticks) -> Ticks:
+    """A whole fraction back as an int: keeps the common case cheap and reprs stable."""
+    if isinstance(value, Fraction) and value.denominator == 1:
+        return int(value)
+    return value
+
+
+def unrealised(e: Exposure, mark: int | None) -> Ticks:
+    return 0 if mark is None or not e.position else e.position * mark - e.basis

@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlalchemy import Engine as DbEngine
 
+from nyquestro.domain.commands import Configure
 from nyquestro.domain.events import EventBase
 from nyquestro.domain.instrument import Instrument
 from nyquestro.engine import Engine
@@ -85,12 +86,17 @@ class ReplayResult:
 
 
 def replay(journal: DbEngine, instruments: Iterable[Instrument]) -> ReplayResult:
-    engine = Engine(instruments)
+    """Replay the whole journal. A venue's journal starts with the Configure of its first
+    start, whose instruments then replace `instruments` (the venue started with those)."""
+    engine: Engine | None = None
     stream = EventStreamHash()
     commands = events = 0
     recorded: str | None = None
     divergence: int | None = None
     for entry in read_journal(journal):
+        if engine is None:
+            first = entry.command
+            engine = Engine(first.instruments if isinstance(first, Configure) else instruments)
         produced = engine.process(entry.command)
         commands += 1
         events += len(produced)

@@ -18,6 +18,8 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Callable
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 from types import FrameType
@@ -26,16 +28,18 @@ from typing import NoReturn
 import quickfix as fix
 
 from nyquestro.codec.prices import DecimalPrices
+from nyquestro.config.instruments import ConfigError
 from nyquestro.config.venue import VenueConfig
-from nyquestro.domain.commands import KillSwitch, SetAccountLimits
-from nyquestro.domain.ids import Account, Qty, Seq, SessionKey, Ts
-from nyquestro.engine.positions import AccountLimits
+from nyquestro.domain.commands import Command, Halt, KillSwitch, Resume
+from nyquestro.domain.events import Configured
+from nyquestro.domain.ids import Account, Seq, SessionKey, Symbol, Ts
 from nyquestro.gateways.fix.acceptor import Application, session_key_of
 from nyquestro.gateways.fix.message import OutMessage
 from nyquestro.runtime import fix_settings, snapshotting
 from nyquestro.runtime.assembly import assemble
 from nyquestro.runtime.outbox import Outbox
 from nyquestro.runtime.recorder import Recorder
+from nyquestro.runtime.settings import configure, not_live, settings_of
 from nyquestro.runtime.snapshotter import Snapshotter
 from nyquestro.store.audit import AuditTrail
 from nyquestro.store.database import create_db_engine, upgrade
@@ -86,7 +90,7 @@ class Exchange:
         self._acceptor = fix.SocketAcceptor(self._app, self._store, self._settings)
         # Before any client can connect; after the acceptor exists, since the commands
         # release the reports recovery held back.
-        self._apply_account_limits()
+        self._apply_settings(config)
         self._operator_seen = self._engine.last_request_id
         self._operator_polled = 0.0
         self._apply_operator_requests()
@@ -130,40 +134,54 @@ class Exchange:
                 ", ".join(f"{key} {seq}" for key, seq in sorted(behind.items())),
             )
 
-    def _apply_account_limits(self) -> None:
-        """Journal a SetAccountLimits for each account whose configured limits differ from
-        those in force (an account no longer configured has its limits lifted)."""
-        in_force = self._engine.account_limits()
-        wanted = {
-            Account(name): AccountLimits(
-                None if long_ is None else Qty(long_), None if short is None else Qty(short)
-            )
-            for name, (long_, short) in self.config.account_limits.items()
-        }
-        for account in sorted(set(in_force) | set(wanted)):
-            limits = wanted.get(account, AccountLimits())
-            if in_force.get(account, AccountLimits()) == limits:
-                continue
-            self.sequencer.submit(partial(_set_limits, account, limits))
-            log.info(
-                "position limits of account %s: max_long %s, max_short %s",
-                account, limits.max_long, limits.max_short,
-            )  # fmt: skip
+    def _apply_settings(self, config: VenueConfig) -> None:
+        """Journal a Configure if `config` asks for other settings than those in force, and
+        always as a new journal's first command: it records the instruments the venue
+        started with, so a replay needs no config file."""
+        wanted = settings_of(config, self._engine.settings)
+        if wanted == self._engine.settings and self.sequencer.last_seq:
+            return
+        events = self.sequencer.submit(configure(wanted))
+        for event in events:
+            if isinstance(event, Configured):
+                for change in event.changes:
+                    log.info("settings: %s", change)
+            else:
+                log.error("settings refused: %s", event)
         self.sequencer.flush()
 
+    def reload(self, load: Callable[[], VenueConfig]) -> None:
+        """SIGHUP: read the config again and apply what can change while running; a file
+        that does not load changes nothing."""
+        try:
+            new = load()
+        except ConfigError as exc:
+            log.error("config reload refused, the running config stays in force: %s", exc)
+            return
+        for change in not_live(self.config, new):
+            log.warning("config reload: %s needs a restart; not applied", change)
+        self._apply_settings(new)
+        self.config = replace(self.config, instruments=new.instruments, risk=new.risk)
+        log.info("config reloaded")
+
     def _apply_operator_requests(self) -> None:
-        """Carry out what the operator queued (`nyquestro kill-switch`) since last time."""
+        """Carry out what the operator queued (kill switches, halts, resumes) since last time."""
         self._operator_polled = time.monotonic()
         for request in requests_after(self._db, self._operator_seen):
             self._operator_seen = request.id
-            if request.kind != "kill_switch":
+            p = request.params
+            command: Callable[[Seq, Ts], Command]
+            if request.kind == "kill_switch":
+                command = partial(
+                    _kill_switch, request.id, bool(p.get("engage")), p.get("account"),
+                    p.get("session"), str(p.get("reason") or ""),
+                )  # fmt: skip
+            elif request.kind in ("halt", "resume"):
+                command = partial(_trading, request.id, request.kind, str(p.get("symbol")),
+                                  str(p.get("reason") or ""))  # fmt: skip
+            else:
                 log.error("operator request %d: unknown kind %r, ignored", request.id, request.kind)
                 continue
-            p = request.params
-            command = partial(
-                _kill_switch, request.id, bool(p.get("engage")), p.get("account"),
-                p.get("session"), str(p.get("reason") or ""),
-            )  # fmt: skip
             events = self.sequencer.submit(command)
             log.warning("operator request %d carried out: %s", request.id, events[-1])
 
@@ -227,9 +245,31 @@ class Exchange:
                 snapshotter.start()
                 snapshotter = None
 
+    def _start_throttle_release(self) -> None:
+        """Queue-mode throttles: let held messages go as their sessions' tokens come back.
+
+        A thread of its own: quickfix calls the venue only when a message arrives, and a
+        held one must go even after its session has gone quiet. It may drive the venue
+        beside the acceptor thread because the venue handles queue-mode sessions under
+        the sequencer's lock and holds copies, not quickfix messages; the only quickfix
+        call it makes is `sendToTarget`, which the committer thread already makes (outbox).
+        """
+        if not self._venue.queues_messages:
+            return
+
+        def release() -> None:
+            while not self._stopping.wait(_THROTTLE_RELEASE_SECONDS):
+                try:
+                    self._venue.release_queued()
+                except Exception:  # a bug must not leave every queue stuck for good
+                    log.exception("held messages could not be released")
+
+        threading.Thread(target=release, name="throttle-release", daemon=True).start()
+
     def start(self) -> None:
         self._committer.start()
         self._acceptor.start()
+        self._start_throttle_release()
         self.sequencer.read(self.sequencer.release)  # reports recovery held back
         fix_cfg = self.config.fix
         names = ", ".join(f"{s.target_comp_id}/{s.begin_string}" for s in fix_cfg.sessions)
@@ -287,12 +327,6 @@ def delivered_frontiers(bodies: dict[str, Path]) -> dict[str, int]:
     return frontiers
 
 
-def _set_limits(account: Account, limits: AccountLimits, seq: Seq, ts: Ts) -> SetAccountLimits:
-    return SetAccountLimits(
-        seq=seq, ts=ts, account=account, max_long=limits.max_long, max_short=limits.max_short
-    )
-
-
 def _kill_switch(
     request_id: int, engage: bool, account: str | None, session: str | None, reason: str,
     seq: Seq, ts: Ts,
@@ -304,7 +338,15 @@ def _kill_switch(
     )  # fmt: skip
 
 
+def _trading(request_id: int, kind: str, symbol: str, reason: str, seq: Seq, ts: Ts) -> Command:
+    if kind == "halt":
+        return Halt(seq=seq, ts=ts, symbol=Symbol(symbol), reason=reason, request_id=request_id)
+    return Resume(seq=seq, ts=ts, symbol=Symbol(symbol), request_id=request_id)
+
+
 _OPERATOR_POLL_SECONDS = 0.25
+# How late after its token a held message may go; short against any configured rate.
+_THROTTLE_RELEASE_SECONDS = 0.005
 
 
 def _never(_key: str) -> bool:
@@ -315,18 +357,27 @@ def _never(_key: str) -> bool:
 _COMMITTER_IDLE_SECONDS = 0.05
 
 
-def run_until_signalled(exchange: Exchange) -> NoReturn:
+def run_until_signalled(exchange: Exchange, load: Callable[[], VenueConfig]) -> NoReturn:
+    """Serve until SIGINT/SIGTERM; on SIGHUP reload the config `load` reads."""
     stopping = threading.Event()
+    reloading = threading.Event()
 
     def request_stop(signum: int, _frame: FrameType | None) -> None:
         log.info("%s received: logging sessions out", signal.Signals(signum).name)
         stopping.set()
 
+    def request_reload(_signum: int, _frame: FrameType | None) -> None:
+        reloading.set()
+
     signal.signal(signal.SIGINT, request_stop)
     signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGHUP, request_reload)
     exchange.start()
     while not stopping.wait(0.2):
-        pass
+        if reloading.is_set():
+            reloading.clear()
+            log.info("SIGHUP received: reloading the config")
+            exchange.reload(load)
     exchange.shut_down()
     logging.shutdown()
     sys.stdout.flush()

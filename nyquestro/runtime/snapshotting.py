@@ -11,7 +11,7 @@ Pickle, not a hand-written format: it reproduces the object graph exactly (share
 objects between the FIFO queues and the live map, insertion order of every dict) at C
 speed, and nothing but this process ever writes the store. Its weakness, dependence on the
 code that wrote it, is handled by the format tag: a snapshot written by another version of
-Nyquestro, another Python or other instruments is not loaded, and neither is one whose
+Nyquestro, another Python or for other symbols or tick sizes is not loaded, and neither is one whose
 bytes fail their SHA-256 or whose restored engine does not reproduce the recorded state
 hash. Each of those falls back to an older snapshot, then to a full replay.
 """
@@ -45,7 +45,8 @@ class Restored:
 
 
 def snapshot_format(instruments: Sequence[Instrument]) -> str:
-    described = repr(sorted(instruments, key=lambda inst: inst.symbol)).encode()
+    # Only what no Configure can change: the snapshot carries the settings in force.
+    described = repr(sorted((inst.symbol, inst.tick_size) for inst in instruments)).encode()
     return (
         f"pickle{pickle.HIGHEST_PROTOCOL}/nyquestro-{version('nyquestro')}"
         f"/py{sys.version_info.major}.{sys.version_info.minor}"
@@ -74,7 +75,7 @@ def restore_newest(db: DbEngine, instruments: Sequence[Instrument]) -> Restored 
         try:
             stream_hash, last_ts, state = pickle.loads(snapshot.payload)
             engine_state, venue_state = pickle.loads(state)
-            engine = Engine.restored(instruments, engine_state)
+            engine = Engine.restored(engine_state)
             if engine.state_hash() != snapshot.state_hash:
                 raise ValueError("the restored engine's state hash differs from the recorded one")
         except Exception as exc:  # whatever is wrong with it, an older one or replay will do

@@ -16,6 +16,7 @@ from nyquestro.domain.commands import (
     Cancel,
     CancelReplace,
     Command,
+    Configure,
     EndOfDay,
     Halt,
     MassCancel,
@@ -42,6 +43,7 @@ from nyquestro.domain.ids import (
     Ts,
 )
 from nyquestro.domain.instrument import Instrument
+from nyquestro.domain.risk import DEFAULT_VAR_WINDOW, AccountRisk, SessionRisk
 from nyquestro.engine import Engine
 
 SYM = Symbol("XYZ")
@@ -129,6 +131,22 @@ class Harness:
         return seq, ts_of(seq)
 
     # --- commands -------------------------------------------------------------------------
+
+    def configure(
+        self,
+        accounts: Iterable[AccountRisk] = (),
+        sessions: Iterable[SessionRisk] = (),
+        instruments: Iterable[Instrument] | None = None,
+        var_window: int = DEFAULT_VAR_WINDOW,
+    ) -> list[EventBase]:
+        """Configure: the engine's instruments unless given, and exactly these limits."""
+        seq, ts = self.stamp()
+        if instruments is None:
+            instruments = self.engine.instruments.values()
+        return self.send(Configure(
+            seq=seq, ts=ts, instruments=tuple(instruments), accounts=tuple(accounts),
+            sessions=tuple(sessions), var_window=var_window,
+        ))  # fmt: skip
 
     def new(
         self,

@@ -63,6 +63,6 @@ def test_orders_it_cancelled_are_done_and_switches_survive_a_snapshot() -> None:
     late = one(h.replace("a", 5, 100, cl="b"), CancelRejected)
     assert late.reason is RejectReason.TOO_LATE
     state = pickle.loads(pickle.dumps(h.engine.export_state()))
-    copy = Engine.restored(list(h.engine.instruments.values()), state)
+    copy = Engine.restored(state)
     assert copy.kill_switches() == h.engine.kill_switches()
     assert copy.state_hash() == h.engine.state_hash()

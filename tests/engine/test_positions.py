@@ -1,5 +1,6 @@
 """Position limits: worst case (position plus open orders plus the new order) against
-each account's max_long/max_short, per symbol; limits come by journaled command."""
+each account's max_long/max_short, per symbol; limits come by journaled command
+(Configure)."""
 
 from dataclasses import replace
 
@@ -7,30 +8,26 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from nyquestro.config.instruments import default_instruments
-from nyquestro.domain.commands import SetAccountLimits
-from nyquestro.domain.events import Accepted, AccountLimitsSet, CancelRejected, Rejected, Replaced
+from nyquestro.domain.events import Accepted, CancelRejected, Configured, Rejected, Replaced
 from nyquestro.domain.ids import Account, Qty
 from nyquestro.domain.reasons import RejectReason
+from nyquestro.domain.risk import AccountRisk
 from tests.engine.conftest import A1, A2, S2, SYM, Harness, one
 from tests.runtime.flows import SESSIONS, random_flow
 
 
-def limit(h: Harness, account: Account, max_long: int | None, max_short: int | None) -> None:
-    seq, ts = h.stamp()
-    event = one(
-        h.send(SetAccountLimits(
-            seq=seq, ts=ts, account=account,
-            max_long=None if max_long is None else Qty(max_long),
-            max_short=None if max_short is None else Qty(max_short),
-        )),
-        AccountLimitsSet,
-    )  # fmt: skip
-    assert event.account == account
+def limit(h: Harness, limits: dict[Account, tuple[int | None, int | None]]) -> None:
+    """Exactly these accounts' (max_long, max_short) in force."""
+    one(h.configure(
+        AccountRisk(account=account, max_long=None if long_ is None else Qty(long_),
+                    max_short=None if short is None else Qty(short))
+        for account, (long_, short) in limits.items()
+    ), Configured)  # fmt: skip
 
 
 def test_open_buys_count_against_max_long_and_fills_become_position() -> None:
     h = Harness()
-    limit(h, A1, 100, 50)
+    limit(h, {A1: (100, 50)})
     one(h.buy(60, 100), Accepted)
     one(h.buy(40, 99), Accepted)  # 60 + 40 open = 100: at the limit
     rejected = one(h.buy(1, 98), Rejected)
@@ -49,7 +46,7 @@ def test_open_buys_count_against_max_long_and_fills_become_position() -> None:
 
 def test_cancels_release_and_replaces_are_checked_for_the_increase() -> None:
     h = Harness()
-    limit(h, A1, 10, None)
+    limit(h, {A1: (10, None)})
     h.buy(10, 100, cl="a")
     assert one(h.replace("a", 11, 100, cl="b"), CancelRejected).reason is (
         RejectReason.POSITION_LIMIT
@@ -63,11 +60,11 @@ def test_cancels_release_and_replaces_are_checked_for_the_increase() -> None:
 
 def test_limits_apply_per_account_and_can_be_lifted() -> None:
     h = Harness()
-    limit(h, A1, 1, 1)
+    limit(h, {A1: (1, 1)})
     one(h.buy(5, 100, session=S2, account=A2), Accepted)  # another account: no limits
     one(h.buy(2, 100), Rejected)
-    limit(h, A1, None, None)
-    assert h.engine.account_limits() == {}
+    limit(h, {})
+    assert h.engine.settings.accounts == {}
     one(h.buy(2, 100), Accepted)
 
 
@@ -78,8 +75,7 @@ def test_random_flows_never_take_an_account_beyond_its_limits(
 ) -> None:
     h = Harness(default_instruments())
     accounts = [Account(f"acct-{s}") for s in SESSIONS]
-    for account in accounts:
-        limit(h, account, max_long, max_short)
+    limit(h, dict.fromkeys(accounts, (max_long, max_short)))
     for command in random_flow(seed, 300):
         seq, ts = h.stamp()
         h.send(replace(command, seq=seq, ts=ts))

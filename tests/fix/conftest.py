@@ -146,20 +146,8 @@ class Server:
             # Restarting after a failed test must not inherit sequence numbers or state.
             self._runs += 1
         self.port = free_port()
-        store = self.root / f"store{self._runs}"
         config = self.root / f"venue{self._runs}.toml"
-        text = VENUE_TOML.format(store=store, port=self.port, durability=self.durability)
-        if self.db is not None:
-            text = text.replace("[store]\n", f'[store]\ndb = "{self.db}"\n', 1)
-        text += self.extra_toml
-        text = text.replace("[fix]\n", f"[fix]\n{self.fix_settings}", 1)
-        if not self.audit:
-            text = text.replace("[store]\n", "[store]\naudit = false\n", 1)
-        if self.snapshot_every is not None:
-            text = text.replace(
-                "[store]\n", f"[store]\nsnapshot_every = {self.snapshot_every}\n", 1
-            )
-        config.write_text(text)
+        config.write_text(self.config_text())
         with self.log.open("ab") as log:
             self._proc = subprocess.Popen(
                 [sys.executable, "-m", "nyquestro", "serve", "--config", str(config)],
@@ -178,6 +166,40 @@ class Server:
                 time.sleep(0.05)
         self.stop()
         raise RuntimeError(f"nyquestro serve did not listen within {START_TIMEOUT}s")
+
+    def config_text(self) -> str:
+        store = self.root / f"store{self._runs}"
+        text = VENUE_TOML.format(store=store, port=self.port, durability=self.durability)
+        if self.db is not None:
+            text = text.replace("[store]\n", f'[store]\ndb = "{self.db}"\n', 1)
+        text += self.extra_toml
+        text = text.replace("[fix]\n", f"[fix]\n{self.fix_settings}", 1)
+        if not self.audit:
+            text = text.replace("[store]\n", "[store]\naudit = false\n", 1)
+        if self.snapshot_every is not None:
+            text = text.replace(
+                "[store]\n", f"[store]\nsnapshot_every = {self.snapshot_every}\n", 1
+            )
+        return text
+
+    def reload(self, extra_toml: str, *, raw: str | None = None) -> str:
+        """Rewrite the running venue's config (`raw` replaces it whole), send SIGHUP and
+        return the log lines the reload wrote."""
+        self.extra_toml = extra_toml
+        config = self.root / f"venue{self._runs}.toml"
+        config.write_text(self.config_text() if raw is None else raw)
+        done = self.log.read_text(errors="replace").count("SIGHUP received")
+        assert self._proc is not None
+        self._proc.send_signal(signal.SIGHUP)
+        deadline = time.monotonic() + START_TIMEOUT
+        while time.monotonic() < deadline:
+            text = self.log.read_text(errors="replace")
+            if text.count("SIGHUP received") > done:
+                tail = text[text.rindex("SIGHUP received") :]
+                if "config reloaded" in tail or "config reload refused" in tail:
+                    return tail
+            time.sleep(0.05)
+        raise AssertionError(f"no reload in the log:\n{self.tail()}")
 
     def stop(self) -> None:
         """SIGTERM (the venue logs every session out), SIGKILL if it does not exit."""

@@ -52,8 +52,10 @@ def test_every_message_and_decision_is_audited_once_and_projected(tmp_path: Path
 
     rows = export(db)
     decisions = [r for r in rows if r["kind"] == "decision"]
-    assert [d["seq"] for d in decisions] == [1, 2], decisions
-    accepted = decisions[0]["payload"]["events"][0]  # type: ignore[index]
+    # The first is the Configure every new journal starts with.
+    assert [d["seq"] for d in decisions] == [1, 2, 3], decisions
+    assert decisions[0]["payload"]["command"]["type"] == "configure"  # type: ignore[index]
+    accepted = decisions[1]["payload"]["events"][0]  # type: ignore[index]
     assert (accepted["type"], accepted["cl_ord_id"], accepted["px"]) == ("accepted", "b1", "170.00")
     buyer_key = "FIX.4.4:NYQUESTRO->CLIENT1"
 
@@ -65,7 +67,7 @@ def test_every_message_and_decision_is_audited_once_and_projected(tmp_path: Path
 
     # The order came in, was decided, and its report went out, in that order.
     came_in = position("inbound", buyer_key, "|35=D|")
-    decided = rows.index(decisions[0])
+    decided = rows.index(decisions[1])
     went_out = position("outbound", buyer_key, "|11=b1|")
     assert came_in < decided < went_out
     assert "|150=0|" in str(rows[went_out]["payload"])

@@ -93,10 +93,10 @@ def test_a_clean_stop_snapshots_and_the_restart_replays_nothing(tmp_path: Path) 
         server.stop()
         assert server.returncode == 0
         taken = int(_log_matches(server, r"snapshot after command (\d+) written").group(1))
-        assert taken == 3
+        assert taken == 4  # the start's Configure, then three orders
 
         server.start(fresh=False)
-        _log_matches(server, r"recovered from the snapshot after command 3 and 0 journaled")
+        _log_matches(server, r"recovered from the snapshot after command 4 and 0 journaled")
         _check_recovered(server, acked)
 
 
@@ -105,14 +105,14 @@ def test_sigkill_after_a_periodic_snapshot_recovers_from_it_and_the_journal_tail
 ) -> None:
     server = Server(tmp_path, durability="group", snapshot_every=2)
     with _three_resting(server) as (_, acked):
-        _log_matches(server, r"snapshot after command [23] written")
+        _log_matches(server, r"snapshot after command [234] written")
         server.kill()
 
         server.start(fresh=False)
         found = _log_matches(
             server, r"recovered from the snapshot after command (\d+) and (\d+) journaled"
         )
-        assert int(found.group(1)) + int(found.group(2)) == 3
+        assert int(found.group(1)) + int(found.group(2)) == 4
         _check_recovered(server, acked)
 
 
@@ -135,10 +135,10 @@ def test_a_stopping_venue_refuses_new_logons_and_snapshots_what_it_drained(tmp_p
         assert "shutting down" in refusal.get(58, ""), refusal
         server.wait_stopped()
         assert server.returncode == 0
-        _log_matches(server, r"snapshot after command 3 written")
+        _log_matches(server, r"snapshot after command 4 written")
 
         server.start(fresh=False)
-        _log_matches(server, r"recovered from the snapshot after command 3 and 0 journaled")
+        _log_matches(server, r"recovered from the snapshot after command 4 and 0 journaled")
         _check_recovered(server, acked)
     finally:
         staying.close()

@@ -114,13 +114,71 @@ def test_configured_limits_are_journaled_once_and_replay_to_the_same_events(
         client.close()
         server.stop()
     db = str(server.root / "store1" / "nyquestro.db")
+    assert len(configures(db)) == 1
+    assert_replay_matches(db)
+
+
+def configures(db: str) -> list[dict[str, object]]:
     trail = export(Path(db))
-    limits = [r for r in trail if r["kind"] == "decision"
-              and r["payload"]["command"]["type"] == "set_account_limits"]  # type: ignore[index]  # fmt: skip
-    assert len(limits) == 1, limits
+    return [r for r in trail if r["kind"] == "decision"
+            and r["payload"]["command"]["type"] == "configure"]  # type: ignore[index]  # fmt: skip
+
+
+def assert_replay_matches(db: str) -> None:
     replay = subprocess.run(
         [sys.executable, "-m", "nyquestro", "replay", "--journal", db],
         capture_output=True, text=True, check=False, timeout=60,
     )  # fmt: skip
     assert replay.returncode == 0, replay.stdout + replay.stderr
     assert "matches the hash recorded live" in replay.stdout
+
+
+RELOADED = """
+[risk.accounts.LIMITED]
+max_long = 150
+max_gross_notional = "30000"
+
+[risk.sessions.CLIENT5]
+max_qty = 20
+"""
+
+
+def test_sighup_applies_a_good_file_live_and_keeps_the_old_config_on_a_bad_one(
+    tmp_path: Path, version: str
+) -> None:
+    server = Server(tmp_path, extra_toml=LIMITS)
+    client = FixClient(0, "CLIENT5", version)
+    server.start()
+    try:
+        client.port = server.port
+        client.logon()
+        client.expect("8", {11: client.new_order("IBM", BUY, 100, "170.00"), 150: "0"})
+        assert rejected(client, client.new_order("IBM", BUY, 20, "169.00"))[0] == "3"
+        log = server.reload(RELOADED.replace("[risk.sessions", "x = 1\n[risk.sessions"))
+        assert "config reload refused" in log and "risk.accounts.LIMITED.x" in log, log
+        assert rejected(client, client.new_order("IBM", BUY, 20, "169.00"))[0] == "3"
+        server.extra_toml = RELOADED
+        port_moved = server.config_text().replace(f"port = {server.port}", "port = 1")
+        log = server.reload(RELOADED, raw=port_moved)
+        assert "fix.port: " in log and "needs a restart" in log, log
+        assert "settings: account LIMITED: max_long 100 -> 150" in log, log
+        # max_long 150 (100 open + 20 + 20 + 10), max_qty 20, gross notional 30,000.00.
+        client.expect("8", {11: client.new_order("IBM", BUY, 20, "169.00"), 150: "0"})
+        reason, text = rejected(client, client.new_order("IBM", BUY, 21, "169.00"))
+        assert reason == "3" and "21" in text and "20" in text, text
+        client.expect("8", {11: client.new_order("IBM", BUY, 20, "100.00"), 150: "0"})
+        # Open IBM buys are now 17,000 + 3,380 + 2,000 = 22,380.00: selling 20 MSFT at
+        # 400.00 would take the gross notional to 30,380.00; 10 more IBM at 170.00 stay
+        # within it and reach max_long exactly.
+        reason, text = rejected(client, client.new_order("MSFT", SELL, 20, "400.00"))
+        assert reason == "3" and "max_gross_notional 30000" in text, text
+        client.expect("8", {11: client.new_order("IBM", BUY, 10, "170.00"), 150: "0"})
+        reason, text = rejected(client, client.new_order("IBM", BUY, 1, "100.00"))
+        assert "max_long 150" in text, text
+        client.logout()
+    finally:
+        client.close()
+        server.stop()
+    db = str(server.root / "store1" / "nyquestro.db")
+    assert len(configures(db)) == 2  # the start's and the good reload's
+    assert_replay_matches(db)

@@ -1,0 +1,40 @@
+"""`nyquestro config check [--config FILE]`: load the venue config as `serve` would."""
+
+from collections.abc import Mapping
+from pathlib import Path
+
+from rich.console import Console
+from sqlalchemy.engine import make_url
+
+from nyquestro.config.environment import config_variables
+from nyquestro.config.instruments import ConfigError
+from nyquestro.config.venue import VenueConfig, default_venue, load_venue
+from nyquestro.store.database import normalise_url
+
+
+def load_config(path: Path | None, environ: Mapping[str, str]) -> VenueConfig:
+    """The venue in `path` (else the shipped one) with `environ`'s NYQUESTRO_ overrides."""
+    return default_venue(environ) if path is None else load_venue(path, environ)
+
+
+def config_check_command(
+    path: Path | None, environ: Mapping[str, str], out: Console, errors: Console
+) -> int:
+    try:
+        config = load_config(path, environ)
+    except ConfigError as exc:
+        errors.print(f"configuration error: {exc}", markup=False)
+        return 2
+    overrides = ", ".join(config_variables(environ)) or "none"
+    # The journal URL may carry a database password; the summary is for logs and terminals.
+    db = make_url(normalise_url(config.db)).render_as_string(hide_password=True)
+    fix = config.fix
+    out.print(
+        f"{path or 'default venue'}: OK: FIX {fix.comp_id} on port {fix.port}, "
+        f"{len(fix.sessions)} sessions, drop copy {fix.drop_copy or 'off'}, "
+        f"{len(config.instruments)} instruments, {len(config.risk.accounts)} accounts with "
+        f"risk limits, journal {db} ({config.durability}); environment overrides: "
+        f"{overrides}",
+        markup=False,
+    )
+    return 0

@@ -1,0 +1,83 @@
+"""Risk settings the engine enforces: per-account and per-session limits and switches.
+
+They reach the engine only inside a `Configure` command, so every change is journaled
+and a replay applies it at the same point in the stream as the live venue did.
+
+Precedence of fat-finger limits (price band, max order quantity, max notional): a
+session's override, else the account's, else the instrument's own. A check a session
+switches off is not made for that session's orders at all.
+"""
+
+from dataclasses import dataclass, field, replace
+from decimal import Decimal
+from enum import StrEnum
+
+from nyquestro.domain.ids import Account, Qty, SessionKey
+from nyquestro.domain.instrument import Instrument
+
+
+class RiskCheck(StrEnum):
+    """Checks a session can switch off (`[fix.sessions] risk_off` in the config)."""
+
+    PRICE_BAND = "price_band"
+    MAX_QTY = "max_qty"
+    MAX_NOTIONAL = "max_notional"
+    POSITION = "position"
+    GROSS_NOTIONAL = "gross_notional"
+
+
+UNLIMITED_QTY = Qty(2**62)
+"""The max order quantity of a session whose max_qty check is off."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OrderLimits:
+    """Fat-finger limits replacing the instrument's (None: keep the instrument's)."""
+
+    max_qty: Qty | None = None
+    max_notional: Decimal | None = None
+    price_band_pct: Decimal | None = None
+    price_band_ticks: int | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("max_qty", "max_notional", "price_band_pct", "price_band_ticks"):
+            limit = getattr(self, name)
+            if limit is not None and limit <= 0:
+                raise ValueError(f"{name} must be positive, got {limit}")
+
+    def over(self, inst: Instrument) -> Instrument:
+        """`inst` with these limits in place of its own."""
+        changes = {
+            name: value
+            for name in ("max_qty", "max_notional", "price_band_pct", "price_band_ticks")
+            if (value := getattr(self, name)) is not None
+        }
+        if "max_qty" in changes and changes["max_qty"] < inst.min_qty:
+            changes["max_qty"] = inst.min_qty
+        return replace(inst, **changes) if changes else inst
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AccountRisk:
+    account: Account
+    max_long: Qty | None = None
+    """Largest long position per symbol, counting every open buy as if filled."""
+    max_short: Qty | None = None
+    max_gross_notional: Decimal | None = None
+    """Largest sum over symbols of |position| x last trade plus open orders x their
+    prices, in price units (each symbol's own price scale)."""
+    max_pnl_variance: Decimal | None = None
+    """VaR monitor: the kill switch trips when the variance of the account's
+    marked-to-market PnL over the last `var_window` samples exceeds this."""
+    limits: OrderLimits = field(default_factory=OrderLimits)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SessionRisk:
+    session: SessionKey
+    limits: OrderLimits = field(default_factory=OrderLimits)
+    off: frozenset[RiskCheck] = frozenset()
+    """Checks not made for this session's orders."""
+
+
+DEFAULT_VAR_WINDOW = 20

@@ -1,0 +1,102 @@
+"""From a venue config to the engine settings it asks for, and what a reload can change.
+
+The engine learns its settings only from journaled Configure commands (see
+`nyquestro.domain.commands.Configure`); this module turns the config file into one and
+says which differences between two configs must wait for a restart.
+"""
+
+from dataclasses import fields
+from functools import partial
+
+from nyquestro.config.venue import VenueConfig
+from nyquestro.domain.commands import Configure
+from nyquestro.domain.ids import Seq, SessionKey, Ts
+from nyquestro.domain.instrument import Instrument
+from nyquestro.domain.risk import SessionRisk
+from nyquestro.engine.engine import Settings
+from nyquestro.gateways.fix.acceptor import session_key_of
+
+
+def settings_of(config: VenueConfig, running: Settings | None = None) -> Settings:
+    """The settings `config` asks for. With `running` settings, instruments keep what
+    cannot change live (symbols, tick sizes): `not_live` reports those differences."""
+    wanted = {inst.symbol: inst for inst in config.instruments}
+    if running is not None:
+        wanted = {
+            symbol: wanted[symbol]
+            if symbol in wanted and wanted[symbol].tick_size == inst.tick_size
+            else inst
+            for symbol, inst in running.instruments.items()
+        }
+    clients: dict[str, list[SessionKey]] = {}
+    for s in config.fix.sessions:
+        key = session_key_of(s.begin_string, config.fix.comp_id, s.target_comp_id)
+        clients.setdefault(s.target_comp_id, []).append(key)
+    sessions = {
+        key: SessionRisk(session=key, limits=limits, off=off)
+        for client, limits, off in config.risk.sessions
+        for key in clients.get(client, [])
+    }
+    return Settings(
+        instruments=wanted,
+        accounts={risk.account: risk for risk in config.risk.accounts},
+        sessions=sessions,
+        var_window=config.risk.var_window,
+    )
+
+
+def configure(settings: Settings) -> partial[Configure]:
+    """A command factory for the sequencer (it stamps seq and ts)."""
+    return partial(_configure, settings)
+
+
+def _configure(settings: Settings, seq: Seq, ts: Ts) -> Configure:
+    return Configure(
+        seq=seq,
+        ts=ts,
+        instruments=tuple(settings.instruments[s] for s in sorted(settings.instruments)),
+        accounts=tuple(settings.accounts[a] for a in sorted(settings.accounts)),
+        sessions=tuple(settings.sessions[k] for k in sorted(settings.sessions)),
+        var_window=settings.var_window,
+    )
+
+
+def not_live(running: VenueConfig, new: VenueConfig) -> list[str]:
+    """Differences of `new` that only a restart applies, one line each."""
+    changes = [
+        f"store.{name}: {getattr(running, attr)} -> {getattr(new, attr)}"
+        for name, attr in (("dir", "store_dir"), ("db", "db"), ("durability", "durability"),
+                           ("snapshot_every", "snapshot_every"), ("audit", "audit"))
+        if getattr(running, attr) != getattr(new, attr)
+    ]  # fmt: skip
+    changes += [
+        f"fix.{f.name}: {getattr(running.fix, f.name)} -> {getattr(new.fix, f.name)}"
+        for f in fields(running.fix)
+        if f.name != "sessions" and getattr(running.fix, f.name) != getattr(new.fix, f.name)
+    ]
+    before = {(s.begin_string, s.target_comp_id): s for s in running.fix.sessions}
+    after = {(s.begin_string, s.target_comp_id): s for s in new.fix.sessions}
+    for pair in sorted(before.keys() ^ after.keys()):
+        changes.append(f"fix.sessions: {'/'.join(pair)} {'added' if pair in after else 'removed'}")
+    for pair in sorted(before.keys() & after.keys()):
+        for name in ("account", "cancel_on_disconnect"):
+            old, value = getattr(before[pair], name), getattr(after[pair], name)
+            if old != value:
+                changes.append(f"fix.sessions {'/'.join(pair)} {name}: {old} -> {value}")
+    changes += _instrument_changes(running.instruments, new.instruments)
+    return changes
+
+
+def _instrument_changes(running: tuple[Instrument, ...], new: tuple[Instrument, ...]) -> list[str]:
+    before = {inst.symbol: inst for inst in running}
+    after = {inst.symbol: inst for inst in new}
+    changes = [
+        f"instruments.{symbol}: {'added' if symbol in after else 'removed'}"
+        for symbol in sorted(before.keys() ^ after.keys())
+    ]
+    changes += [
+        f"instruments.{symbol}.tick_size: {before[symbol].tick_size} -> {after[symbol].tick_size}"
+        for symbol in sorted(before.keys() & after.keys())
+        if before[symbol].tick_size != after[symbol].tick_size
+    ]
+    return changes
