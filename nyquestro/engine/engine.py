@@ -794,13 +794,12 @@ class Engine:
 
     def pnl(self, account: Account, symbol: Symbol) -> tuple[Decimal, Decimal]:
         """(realised, unrealised at the last trade) PnL of an account in a symbol, in
-        price units (average cost)."""
+        price units (FIFO lots; see positions.py)."""
         e = self._positions.exposures.get((account, symbol))
         if e is None:
             return Decimal(0), Decimal(0)
-        tick = Fraction(self._instruments[symbol].tick_size)
-        marked = unrealised(e, self._books[symbol].last_px)
-        return _decimal(e.realised * tick), _decimal(marked * tick)
+        tick = self._instruments[symbol].tick_size
+        return tick * e.realised, tick * unrealised(e, self._books[symbol].last_px)
 
     def _end_of_day(self, cmd: EndOfDay) -> None:
         ctx = self._ctx

@@ -11,14 +11,16 @@ the new quantity could exceed `max_long` (a sell likewise against `max_short`), 
 order is refused if the account's gross notional with it, every open order counted at
 its price, could exceed `max_gross_notional`.
 
-PnL uses average cost, exact (fractions of a tick never round): `basis` is what the
-open position cost, so unrealised PnL at a mark is position x mark - basis, and a fill
-that reduces the position realises (fill price - average cost) per unit closed.
+PnL is FIFO, in integer ticks x quantity: the open position is a queue of lots (price,
+signed quantity), a fill against it closes the oldest first and realises (fill price -
+lot price) per unit; `basis` is what the open lots cost, so unrealised PnL at a mark is
+position x mark - basis. Average cost would need fractions of a tick, and Python's
+Fraction made every fill five times dearer.
 """
 
+from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from fractions import Fraction
 
 from nyquestro.domain.enums import Side
 from nyquestro.domain.events import (
@@ -37,8 +39,6 @@ from nyquestro.domain.risk import AccountRisk
 from nyquestro.engine.validation import Problem
 
 Key = tuple[Account, Symbol]
-Ticks = int | Fraction
-"""Money in ticks x quantity: exact, an int until an average cost makes it a fraction."""
 
 
 @dataclass(slots=True)
@@ -49,9 +49,11 @@ class Exposure:
     open_sell: int = 0
     open_notional: int = 0
     """Sum of leaves x price (ticks) over the open orders, both sides."""
-    basis: Ticks = 0
-    """Cost of the open position, signed like it."""
-    realised: Ticks = 0
+    lots: deque[list[int]] = field(default_factory=deque)
+    """The open position's fills not yet closed, oldest first: [price, signed qty]."""
+    basis: int = 0
+    """Cost of the open lots (ticks x quantity), signed like the position."""
+    realised: int = 0
 
 
 @dataclass(slots=True)
@@ -142,30 +144,29 @@ class Positions:
 
 
 def _fill(e: Exposure, signed: int, px: int) -> None:
-    """Move the position by `signed` units at `px`, realising PnL on what it closes."""
+    """Move the position by `signed` units at `px`; a fill against the position closes
+    the oldest lots first, realising (px - lot price) on each unit."""
     pos = e.position
-    if pos == 0 or (pos > 0) == (signed > 0):
-        e.basis += px * signed
-    else:
-        closed = min(abs(signed), abs(pos))
-        average = Fraction(e.basis) / pos
-        direction = 1 if pos > 0 else -1
-        e.realised += (px - average) * closed * direction
-        e.basis -= average * closed * direction
-        opened = abs(signed) - closed
-        if opened:  # the fill turned the position round: the rest opens at px
-            e.basis = px * (opened if signed > 0 else -opened)
-        e.basis = _simplest(e.basis)
-        e.realised = _simplest(e.realised)
     e.position = pos + signed
+    if pos and (pos > 0) != (signed > 0):
+        direction = 1 if pos > 0 else -1
+        remaining = abs(signed)
+        lots = e.lots
+        while remaining and lots:
+            lot = lots[0]
+            taken = min(remaining, abs(lot[1]))
+            e.realised += (px - lot[0]) * taken * direction
+            e.basis -= lot[0] * taken * direction
+            remaining -= taken
+            if taken == abs(lot[1]):
+                lots.popleft()
+            else:
+                lot[1] -= taken * direction
+        signed = remaining * -direction  # what is left turns the position round
+    if signed:
+        e.lots.append([px, signed])
+        e.basis += px * signed
 
 
-def _simplest(value: Ticks) -> Ticks:
-    """A whole fraction back as an int: keeps the common case cheap and reprs stable."""
-    if isinstance(value, Fraction) and value.denominator == 1:
-        return int(value)
-    return value
-
-
-def unrealised(e: Exposure, mark: int | None) -> Ticks:
+def unrealised(e: Exposure, mark: int | None) -> int:
     return 0 if mark is None or not e.position else e.position * mark - e.basis

@@ -45,27 +45,22 @@ def price_path(seed: int, length: int) -> list[int]:
     return path
 
 
-def test_pnl_is_average_cost_realised_and_marked_to_the_last_trade() -> None:
+def test_pnl_is_realised_fifo_and_marked_to_the_last_trade() -> None:
     h = Harness()
     trade(h, 10_000, 10, buyer=A1)  # long 10 at 100.00
-    trade(h, 10_200, 10, buyer=A1)  # long 20 at 101.00 average
-    assert h.engine.pnl(A1, SYM) == (Decimal(0), Decimal(20))  # 20 x (102 - 101)
-    trade(h, 10_300, 5, seller=A1)  # sells 5 at 103.00: realises 5 x 2.00
+    trade(h, 10_200, 10, buyer=A1)  # and 10 at 102.00
+    assert h.engine.pnl(A1, SYM) == (Decimal(0), Decimal(20))  # 10 x 2.00 on the first lot
+    trade(h, 10_300, 5, seller=A1)  # sells 5 at 103.00 out of the oldest lot: 5 x 3.00
     assert h.engine.exposure(A1, SYM)[0] == 15
-    assert h.engine.pnl(A1, SYM) == (Decimal(10), Decimal(30))  # 15 x (103 - 101)
-    trade(h, 9_900, 25, seller=A1)  # sells 25 at 99.00: closes 15 (-30), opens short 10
+    assert h.engine.pnl(A1, SYM) == (Decimal(15), Decimal(25))  # 5 x 3.00 + 10 x 1.00
+    trade(h, 9_900, 25, seller=A1)  # at 99.00: closes 5 (-5.00), 10 (-30.00), short 10
+    assert h.engine.exposure(A1, SYM)[0] == -10
     assert h.engine.pnl(A1, SYM) == (Decimal(-20), Decimal(0))
     trade(h, 10_000, 1)  # the mark moves to 100.00: the short loses 10
     assert h.engine.pnl(A1, SYM) == (Decimal(-20), Decimal(-10))
+    trade(h, 9_800, 10, buyer=A1)  # buys the short back at 98.00: 10 x 1.00
+    assert h.engine.pnl(A1, SYM) == (Decimal(-10), Decimal(0))
     assert h.engine.pnl(A2, SYM)[0] == Decimal(0)
-
-
-def test_thirds_of_a_tick_stay_exact() -> None:
-    h = Harness()
-    for px in (10_000, 10_000, 10_001):
-        trade(h, px, buyer=A1)  # average cost 100.003333...
-    trade(h, 10_001, 3, seller=A1)
-    assert h.engine.pnl(A1, SYM) == (Decimal("0.02"), Decimal(0))
 
 
 def test_the_circuit_breaker_halts_when_the_price_variance_crosses_its_limit() -> None:

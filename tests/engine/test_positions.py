@@ -84,3 +84,18 @@ def test_random_flows_never_take_an_account_beyond_its_limits(
                 position, open_buy, open_sell = h.engine.exposure(account, symbol)
                 assert position + open_buy <= max_long, (account, symbol)
                 assert -position + open_sell <= max_short, (account, symbol)
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 10_000))
+def test_pnl_is_zero_sum_and_positions_net_out_in_every_symbol(seed: int) -> None:
+    """Every trade has a buyer and a seller: positions sum to zero per symbol, and so
+    does realised plus unrealised PnL at the last trade (the lots' books balance)."""
+    h = Harness(default_instruments())
+    accounts = [Account(f"acct-{s}") for s in SESSIONS]
+    for command in random_flow(seed, 300):
+        seq, ts = h.stamp()
+        h.send(replace(command, seq=seq, ts=ts))
+    for symbol in h.engine.instruments:
+        assert sum(h.engine.exposure(account, symbol)[0] for account in accounts) == 0
+        assert sum(sum(h.engine.pnl(account, symbol)) for account in accounts) == 0, symbol
