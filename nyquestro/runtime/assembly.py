@@ -52,6 +52,7 @@ def assemble(
         venue.add_session(
             key, s.begin_string, s.account, s.cancel_on_disconnect,
             orders_per_second=s.orders_per_second, messages_per_second=s.messages_per_second,
+            queue_limit=s.throttle_queue_limit if s.throttle_mode == "queue" else None,
         )  # fmt: skip
     if config.fix.drop_copy is not None:
         begin = fix_settings.DROP_COPY_BEGIN_STRING

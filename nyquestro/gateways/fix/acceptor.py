@@ -18,6 +18,7 @@ import quickfix44 as fix44
 
 from nyquestro.domain.ids import SessionKey
 from nyquestro.gateways.fix.message import OutMessage
+from nyquestro.gateways.fix.throttle import HeldFields
 from nyquestro.gateways.fix.venue import FixVenue, Refused, UnsupportedMessage
 
 log = logging.getLogger(__name__)
@@ -75,6 +76,21 @@ class QuickfixFields:
             self._message.getGroup(index, group)
             entries.append({t: group.getField(t) for t in tags if group.isSetField(t)})
         return entries
+
+    def detach(self) -> HeldFields:
+        """Every field and every repeating group's entries, copied out of the message.
+
+        Entries are read through quickfix, which knows from the dictionary where each
+        group ends; every tag of an entry also occurs in the message, so asking for each
+        of the message's tags finds them all.
+        """
+        fields = dict(self._fields if self._fields is not None else _parse_fields(self._wire))
+        groups: dict[int, tuple[dict[int, str], ...]] = {}
+        for count_tag, count in fields.items():
+            if count.isdigit() and self._message.groupCount(count_tag):
+                # (quickfix finds a group by its count tag; reading needs no delimiter)
+                groups[count_tag] = tuple(self.groups(count_tag, 0, list(fields)))
+        return HeldFields(fields, groups)
 
 
 def _parse_fields(wire: str) -> dict[int, str]:

@@ -32,6 +32,11 @@ class FieldSource(Protocol):
         """The entries of a repeating group, each as {tag: value} for the tags asked for."""
         ...
 
+    def detach(self) -> "FieldSource":
+        """A copy that stays valid after the callback that delivered the message returns
+        (queue-mode throttles hold messages for later)."""
+        ...
+
 
 CommandFactory = Callable[[Seq, Ts], Command]
 _T = TypeVar("_T")

@@ -7,11 +7,18 @@ Threading: `on_message` runs on quickfix's callback thread and calls `submit`, w
 enters the sequencer's lock; `on_events` is a sequencer subscriber and so always runs
 under that lock, in sequence order. All state here (order views, depth, subscriptions,
 ExecID counter) is touched only inside the lock: `on_message` reads it through `read`.
+Queue-mode throttles add a second caller, `release_queued`, on a timer thread; it and
+`on_message` handle a queue-mode session's messages entirely inside `read` (re-entrant,
+so `submit` still works there), so "queue empty, take it now" on one thread and "take
+the oldest held one" on the other cannot interleave and reorder the session's messages.
 """
 
+import logging
+from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
+from typing import Protocol, TypeVar
 
 from nyquestro.codec.prices import DecimalPrices
 from nyquestro.domain.commands import Command, MassCancel
@@ -43,11 +50,19 @@ from nyquestro.gateways.fix.marketdata import Depth, MarketData, Subscription
 from nyquestro.gateways.fix.message import Group, OutMessage
 from nyquestro.gateways.fix.orders import OrderState, OrderViews
 from nyquestro.gateways.fix.outbound import Outbound
-from nyquestro.gateways.fix.throttle import TokenBucket
+from nyquestro.gateways.fix.throttle import Held, TokenBucket
+
+log = logging.getLogger(__name__)
 
 Send = Callable[[SessionKey, OutMessage], None]
 SubmitFn = Callable[[CommandFactory], Sequence[EventBase]]
-ReadFn = Callable[[Callable[[], OutMessage | None]], OutMessage | None]
+_T = TypeVar("_T")
+
+
+class ReadFn(Protocol):
+    def __call__(self, query: Callable[[], _T]) -> _T:
+        """Run `query` under the sequencer's lock and return what it returned."""
+        ...
 
 
 class UnsupportedMessage(Exception):
@@ -70,13 +85,24 @@ class SessionState:
     """NewOrderSingle, cancel and replace requests per second (None: unlimited)."""
     messages: TokenBucket | None = None
     """Application messages of any type per second (None: unlimited)."""
+    queue: deque[Held] | None = None
+    """Queue mode: messages waiting for tokens, oldest first (None: reject mode)."""
+    queue_limit: int = 0
+    """Queue mode: most messages held at once; one beyond it is refused."""
 
     def throttled(self, msg_type: str, now_ns: int) -> str | None:
-        """Why this message must be refused now, or None to take it."""
-        if self.messages is not None and not self.messages.take(now_ns):
+        """Why this message cannot be taken now, or None: then its tokens are taken.
+
+        Both buckets are checked before either is taken from, so a message that has to
+        wait in the queue holds on to no token meanwhile."""
+        if self.messages is not None and not self.messages.ready(now_ns):
             return f"throttled: more than {self.messages.rate} messages a second on this session"
-        if msg_type in ORDER_MESSAGES and self.orders is not None and not self.orders.take(now_ns):
-            return f"throttled: more than {self.orders.rate} orders a second on this session"
+        orders = self.orders if msg_type in ORDER_MESSAGES else None
+        if orders is not None and not orders.ready(now_ns):
+            return f"throttled: more than {orders.rate} orders a second on this session"
+        for bucket in (self.messages, orders):
+            if bucket is not None:
+                bucket.take(now_ns)
         return None
 
     @property
@@ -95,6 +121,7 @@ class VenueState:
 
 
 # Header and drop-copy tags the generated tables (spec.py: what the gateway reads) lack.
+MSG_SEQ_NUM = 34
 ON_BEHALF_OF_COMP_ID = 115
 COPY_MSG_INDICATOR = 797
 """FIX 4.4 CopyMsgIndicator; 4.2 has no such tag."""
@@ -106,6 +133,8 @@ ORDER_EVENTS = (Accepted, Execution, Cancelled, Expired, Replaced, Restated)
 """Events that change one order's state and so produce one ExecutionReport."""
 ORDER_MESSAGES = frozenset({"D", "F", "G"})
 """Message types the orders-per-second throttle counts."""
+ALWAYS_HANDLED = frozenset({"D", "F", "G", "H", "V"})
+"""Message types every order-entry session handles (q and x depend on the version)."""
 MD_SUBSCRIPTION_TYPES = {"0", "1", "2"}
 MD_ENTRY_TYPES = {"0", "1", "2"}
 
@@ -169,7 +198,10 @@ class FixVenue:
         *,
         orders_per_second: int | None = None,
         messages_per_second: int | None = None,
+        queue_limit: int | None = None,
     ) -> None:
+        """`queue_limit` None: a message beyond a throttle is refused; a number: it waits,
+        in arrival order behind any already waiting, up to that many held at once."""
         dialect = DIALECTS[begin_string]
         self._sessions[key] = SessionState(
             key=key,
@@ -179,6 +211,8 @@ class FixVenue:
             cancel_on_disconnect=cancel_on_disconnect,
             orders=None if orders_per_second is None else TokenBucket(orders_per_second),
             messages=None if messages_per_second is None else TokenBucket(messages_per_second),
+            queue=None if queue_limit is None else deque(),
+            queue_limit=queue_limit or 0,
         )
 
     def add_drop_copy(self, key: SessionKey, begin_string: str) -> None:
@@ -219,6 +253,10 @@ class FixVenue:
         if session is None:
             return
         self._read(lambda: self._md.drop_session(key))
+        if session.queue is not None:
+            # Answered, not dropped: the client gets each reply when it is back (resend).
+            # Before cancel-on-disconnect, which must not be followed by orders it held.
+            self._read(lambda: self._refuse_held(session))
         if session.cancel_on_disconnect:
             cl_ord_id = ClOrdId(f"COD-{self._cod_next}")
             self._cod_next += 1
@@ -230,10 +268,27 @@ class FixVenue:
         session = self._sessions.get(key)
         if session is None:  # a drop-copy session: it listens, it does not trade
             raise UnsupportedMessage(msg_type)
+        if session.queue is not None:
+            if not self._handles(session, msg_type):  # holding it would only delay the answer
+                raise UnsupportedMessage(msg_type)
+            self._read(lambda: self._take_or_hold(session, msg_type, msg))
+            return
         refusal = session.throttled(msg_type, self._clock())
         if refusal is not None:
             self._refuse(session, msg_type, msg, refusal)
             return
+        self._dispatch(session, msg_type, msg)
+
+    def _handles(self, session: SessionState, msg_type: str) -> bool:
+        if msg_type == "q":
+            return session.outbound.dialect.has_mass_cancel
+        if msg_type == "x":
+            return session.begin_string != "FIX.4.2"
+        return msg_type in ALWAYS_HANDLED
+
+    def _dispatch(self, session: SessionState, msg_type: str, msg: FieldSource) -> None:
+        if not self._handles(session, msg_type):
+            raise UnsupportedMessage(msg_type)
         if msg_type == "D":
             self._new_order(session, msg)
         elif msg_type == "F":
@@ -242,14 +297,72 @@ class FixVenue:
             self._request(session, session.inbound.replace(msg))
         elif msg_type == "H":
             self._read(lambda: self._status(session, msg))
-        elif msg_type == "q" and session.outbound.dialect.has_mass_cancel:
+        elif msg_type == "q":
             self._mass_cancel(session, msg)
         elif msg_type == "V":
             self._read(lambda: self._market_data_request(session, msg))
-        elif msg_type == "x" and session.begin_string != "FIX.4.2":
-            self._send(key, self._security_list(msg))
+        elif msg_type == "x":
+            self._send(session.key, self._security_list(msg))
+
+    # --- queue-mode throttles (callers hold the sequencer's lock, see the module doc) ------
+
+    def _take_or_hold(self, session: SessionState, msg_type: str, msg: FieldSource) -> None:
+        queue = session.queue
+        assert queue is not None
+        if not queue and session.throttled(msg_type, self._clock()) is None:
+            self._dispatch(session, msg_type, msg)
+        elif len(queue) < session.queue_limit:
+            queue.append(Held(msg_type, msg.detach()))
         else:
-            raise UnsupportedMessage(msg_type)
+            text = f"throttled: more than {session.queue_limit} messages queued on this session"
+            self._refuse(session, msg_type, msg, text)
+
+    @property
+    def queues_messages(self) -> bool:
+        """Whether any session is in queue mode (and so needs `release_queued` called)."""
+        return any(session.queue is not None for session in self._sessions.values())
+
+    def release_queued(self) -> int:
+        """Handle every held message whose tokens have come; returns how many.
+
+        Round-robin, one message per session per round, each session's oldest first: a
+        session with a long queue gets no more turns than one with a short one. Call it
+        a few hundred times a second; how soon after its token a message goes is the
+        period.
+        """
+        released = 0
+        waiting = [s for s in self._sessions.values() if s.queue]
+        while waiting:
+            waiting = [s for s in waiting if self._read(partial(self._release_oldest, s))]
+            released += len(waiting)
+        return released
+
+    def _release_oldest(self, session: SessionState) -> bool:
+        """Handle `session`'s oldest held message if its tokens are there; True if so."""
+        queue = session.queue
+        if not queue or session.throttled(queue[0].msg_type, self._clock()) is not None:
+            return False
+        held = queue.popleft()
+        try:
+            self._dispatch(session, held.msg_type, held.fields)
+        except Exception:
+            # As the acceptor does for a message it handles at once: a bug must not stop
+            # the other sessions' queues, and the client learns it was not processed.
+            log.exception("failed to process held %s on %s", held.msg_type, session.key)
+            text = "internal error while processing this message; see the venue log"
+            self._send(session.key, _business_reject(held, "4", text))
+        return True
+
+    def _refuse_held(self, session: SessionState) -> None:
+        """Answer every held message of a session that logged out as refused."""
+        queue = session.queue
+        while queue:
+            held = queue.popleft()
+            text = "throttled: the session logged out while this message was queued"
+            try:
+                self._refuse(session, held.msg_type, held.fields, text)
+            except Refused:
+                self._send(session.key, _business_reject(held, "0", text))
 
     def _refuse(self, session: SessionState, msg_type: str, msg: FieldSource, text: str) -> None:
         """Answer a throttled message as its type is answered when refused."""
@@ -520,6 +633,19 @@ def _mass_cancel(
         cl_ord_id=cl_ord_id,
         scope_session=scope,
         symbol=symbol,
+    )
+
+
+def _business_reject(held: Held, reason: str, text: str) -> OutMessage:
+    """The BusinessMessageReject the acceptor sends for a message it cannot handle."""
+    return OutMessage(
+        "j",
+        [
+            (tag("RefSeqNum"), held.fields.get(MSG_SEQ_NUM) or "0"),
+            (tag("RefMsgType"), held.msg_type),
+            (tag("BusinessRejectReason"), reason),
+            (tag("Text"), text),
+        ],
     )
 
 
