@@ -39,7 +39,7 @@ from nyquestro.runtime import fix_settings, snapshotting
 from nyquestro.runtime.assembly import assemble
 from nyquestro.runtime.outbox import Outbox
 from nyquestro.runtime.recorder import Recorder
-from nyquestro.runtime.settings import configure, not_live, settings_of
+from nyquestro.runtime.settings import configure, not_live, settings_of, throttle_changes
 from nyquestro.runtime.snapshotter import Snapshotter
 from nyquestro.store.audit import AuditTrail
 from nyquestro.store.database import create_db_engine, upgrade
@@ -161,7 +161,29 @@ class Exchange:
         for change in not_live(self.config, new):
             log.warning("config reload: %s needs a restart; not applied", change)
         self._apply_settings(new)
-        self.config = replace(self.config, instruments=new.instruments, risk=new.risk)
+        changed = {
+            (s.begin_string, s.target_comp_id): s for s in throttle_changes(self.config, new)
+        }
+        for s in changed.values():
+            key = session_key_of(s.begin_string, self.config.fix.comp_id, s.target_comp_id)
+            queue_limit = s.throttle_queue_limit if s.throttle_mode == "queue" else None
+            self.sequencer.read(partial(
+                self._venue.set_throttles, key, s.orders_per_second, s.messages_per_second,
+                queue_limit,
+            ))  # fmt: skip
+            log.info(
+                "throttles of %s: orders_per_second %s, messages_per_second %s, queue limit %s",
+                key, s.orders_per_second, s.messages_per_second, queue_limit,
+            )  # fmt: skip
+        sessions = tuple(
+            changed.get((s.begin_string, s.target_comp_id), s) for s in self.config.fix.sessions
+        )
+        self.config = replace(
+            # The engine's instruments: symbols and tick sizes changed only by a restart.
+            self.config, instruments=tuple(self._engine.settings.instruments.values()),
+            risk=new.risk,
+            fix=replace(self.config.fix, sessions=sessions),
+        )  # fmt: skip
         log.info("config reloaded")
 
     def _apply_operator_requests(self) -> None:

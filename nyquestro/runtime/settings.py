@@ -5,10 +5,10 @@ The engine learns its settings only from journaled Configure commands (see
 says which differences between two configs must wait for a restart.
 """
 
-from dataclasses import fields
+from dataclasses import fields, replace
 from functools import partial
 
-from nyquestro.config.venue import VenueConfig
+from nyquestro.config.venue import FixSessionConfig, VenueConfig
 from nyquestro.domain.commands import Configure
 from nyquestro.domain.ids import Seq, SessionKey, Ts
 from nyquestro.domain.instrument import Instrument
@@ -79,12 +79,32 @@ def not_live(running: VenueConfig, new: VenueConfig) -> list[str]:
     for pair in sorted(before.keys() ^ after.keys()):
         changes.append(f"fix.sessions: {'/'.join(pair)} {'added' if pair in after else 'removed'}")
     for pair in sorted(before.keys() & after.keys()):
-        for name in ("account", "cancel_on_disconnect"):
+        for name in ("account", "cancel_on_disconnect", "throttle_mode"):
             old, value = getattr(before[pair], name), getattr(after[pair], name)
             if old != value:
                 changes.append(f"fix.sessions {'/'.join(pair)} {name}: {old} -> {value}")
     changes += _instrument_changes(running.instruments, new.instruments)
     return changes
+
+
+def throttle_changes(running: VenueConfig, new: VenueConfig) -> list[FixSessionConfig]:
+    """Sessions of `running` whose throttles `new` changes live (rates, queue limit): the
+    new session configs. A change of throttle_mode waits for a restart (`not_live`)."""
+    after = {(s.begin_string, s.target_comp_id): s for s in new.fix.sessions}
+    changed = []
+    for session in running.fix.sessions:
+        wanted = after.get((session.begin_string, session.target_comp_id))
+        if wanted is None or wanted.throttle_mode != session.throttle_mode:
+            continue
+        live = replace(
+            session,
+            orders_per_second=wanted.orders_per_second,
+            messages_per_second=wanted.messages_per_second,
+            throttle_queue_limit=wanted.throttle_queue_limit,
+        )
+        if live != session:
+            changed.append(live)
+    return changed
 
 
 def _instrument_changes(running: tuple[Instrument, ...], new: tuple[Instrument, ...]) -> list[str]:

@@ -175,6 +175,13 @@ def test_sighup_applies_a_good_file_live_and_keeps_the_old_config_on_a_bad_one(
         client.expect("8", {11: client.new_order("IBM", BUY, 10, "170.00"), 150: "0"})
         reason, text = rejected(client, client.new_order("IBM", BUY, 1, "100.00"))
         assert "max_long 150" in text, text
+        # Throttles change live too: two orders a second, in bursts of two.
+        server.fix_settings = "orders_per_second = 2\n"
+        assert "throttles of " in server.reload(RELOADED)
+        reports = [client.expect("8", {11: client.new_order("MSFT", SELL, 1, "400.00")})
+                   for _ in range(4)]  # fmt: skip
+        refused = [r for r in reports if r[150] == "8"]
+        assert refused and all("throttled" in r[58] for r in refused), reports
         client.logout()
     finally:
         client.close()

@@ -215,6 +215,22 @@ class FixVenue:
             queue_limit=queue_limit or 0,
         )
 
+    def set_throttles(
+        self,
+        key: SessionKey,
+        orders_per_second: int | None,
+        messages_per_second: int | None,
+        queue_limit: int | None,
+    ) -> None:
+        """New rates for a session while it runs (a config reload). A bucket that stays
+        keeps the tokens it holds, capped at its new size on the next take; the queue
+        limit changes only for a session already in queue mode."""
+        session = self._sessions[key]
+        session.orders = _rebucket(session.orders, orders_per_second)
+        session.messages = _rebucket(session.messages, messages_per_second)
+        if session.queue is not None and queue_limit is not None:
+            session.queue_limit = queue_limit
+
     def add_drop_copy(self, key: SessionKey, begin_string: str) -> None:
         """A session that gets a copy of every ExecutionReport the venue's order handling
         sends to an order-entry session (acknowledgements, fills, cancels, rejects; not
@@ -615,6 +631,15 @@ class FixVenue:
         """ExecID of a reply between commands (status, gateway-level reject)."""
         self._reply_next += 1
         return str(self._exec_base + self._reply_next)
+
+
+def _rebucket(bucket: TokenBucket | None, rate: int | None) -> TokenBucket | None:
+    if rate is None:
+        return None
+    if bucket is None:
+        return TokenBucket(rate)
+    bucket.rate = rate
+    return bucket
 
 
 def _mass_cancel(
