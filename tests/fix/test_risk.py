@@ -5,6 +5,7 @@ OrdRejReason 3 (order exceeds limit) and a Text naming the limit."""
 
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -189,3 +190,56 @@ def test_sighup_applies_a_good_file_live_and_keeps_the_old_config_on_a_bad_one(
     db = str(server.root / "store1" / "nyquestro.db")
     assert len(configures(db)) == 2  # the start's and the good reload's
     assert_replay_matches(db)
+
+
+BREAKER = """
+[instruments.CIRC]
+tick_size = "0.01"
+band_reference = "100.00"
+max_price_variance = "0.5"
+
+[risk]
+var_window = 4
+"""
+"""CIRC halts when the variance of its last four trade prices exceeds 0.5."""
+
+
+def test_the_circuit_breaker_halts_until_the_operator_resumes(tmp_path: Path, version: str) -> None:
+    server = Server(tmp_path, extra_toml=BREAKER)
+    server.start()
+    venue = Venue(server)
+    try:
+        buyer, seller = venue.client("CLIENT1", version), venue.client("CLIENT2", version)
+        for px in ("100.00", "101.00", "99.00", "102.00"):  # variance 1.25 at the fourth
+            seller.expect("8", {11: seller.new_order("CIRC", SELL, 1, px), 150: "0"})
+            buyer.expect("8", {11: buyer.new_order("CIRC", BUY, 1, px), 39: "2"})
+        reason, text = rejected(buyer, buyer.new_order("CIRC", BUY, 1, "100.00"))
+        assert reason == "2" and "CIRC is halted" in text, (reason, text)
+        db = str(server.root / "store1" / "nyquestro.db")
+        queued = subprocess.run(
+            [sys.executable, "-m", "nyquestro", "resume", "CIRC", "--db", db],
+            capture_output=True, text=True, check=False, timeout=60,
+        )  # fmt: skip
+        assert queued.returncode == 0, queued.stderr
+        deadline = time.monotonic() + 10.0
+        while True:
+            report = buyer.expect("8", {11: buyer.new_order("CIRC", BUY, 1, "90.00")})
+            if report[150] == "0" or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
+        assert report[150] == "0", report
+    finally:
+        venue.cleanup()
+        for client in venue.clients:
+            client.close()
+        server.stop()
+    halts = [
+        event
+        for row in export(Path(db)) if row["kind"] == "decision"
+        for event in row["payload"]["events"]  # type: ignore[index]
+        if event["type"] == "halted"
+    ]  # fmt: skip
+    assert len(halts) == 1 and halts[0]["reason"] == (
+        "circuit breaker: variance 1.25 of the last 4 trade prices is above the "
+        "max_price_variance 0.5 of CIRC"
+    ), halts
