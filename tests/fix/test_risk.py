@@ -7,6 +7,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -97,26 +98,34 @@ def test_position_limits_count_open_orders_per_account(limited: Server, version:
 def test_configured_limits_are_journaled_once_and_replay_to_the_same_events(
     tmp_path: Path,
 ) -> None:
-    server = Server(tmp_path, extra_toml=LIMITS)
-    client = FixClient(0, "CLIENT5", "FIX.4.4")
-    server.start()
-    try:
-        client.port = server.port
-        client.logon()
-        client.expect("8", {11: client.new_order("IBM", BUY, 100, "170.00"), 150: "0"})
-        assert rejected(client, client.new_order("IBM", BUY, 1, "169.00"))[0] == "3"
+    with at_the_limit(tmp_path, "FIX.4.4", 1) as (server, client):
         client.logout()
         server.restart(fresh=False)  # same config: nothing new to journal
         client.port = server.port
         client.logon()
         assert rejected(client, client.new_order("IBM", BUY, 1, "169.00"))[0] == "3"
         client.logout()
-    finally:
-        client.close()
-        server.stop()
     db = str(server.root / "store1" / "nyquestro.db")
     assert len(configures(db)) == 1
     assert_replay_matches(db)
+
+
+@contextmanager
+def at_the_limit(tmp_path: Path, version: str, more: int) -> Iterator[tuple[Server, FixClient]]:
+    """A venue with LIMITS and CLIENT5 logged on, 100 IBM bought (its max_long) and `more`
+    refused."""
+    server = Server(tmp_path, extra_toml=LIMITS)
+    client = FixClient(0, "CLIENT5", version)
+    server.start()
+    try:
+        client.port = server.port
+        client.logon()
+        client.expect("8", {11: client.new_order("IBM", BUY, 100, "170.00"), 150: "0"})
+        assert rejected(client, client.new_order("IBM", BUY, more, "169.00"))[0] == "3"
+        yield server, client
+    finally:
+        client.close()
+        server.stop()
 
 
 def configures(db: str) -> list[dict[str, object]]:
@@ -147,14 +156,7 @@ max_qty = 20
 def test_sighup_applies_a_good_file_live_and_keeps_the_old_config_on_a_bad_one(
     tmp_path: Path, version: str
 ) -> None:
-    server = Server(tmp_path, extra_toml=LIMITS)
-    client = FixClient(0, "CLIENT5", version)
-    server.start()
-    try:
-        client.port = server.port
-        client.logon()
-        client.expect("8", {11: client.new_order("IBM", BUY, 100, "170.00"), 150: "0"})
-        assert rejected(client, client.new_order("IBM", BUY, 20, "169.00"))[0] == "3"
+    with at_the_limit(tmp_path, version, 20) as (server, client):
         log = server.reload(RELOADED.replace("[risk.sessions", "x = 1\n[risk.sessions"))
         assert "config reload refused" in log and "risk.accounts.LIMITED.x" in log, log
         assert rejected(client, client.new_order("IBM", BUY, 20, "169.00"))[0] == "3"
@@ -184,9 +186,6 @@ def test_sighup_applies_a_good_file_live_and_keeps_the_old_config_on_a_bad_one(
         refused = [r for r in reports if r[150] == "8"]
         assert refused and all("throttled" in r[58] for r in refused), reports
         client.logout()
-    finally:
-        client.close()
-        server.stop()
     db = str(server.root / "store1" / "nyquestro.db")
     assert len(configures(db)) == 2  # the start's and the good reload's
     assert_replay_matches(db)
