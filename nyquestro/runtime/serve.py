@@ -23,7 +23,7 @@ from dataclasses import replace
 from functools import partial
 from pathlib import Path
 from types import FrameType
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import quickfix as fix
 
@@ -34,7 +34,6 @@ from nyquestro.domain.commands import Command, Halt, KillSwitch, Resume
 from nyquestro.domain.events import Configured
 from nyquestro.domain.ids import Account, Seq, SessionKey, Symbol, Ts
 from nyquestro.gateways.fix.acceptor import Application, session_key_of
-from nyquestro.gateways.fix.message import OutMessage
 from nyquestro.runtime import fix_settings, snapshotting
 from nyquestro.runtime.assembly import assemble
 from nyquestro.runtime.outbox import Outbox
@@ -58,7 +57,9 @@ class Exchange:
     def __init__(self, config: VenueConfig) -> None:
         self.config = config
         self._app: Application | None = None  # set below; delivery needs it first
-        self._outbox: Outbox[OutMessage] = Outbox(self._deliver)
+        self._outbox: Outbox[Any] = Outbox(self._deliver)
+        self._side_outputs: dict[str, Callable[[str, Any], None]] = {}
+        """Other gateways' deliver functions by name (see `side_sender`)."""
         db = create_db_engine(config.db, synchronous="FULL" if config.durability == "sync"
                               else "OFF" if config.durability == "none" else "NORMAL")  # fmt: skip
         upgrade(db)
@@ -115,7 +116,8 @@ class Exchange:
             replaying = entry.command.seq
 
         after = self._snapshot_seq
-        self._outbox.mute = lambda key: replaying <= frontiers.get(key, 0)
+        # Side gateways rebuild their state from the replay but send none of it again.
+        self._outbox.mute = lambda key: _SIDE in key or replaying <= frontiers.get(key, 0)
         try:
             count = self.sequencer.recover(read_journal(self._db, after), note)
         finally:
@@ -230,18 +232,32 @@ class Exchange:
         write_snapshot(self._db, taken)
         log.info("snapshot after command %d written (%d bytes)", taken.seq, len(taken.payload))
 
-    def _send(self, key: str, message: OutMessage) -> None:
+    def side_sender(
+        self, name: str, deliver: Callable[[str, Any], None]
+    ) -> Callable[[str, Any], None]:
+        """A `send(key, message)` for a gateway other than FIX, to call from its event
+        subscriber: the message leaves through `deliver(key, message)` once the command it
+        depends on is durable, in order with every other gateway's messages, and is not
+        sent again when recovery replays the command."""
+        self._side_outputs[name] = deliver
+        return lambda key, message: self._send(f"{name}{_SIDE}{key}", message)
+
+    def _send(self, key: str, message: Any) -> None:
         self.sequencer.read(lambda: self._hold(key, message))
 
-    def _hold(self, key: str, message: OutMessage) -> None:
+    def _hold(self, key: str, message: Any) -> None:
         # Whatever is sent now depends on every command so far (inside `submit`, the
         # current one): it leaves once that command is durable, in send order.
         self._outbox.hold(self.sequencer.last_seq, key, message)
         self.sequencer.release()
 
-    def _deliver(self, key: str, message: OutMessage) -> None:
+    def _deliver(self, key: str, message: Any) -> None:
+        name, side, rest = key.partition(_SIDE)
+        if side:
+            self._side_outputs[name](rest, message)
+            return
         assert self._app is not None
-        self._app.send(key, message)  # type: ignore[arg-type]
+        self._app.send(SessionKey(key), message)
 
     def _commit_loop(self) -> None:
         """Group commit: write each batch as soon as the previous one is on disk.
@@ -330,6 +346,8 @@ class Exchange:
 
 
 _LOGOUT_GRACE_SECONDS = 5.0
+_SIDE = "|"
+"""Joins a side gateway's name and its own key in the outbox (FIX keys have no "|")."""
 _EXEC_ID = re.compile(rb"\x0117=(\d+)\x01")
 
 
