@@ -95,6 +95,42 @@ def test_position_limits_count_open_orders_per_account(limited: Server, version:
             client.close()
 
 
+SWITCHED = (
+    LIMITS
+    + """
+[risk.sessions.CLIENT5]
+off = ["position"]
+max_notional = "20000.00"
+"""
+)
+"""CLIENT5's sessions: no position check, and twice RSKY's notional limit."""
+
+
+@pytest.fixture(scope="module")
+def switched(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    server = Server(tmp_path_factory.mktemp("switched"), extra_toml=SWITCHED)
+    server.start()
+    yield server
+    server.stop()
+
+
+def test_a_client_can_have_checks_off_and_its_own_limits(switched: Server, version: str) -> None:
+    venue = Venue(switched)
+    try:
+        a = venue.client("CLIENT5", version)
+        a.expect("8", {11: a.new_order("IBM", BUY, 110, "170.00"), 150: "0"})  # max_long 100
+        a.expect("8", {11: a.new_order("RSKY", BUY, 200, "100.00"), 150: "0"})  # 20,000.00
+        reason, text = rejected(a, a.new_order("RSKY", BUY, 201, "100.00"))
+        assert reason == "3" and "above the max_notional 20000.00 of RSKY" in text, text
+        # Another client keeps the instrument's limit.
+        b = venue.client("CLIENT1", version)
+        assert rejected(b, b.new_order("RSKY", BUY, 101, "100.00"))[0] == "3"
+    finally:
+        venue.cleanup()
+        for client in venue.clients:
+            client.close()
+
+
 def test_configured_limits_are_journaled_once_and_replay_to_the_same_events(
     tmp_path: Path,
 ) -> None:
