@@ -13,6 +13,7 @@ from nyquestro.engine import Engine
 from nyquestro.gateways.fix.acceptor import session_key_of
 from nyquestro.gateways.fix.message import OutMessage
 from nyquestro.gateways.fix.venue import FixVenue
+from nyquestro.gateways.udp.orders import session_key as udp_session_key
 from nyquestro.runtime import fix_settings, snapshotting
 from nyquestro.runtime.sequencer import Sequencer, Subscriber
 from nyquestro.store.journal import JournalWriter
@@ -57,6 +58,8 @@ def assemble(
     if config.fix.drop_copy is not None:
         begin = fix_settings.DROP_COPY_BEGIN_STRING
         venue.add_drop_copy(session_key_of(begin, config.fix.comp_id, config.fix.drop_copy), begin)
+        for session, _account in config.udp.sessions if config.udp is not None else ():
+            venue.add_copied_session(udp_session_key(session))
     if restored is not None:
         venue.restore_state(restored.venue)
         sequencer.resume(restored.stream_hash, restored.last_ts)

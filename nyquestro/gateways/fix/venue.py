@@ -156,6 +156,8 @@ class FixVenue:
         self._clock = clock
         self._sessions: dict[SessionKey, SessionState] = {}
         self._drop_copies: list[SessionState] = []
+        self._copied: dict[SessionKey, SessionState] = {}
+        """Other gateways' sessions whose reports only the drop copies get."""
         self._orders = OrderViews()
         self._md = MarketData(self._prices)
         # ExecIDs are derived from the engine sequence number of the command that caused
@@ -248,14 +250,31 @@ class FixVenue:
             )
         )
 
+    def add_copied_session(self, key: SessionKey) -> None:
+        """A session of another gateway (UDP): the drop copies get an ExecutionReport for
+        each of its orders' events, as for a FIX session's, with the key as
+        OnBehalfOfCompID; the session itself gets nothing from here."""
+        self._copied[key] = SessionState(
+            key=key,
+            begin_string="FIX.4.4",
+            inbound=Inbound(key, "", DIALECTS["FIX.4.4"], self._prices),
+            outbound=Outbound(DIALECTS["FIX.4.4"], self._prices),
+            cancel_on_disconnect=False,
+        )
+
+    def _reported(self, key: SessionKey) -> SessionState | None:
+        """The session whose order events become ExecutionReports (FIX or copied)."""
+        return self._sessions.get(key) or self._copied.get(key)
+
     def _report(
         self, session: SessionState, build: Callable[[Outbound], OutMessage | None]
     ) -> None:
         """Send the ExecutionReport `build` makes to `session`, and its copies."""
-        report = build(session.outbound)
-        if report is None:
-            return
-        self._send(session.key, report)
+        if session.key not in self._copied:
+            report = build(session.outbound)
+            if report is None:
+                return
+            self._send(session.key, report)
         for drop in self._drop_copies:
             copy = build(drop.outbound)
             if copy is not None:
@@ -599,7 +618,7 @@ class FixVenue:
                 state = self._orders.apply(event)
                 if state is None:
                     continue
-                session = self._sessions.get(state.session)
+                session = self._reported(state.session)
                 if session is None:
                     continue
                 self._report(session, partial(_execution_report, event, state, self._exec_id()))
@@ -607,7 +626,7 @@ class FixVenue:
             self._send(key, message)
 
     def _on_rejected(self, event: Rejected) -> None:
-        session = self._sessions.get(event.session)
+        session = self._reported(event.session)
         if session is None:
             return
         side, qty = self._pending_orders.get((event.session, event.cl_ord_id), ("", ""))
