@@ -47,6 +47,13 @@ shipped example):
 
     [instruments.SYMBOL]   required, at least one; see nyquestro/config/instruments.py
 
+    [udp]          binary UDP order entry: see nyquestro/config/udp.py
+
+    [itch]         the ITCH 5.0 market-data feed over MoldUDP64: see nyquestro/config/itch.py
+
+    [websocket], [websocket.tokens]
+                   the WebSocket bridge and its demo page: see nyquestro/config/websocket.py
+
     [risk], [risk.accounts.ACCOUNT], [risk.sessions.CLIENT_COMP_ID]
                    account limits, per-client overrides and switches, the VaR monitor:
                    see nyquestro/config/risk.py
@@ -63,7 +70,10 @@ from typing import Any
 
 from nyquestro.config.environment import apply_environment
 from nyquestro.config.instruments import ConfigError, instruments_from, parse_toml
+from nyquestro.config.itch import ItchConfig, itch_from
 from nyquestro.config.risk import RiskConfig, risk_from
+from nyquestro.config.udp import UdpConfig, udp_from
+from nyquestro.config.websocket import WebSocketConfig, websocket_from
 from nyquestro.domain.instrument import Instrument
 
 BEGIN_STRINGS = ("FIX.4.2", "FIX.4.4")
@@ -107,6 +117,12 @@ class VenueConfig:
     fix: FixConfig
     instruments: tuple[Instrument, ...]
     risk: RiskConfig
+    websocket: WebSocketConfig | None = None
+    """The WebSocket bridge and demo page; None: not served."""
+    udp: UdpConfig | None = None
+    """Binary UDP order entry; None: no UDP gateway."""
+    itch: ItchConfig | None = None
+    """The ITCH market-data feed; None: no feed."""
 
 
 def default_venue(environ: Mapping[str, str] | None = None) -> VenueConfig:
@@ -135,10 +151,12 @@ def parse_venue(text: str, source: str, environ: Mapping[str, str] | None = None
 
 
 def _venue(doc: dict[str, Any]) -> VenueConfig:
-    unknown = sorted(set(doc) - {"store", "fix", "instruments", "risk"})
+    unknown = sorted(set(doc) - {"store", "fix", "instruments", "risk", "websocket", "udp", "itch"})
     if unknown:
         raise ConfigError(
-            unknown[0], doc[unknown[0]], "one of [store], [fix], [instruments], [risk]"
+            unknown[0],
+            doc[unknown[0]],
+            "one of [store], [fix], [instruments], [risk], [websocket], [udp], [itch]",
         )
     store = _table(doc, "store")
     fix = _table(doc, "fix")
@@ -201,6 +219,9 @@ def _venue(doc: dict[str, Any]) -> VenueConfig:
         ),
         instruments=tuple(instruments_from(doc.get("instruments"))),
         risk=risk,
+        websocket=websocket_from(doc.get("websocket")),
+        udp=udp_from(doc.get("udp")),
+        itch=itch_from(doc.get("itch")),
     )
 
 

@@ -34,8 +34,12 @@ from nyquestro.domain.commands import Command, Halt, KillSwitch, Resume
 from nyquestro.domain.events import Configured
 from nyquestro.domain.ids import Account, Seq, SessionKey, Symbol, Ts
 from nyquestro.gateways.fix.acceptor import Application, session_key_of
+from nyquestro.gateways.itch.gateway import ItchGateway
+from nyquestro.gateways.udp.gateway import UdpGateway
+from nyquestro.gateways.websocket.server import WebSocketServer
 from nyquestro.runtime import fix_settings, snapshotting
 from nyquestro.runtime.assembly import assemble
+from nyquestro.runtime.itch import itch_gateway
 from nyquestro.runtime.outbox import Outbox
 from nyquestro.runtime.recorder import Recorder
 from nyquestro.runtime.settings import configure, not_live, settings_of, throttle_changes
@@ -82,6 +86,28 @@ class Exchange:
         )
         self._engine, self.sequencer, self._venue = core.engine, core.sequencer, core.venue
         self._snapshot_seq = core.snapshot_seq
+        # Subscribed before recovery: the bridge rebuilds its book from the replay.
+        self._websocket: WebSocketServer | None = None
+        if config.websocket is not None:
+            self._websocket = WebSocketServer(
+                config.websocket, config.instruments, self.sequencer.submit, self.sequencer.read,
+                self.side_sender, lambda: self.sequencer.last_seq,
+            )  # fmt: skip
+            if self._snapshot_seq:
+                self._websocket.seed(self._engine.depth)
+            self.sequencer.subscribe(self._websocket.view.on_events)
+        # UDP: subscribed before recovery too, whose replay rebuilds its retry windows.
+        self._udp: UdpGateway | None = None
+        if config.udp is not None:
+            self._udp = UdpGateway(config.udp, config.instruments, self.sequencer.submit,
+                                   self.sequencer.read, self.side_sender)  # fmt: skip
+            self.sequencer.subscribe(self._udp.on_events)
+        # ITCH: subscribed before recovery, whose replay rebuilds its book and numbering.
+        self._itch: ItchGateway | None = None
+        if config.itch is not None:
+            self._itch = itch_gateway(config.itch, self._engine, self._snapshot_seq,
+                                      self.side_sender)  # fmt: skip
+            self.sequencer.subscribe(self._itch.on_events)
         self._recover()
         self._write_recorded()
         self._app = Application(self._venue, tap=self._recorder)
@@ -306,6 +332,12 @@ class Exchange:
 
     def start(self) -> None:
         self._committer.start()
+        if self._udp is not None:  # bound before the FIX port opens: listening means ready
+            self._udp.start()
+        if self._websocket is not None:
+            self._websocket.start()
+        if self._itch is not None:  # request server listening before FIX clients trade
+            self._itch.start()
         self._acceptor.start()
         self._start_throttle_release()
         self.sequencer.read(self.sequencer.release)  # reports recovery held back
@@ -325,6 +357,10 @@ class Exchange:
         In-flight commands drain by themselves: a command runs entirely under the
         sequencer's lock, which the final flush and snapshot take after it.
         """
+        if self._websocket is not None:
+            self._websocket.stop()  # its clients send no more orders from here on
+        if self._udp is not None:
+            self._udp.stop()  # counters logged; no more UDP requests from here on
         assert self._app is not None
         self._app.close()
         for session_id in self._app.session_ids():
@@ -341,6 +377,8 @@ class Exchange:
         # Recorded rows first: a snapshot must never be ahead of them (see snapshotter).
         self._write_recorded()
         self._final_snapshot()
+        if self._itch is not None:  # after the final flush: 'C' and end of session go at once
+            self._itch.stop(self.sequencer.read)
         self._write_recorded()
         log.info("all sessions logged out; journal flushed; snapshot taken; stopped")
 

@@ -6,6 +6,7 @@ hostile values) so the checks reach past the JSON parser into the decoder and th
 
 import importlib.util
 import json
+import struct
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -29,6 +30,9 @@ def load_harness(name: str) -> ModuleType:
 decode_harness = load_harness("fuzz_command_decode")
 fix_bytes_harness = load_harness("fuzz_fix_bytes")
 fix_semantic_harness = load_harness("fuzz_fix_semantic")
+itch_harness = load_harness("fuzz_itch_decode")
+ws_message_harness = load_harness("fuzz_ws_message")
+udp_frame_harness = load_harness("fuzz_udp_frame")
 
 FIELD_NAMES = [
     "type", "session", "account", "cl_ord_id", "symbol", "side", "qty", "ord_type", "px",
@@ -103,3 +107,88 @@ def test_semantic_harness_reaches_the_engine() -> None:
 @given(st.binary(max_size=300))
 def test_arbitrary_bytes_on_the_fix_path_never_escape(data: bytes) -> None:
     fix_bytes_harness.check_one_input(data)
+
+
+# UDP frames: a header that is mostly right (length, version, the configured session) in
+# front of a body of the type's size, so the checks reach the field ranges and the engine.
+UDP_SIZES = {1: 44, 2: 24, 3: 40, 4: 24, 0x81: 32, 9: 24}
+
+
+@st.composite
+def udp_frames(draw: st.DrawFn) -> bytes:
+    msg_type = draw(st.sampled_from(sorted(UDP_SIZES)))
+    size = UDP_SIZES[msg_type]
+    symbol = draw(st.sampled_from([b"AAPL", b"ESZ6", b"IBM", b"ZZZ", b"A B", b"\x00AAPL", b""]))
+    fields = {
+        1: lambda: struct.pack("<8sBBBBIqI", symbol, draw(st.integers(0, 3)),
+                               draw(st.integers(0, 3)), draw(st.sampled_from([0, 1, 2, 3, 4])),
+                               draw(st.sampled_from([0, 0, 0, 1])), draw(st.integers(0, 2000)),
+                               draw(st.sampled_from([0, 1, 19000, 19001, -1, 2**40])),
+                               draw(st.integers(0, 50))),
+        2: lambda: struct.pack("<Q", draw(st.integers(0, 20))),
+        3: lambda: struct.pack("<QIIq", draw(st.integers(0, 20)), draw(st.integers(0, 2000)),
+                               draw(st.integers(0, 50)), draw(st.sampled_from([0, -1, 19000]))),
+        4: lambda: struct.pack("<8s", symbol),
+    }  # fmt: skip
+    body = fields.get(msg_type, lambda: bytes(size - 16))()
+    length = draw(st.sampled_from([size, size, size, size - 1, size + 8]))
+    header = struct.pack(
+        "<HBBIQ", length, msg_type, draw(st.sampled_from([1, 1, 1, 2])),
+        draw(st.sampled_from([1, 1, 2])), draw(st.integers(0, 70_000)),
+    )  # fmt: skip
+    data = header + body
+    return data + bytes(max(0, length - len(data))) if draw(st.booleans()) else data
+
+
+@settings(max_examples=400, deadline=None)
+@given(udp_frames())
+def test_udp_frames_decode_or_are_refused_and_valid_ones_reach_the_engine(data: bytes) -> None:
+    udp_frame_harness.check_one_input(data)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=80))
+def test_arbitrary_bytes_on_the_udp_port_never_escape(data: bytes) -> None:
+    udp_frame_harness.check_one_input(data)
+
+
+WS_MESSAGES = st.dictionaries(
+    st.sampled_from(ws_message_harness.FIELDS),
+    st.sampled_from(ws_message_harness.VALUES),
+    max_size=10,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(WS_MESSAGES)
+def test_websocket_shaped_messages_parse_or_raise_protocol_error(obj: dict[str, object]) -> None:
+    ws_message_harness.check_one_input(bytes([1]) + json.dumps(obj).encode())
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=200))
+def test_arbitrary_websocket_messages_never_escape(data: bytes) -> None:
+    ws_message_harness.check_one_input(data)
+
+
+ITCH_MESSAGES = st.builds(
+    lambda kind, body: kind + body,
+    st.sampled_from([b"A", b"F", b"E", b"C", b"X", b"D", b"U", b"P", b"S", b"R", b"H", b"Q"]),
+    st.binary(max_size=45),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=10), st.integers(0, 2**64 - 1), st.lists(ITCH_MESSAGES, max_size=8))
+def test_moldudp64_packets_of_itch_shaped_messages_decode_or_raise_itch_error(
+    session: bytes, sequence: int, messages: list[bytes]
+) -> None:
+    body = b"".join(len(m).to_bytes(2, "big") + m for m in messages)
+    header = session.ljust(10) + sequence.to_bytes(8, "big") + len(messages).to_bytes(2, "big")
+    itch_harness.check_one_input(header + body)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=300))
+def test_arbitrary_bytes_on_the_itch_path_never_escape(data: bytes) -> None:
+    itch_harness.check_one_input(data)
