@@ -3,16 +3,20 @@ snapshot when there is a usable one. The live exchange and the snapshotter's rep
 built the same way, so a snapshot of the replica is a snapshot of the venue."""
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 
 from sqlalchemy import Engine as DbEngine
 
 from nyquestro.config.venue import VenueConfig
+from nyquestro.domain.commands import Command
+from nyquestro.domain.events import EventBase
 from nyquestro.engine import Engine
 from nyquestro.gateways.fix.acceptor import session_key_of
 from nyquestro.gateways.fix.message import OutMessage
 from nyquestro.gateways.fix.venue import FixVenue
+from nyquestro.gateways.udp.orders import UdpOrders
 from nyquestro.gateways.udp.orders import session_key as udp_session_key
 from nyquestro.runtime import fix_settings, snapshotting
 from nyquestro.runtime.sequencer import Sequencer, Subscriber
@@ -26,6 +30,8 @@ class VenueCore:
     venue: FixVenue
     snapshot_seq: int
     """The command the snapshot it started from follows (0: it started empty)."""
+    udp: UdpOrders | None
+    """The UDP gateway's sans-IO part (its retry windows are snapshotted), if configured."""
 
 
 def assemble(
@@ -35,9 +41,12 @@ def assemble(
     journal: JournalWriter | None = None,
     on_durable: Callable[[int], None] | None = None,
     recorder: Subscriber | None = None,
+    udp_reply: Callable[[int, bytes], None] | None = None,
 ) -> VenueCore:
     """`recorder` sees each command's events before the gateway turns them into messages,
-    so a decision is recorded before the reports it causes are sent."""
+    so a decision is recorded before the reports it causes are sent. `udp_reply` gets
+    the UDP reply frames, (client session, frame); without it they are dropped (the
+    snapshot replica only keeps the retry windows)."""
     restored = snapshotting.restore_newest(db, config.instruments)
     engine = Engine(config.instruments) if restored is None else restored.engine
     sequencer = Sequencer(engine, time.time_ns, journal, on_durable=on_durable)
@@ -66,4 +75,22 @@ def assemble(
     if recorder is not None:
         sequencer.subscribe(recorder)
     sequencer.subscribe(venue.on_events)
-    return VenueCore(engine, sequencer, venue, 0 if restored is None else restored.seq)
+    udp = None
+    if config.udp is not None:
+        udp = UdpOrders(dict(config.udp.sessions))
+        if restored is not None and restored.udp is not None:
+            udp.restore_state(restored.udp)
+        sequencer.subscribe(partial(_udp_replies, udp, udp_reply or _drop))
+    return VenueCore(engine, sequencer, venue, 0 if restored is None else restored.seq, udp)
+
+
+def _udp_replies(
+    udp: UdpOrders, reply: Callable[[int, bytes], None], command: Command,
+    events: Sequence[EventBase],
+) -> None:  # fmt: skip
+    for session, frame in udp.on_events(command, events):
+        reply(session, frame)
+
+
+def _drop(_session: int, _frame: bytes) -> None:
+    pass

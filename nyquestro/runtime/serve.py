@@ -69,6 +69,7 @@ class Exchange:
         upgrade(db)
         self._db = db
         self._recorder = None
+        self._udp: UdpGateway | None = None  # replies reach it once it exists (below)
         if config.audit:
             self._recorder = Recorder(
                 AuditTrail(db, DecimalPrices({i.symbol: i for i in config.instruments})),
@@ -83,6 +84,7 @@ class Exchange:
             journal=JournalWriter(db, Durability(config.durability), background=True),
             on_durable=self._outbox.release_upto,
             recorder=None if self._recorder is None else self._recorder.on_events,
+            udp_reply=self._udp_reply,
         )
         self._engine, self.sequencer, self._venue = core.engine, core.sequencer, core.venue
         self._snapshot_seq = core.snapshot_seq
@@ -96,12 +98,12 @@ class Exchange:
             if self._snapshot_seq:
                 self._websocket.seed(self._engine.depth)
             self.sequencer.subscribe(self._websocket.view.on_events)
-        # UDP: subscribed before recovery too, whose replay rebuilds its retry windows.
-        self._udp: UdpGateway | None = None
-        if config.udp is not None:
+        # UDP: before recovery too, whose replay (through the core's UdpOrders, already
+        # subscribed) rebuilds its retry windows after the snapshot's.
+        self._udp_orders = core.udp
+        if config.udp is not None and core.udp is not None:
             self._udp = UdpGateway(config.udp, config.instruments, self.sequencer.submit,
-                                   self.sequencer.read, self.side_sender)  # fmt: skip
-            self.sequencer.subscribe(self._udp.on_events)
+                                   self.sequencer.read, self.side_sender, core.udp)  # fmt: skip
         # ITCH: subscribed before recovery, whose replay rebuilds its book and numbering.
         self._itch: ItchGateway | None = None
         if config.itch is not None:
@@ -254,7 +256,9 @@ class Exchange:
         if self.sequencer.last_seq <= latest_snapshot_seq(self._db):
             return
         instruments = self.config.instruments
-        taken = snapshotting.take(self.sequencer, self._engine, self._venue, instruments)
+        taken = snapshotting.take(
+            self.sequencer, self._engine, self._venue, instruments, self._udp_orders
+        )
         write_snapshot(self._db, taken)
         log.info("snapshot after command %d written (%d bytes)", taken.seq, len(taken.payload))
 
@@ -267,6 +271,10 @@ class Exchange:
         sent again when recovery replays the command."""
         self._side_outputs[name] = deliver
         return lambda key, message: self._send(f"{name}{_SIDE}{key}", message)
+
+    def _udp_reply(self, session: int, frame: bytes) -> None:
+        if self._udp is not None:
+            self._udp.reply(session, frame)
 
     def _send(self, key: str, message: Any) -> None:
         self.sequencer.read(lambda: self._hold(key, message))

@@ -106,7 +106,9 @@ def run_replica(config: VenueConfig, parent_pid: int, stop: Event) -> None:
             continue
         entries = read_journal(db, core.sequencer.last_seq, upto_seq=ready, repair=False)
         core.sequencer.recover(entries)
-        taken = snapshotting.take(core.sequencer, core.engine, core.venue, config.instruments)
+        taken = snapshotting.take(
+            core.sequencer, core.engine, core.venue, config.instruments, core.udp
+        )
         # A venue that dies after committing commands but before handing their reports
         # to quickfix re-sends those reports at recovery, but only for commands it
         # replays: a snapshot covering them must not be written. Handing over is the

@@ -2,9 +2,10 @@
 
 A snapshot is the engine's state (books with exact queue order, live orders with their
 hidden iceberg remainders and peg offsets, SMP keys, ClOrdID maps, id counters) and the
-FIX gateway's folded state (order views, depth, ExecID counters), pickled together with
-the event-stream hash and the last timestamp, all taken under the sequencer's lock right
-after the journal was committed up to that command. Recovery loads the newest usable
+FIX gateway's folded state (order views, depth, ExecID counters) and the UDP gateway's
+retry windows, pickled together with the event-stream hash and the last timestamp, all
+taken under the sequencer's lock right after the journal was committed up to that
+command. Recovery loads the newest usable
 snapshot and replays only the journal after it.
 
 Pickle, not a hand-written format: it reproduces the object graph exactly (shared order
@@ -29,6 +30,7 @@ from sqlalchemy import Engine as DbEngine
 from nyquestro.domain.instrument import Instrument
 from nyquestro.engine import Engine
 from nyquestro.gateways.fix.venue import FixVenue, VenueState
+from nyquestro.gateways.udp.orders import RetryWindow, UdpOrders
 from nyquestro.runtime.sequencer import Sequencer
 from nyquestro.store.snapshots import Snapshot, usable_snapshots
 
@@ -42,6 +44,8 @@ class Restored:
     venue: VenueState
     stream_hash: str
     last_ts: int
+    udp: dict[int, RetryWindow] | None
+    """The UDP gateway's retry windows (None: the venue had no UDP gateway)."""
 
 
 def snapshot_format(instruments: Sequence[Instrument]) -> str:
@@ -55,12 +59,17 @@ def snapshot_format(instruments: Sequence[Instrument]) -> str:
 
 
 def take(
-    sequencer: Sequencer, engine: Engine, venue: FixVenue, instruments: Sequence[Instrument]
+    sequencer: Sequencer,
+    engine: Engine,
+    venue: FixVenue,
+    instruments: Sequence[Instrument],
+    udp: UdpOrders | None = None,
 ) -> Snapshot:
     """Snapshot the venue between two commands (the lock is held while pickling)."""
 
     def capture() -> tuple[bytes, str]:
-        state = (engine.export_state(), venue.export_state())
+        udp_state = None if udp is None else udp.export_state()
+        state = (engine.export_state(), venue.export_state(), udp_state)
         return pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL), engine.state_hash()
 
     seq, ts, stream_hash, (state, state_hash) = sequencer.checkpoint(capture)
@@ -74,12 +83,12 @@ def restore_newest(db: DbEngine, instruments: Sequence[Instrument]) -> Restored 
     for snapshot in usable_snapshots(db, snapshot_format(instruments)):
         try:
             stream_hash, last_ts, state = pickle.loads(snapshot.payload)
-            engine_state, venue_state = pickle.loads(state)
+            engine_state, venue_state, udp_state = pickle.loads(state)
             engine = Engine.restored(engine_state)
             if engine.state_hash() != snapshot.state_hash:
                 raise ValueError("the restored engine's state hash differs from the recorded one")
         except Exception as exc:  # whatever is wrong with it, an older one or replay will do
             log.warning("snapshot after command %d not used: %s", snapshot.seq, exc)
             continue
-        return Restored(snapshot.seq, engine, venue_state, stream_hash, last_ts)
+        return Restored(snapshot.seq, engine, venue_state, stream_hash, last_ts, udp_state)
     return None

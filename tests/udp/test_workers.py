@@ -75,3 +75,21 @@ def test_a_retry_after_a_crash_gets_the_original_reply(tmp_path: Path) -> None:
     finally:
         client.close()
         server.stop()
+
+
+def test_a_retry_after_a_clean_restart_from_a_snapshot_gets_the_original_reply(
+    tmp_path: Path,
+) -> None:
+    server = udp_server(tmp_path)
+    server.start()
+    client = UdpClient("127.0.0.1", udp_port(server), 3)
+    try:
+        order = client.new_order("IBM", Side.SELL, 9, 18_500)
+        accepted = client.request(order)
+        server.restart(fresh=False)  # the clean stop snapshots; the start replays nothing
+        assert "recovered from the snapshot" in server.tail(80)
+        assert client.request(order) == accepted
+        assert client.request(client.mass_cancel()).fields["count"] == 1
+    finally:
+        client.close()
+        server.stop()

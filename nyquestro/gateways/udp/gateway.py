@@ -38,7 +38,6 @@ from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
 from nyquestro.config.udp import UdpConfig
-from nyquestro.domain.commands import Command
 from nyquestro.domain.events import EventBase
 from nyquestro.domain.instrument import Instrument
 from nyquestro.gateways.udp import frames, relay
@@ -82,10 +81,13 @@ class UdpGateway:
         submit: Callable[[CommandFactory], Sequence[EventBase]],
         read: ReadFn,
         side_sender: SideSender,
+        orders: UdpOrders,
     ) -> None:
+        """`orders` folds every command's events (the runtime subscribes it, so the
+        snapshot replica keeps the same retry windows) and hands replies to `reply`."""
         self.config = config
         self._symbols = sorted(inst.symbol for inst in instruments)
-        self._orders = UdpOrders(dict(config.sessions))
+        self._orders = orders
         self._submit = submit
         self._read = read
         self._send = side_sender("udp", self._deliver)
@@ -200,25 +202,22 @@ class UdpGateway:
             if isinstance(outcome, Retry):
                 counters["retries answered again"] += 1
                 for reply in outcome.replies:
-                    self._reply(request.session, reply)
+                    self.reply(request.session, reply)
             elif isinstance(outcome, frames.FrameError):
                 counters[f"refused {outcome.code.name}"] += 1
                 refusal = frames.error_reply(outcome)
                 assert refusal is not None  # the header was read: the sender is known
-                self._reply(request.session, refusal)
+                self.reply(request.session, refusal)
             else:
                 counters["requests"] += 1
                 self._submit(outcome)
 
     # --- replies ----------------------------------------------------------------------------
 
-    def on_events(self, command: Command, events: Sequence[EventBase]) -> None:
-        """Sequencer subscriber: reply frames for UDP sessions (also during recovery, to
-        rebuild the retry windows; no session has an address then, so nothing is sent)."""
-        for session, frame in self._orders.on_events(command, events):
-            self._reply(session, frame)
-
-    def _reply(self, session: int, frame: bytes) -> None:
+    def reply(self, session: int, frame: bytes) -> None:
+        """A reply frame for a client session, from `UdpOrders.on_events` (also during
+        recovery, which rebuilds the retry windows; no session has an address then, so
+        nothing is sent)."""
         route = self._routes.get(session)
         if route is None:
             if self._thread.is_alive():  # not while recovery replays the journal

@@ -8,7 +8,7 @@ Identity. A client session id N trades as engine session `UDP:N` for the account
 configured for it, and every command carries the client's sequence number as its
 ClOrdID. So each event addressed to a UDP session says, by itself, which client session
 and which request it concerns: the journal replayed at start-up rebuilds everything kept
-here, with no state of its own to persist.
+here after the snapshot it started from.
 
 Idempotency. UDP loses, duplicates and reorders datagrams, so a client retries a request
 whose reply it has not seen, with the same seq. Per client session, the replies each
@@ -17,9 +17,8 @@ are kept for the last `window` sequence numbers: a request whose seq is there is
 processed again; its original replies are sent again, byte for byte. Requests may arrive
 in any order: any seq not yet seen is new, whether above or below the highest so far. A
 seq at or below the highest minus `window` is refused (STALE_SEQUENCE): it can no longer
-be told from a retry. The window starts empty for requests older than the newest snapshot
-the venue started from (recovery replays only the journal after it); a retry of those is
-not recognised.
+be told from a retry. The windows are part of the venue's snapshots (the replica that
+takes them folds the same events), so a retry is recognised across restarts too.
 """
 
 from collections.abc import Callable, Mapping, Sequence
@@ -72,7 +71,7 @@ class Retry:
     replies: tuple[bytes, ...]
 
 
-class _Window:
+class RetryWindow:
     __slots__ = ("high", "replies")
 
     def __init__(self) -> None:
@@ -84,7 +83,14 @@ class UdpOrders:
     def __init__(self, accounts: Mapping[int, str], window: int = DEFAULT_WINDOW) -> None:
         self._accounts = {session: Account(account) for session, account in accounts.items()}
         self._window = window
-        self._windows: dict[int, _Window] = {}
+        self._windows: dict[int, RetryWindow] = {}
+
+    def export_state(self) -> dict[int, RetryWindow]:
+        """The retry windows, for a snapshot (shared objects: serialise at once)."""
+        return self._windows
+
+    def restore_state(self, windows: dict[int, RetryWindow]) -> None:
+        self._windows = windows
 
     def handle(self, request: Request) -> CommandFactory | Retry | FrameError:
         """What to do with a validated request: submit its command, answer it again, or
@@ -127,7 +133,7 @@ class UdpOrders:
     def _remember(self, session: int, seq: int, replies: tuple[bytes, ...]) -> None:
         window = self._windows.get(session)
         if window is None:
-            window = self._windows[session] = _Window()
+            window = self._windows[session] = RetryWindow()
         window.replies[seq] = replies
         if seq > window.high:
             window.high = seq
