@@ -7,9 +7,8 @@ Run: .venv/bin/python fuzz/fuzz_fix_bytes.py -max_total_time=60
 tests/fuzz/test_fuzz_harnesses.py drives `check_one_input` from hypothesis in CI.
 """
 
-import sys
-
 import quickfix as fix
+from atheris_main import fuzz
 from fix_venue_rig import BEGIN_STRINGS, DICTIONARIES, Rig
 
 _RIG = Rig()
@@ -40,13 +39,5 @@ def check_one_input(data: bytes) -> None:
     _RIG.deliver(begin, message)
 
 
-def main() -> None:
-    import atheris  # noqa: PLC0415 - only fuzzing runs need it
-
-    atheris.instrument_all()
-    atheris.Setup(sys.argv, check_one_input)
-    atheris.Fuzz()
-
-
 if __name__ == "__main__":
-    main()
+    fuzz(check_one_input)

@@ -6,9 +6,8 @@ The input bytes drive the choices, so atheris can steer them and hypothesis can 
 Run: .venv/bin/python fuzz/fuzz_fix_semantic.py -max_total_time=60
 """
 
-import sys
-
 import quickfix as fix
+from atheris_main import fuzz
 from fix_venue_rig import BEGIN_STRINGS, Rig
 
 _RIG = Rig()
@@ -94,13 +93,5 @@ def check_one_input(data: bytes) -> None:
             _RIG.venue.on_logout(_RIG.keys[begin])
 
 
-def main() -> None:
-    import atheris  # noqa: PLC0415 - only fuzzing runs need it
-
-    atheris.instrument_all()
-    atheris.Setup(sys.argv, check_one_input)
-    atheris.Fuzz()
-
-
 if __name__ == "__main__":
-    main()
+    fuzz(check_one_input)

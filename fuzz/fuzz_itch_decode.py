@@ -7,7 +7,8 @@ tests/fuzz/test_fuzz_harnesses.py drives the same `check_one_input` from hypothe
 """
 
 import contextlib
-import sys
+
+from atheris_main import fuzz
 
 from nyquestro.gateways.itch.depth import decode_depth
 from nyquestro.gateways.itch.errors import ItchError
@@ -36,13 +37,5 @@ def check_one_input(data: bytes) -> None:
         _BUILDER.reset()
 
 
-def main() -> None:
-    import atheris  # noqa: PLC0415 - only the fuzzing run needs it, not the test suite
-
-    atheris.instrument_all()
-    atheris.Setup(sys.argv, check_one_input)
-    atheris.Fuzz()
-
-
 if __name__ == "__main__":
-    main()
+    fuzz(check_one_input)

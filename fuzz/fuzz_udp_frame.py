@@ -9,7 +9,7 @@ Run with atheris (`pip install -e '.[fuzz]'`):
 tests/fuzz/test_fuzz_harnesses.py drives the same `check_one_input` from hypothesis in CI.
 """
 
-import sys
+from atheris_main import fuzz
 
 from nyquestro.config.instruments import default_instruments
 from nyquestro.domain.ids import Seq, Ts
@@ -43,13 +43,5 @@ def check_one_input(data: bytes) -> None:
         frames.decode_reply(reply)
 
 
-def main() -> None:
-    import atheris  # noqa: PLC0415 - only the fuzzing run needs it, not the test suite
-
-    atheris.instrument_all()
-    atheris.Setup(sys.argv, check_one_input)
-    atheris.Fuzz()
-
-
 if __name__ == "__main__":
-    main()
+    fuzz(check_one_input)

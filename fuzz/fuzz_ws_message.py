@@ -9,7 +9,8 @@ tests/fuzz/test_fuzz_harnesses.py drives the same `check_one_input` from hypothe
 """
 
 import json
-import sys
+
+from atheris_main import fuzz
 
 from nyquestro.gateways.websocket.protocol import ProtocolError, parse_request
 
@@ -49,13 +50,5 @@ def check_one_input(data: bytes) -> None:
         assert len(exc.text) <= MAX_ERROR_TEXT, exc.text
 
 
-def main() -> None:
-    import atheris  # noqa: PLC0415 - only the fuzzing run needs it, not the test suite
-
-    atheris.instrument_all()
-    atheris.Setup(sys.argv, check_one_input)
-    atheris.Fuzz()
-
-
 if __name__ == "__main__":
-    main()
+    fuzz(check_one_input)
