@@ -19,6 +19,9 @@ class Outbox(Generic[_M]):
         self.mute: Callable[[str], bool] = lambda _key: False
         """While recovering: which sessions' messages are not sent again (state is
         rebuilt all the same)."""
+        self.after_release: Callable[[], None] = lambda: None
+        """Called once a release has delivered something: outputs that gather what one
+        release lets go (a packet of several commands' messages) send it then."""
 
     def hold(self, after_seq: int, key: str, message: _M) -> None:
         if not self.mute(key):
@@ -27,6 +30,9 @@ class Outbox(Generic[_M]):
     def release_upto(self, durable_seq: int) -> None:
         """Deliver, in order, every message whose command is durable; stop at the first not."""
         held = self._held
+        if not held or held[0][0] > durable_seq:
+            return
         while held and held[0][0] <= durable_seq:
             _, key, message = held.popleft()
             self._deliver(key, message)
+        self.after_release()

@@ -64,6 +64,8 @@ class Exchange:
         self._outbox: Outbox[Any] = Outbox(self._deliver)
         self._side_outputs: dict[str, Callable[[str, Any], None]] = {}
         """Other gateways' deliver functions by name (see `side_sender`)."""
+        self._side_flushes: list[Callable[[], None]] = []
+        self._outbox.after_release = self._flush_sides
         db = create_db_engine(config.db, synchronous="FULL" if config.durability == "sync"
                               else "OFF" if config.durability == "none" else "NORMAL")  # fmt: skip
         upgrade(db)
@@ -263,14 +265,24 @@ class Exchange:
         log.info("snapshot after command %d written (%d bytes)", taken.seq, len(taken.payload))
 
     def side_sender(
-        self, name: str, deliver: Callable[[str, Any], None]
+        self,
+        name: str,
+        deliver: Callable[[str, Any], None],
+        flush: Callable[[], None] | None = None,
     ) -> Callable[[str, Any], None]:
         """A `send(key, message)` for a gateway other than FIX, to call from its event
         subscriber: the message leaves through `deliver(key, message)` once the command it
         depends on is durable, in order with every other gateway's messages, and is not
-        sent again when recovery replays the command."""
+        sent again when recovery replays the command. `flush` runs at the end of every
+        release that delivered something, for outputs that batch what it let go."""
         self._side_outputs[name] = deliver
+        if flush is not None:
+            self._side_flushes.append(flush)
         return lambda key, message: self._send(f"{name}{_SIDE}{key}", message)
+
+    def _flush_sides(self) -> None:
+        for flush in self._side_flushes:
+            flush()
 
     def _udp_reply(self, session: int, frame: bytes) -> None:
         if self._udp is not None:

@@ -56,7 +56,8 @@ def assert_books_match(engine: Engine, builder: BookBuilder) -> None:
 
 
 class Lossy:
-    """Between the feed and its publisher: drops and reorders feed packets (seeded)."""
+    """Between the feed and its publisher: drops and reorders what commands send (seeded),
+    so whole packets' worth of messages go missing or arrive late."""
 
     def __init__(self, seed: int, drop: float, reorder: float) -> None:
         self.rng = random.Random(seed)
@@ -70,17 +71,13 @@ class Lossy:
             if key != FEED or not isinstance(message, Batch):
                 deliver(key, message)
                 return
-            kept = []
-            for packet in message.packets:
-                if self.rng.random() < self.drop:
-                    self.dropped += 1
-                else:
-                    kept.append(packet)
-            batch = Batch(message.first, message.count, tuple(kept))
-            if self.rng.random() < self.reorder:
-                self.held.append(batch)  # goes out after the next one
+            if self.rng.random() < self.drop:
+                self.dropped += 1
                 return
-            deliver(key, batch)
+            if self.rng.random() < self.reorder:
+                self.held.append(message)  # goes out after the next one
+                return
+            deliver(key, message)
             while self.held:
                 deliver(key, self.held.pop(0))
 
@@ -107,8 +104,14 @@ class Rig:
             snapshot_seconds=0.05,
         )
 
-        def side_sender(_name: str, deliver: Deliver) -> Send:
-            return deliver if lossy is None else lossy.wrap(deliver)
+        def side_sender(_name: str, deliver: Deliver, flush: Callable[[], None]) -> Send:
+            target = deliver if lossy is None else lossy.wrap(deliver)
+
+            def send(key: str, message: object) -> None:  # as if durable at once
+                target(key, message)
+                flush()
+
+            return send
 
         self.gateway = ItchGateway(config, INSTRUMENTS, side_sender)
         self.gateway.start()

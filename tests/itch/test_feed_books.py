@@ -16,7 +16,7 @@ from nyquestro.engine import Engine
 from nyquestro.gateways.itch import requests as r
 from nyquestro.gateways.itch.depth import BBO, TOP_N
 from nyquestro.gateways.itch.feed import FEED, Batch, ItchFeed
-from nyquestro.gateways.itch.framing import FrameReader, frame, parse_packet, session_field
+from nyquestro.gateways.itch.framing import FrameReader, frame, session_field
 from nyquestro.gateways.itch.messages import decode
 from nyquestro.marketdata.builder import BookBuilder
 from tests.itch.rig import (
@@ -44,12 +44,9 @@ class Direct:
     def deliver(self, key: str, message: object) -> None:
         assert key == FEED and isinstance(message, Batch)
         assert message.first == self.next, "batches leave in sequence, without holes"
-        for packet in message.packets:
-            parsed = parse_packet(packet)
-            assert parsed.sequence == self.next
-            for data in parsed.messages:
-                self.builder.apply(decode(data))
-                self.next += 1
+        for data in message.messages:
+            self.builder.apply(decode(data))
+            self.next += 1
 
 
 @settings(max_examples=60, deadline=None)
@@ -69,7 +66,7 @@ def test_the_same_events_give_the_same_bytes(seed: int) -> None:
     sent: list[list[bytes]] = [[], []]
     for run in sent:
         engine = Engine(INSTRUMENTS)
-        feed = ItchFeed(INSTRUMENTS, lambda _k, batch, run=run: run.extend(batch.packets),
+        feed = ItchFeed(INSTRUMENTS, lambda _k, batch, run=run: run.extend(batch.messages),
                         session=session_field("T"))  # fmt: skip
         for command in random_flow(seed, 150):
             feed.on_events(command, engine.process(command))

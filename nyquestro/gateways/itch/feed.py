@@ -92,11 +92,11 @@ class RestingOrder(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class Batch:
-    """One send: the packets carrying messages `first`..`first + count - 1`."""
+    """One command's messages, numbered from `first`; the publisher packs consecutive
+    batches into MoldUDP64 packets when they leave."""
 
     first: int
-    count: int
-    packets: tuple[bytes, ...]
+    messages: tuple[bytes, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -454,8 +454,7 @@ class ItchFeed:
 
     def _emit(self, first: int, out: list[bytes]) -> None:
         if out:
-            packets = pack_packets(self.session, first, out, self._max_payload)
-            self._send(FEED, Batch(first, len(out), tuple(packets)))
+            self._send(FEED, Batch(first, tuple(out)))
 
 
 def _rejoining(events: Sequence[EventBase]) -> set[int]:

@@ -14,8 +14,8 @@ from nyquestro.gateways.itch.server import RequestServer
 
 Deliver = Callable[[str, object], None]
 Send = Callable[[str, object], None]
-SideSender = Callable[[str, Deliver], Send]
-"""The runtime's `side_sender(name, deliver) -> send`."""
+SideSender = Callable[[str, Deliver, Callable[[], None]], Send]
+"""The runtime's `side_sender(name, deliver, flush) -> send`."""
 
 _BASE36 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
@@ -46,12 +46,15 @@ class ItchGateway:
         start: int = 0,
     ) -> None:
         self.config = config
-        self.publisher = Publisher(config.destinations, config.snapshot_destinations)
-        self._send = side_sender("itch", self.publisher.deliver)
+        session = session_field(session_name(config.session, start))
+        self.publisher = Publisher(
+            config.destinations, config.snapshot_destinations, session, config.max_payload
+        )
+        self._send = side_sender("itch", self.publisher.deliver, self.publisher.flush)
         self.feed = ItchFeed(
             instruments,
             self._send,
-            session=session_field(session_name(config.session, start)),
+            session=session,
             retain=config.retain,
             max_payload=config.max_payload,
             attribution=config.attribution,
