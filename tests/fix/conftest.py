@@ -17,6 +17,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 
@@ -381,7 +382,14 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 
 @pytest.fixture
 def venue(server: Server) -> Iterator[Venue]:
-    v = Venue(server)
+    yield from managed(Venue(server), server)
+
+
+V = TypeVar("V", bound=Venue)
+
+
+def managed(v: V, server: Server) -> Iterator[V]:
+    """A test's venue, cleaned up after it (restarting the server if that fails)."""
     yield v
     try:
         v.cleanup()

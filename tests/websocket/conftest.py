@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.fix.conftest import Server, Venue, free_port
+from tests.fix.conftest import Server, Venue, free_port, managed
 from tests.websocket.client import WsClient
 
 TOKEN, OTHER_TOKEN = "tok-alice", "tok-bob"
@@ -64,13 +64,4 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WsServer]:
 
 @pytest.fixture
 def venue(server: WsServer) -> Iterator[WsVenue]:
-    v = WsVenue(server)
-    yield v
-    try:
-        v.cleanup()
-    except (AssertionError, OSError):
-        print(f"cleanup failed; venue log before the restart:\n{server.tail()}")
-        server.restart()
-    finally:
-        for client in v.clients:
-            client.close()
+    yield from managed(WsVenue(server), server)
