@@ -23,7 +23,6 @@ import selectors
 import signal
 import socket
 import subprocess
-import sys
 import tempfile
 import time
 from multiprocessing.connection import Connection
@@ -32,13 +31,13 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
+from benchmarks.venue_process import free_port, serve
 from nyquestro.domain.enums import OrdType, Side, TimeInForce
 from nyquestro.gateways.udp import frames
 from nyquestro.gateways.udp.frames import MsgType, NewOrderFrame
 
 WARMUP_SECONDS = 1.0
 RETRY_SECONDS = 0.2
-START_TIMEOUT = 30.0
 
 VENUE = """\
 [store]
@@ -63,35 +62,13 @@ sessions = {{ {sessions} }}
 """
 
 
-def free_port(kind: socket.SocketKind) -> int:
-    with socket.socket(socket.AF_INET, kind) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 def start_venue(root: Path, workers: int, clients: int) -> tuple[subprocess.Popen[bytes], int]:
     fix_port, udp_port = free_port(socket.SOCK_STREAM), free_port(socket.SOCK_DGRAM)
     sessions = ", ".join(f'{n} = "ACC{n}"' for n in range(1, clients + 1))
-    config = root / "venue.toml"
-    config.write_text(VENUE.format(store=root / "store", fix_port=fix_port, udp_port=udp_port,
-                                   workers=workers, sessions=sessions))  # fmt: skip
-    log = (root / "serve.log").open("ab")
-    venue = subprocess.Popen(
-        [sys.executable, "-m", "nyquestro", "serve", "--config", str(config)],
-        cwd=root, stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    deadline = time.monotonic() + START_TIMEOUT
-    while time.monotonic() < deadline:
-        if venue.poll() is not None:
-            raise RuntimeError(f"nyquestro serve exited: see {root / 'serve.log'}")
-        try:  # the FIX port opens after every UDP worker has bound its socket
-            socket.create_connection(("127.0.0.1", fix_port), timeout=0.5).close()
-            return venue, udp_port
-        except OSError:
-            time.sleep(0.05)
-    venue.kill()
-    raise RuntimeError("nyquestro serve did not start")
+    text = VENUE.format(store=root / "store", fix_port=fix_port, udp_port=udp_port,
+                        workers=workers, sessions=sessions)  # fmt: skip
+    # The FIX port opens after every UDP worker has bound its socket.
+    return serve(root, text, fix_port), udp_port
 
 
 def generate(

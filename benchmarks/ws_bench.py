@@ -19,9 +19,7 @@ import argparse
 import asyncio
 import json
 import multiprocessing
-import socket
 import subprocess
-import sys
 import tempfile
 import time
 from multiprocessing.synchronize import Barrier, Event
@@ -33,9 +31,10 @@ from rich.table import Table
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
+from benchmarks.venue_process import free_port, serve
+
 TOKEN = "bench"
 SYMBOL = "AAPL"
-START_TIMEOUT = 30.0
 
 VENUE = """\
 [store]
@@ -57,34 +56,11 @@ client_queue = {queue}
 """
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 def start_venue(root: Path, queue: int) -> tuple[subprocess.Popen[bytes], int]:
     ws_port = free_port()
-    config = root / "venue.toml"
-    config.write_text(VENUE.format(store=root / "store", fix_port=free_port(), ws_port=ws_port,
-                                   queue=queue, token=TOKEN))  # fmt: skip
-    log = (root / "serve.log").open("wb")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "nyquestro", "serve", "--config", str(config)],
-        cwd=root, stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    deadline = time.monotonic() + START_TIMEOUT
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError((root / "serve.log").read_text())
-        try:
-            socket.create_connection(("127.0.0.1", ws_port), timeout=0.5).close()
-            return proc, ws_port
-        except OSError:
-            time.sleep(0.05)
-    proc.kill()
-    raise RuntimeError("the venue did not open its WebSocket port")
+    text = VENUE.format(store=root / "store", fix_port=free_port(), ws_port=ws_port,
+                        queue=queue, token=TOKEN)  # fmt: skip
+    return serve(root, text, ws_port), ws_port
 
 
 async def _subscribed(url: str) -> ClientConnection:
