@@ -3,6 +3,8 @@
 import re
 from pathlib import Path
 
+import pytest
+
 from nyquestro.domain.enums import Side
 from nyquestro.gateways.udp.client import UdpClient
 from nyquestro.gateways.udp.frames import MsgType
@@ -61,33 +63,22 @@ def test_two_workers_share_the_port_and_every_order_is_acknowledged_once(tmp_pat
     assert sum(c.get("refused TOO_SHORT", 0) for c in counts.values()) == 1
 
 
-def test_a_retry_after_a_crash_gets_the_original_reply(tmp_path: Path) -> None:
+@pytest.mark.parametrize("stop", ["crash", "clean"])
+def test_a_retry_after_a_restart_gets_the_original_reply(tmp_path: Path, stop: str) -> None:
+    """After a crash recovery replays the journal; after a clean stop it starts from the
+    snapshot taken at the stop, which holds the retry windows."""
     server = udp_server(tmp_path)
     server.start()
     client = UdpClient("127.0.0.1", udp_port(server), 3)
     try:
         order = client.new_order("IBM", Side.SELL, 9, 18_500)
         accepted = client.request(order)
-        server.kill()  # no shutdown, no snapshot: recovery replays the journal
-        server.start(fresh=False)
-        assert client.request(order) == accepted
-        assert client.request(client.mass_cancel()).fields["count"] == 1
-    finally:
-        client.close()
-        server.stop()
-
-
-def test_a_retry_after_a_clean_restart_from_a_snapshot_gets_the_original_reply(
-    tmp_path: Path,
-) -> None:
-    server = udp_server(tmp_path)
-    server.start()
-    client = UdpClient("127.0.0.1", udp_port(server), 3)
-    try:
-        order = client.new_order("IBM", Side.SELL, 9, 18_500)
-        accepted = client.request(order)
-        server.restart(fresh=False)  # the clean stop snapshots; the start replays nothing
-        assert "recovered from the snapshot" in server.tail(80)
+        if stop == "crash":
+            server.kill()  # no shutdown, no snapshot
+            server.start(fresh=False)
+        else:
+            server.restart(fresh=False)
+            assert "recovered from the snapshot" in server.tail(80)
         assert client.request(order) == accepted
         assert client.request(client.mass_cancel()).fields["count"] == 1
     finally:
