@@ -14,12 +14,18 @@ durable sequence number passes them (at once in `sync` mode; in `group` mode a c
 thread calls `commit_pending`, which writes whatever accumulated while the previous batch
 was being written, outside the lock).
 
+Released is not sent: `on_durable` only marks messages ready, under the lock, and
+`after_unlock` runs once the thread has let go of the lock (the outermost exit of a
+re-entrant section), where they leave. So nothing that runs under this lock ever waits
+for a lock of quickfix's (ADR 0008 has the whole lock order).
+
 Who may touch what: only code running under the lock (the engine, the journal writer,
 the subscribers) touches their state; queries get in through `read`.
 """
 
 import threading
 from collections.abc import Callable, Iterable, Sequence
+from types import TracebackType
 from typing import Protocol, TypeVar
 
 from nyquestro.domain.commands import Command
@@ -62,16 +68,23 @@ class Sequencer:
         # Re-entrant: a subscriber's send goes through `read` to reach the outbox safely
         # from inside `submit` as well as from other threads.
         self._lock = threading.RLock()
+        self._exclusive = _Exclusive(self._lock, self._unlocked)
+        self.after_unlock: Callable[[], None] | None = None
+        """Runs after a thread leaves its outermost section under the lock (delivery)."""
         self._subscribers: list[Subscriber] = []
         self._last_ts = 0
 
+    def _unlocked(self) -> None:
+        if self.after_unlock is not None:
+            self.after_unlock()
+
     def subscribe(self, subscriber: Subscriber) -> None:
-        with self._lock:
+        with self._exclusive:
             self._subscribers.append(subscriber)
 
     def submit(self, build: CommandFactory) -> Sequence[EventBase]:
         """Sequence, apply, journal and publish one command; returns its events."""
-        with self._lock:
+        with self._exclusive:
             # Timestamps never run backwards, even if the wall clock does.
             ts = max(self._clock(), self._last_ts)
             self._last_ts = ts
@@ -98,20 +111,20 @@ class Sequencer:
         journal = self._journal
         if journal is None:
             return False
-        with self._lock:
+        with self._exclusive:
             records = journal.take()
         if not records:
             return False
         # Only this thread commits (sync mode commits inline and never leaves records
         # behind), so batches reach the database in sequence order.
         journal.commit(records)
-        with self._lock:
+        with self._exclusive:
             self.release()
         return True
 
     def flush(self) -> None:
         """Commit everything now (shutdown, tests)."""
-        with self._lock:
+        with self._exclusive:
             if self._journal is not None:
                 self._journal.flush()
                 self.release()
@@ -126,13 +139,13 @@ class Sequencer:
         Returns the last command's sequence number and timestamp, the event-stream hash
         after it, and what `capture` returned: together, a consistent point to resume from.
         """
-        with self._lock:
+        with self._exclusive:
             self.flush()
             return self._engine.last_seq, self._last_ts, self._stream.hexdigest(), capture()
 
     def resume(self, stream_hash: str, last_ts: int) -> None:
         """Continue after a snapshot: its engine was handed in, this restores the rest."""
-        with self._lock:
+        with self._exclusive:
             self._stream = EventStreamHash(stream_hash)
             self._last_ts = last_ts
             if self._journal is not None:
@@ -148,7 +161,7 @@ class Sequencer:
         replayed event stream that departs from the recorded hash is a broken invariant.
         """
         count = 0
-        with self._lock:
+        with self._exclusive:
             for entry in entries:
                 if before is not None:
                     before(entry)
@@ -168,5 +181,35 @@ class Sequencer:
 
     def read(self, query: Callable[[], _T]) -> _T:
         """Run `query` under the lock: it sees subscriber state between two commands."""
-        with self._lock:
+        with self._exclusive:
             return query()
+
+
+class _Exclusive:
+    """`with` this instead of the lock: on the outermost exit of a thread's (re-entrant)
+    section it calls `unlocked`, after the lock is free."""
+
+    __slots__ = ("_depth", "_lock", "_unlocked")
+
+    def __init__(self, lock: threading.RLock, unlocked: Callable[[], None]) -> None:
+        self._lock = lock
+        self._unlocked = unlocked
+        self._depth = threading.local()
+
+    def __enter__(self) -> None:
+        self._lock.acquire()
+        depth = self._depth
+        depth.n = getattr(depth, "n", 0) + 1
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        depth = self._depth
+        depth.n -= 1
+        outermost = depth.n == 0
+        self._lock.release()
+        if outermost:
+            self._unlocked()

@@ -1,7 +1,11 @@
 """`nyquestro serve`: wire engine, sequencer and FIX acceptor; stop cleanly on a signal.
 
-Threads: the main thread only waits for SIGINT/SIGTERM. quickfix's SocketAcceptor runs
-one thread that makes every callback; that thread enters the sequencer to change state.
+Threads (the whole lock order is ADR 0008): the main thread only waits for signals.
+quickfix's SocketAcceptor runs one thread that makes every callback; the callbacks copy
+what they need and post it to the writer thread, which runs it under the sequencer's lock.
+The committer thread ("journal") writes the journal and releases what became durable.
+Messages leave only after their thread let go of the sequencer's lock (the outbox's
+`deliver_ready`), so no thread waits for a quickfix mutex while holding that lock.
 
 Shutdown never calls quickfix 1.16's `Acceptor::stop()`: it races the acceptor thread to
 close the listening socket and crashed with SIGSEGV in about one shutdown in three (the
@@ -44,6 +48,7 @@ from nyquestro.runtime.outbox import Outbox
 from nyquestro.runtime.recorder import Recorder
 from nyquestro.runtime.settings import configure, not_live, settings_of, throttle_changes
 from nyquestro.runtime.snapshotter import Snapshotter
+from nyquestro.runtime.writer import Writer
 from nyquestro.store.audit import AuditTrail
 from nyquestro.store.database import create_db_engine, upgrade
 from nyquestro.store.journal import Durability, Entry, JournalWriter, read_journal
@@ -89,6 +94,9 @@ class Exchange:
             udp_reply=self._udp_reply,
         )
         self._engine, self.sequencer, self._venue = core.engine, core.sequencer, core.venue
+        # Whoever released messages sends them once out of the lock (see the module doc).
+        self.sequencer.after_unlock = self._outbox.deliver_ready
+        self._writer = Writer(self.sequencer.read)
         self._snapshot_seq = core.snapshot_seq
         # Subscribed before recovery: the bridge rebuilds its book from the replay.
         self._websocket: WebSocketServer | None = None
@@ -114,7 +122,7 @@ class Exchange:
             self.sequencer.subscribe(self._itch.on_events)
         self._recover()
         self._write_recorded()
-        self._app = Application(self._venue, tap=self._recorder)
+        self._app = Application(self._venue, self._writer.post, tap=self._recorder)
         settings_path = fix_settings.write(config)
         self._settings = fix.SessionSettings(str(settings_path))
         self._store = fix.FileStoreFactory(self._settings)
@@ -332,11 +340,11 @@ class Exchange:
     def _start_throttle_release(self) -> None:
         """Queue-mode throttles: let held messages go as their sessions' tokens come back.
 
-        A thread of its own: quickfix calls the venue only when a message arrives, and a
-        held one must go even after its session has gone quiet. It may drive the venue
-        beside the acceptor thread because the venue handles queue-mode sessions under
-        the sequencer's lock and holds copies, not quickfix messages; the only quickfix
-        call it makes is `sendToTarget`, which the committer thread already makes (outbox).
+        A thread of its own: the writer hears of a session only when a message arrives,
+        and a held one must go even after its session has gone quiet. It may drive the
+        venue beside the writer because the venue handles queue-mode sessions under the
+        sequencer's lock and holds copies, not quickfix messages; the replies it causes
+        leave through the outbox after it lets go of the lock, as every thread's do.
         """
         if not self._venue.queues_messages:
             return
@@ -351,6 +359,7 @@ class Exchange:
         threading.Thread(target=release, name="throttle-release", daemon=True).start()
 
     def start(self) -> None:
+        self._writer.start()
         self._committer.start()
         if self._udp is not None:  # bound before the FIX port opens: listening means ready
             self._udp.start()
@@ -390,6 +399,10 @@ class Exchange:
         deadline = time.monotonic() + _LOGOUT_GRACE_SECONDS
         while self._acceptor.isLoggedOn() and time.monotonic() < deadline:
             time.sleep(0.05)
+        # What the logouts posted (cancel-on-disconnect) is carried out before the journal's
+        # last flush; a writer that does not finish is left to the shutdown bound.
+        if not self._writer.stop(_WRITER_STOP_SECONDS):
+            log.error("the writer did not finish its work within %.0f s", _WRITER_STOP_SECONDS)
         self._stopping.set()
         self._committer.join()
         if self._snapshotter is not None:
@@ -404,6 +417,7 @@ class Exchange:
 
 
 _LOGOUT_GRACE_SECONDS = 5.0
+_WRITER_STOP_SECONDS = 5.0
 _SIDE = "|"
 """Joins a side gateway's name and its own key in the outbox (FIX keys have no "|")."""
 _EXEC_ID = re.compile(rb"\x0117=(\d+)\x01")

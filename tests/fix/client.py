@@ -24,6 +24,9 @@ HOST = "127.0.0.1"
 CHECKSUM = 10
 MSG_TYPE = 35
 TEST_REQ_ID = 112
+CL_ORD_ID = 11
+SYNC_PREFIX = "SYNC"
+"""ClOrdIDs and TestReqIDs of `FixClient.sync` barriers."""
 
 Fields = Iterable[tuple[int, object]]
 
@@ -106,12 +109,17 @@ class FixClient:
         begin_string: str,
         target: str = VENUE_COMP_ID,
         heartbeat: int = 30,
+        barrier: str = "status",
     ) -> None:
+        """`barrier`: how `sync` knows the venue has handled what was sent before it —
+        "status" (an OrderStatusRequest, answered in order with the reports) or
+        "test_request" (for a session that sends no application messages: a drop copy)."""
         self.port = port
         self.sender = sender
         self.target = target
         self.begin_string = begin_string
         self.heartbeat = heartbeat
+        self.barrier = barrier
         self.seq = 0
         self.inbox: list[Msg] = []
         self.orders: dict[str, tuple[str, str]] = {}
@@ -274,10 +282,22 @@ class FixClient:
         )
 
     def sync(self, timeout: float = 5.0) -> None:
-        """Barrier: return once everything the venue sent before our TestRequest is read."""
-        token = next_id("SYNC")
-        self.send("1", [(TEST_REQ_ID, token)])
-        self.expect("0", {TEST_REQ_ID: token}, timeout=timeout)
+        """Barrier: return once everything the venue sent because of what we sent before
+        is read (the reports of every command handled before our request, to us).
+
+        quickfix answers a TestRequest the moment it reads it, while the venue handles
+        application messages on its writer thread, so a Heartbeat may overtake reports:
+        the barrier is an OrderStatusRequest for an order that does not exist, whose
+        reply leaves in order after them. A drop copy sends no application messages; its
+        TestRequest orders only after what the venue already handed to quickfix.
+        """
+        token = next_id(SYNC_PREFIX)
+        if self.barrier == "test_request":
+            self.send("1", [(TEST_REQ_ID, token)])
+            self.expect("0", {TEST_REQ_ID: token}, timeout=timeout)
+            return
+        self.status(token, "SYNC", "1")
+        self.expect("8", {CL_ORD_ID: token}, timeout=timeout)
 
     def drain(self, timeout: float = 5.0) -> list[Msg]:
         """Everything the venue has sent so far (inbox included), emptying the inbox."""

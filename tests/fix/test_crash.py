@@ -31,7 +31,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from tests.fix.client import FixClient, Msg, fix_now
+from tests.fix.client import SYNC_PREFIX, FixClient, Msg, fix_now
 from tests.fix.conftest import Levels, Server, check_against_dictionary, snapshot
 
 BUY, SELL = "1", "2"
@@ -92,7 +92,7 @@ class CrashClient(FixClient):
             )  # fmt: skip
         elif msg.type == "3":
             self.anomalies.append(f"session Reject: {msg}")
-        elif msg.type in ("8", "9") and self.recording:
+        elif msg.type in ("8", "9") and self.recording and not msg[11].startswith(SYNC_PREFIX):
             if msg.type == "8":
                 self.reports.append(msg)
             self.answered.add(msg[11])

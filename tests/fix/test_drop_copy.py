@@ -36,6 +36,7 @@ def copies_until(drop: CrashClient, count: int, timeout: float = 10.0) -> list[M
 def test_every_report_on_every_session_is_copied_once_in_order(tmp_path: Path) -> None:
     server = Server(tmp_path)
     drop = CrashClient("DROPCOPY", "FIX.4.4")
+    drop.barrier = "test_request"
     buyer = FixClient(0, "CLIENT1", "FIX.4.4")
     seller = FixClient(0, "CLIENT2", "FIX.4.2")
     server.start()
@@ -79,6 +80,7 @@ def test_the_drop_copy_gets_what_it_missed_while_away_and_across_a_restart(
 ) -> None:
     server = Server(tmp_path, durability="group")
     drop = CrashClient("DROPCOPY", "FIX.4.4")
+    drop.barrier = "test_request"
     buyer = FixClient(0, "CLIENT1", "FIX.4.4")
     server.start()
     try:

@@ -214,7 +214,7 @@ def test_the_same_risk_checks_apply_as_for_fix(clients: Clients) -> None:
 
 
 def test_udp_orders_are_on_the_drop_copy(server: Server, clients: Clients) -> None:
-    drop = FixClient(server.port, "DROPCOPY", "FIX.4.4")
+    drop = FixClient(server.port, "DROPCOPY", "FIX.4.4", barrier="test_request")
     drop.validate = check_against_dictionary
     drop.logon()
     try:

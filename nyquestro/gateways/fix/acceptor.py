@@ -5,11 +5,17 @@ session: the binding takes the GIL on each callback, and a threaded acceptor col
 with several sessions — see shared/notes/quickfix-python-performance.md), turns callbacks
 into `FixVenue` calls, and turns `OutMessage`s into `quickfix.Message`s. Messages are
 built with `setField(tag, str)`: typed field objects cost ~14 µs more per message.
+
+quickfix makes every callback while it holds the session's mutex. A callback here never
+waits for the venue: it copies what it needs out of the message and `post`s the work to
+the single writer (which takes the sequencer's lock), so a thread that holds that lock
+and waits for a session mutex can never be waited for in return (ADR 0008).
 """
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Protocol
 
 import quickfix as fix
@@ -19,7 +25,10 @@ import quickfix44 as fix44
 from nyquestro.domain.ids import SessionKey
 from nyquestro.gateways.fix.message import OutMessage
 from nyquestro.gateways.fix.throttle import HeldFields
-from nyquestro.gateways.fix.venue import FixVenue, Refused, UnsupportedMessage
+from nyquestro.gateways.fix.venue import GROUP_COUNT_TAGS, FixVenue
+
+Post = Callable[[Callable[[], None]], None]
+"""Hands a piece of work to the single writer and returns at once."""
 
 log = logging.getLogger(__name__)
 
@@ -77,8 +86,9 @@ class QuickfixFields:
             entries.append({t: group.getField(t) for t in tags if group.isSetField(t)})
         return entries
 
-    def detach(self) -> HeldFields:
-        """Every field and every repeating group's entries, copied out of the message.
+    def detach(self, count_tags: Collection[int] | None = None) -> HeldFields:
+        """Every field and the entries of every repeating group (of those `count_tags`,
+        when given), copied out of the message.
 
         Entries are read through quickfix, which knows from the dictionary where each
         group ends; every tag of an entry also occurs in the message, so asking for each
@@ -87,6 +97,8 @@ class QuickfixFields:
         fields = dict(self._fields if self._fields is not None else _parse_fields(self._wire))
         groups: dict[int, tuple[dict[int, str], ...]] = {}
         for count_tag, count in fields.items():
+            if count_tags is not None and count_tag not in count_tags:
+                continue
             if count.isdigit() and self._message.groupCount(count_tag):
                 # (quickfix finds a group by its count tag; reading needs no delimiter)
                 groups[count_tag] = tuple(self.groups(count_tag, 0, list(fields)))
@@ -155,9 +167,10 @@ class Tap(Protocol):
 class Application(fix.Application):  # type: ignore[misc]
     """quickfix callbacks → FixVenue. Accepts every configured session's Logon until closed."""
 
-    def __init__(self, venue: FixVenue, tap: Tap | None = None) -> None:
+    def __init__(self, venue: FixVenue, post: Post, tap: Tap | None = None) -> None:
         super().__init__()
         self._venue = venue
+        self._post = post
         self._tap = tap
         self._ids: dict[SessionKey, fix.SessionID] = {}
         self._begin: dict[SessionKey, str] = {}
@@ -189,10 +202,7 @@ class Application(fix.Application):  # type: ignore[misc]
     def onLogout(self, sessionID: fix.SessionID) -> None:  # noqa: N802, N803
         log.info("logout %s", sessionID.toString())
         self._tell_session_state(sessionID, logged_on=False)
-        try:
-            self._venue.on_logout(session_key(sessionID))
-        except Exception:
-            log.exception("cancel-on-disconnect failed for %s", sessionID.toString())
+        self._post(partial(self._venue.on_logout, session_key(sessionID)))
 
     def _tell_session_state(self, session_id: fix.SessionID, logged_on: bool) -> None:
         session = fix.Session.lookupSession(session_id)
@@ -227,27 +237,9 @@ class Application(fix.Application):  # type: ignore[misc]
         if self._tap is not None:
             self._tap.inbound(key, wire)
         msg_type = message.getHeader().getField(MSG_TYPE)
-        try:
-            self._venue.on_message(key, msg_type, QuickfixFields(message, wire))
-        except UnsupportedMessage:
-            raise fix.UnsupportedMessageType() from None
-        except Refused as refused:
-            self._business_reject(message, sessionID, msg_type, "0", str(refused))
-        except Exception:
-            # A bug must not take down the venue or another session: log it, tell the
-            # client its message was not processed, and carry on.
-            log.exception("failed to process %s on %s", msg_type, sessionID.toString())
-            text = "internal error while processing this message; see the venue log"
-            self._business_reject(message, sessionID, msg_type, "4", text)
-
-    def _business_reject(
-        self, message: fix.Message, session_id: fix.SessionID, msg_type: str, reason: str,
-        text: str,
-    ) -> None:  # fmt: skip
-        reject = fix.Message()
-        reject.getHeader().setField(MSG_TYPE, "j")
-        reject.setField(45, message.getHeader().getField(34))
-        reject.setField(372, msg_type)
-        reject.setField(380, reason)
-        reject.setField(58, text)
-        fix.Session.sendToTarget(reject, session_id)
+        if not self._venue.handles(key, msg_type):
+            # Decided from the session's configuration alone, so it can be answered here:
+            # quickfix replies with a BusinessMessageReject (unsupported message type).
+            raise fix.UnsupportedMessageType()
+        fields = QuickfixFields(message, wire).detach(GROUP_COUNT_TAGS)
+        self._post(partial(self._venue.receive, key, msg_type, fields))

@@ -3,14 +3,15 @@
 Sans-IO: it receives decoded messages (`FieldSource`) and engine events, and hands
 `OutMessage`s to a `send` function; quickfix lives in `acceptor.py`.
 
-Threading: `on_message` runs on quickfix's callback thread and calls `submit`, which
-enters the sequencer's lock; `on_events` is a sequencer subscriber and so always runs
-under that lock, in sequence order. All state here (order views, depth, subscriptions,
-ExecID counter) is touched only inside the lock: `on_message` reads it through `read`.
-Queue-mode throttles add a second caller, `release_queued`, on a timer thread; it and
-`on_message` handle a queue-mode session's messages entirely inside `read` (re-entrant,
-so `submit` still works there), so "queue empty, take it now" on one thread and "take
-the oldest held one" on the other cannot interleave and reorder the session's messages.
+Threading: quickfix's callbacks never call in here directly (they may not wait for the
+sequencer's lock, ADR 0008): the acceptor checks `handles` (configuration only), copies
+the message and posts `receive` / `on_logout` to the single writer, which runs them under
+the sequencer's lock, in arrival order. `on_events` is a sequencer subscriber and so also
+runs under that lock, in sequence order. All state here (order views, depth,
+subscriptions, ExecID counter, throttle buckets) is touched only inside the lock.
+Queue-mode throttles add a second caller, `release_queued`, on a timer thread; it handles
+held messages inside `read` too, so "queue empty, take it now" on the writer and "take the
+oldest held one" on the timer cannot interleave and reorder a session's messages.
 """
 
 import logging
@@ -135,6 +136,9 @@ ORDER_MESSAGES = frozenset({"D", "F", "G"})
 """Message types the orders-per-second throttle counts."""
 ALWAYS_HANDLED = frozenset({"D", "F", "G", "H", "V"})
 """Message types every order-entry session handles (q and x depend on the version)."""
+GROUP_COUNT_TAGS = frozenset({tag("NoMDEntryTypes"), tag("NoRelatedSym")})
+"""The repeating groups the gateway reads (MarketDataRequest's): the only ones worth
+copying out of a received message."""
 MD_SUBSCRIPTION_TYPES = {"0", "1", "2"}
 MD_ENTRY_TYPES = {"0", "1", "2"}
 
@@ -299,6 +303,27 @@ class FixVenue:
 
     # --- inbound --------------------------------------------------------------------------
 
+    def handles(self, key: SessionKey, msg_type: str) -> bool:
+        """Whether `key` may send `msg_type` at all (its configuration alone decides, so
+        any thread may ask): the acceptor refuses the others as unsupported itself."""
+        session = self._sessions.get(key)
+        return session is not None and self._handles(session, msg_type)
+
+    def receive(self, key: SessionKey, msg_type: str, msg: FieldSource) -> None:
+        """`on_message`, answering what it refuses (under the sequencer's lock)."""
+        try:
+            self.on_message(key, msg_type, msg)
+        except UnsupportedMessage:
+            self._send(key, _business_reject(msg, msg_type, "3", "unsupported message type"))
+        except Refused as refused:
+            self._send(key, _business_reject(msg, msg_type, "0", str(refused)))
+        except Exception:
+            # A bug must not take down the venue or another session: log it, tell the
+            # client its message was not processed, and carry on.
+            log.exception("failed to process %s on %s", msg_type, key)
+            text = "internal error while processing this message; see the venue log"
+            self._send(key, _business_reject(msg, msg_type, "4", text))
+
     def on_message(self, key: SessionKey, msg_type: str, msg: FieldSource) -> None:
         session = self._sessions.get(key)
         if session is None:  # a drop-copy session: it listens, it does not trade
@@ -385,7 +410,7 @@ class FixVenue:
             # the other sessions' queues, and the client learns it was not processed.
             log.exception("failed to process held %s on %s", held.msg_type, session.key)
             text = "internal error while processing this message; see the venue log"
-            self._send(session.key, _business_reject(held, "4", text))
+            self._send(session.key, _business_reject(held.fields, held.msg_type, "4", text))
         return True
 
     def _refuse_held(self, session: SessionState) -> None:
@@ -397,7 +422,7 @@ class FixVenue:
             try:
                 self._refuse(session, held.msg_type, held.fields, text)
             except Refused:
-                self._send(session.key, _business_reject(held, "0", text))
+                self._send(session.key, _business_reject(held.fields, held.msg_type, "0", text))
 
     def _refuse(self, session: SessionState, msg_type: str, msg: FieldSource, text: str) -> None:
         """Answer a throttled message as its type is answered when refused."""
@@ -680,13 +705,13 @@ def _mass_cancel(
     )
 
 
-def _business_reject(held: Held, reason: str, text: str) -> OutMessage:
-    """The BusinessMessageReject the acceptor sends for a message it cannot handle."""
+def _business_reject(msg: FieldSource, msg_type: str, reason: str, text: str) -> OutMessage:
+    """The BusinessMessageReject for a message the venue cannot handle."""
     return OutMessage(
         "j",
         [
-            (tag("RefSeqNum"), held.fields.get(MSG_SEQ_NUM) or "0"),
-            (tag("RefMsgType"), held.msg_type),
+            (tag("RefSeqNum"), msg.get(MSG_SEQ_NUM) or "0"),
+            (tag("RefMsgType"), msg_type),
             (tag("BusinessRejectReason"), reason),
             (tag("Text"), text),
         ],

@@ -1,7 +1,8 @@
 """UDP output of the feed: the `deliver` and `flush` ends of the runtime's outbox.
 
-`deliver` runs on whichever thread releases the outbox, possibly under the sequencer's
-lock, so it only does non-blocking `sendto`s (a full socket buffer drops the packet:
+`deliver` runs on whichever thread delivers the outbox, under the outbox's delivery lock
+(one thread at a time, which is what guards the packet being filled), so it only does
+non-blocking `sendto`s (a full socket buffer drops the packet:
 UDP receivers recover lost packets from the request server anyway) and hands request
 replies to the waiting connection's queue.
 

@@ -342,8 +342,9 @@ class Bridge:
         return self.view
 
     def deliver(self, _key: str, message: Published | SnapshotReady) -> None:
-        """The outbox's deliver function: runs on whichever thread releases it, under the
-        sequencer's lock, so it only hands the message to the loop."""
+        """The outbox's deliver function: runs on whichever thread delivers the outbox
+        (after the sequencer's lock, under the outbox's delivery lock), so it only hands
+        the message to the loop."""
         # RuntimeError: the loop is closed, the venue is shutting down and nobody listens.
         with suppress(RuntimeError):
             self._loop.call_soon_threadsafe(self.fanout.dispatch, message)
