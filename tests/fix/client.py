@@ -106,8 +106,12 @@ class FixClient:
         begin_string: str,
         target: str = VENUE_COMP_ID,
         heartbeat: int = 30,
+        source: str | None = None,
     ) -> None:
         self.port = port
+        self.source = source
+        """Local address to connect from (e.g. 127.0.0.2, another loopback address); None:
+        the system's choice."""
         self.sender = sender
         self.target = target
         self.begin_string = begin_string
@@ -128,7 +132,10 @@ class FixClient:
     # --- connection ---------------------------------------------------------------------
 
     def connect(self, timeout: float = 5.0) -> None:
-        self._sock = socket.create_connection((HOST, self.port), timeout=timeout)
+        source = None if self.source is None else (self.source, 0)
+        self._sock = socket.create_connection(
+            (HOST, self.port), timeout=timeout, source_address=source
+        )
         self._sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self._parser = simplefix.FixParser()
 
