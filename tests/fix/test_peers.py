@@ -7,7 +7,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from nyquestro.gateways.fix.peers import LogonPeers, PeerUnknown
+from nyquestro.config.peers import allow_list_from
+from nyquestro.domain.ids import SessionKey
+from nyquestro.gateways.fix.peers import LogonGate, LogonPeers, PeerUnknown
 
 TIMEOUT = 5.0
 
@@ -100,3 +102,28 @@ def test_sockets_on_other_ports_are_ignored(acceptor: Acceptor) -> None:
         assert LogonPeers(other.port).current() == "127.0.0.9"
     finally:
         other.close()
+
+
+def test_the_gate_refuses_strangers_and_unknown_peers_and_counts_every_decision(
+    acceptor: Acceptor, caplog: pytest.LogCaptureFixture
+) -> None:
+    gate = LogonGate(allow_list_from(["127.0.0.1"], "fix.allow"), acceptor.port)
+    key = SessionKey("FIX.4.4:NYQUESTRO->C1")
+    read_logon(*acceptor.connect("127.0.0.11"))
+    assert gate.refusal(key) == "peer 127.0.0.11 is not in [fix] allow"
+    read_logon(*acceptor.connect("127.0.0.1"))
+    assert gate.refusal(key) is None
+    refusal = gate.refusal(key)  # no connection has sent anything new
+    assert refusal is not None and "could not tell this connection's peer address" in refusal
+    with caplog.at_level("INFO", logger="nyquestro.gateways.fix.peers"):
+        gate.log_counters()
+    counted = "allowed 1, refused: peer address unknown 1, refused: peer not in [fix] allow 1"
+    assert f"FIX logons: {counted}" in caplog.text
+
+
+def test_a_gate_that_admits_everyone_never_looks_at_sockets(acceptor: Acceptor) -> None:
+    gate = LogonGate(allow_list_from(["0.0.0.0/0", "::/0"], "fix.allow"), acceptor.port)
+    # Nothing was read from any connection, which would be refused if it looked.
+    acceptor.connect("127.0.0.12")
+    assert gate.refusal(SessionKey("FIX.4.4:NYQUESTRO->C1")) is None
+    assert gate.counters["allowed"] == 1

@@ -230,8 +230,10 @@ class Application(fix.Application):  # type: ignore[misc]
         """Refuse the Logon (quickfix answers with a Logout carrying the text, which the tap
         records) when its peer is not in [fix] allow. A Logon on a session already logged
         on comes over the connection that was checked at its first Logon."""
+        if self._gate is None:
+            return
         session = fix.Session.lookupSession(session_id)
-        if self._gate is None or (session is not None and session.isLoggedOn()):
+        if session is not None and session.isLoggedOn():
             return
         refusal = self._gate.refusal(session_key(session_id))
         if refusal is not None:
