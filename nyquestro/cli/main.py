@@ -44,7 +44,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     serve = commands.add_parser(
         "serve",
-        help="run the exchange: FIX acceptor on 127.0.0.1:9878 unless --config says otherwise",
+        help="run the exchange: FIX acceptor on port 9878, Logons from this machine only, "
+        "unless --config says otherwise",
     )
     serve.add_argument("--config", type=Path, help="venue TOML (default: the shipped demo venue)")
     serve.add_argument(

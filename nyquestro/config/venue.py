@@ -19,7 +19,12 @@ shipped example):
                    server CPU per order, for throughput tests)
 
     [fix]
-    port           listen port (default 9878)
+    port           listen port (default 9878); quickfix 1.16 opens it on every IPv4
+                   interface, so `allow` decides who may log on
+    allow          peers that may log on: a list of IP addresses or CIDR networks
+                   (default ["127.0.0.0/8", "::1"], loopback only; ["0.0.0.0/0", "::/0"]:
+                   anyone). A Logon from any other address is refused with a Logout
+                   naming it; see nyquestro/config/peers.py
     comp_id        the venue's SenderCompID (default "NYQUESTRO")
     reset_on_logon quickfix ResetOnLogon: reset sequence numbers at every Logon (default false)
     cancel_on_disconnect
@@ -71,6 +76,7 @@ from typing import Any
 from nyquestro.config.environment import apply_environment
 from nyquestro.config.instruments import ConfigError, instruments_from, parse_toml
 from nyquestro.config.itch import ItchConfig, itch_from
+from nyquestro.config.peers import AllowList, allow_list_from
 from nyquestro.config.risk import RiskConfig, risk_from
 from nyquestro.config.udp import UdpConfig, udp_from
 from nyquestro.config.websocket import WebSocketConfig, websocket_from
@@ -100,6 +106,8 @@ class FixSessionConfig:
 class FixConfig:
     port: int
     """quickfix 1.16's SocketAcceptor listens on every interface (it has no bind address)."""
+    allow: AllowList
+    """Who may log on: checked at every Logon, since the port is open on every interface."""
     comp_id: str
     reset_on_logon: bool
     sessions: tuple[FixSessionConfig, ...]
@@ -172,7 +180,7 @@ def _venue(doc: dict[str, Any]) -> VenueConfig:
         or snapshot_every < 0
     ):
         raise ConfigError("store.snapshot_every", snapshot_every, "a whole number of commands >= 0")
-    _only(fix, "fix", {"port", "comp_id", "reset_on_logon", "cancel_on_disconnect",
+    _only(fix, "fix", {"port", "allow", "comp_id", "reset_on_logon", "cancel_on_disconnect",
                        "sessions", "drop_copy_comp_id", *_THROTTLES, *_QUEUEING})  # fmt: skip
     cod_default = _bool(fix, "fix", "cancel_on_disconnect", False)
     throttles = {name: _rate(fix, "fix", name, None) for name in _THROTTLES}
@@ -212,6 +220,7 @@ def _venue(doc: dict[str, Any]) -> VenueConfig:
         audit=_bool(store, "store", "audit", True),
         fix=FixConfig(
             port=port,
+            allow=allow_list_from(fix.get("allow"), "fix.allow"),
             comp_id=_str(fix, "fix", "comp_id", "NYQUESTRO"),
             reset_on_logon=_bool(fix, "fix", "reset_on_logon", False),
             sessions=parsed,

@@ -38,6 +38,7 @@ from nyquestro.domain.commands import Command, Halt, KillSwitch, Resume
 from nyquestro.domain.events import Configured
 from nyquestro.domain.ids import Account, Seq, SessionKey, Symbol, Ts
 from nyquestro.gateways.fix.acceptor import Application, session_key_of
+from nyquestro.gateways.fix.peers import LogonGate
 from nyquestro.gateways.itch.gateway import ItchGateway
 from nyquestro.gateways.udp.gateway import UdpGateway
 from nyquestro.gateways.websocket.server import WebSocketServer
@@ -122,7 +123,10 @@ class Exchange:
             self.sequencer.subscribe(self._itch.on_events)
         self._recover()
         self._write_recorded()
-        self._app = Application(self._venue, self._writer.post, tap=self._recorder)
+        self._app = Application(
+            self._venue, self._writer.post, tap=self._recorder,
+            gate=LogonGate(config.fix.allow, config.fix.port),
+        )  # fmt: skip
         settings_path = fix_settings.write(config)
         self._settings = fix.SessionSettings(str(settings_path))
         self._store = fix.FileStoreFactory(self._settings)
@@ -374,9 +378,15 @@ class Exchange:
         names = ", ".join(f"{s.target_comp_id}/{s.begin_string}" for s in fix_cfg.sessions)
         if fix_cfg.drop_copy is not None:
             names += f"; drop copy: {fix_cfg.drop_copy}/{fix_settings.DROP_COPY_BEGIN_STRING}"
+        allow = fix_cfg.allow
+        who = "anyone" if allow.everyone else str(allow)
+        if allow.loopback_only:
+            who += " (this machine only)"
         log.info(
-            "Nyquestro FIX acceptor on port %d (connect to 127.0.0.1:%d) as %s; sessions: %s",
-            fix_cfg.port, fix_cfg.port, fix_cfg.comp_id, names,
+            "Nyquestro FIX acceptor on port %d, listening on 0.0.0.0:%d (all IPv4 interfaces: "
+            "quickfix binds no single one; connect to 127.0.0.1:%d); Logons allowed from %s "
+            "([fix] allow); as %s; sessions: %s",
+            fix_cfg.port, fix_cfg.port, fix_cfg.port, who, fix_cfg.comp_id, names,
         )  # fmt: skip
 
     def shut_down(self) -> None:

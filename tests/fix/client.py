@@ -110,11 +110,15 @@ class FixClient:
         target: str = VENUE_COMP_ID,
         heartbeat: int = 30,
         barrier: str = "status",
+        source: str | None = None,
     ) -> None:
         """`barrier`: how `sync` knows the venue has handled what was sent before it —
         "status" (an OrderStatusRequest, answered in order with the reports) or
         "test_request" (for a session that sends no application messages: a drop copy)."""
         self.port = port
+        self.source = source
+        """Local address to connect from (e.g. 127.0.0.2, another loopback address); None:
+        the system's choice."""
         self.sender = sender
         self.target = target
         self.begin_string = begin_string
@@ -136,7 +140,10 @@ class FixClient:
     # --- connection ---------------------------------------------------------------------
 
     def connect(self, timeout: float = 5.0) -> None:
-        self._sock = socket.create_connection((HOST, self.port), timeout=timeout)
+        source = None if self.source is None else (self.source, 0)
+        self._sock = socket.create_connection(
+            (HOST, self.port), timeout=timeout, source_address=source
+        )
         self._sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self._parser = simplefix.FixParser()
 

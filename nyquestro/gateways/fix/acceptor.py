@@ -24,6 +24,7 @@ import quickfix44 as fix44
 
 from nyquestro.domain.ids import SessionKey
 from nyquestro.gateways.fix.message import OutMessage
+from nyquestro.gateways.fix.peers import LogonGate
 from nyquestro.gateways.fix.throttle import HeldFields
 from nyquestro.gateways.fix.venue import GROUP_COUNT_TAGS, FixVenue
 
@@ -167,18 +168,24 @@ class Tap(Protocol):
 class Application(fix.Application):  # type: ignore[misc]
     """quickfix callbacks → FixVenue. Accepts every configured session's Logon until closed."""
 
-    def __init__(self, venue: FixVenue, post: Post, tap: Tap | None = None) -> None:
+    def __init__(
+        self, venue: FixVenue, post: Post, tap: Tap | None = None, gate: LogonGate | None = None
+    ) -> None:
         super().__init__()
         self._venue = venue
         self._post = post
         self._tap = tap
+        self._gate = gate
+        """Refuses Logons from peers outside [fix] allow; None: every peer may log on."""
         self._ids: dict[SessionKey, fix.SessionID] = {}
         self._begin: dict[SessionKey, str] = {}
         self._closed = False
 
     def close(self) -> None:
-        """Refuse every Logon from now on (shutdown)."""
+        """Refuse every Logon from now on (shutdown), and log how Logons were decided."""
         self._closed = True
+        if self._gate is not None:
+            self._gate.log_counters()
 
     def session_ids(self) -> list[fix.SessionID]:
         return list(self._ids.values())
@@ -224,8 +231,23 @@ class Application(fix.Application):  # type: ignore[misc]
     def fromAdmin(self, message: fix.Message, sessionID: fix.SessionID) -> None:  # noqa: N802, N803
         if self._tap is not None:
             self._tap.inbound(session_key(sessionID), message.toString())
-        if self._closed and message.getHeader().getField(MSG_TYPE) == "A":
-            raise fix.RejectLogon("venue shutting down")
+        if message.getHeader().getField(MSG_TYPE) == "A":
+            if self._closed:
+                raise fix.RejectLogon("venue shutting down")
+            self._check_peer(sessionID)
+
+    def _check_peer(self, session_id: fix.SessionID) -> None:
+        """Refuse the Logon (quickfix answers with a Logout carrying the text, which the tap
+        records) when its peer is not in [fix] allow. A Logon on a session already logged
+        on comes over the connection that was checked at its first Logon."""
+        if self._gate is None:
+            return
+        session = fix.Session.lookupSession(session_id)
+        if session is not None and session.isLoggedOn():
+            return
+        refusal = self._gate.refusal(session_key(session_id))
+        if refusal is not None:
+            raise fix.RejectLogon(refusal)
 
     def toApp(self, message: fix.Message, sessionID: fix.SessionID) -> None:  # noqa: N802, N803
         if self._tap is not None:
