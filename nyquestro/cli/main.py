@@ -14,6 +14,7 @@ from nyquestro.cli.export import export_command
 from nyquestro.cli.journal import db_upgrade_command, replay_command
 from nyquestro.cli.operator import kill_switch_command, trading_command
 from nyquestro.cli.serve import serve_command
+from nyquestro.cli.status import status_command
 from nyquestro.config.instruments import ConfigError, default_instruments, load_instruments
 from nyquestro.domain.instrument import Instrument
 from nyquestro.store.database import DEFAULT_URL, create_db_engine, upgrade
@@ -51,6 +52,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--db", help="journal database, overriding the config (path, or a URL such as "
         "postgresql+psycopg://postgres@127.0.0.1:5432/test)",
     )  # fmt: skip
+
+    status = commands.add_parser(
+        "status",
+        help="whether the venue on the config's store is running and its writer making "
+        "progress: prints one line with its figures; exit status 0 ok, 1 stalled (work "
+        "waiting and no progress for over a second), 3 not running",
+    )
+    status.add_argument("--config", type=Path, help="venue TOML (default: the shipped demo venue)")
 
     config = commands.add_parser("config", help="check a venue config")
     config_commands = config.add_subparsers(dest="config_command", required=True)
@@ -118,6 +127,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "config":
         out = Console(highlight=False, soft_wrap=True)
         return config_check_command(args.config, os.environ, out, errors)
+    if args.command == "status":
+        out = Console(highlight=False, soft_wrap=True)
+        return status_command(args.config, os.environ, out, errors)
     if args.command == "db":
         return db_upgrade_command(args.db, errors)
     if args.command == "kill-switch":

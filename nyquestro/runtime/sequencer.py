@@ -170,3 +170,13 @@ class Sequencer:
         """Run `query` under the lock: it sees subscriber state between two commands."""
         with self._lock:
             return query()
+
+    def probe(self, timeout: float) -> int | None:
+        """The last sequence number, if the lock can be taken within `timeout` seconds;
+        None if not (liveness monitor). Takes the raw lock: leaving it runs nothing else."""
+        if not self._lock.acquire(timeout=timeout):
+            return None
+        try:
+            return self._engine.last_seq
+        finally:
+            self._lock.release()

@@ -40,10 +40,12 @@ from nyquestro.gateways.websocket.server import WebSocketServer
 from nyquestro.runtime import fix_settings, snapshotting
 from nyquestro.runtime.assembly import assemble
 from nyquestro.runtime.itch import itch_gateway
+from nyquestro.runtime.liveness import LivenessMonitor
 from nyquestro.runtime.outbox import Outbox
 from nyquestro.runtime.recorder import Recorder
 from nyquestro.runtime.settings import configure, not_live, settings_of, throttle_changes
 from nyquestro.runtime.snapshotter import Snapshotter
+from nyquestro.runtime.watchdog import ShutdownWatchdog
 from nyquestro.store.audit import AuditTrail
 from nyquestro.store.database import create_db_engine, upgrade
 from nyquestro.store.journal import Durability, Entry, JournalWriter, read_journal
@@ -79,11 +81,13 @@ class Exchange:
                 lambda: self.sequencer.last_seq,
                 time.time_ns,
             )
+        self.journal = JournalWriter(db, Durability(config.durability), background=True)
+        """Also read by the liveness monitor (its counters, never its lock)."""
         core = assemble(
             config,
             db,
             send=self._send,
-            journal=JournalWriter(db, Durability(config.durability), background=True),
+            journal=self.journal,
             on_durable=self._outbox.release_upto,
             recorder=None if self._recorder is None else self._recorder.on_events,
             udp_reply=self._udp_reply,
@@ -456,12 +460,26 @@ _COMMITTER_IDLE_SECONDS = 0.05
 
 
 def run_until_signalled(exchange: Exchange, load: Callable[[], VenueConfig]) -> NoReturn:
-    """Serve until SIGINT/SIGTERM; on SIGHUP reload the config `load` reads."""
+    """Serve until SIGINT/SIGTERM; on SIGHUP reload the config `load` reads.
+
+    The stop is bounded (`nyquestro.runtime.watchdog`): exit status 0 when it finished in
+    `[store] shutdown_timeout` seconds, 3 (stacks in the log) when it did not or a second
+    signal came first. While serving, `status.json` in the store directory says whether
+    the writer makes progress (`nyquestro.runtime.liveness`, read by `nyquestro status`).
+    """
     stopping = threading.Event()
     reloading = threading.Event()
+    timeout = exchange.config.shutdown_timeout
+    watchdog = ShutdownWatchdog(timeout)
 
     def request_stop(signum: int, _frame: FrameType | None) -> None:
-        log.info("%s received: logging sessions out", signal.Signals(signum).name)
+        if stopping.is_set():
+            return  # the watchdog got this signal too (its wakeup pipe) and ends the process
+        watchdog.arm()
+        log.info(
+            "%s received: logging sessions out (a stop may take %g s; a second signal ends "
+            "it at once)", signal.Signals(signum).name, timeout,
+        )  # fmt: skip
         stopping.set()
 
     def request_reload(_signum: int, _frame: FrameType | None) -> None:
@@ -470,6 +488,9 @@ def run_until_signalled(exchange: Exchange, load: Callable[[], VenueConfig]) -> 
     signal.signal(signal.SIGINT, request_stop)
     signal.signal(signal.SIGTERM, request_stop)
     signal.signal(signal.SIGHUP, request_reload)
+    # Before the port opens: once clients can connect, `nyquestro status` has an answer.
+    monitor = LivenessMonitor(exchange.sequencer.probe, exchange.journal, exchange.config.store_dir)
+    monitor.start()
     exchange.start()
     while not stopping.wait(0.2):
         if reloading.is_set():
@@ -477,6 +498,7 @@ def run_until_signalled(exchange: Exchange, load: Callable[[], VenueConfig]) -> 
             log.info("SIGHUP received: reloading the config")
             exchange.reload(load)
     exchange.shut_down()
+    monitor.stop()
     logging.shutdown()
     sys.stdout.flush()
     sys.stderr.flush()
