@@ -7,8 +7,8 @@ from pathlib import Path
 
 from rich.console import Console
 
-from nyquestro.cli.config import load_config
 from nyquestro.config.instruments import ConfigError
+from nyquestro.config.venue import load_config
 from nyquestro.runtime.liveness import State, assess
 
 EXIT_STATUS = {State.OK: 0, State.STALLED: 1, State.NOT_RUNNING: 3}

@@ -141,6 +141,12 @@ def default_venue(environ: Mapping[str, str] | None = None) -> VenueConfig:
     return parse_venue(text, "default_venue.toml", environ)
 
 
+def load_config(path: Path | None, environ: Mapping[str, str]) -> VenueConfig:
+    """The venue in `path` (else the shipped one) with `environ`'s NYQUESTRO_ overrides:
+    what `serve`, `config check` and `status` read."""
+    return default_venue(environ) if path is None else load_venue(path, environ)
+
+
 def load_venue(path: Path, environ: Mapping[str, str] | None = None) -> VenueConfig:
     """The venue in `path`, with `environ`'s NYQUESTRO_ overrides (None: the process's)."""
     try:
