@@ -8,13 +8,8 @@ from sqlalchemy.engine import make_url
 
 from nyquestro.config.environment import config_variables
 from nyquestro.config.instruments import ConfigError
-from nyquestro.config.venue import VenueConfig, default_venue, load_venue
+from nyquestro.config.venue import load_config
 from nyquestro.store.database import normalise_url
-
-
-def load_config(path: Path | None, environ: Mapping[str, str]) -> VenueConfig:
-    """The venue in `path` (else the shipped one) with `environ`'s NYQUESTRO_ overrides."""
-    return default_venue(environ) if path is None else load_venue(path, environ)
 
 
 def config_check_command(

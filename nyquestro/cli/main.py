@@ -1,4 +1,9 @@
-"""The `nyquestro` command and its subcommands."""
+"""The `nyquestro` command and its subcommands.
+
+Each subcommand's module is imported when that subcommand runs, not before: a probe such
+as `nyquestro status` must answer within a second, and importing quickfix, SQLAlchemy and
+alembic for every command would take about that long on its own.
+"""
 
 import argparse
 import os
@@ -8,16 +13,10 @@ from pathlib import Path
 from rich.console import Console
 
 from nyquestro import __version__
-from nyquestro.cli.config import config_check_command
-from nyquestro.cli.engine_run import run_lines
-from nyquestro.cli.export import export_command
-from nyquestro.cli.journal import db_upgrade_command, replay_command
-from nyquestro.cli.operator import kill_switch_command, trading_command
-from nyquestro.cli.serve import serve_command
 from nyquestro.config.instruments import ConfigError, default_instruments, load_instruments
+from nyquestro.config.paths import DEFAULT_URL
+from nyquestro.config.venue import DURABILITY
 from nyquestro.domain.instrument import Instrument
-from nyquestro.store.database import DEFAULT_URL, create_db_engine, upgrade
-from nyquestro.store.journal import Durability, JournalWriter
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -37,8 +36,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--journal", help="journal every command into this database (path or URL)")
     run.add_argument(
         "--durability",
-        choices=[d.value for d in Durability],
-        default=Durability.GROUP.value,
+        choices=DURABILITY,
+        default="group",
         help="journal commit policy (default: group)",
     )
 
@@ -52,6 +51,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--db", help="journal database, overriding the config (path, or a URL such as "
         "postgresql+psycopg://postgres@127.0.0.1:5432/test)",
     )  # fmt: skip
+
+    status = commands.add_parser(
+        "status",
+        help="whether the venue on the config's store is running and its writer making "
+        "progress: prints one line with its figures; exit status 0 ok, 1 stalled (work "
+        "waiting and no progress for over a second), 3 not running",
+    )
+    status.add_argument("--config", type=Path, help="venue TOML (default: the shipped demo venue)")
 
     config = commands.add_parser("config", help="check a venue config")
     config_commands = config.add_subparsers(dest="config_command", required=True)
@@ -115,19 +122,34 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     errors = Console(stderr=True, highlight=False, soft_wrap=True)
     if args.command == "serve":
+        from nyquestro.cli.serve import serve_command
+
         return serve_command(args.config, args.db, errors)
     if args.command == "config":
+        from nyquestro.cli.config import config_check_command
+
         out = Console(highlight=False, soft_wrap=True)
         return config_check_command(args.config, os.environ, out, errors)
+    if args.command == "status":
+        from nyquestro.cli.status import status_command
+
+        out = Console(highlight=False, soft_wrap=True)
+        return status_command(args.config, os.environ, out, errors)
     if args.command == "db":
+        from nyquestro.cli.journal import db_upgrade_command
+
         return db_upgrade_command(args.db, errors)
-    if args.command == "kill-switch":
-        return kill_switch_command(
-            args.action, args.account, args.session, args.reason, args.db, errors
-        )
-    if args.command in ("halt", "resume"):
+    if args.command in ("kill-switch", "halt", "resume"):
+        from nyquestro.cli.operator import kill_switch_command, trading_command
+
+        if args.command == "kill-switch":
+            return kill_switch_command(
+                args.action, args.account, args.session, args.reason, args.db, errors
+            )
         return trading_command(args.command, args.symbol, args.reason, args.db, errors)
     if args.command == "journal":
+        from nyquestro.cli.export import export_command
+
         return export_command(args.db, args.out, args.after_seq, errors)
     try:
         instruments = _instruments(args.instruments)
@@ -135,7 +157,13 @@ def main(argv: list[str] | None = None) -> int:
         errors.print(f"configuration error: {exc}", markup=False)
         return 2
     if args.command == "replay":
+        from nyquestro.cli.journal import replay_command
+
         return replay_command(args.journal, instruments, errors)
+    from nyquestro.cli.engine_run import run_lines
+    from nyquestro.store.database import create_db_engine, upgrade
+    from nyquestro.store.journal import Durability, JournalWriter
+
     journal = None
     if args.journal is not None:
         engine = create_db_engine(args.journal)

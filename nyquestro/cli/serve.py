@@ -9,9 +9,8 @@ from pathlib import Path
 from rich.console import Console
 from rich.logging import RichHandler
 
-from nyquestro.cli.config import load_config
 from nyquestro.config.instruments import ConfigError
-from nyquestro.config.venue import VenueConfig
+from nyquestro.config.venue import VenueConfig, load_config
 from nyquestro.runtime.serve import Exchange, run_until_signalled
 
 

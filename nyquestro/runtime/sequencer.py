@@ -184,6 +184,16 @@ class Sequencer:
         with self._exclusive:
             return query()
 
+    def probe(self, timeout: float) -> int | None:
+        """The last sequence number, if the lock can be taken within `timeout` seconds;
+        None if not (liveness monitor). Takes the raw lock: leaving it runs nothing else."""
+        if not self._lock.acquire(timeout=timeout):
+            return None
+        try:
+            return self._engine.last_seq
+        finally:
+            self._lock.release()
+
 
 class _Exclusive:
     """`with` this instead of the lock: on the outermost exit of a thread's (re-entrant)

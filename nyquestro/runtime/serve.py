@@ -45,10 +45,12 @@ from nyquestro.gateways.websocket.server import WebSocketServer
 from nyquestro.runtime import fix_settings, snapshotting
 from nyquestro.runtime.assembly import assemble
 from nyquestro.runtime.itch import itch_gateway
+from nyquestro.runtime.liveness import LivenessMonitor
 from nyquestro.runtime.outbox import Outbox
 from nyquestro.runtime.recorder import Recorder
 from nyquestro.runtime.settings import configure, not_live, settings_of, throttle_changes
 from nyquestro.runtime.snapshotter import Snapshotter
+from nyquestro.runtime.watchdog import ShutdownWatchdog
 from nyquestro.runtime.writer import Writer
 from nyquestro.store.audit import AuditTrail
 from nyquestro.store.database import create_db_engine, upgrade
@@ -85,11 +87,13 @@ class Exchange:
                 lambda: self.sequencer.last_seq,
                 time.time_ns,
             )
+        self.journal = JournalWriter(db, Durability(config.durability), background=True)
+        """Also read by the liveness monitor (its counters, never its lock)."""
         core = assemble(
             config,
             db,
             send=self._send,
-            journal=JournalWriter(db, Durability(config.durability), background=True),
+            journal=self.journal,
             on_durable=self._outbox.release_upto,
             recorder=None if self._recorder is None else self._recorder.on_events,
             udp_reply=self._udp_reply,
@@ -97,7 +101,7 @@ class Exchange:
         self._engine, self.sequencer, self._venue = core.engine, core.sequencer, core.venue
         # Whoever released messages sends them once out of the lock (see the module doc).
         self.sequencer.after_unlock = self._outbox.deliver_ready
-        self._writer = Writer(self.sequencer.read)
+        self.writer = Writer(self.sequencer.read)
         self._snapshot_seq = core.snapshot_seq
         # Subscribed before recovery: the bridge rebuilds its book from the replay.
         self._websocket: WebSocketServer | None = None
@@ -124,7 +128,7 @@ class Exchange:
         self._recover()
         self._write_recorded()
         self._app = Application(
-            self._venue, self._writer.post, tap=self._recorder,
+            self._venue, self.writer.post, tap=self._recorder,
             gate=LogonGate(config.fix.allow, config.fix.port),
         )  # fmt: skip
         settings_path = fix_settings.write(config)
@@ -363,7 +367,7 @@ class Exchange:
         threading.Thread(target=release, name="throttle-release", daemon=True).start()
 
     def start(self) -> None:
-        self._writer.start()
+        self.writer.start()
         self._committer.start()
         if self._udp is not None:  # bound before the FIX port opens: listening means ready
             self._udp.start()
@@ -411,7 +415,7 @@ class Exchange:
             time.sleep(0.05)
         # What the logouts posted (cancel-on-disconnect) is carried out before the journal's
         # last flush; a writer that does not finish is left to the shutdown bound.
-        if not self._writer.stop(_WRITER_STOP_SECONDS):
+        if not self.writer.stop(_WRITER_STOP_SECONDS):
             log.error("the writer did not finish its work within %.0f s", _WRITER_STOP_SECONDS)
         self._stopping.set()
         self._committer.join()
@@ -480,12 +484,26 @@ _COMMITTER_IDLE_SECONDS = 0.05
 
 
 def run_until_signalled(exchange: Exchange, load: Callable[[], VenueConfig]) -> NoReturn:
-    """Serve until SIGINT/SIGTERM; on SIGHUP reload the config `load` reads."""
+    """Serve until SIGINT/SIGTERM; on SIGHUP reload the config `load` reads.
+
+    The stop is bounded (`nyquestro.runtime.watchdog`): exit status 0 when it finished in
+    `[store] shutdown_timeout` seconds, 3 (stacks in the log) when it did not or a second
+    signal came first. While serving, `status.json` in the store directory says whether
+    the writer makes progress (`nyquestro.runtime.liveness`, read by `nyquestro status`).
+    """
     stopping = threading.Event()
     reloading = threading.Event()
+    timeout = exchange.config.shutdown_timeout
+    watchdog = ShutdownWatchdog(timeout)
 
     def request_stop(signum: int, _frame: FrameType | None) -> None:
-        log.info("%s received: logging sessions out", signal.Signals(signum).name)
+        if stopping.is_set():
+            return  # the watchdog got this signal too (its wakeup pipe) and ends the process
+        watchdog.arm()
+        log.info(
+            "%s received: logging sessions out (a stop may take %g s; a second signal ends "
+            "it at once)", signal.Signals(signum).name, timeout,
+        )  # fmt: skip
         stopping.set()
 
     def request_reload(_signum: int, _frame: FrameType | None) -> None:
@@ -494,6 +512,11 @@ def run_until_signalled(exchange: Exchange, load: Callable[[], VenueConfig]) -> 
     signal.signal(signal.SIGINT, request_stop)
     signal.signal(signal.SIGTERM, request_stop)
     signal.signal(signal.SIGHUP, request_reload)
+    # Before the port opens: once clients can connect, `nyquestro status` has an answer.
+    monitor = LivenessMonitor(
+        exchange.sequencer.probe, exchange.journal, exchange.config.store_dir, exchange.writer
+    )
+    monitor.start()
     exchange.start()
     while not stopping.wait(0.2):
         if reloading.is_set():
@@ -501,6 +524,7 @@ def run_until_signalled(exchange: Exchange, load: Callable[[], VenueConfig]) -> 
             log.info("SIGHUP received: reloading the config")
             exchange.reload(load)
     exchange.shut_down()
+    monitor.stop()
     logging.shutdown()
     sys.stdout.flush()
     sys.stderr.flush()

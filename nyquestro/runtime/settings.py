@@ -66,7 +66,8 @@ def not_live(running: VenueConfig, new: VenueConfig) -> list[str]:
     changes = [
         f"store.{name}: {getattr(running, attr)} -> {getattr(new, attr)}"
         for name, attr in (("dir", "store_dir"), ("db", "db"), ("durability", "durability"),
-                           ("snapshot_every", "snapshot_every"), ("audit", "audit"))
+                           ("snapshot_every", "snapshot_every"), ("audit", "audit"),
+                           ("shutdown_timeout", "shutdown_timeout"))
         if getattr(running, attr) != getattr(new, attr)
     ]  # fmt: skip
     changes += [

@@ -9,8 +9,6 @@ from sqlalchemy.engine import make_url
 
 from nyquestro.config.paths import MIGRATIONS_DIR
 
-DEFAULT_URL = "sqlite:///var/nyquestro.db"
-
 
 def normalise_url(db: str) -> str:
     """A bare path means an SQLite file; anything with '://' is a SQLAlchemy URL."""

@@ -24,13 +24,15 @@ tick_size = "0.01"
 def test_store_defaults() -> None:
     venue = parse_venue(BASE.format(store=""), "t.toml")
     assert (venue.durability, venue.snapshot_every, venue.audit) == ("group", 100_000, True)
+    assert venue.shutdown_timeout == 10.0
     assert default_venue().audit
 
 
 def test_store_fields_are_read() -> None:
-    store = 'durability = "sync"\nsnapshot_every = 0\naudit = false'
+    store = 'durability = "sync"\nsnapshot_every = 0\naudit = false\nshutdown_timeout = 2.5'
     venue = parse_venue(BASE.format(store=store), "t.toml")
     assert (venue.durability, venue.snapshot_every, venue.audit) == ("sync", 0, False)
+    assert venue.shutdown_timeout == 2.5
 
 
 @pytest.mark.parametrize(
@@ -42,6 +44,13 @@ def test_store_fields_are_read() -> None:
         ('audit = "yes"', "store.audit"),
         ('durability = "fast"', "store.durability"),
         ("snapshots = 5", "store.snapshots"),
+        ("shutdown_timeout = 0", "store.shutdown_timeout"),
+        ("shutdown_timeout = -1", "store.shutdown_timeout"),
+        ('shutdown_timeout = "10"', "store.shutdown_timeout"),
+        ("shutdown_timeout = true", "store.shutdown_timeout"),
+        ("shutdown_timeout = 10000", "store.shutdown_timeout"),
+        ("shutdown_timeout = nan", "store.shutdown_timeout"),
+        ("shutdown_timeout = inf", "store.shutdown_timeout"),
     ],
 )
 def test_bad_store_fields_are_named(line: str, field: str) -> None:

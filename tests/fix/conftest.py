@@ -122,6 +122,7 @@ class Server:
         audit: bool = True,
         extra_toml: str = "",
         fix_settings: str = "",
+        store_settings: str = "",
     ) -> None:
         self.root = root
         self.durability = durability
@@ -134,6 +135,8 @@ class Server:
         """Appended to the venue TOML (e.g. a [risk] table)."""
         self.fix_settings = fix_settings
         """Added to the [fix] table (e.g. throttles)."""
+        self.store_settings = store_settings
+        """Added to the [store] table (e.g. shutdown_timeout)."""
         self.port = 0
         self.log = root / "serve.log"
         self.returncode: int | None = None
@@ -147,7 +150,7 @@ class Server:
             # Restarting after a failed test must not inherit sequence numbers or state.
             self._runs += 1
         self.port = free_port()
-        config = self.root / f"venue{self._runs}.toml"
+        config = self.config_path
         config.write_text(self.config_text())
         with self.log.open("ab") as log:
             self._proc = subprocess.Popen(
@@ -168,6 +171,15 @@ class Server:
         self.stop()
         raise RuntimeError(f"nyquestro serve did not listen within {START_TIMEOUT}s")
 
+    @property
+    def config_path(self) -> Path:
+        """The venue TOML of the current (or last) run."""
+        return self.root / f"venue{self._runs}.toml"
+
+    @property
+    def pid(self) -> int | None:
+        return None if self._proc is None else self._proc.pid
+
     def config_text(self) -> str:
         store = self.root / f"store{self._runs}"
         text = VENUE_TOML.format(store=store, port=self.port, durability=self.durability)
@@ -175,6 +187,7 @@ class Server:
             text = text.replace("[store]\n", f'[store]\ndb = "{self.db}"\n', 1)
         text += self.extra_toml
         text = text.replace("[fix]\n", f"[fix]\n{self.fix_settings}", 1)
+        text = text.replace("[store]\n", f"[store]\n{self.store_settings}", 1)
         if not self.audit:
             text = text.replace("[store]\n", "[store]\naudit = false\n", 1)
         if self.snapshot_every is not None:
@@ -211,12 +224,13 @@ class Server:
         if self._proc is not None and self._proc.poll() is None:
             self._proc.send_signal(signal.SIGTERM)
 
-    def wait_stopped(self) -> None:
+    def wait_stopped(self, timeout: float = STOP_TIMEOUT) -> None:
+        """Wait `timeout` seconds for the exit, then SIGKILL (`returncode` None)."""
         proc, self._proc = self._proc, None
         if proc is None:
             return
         try:
-            self.returncode = proc.wait(STOP_TIMEOUT)
+            self.returncode = proc.wait(timeout)
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(STOP_TIMEOUT)
