@@ -80,12 +80,12 @@ ALL_VARIANTS = tuple(
 
 
 def covering(versions: Sequence[str] = VERSIONS) -> list[Variant]:
-    """Few variants among which every leave, every version and both cancel-on-disconnect
-    settings occur: each leave once per version, cancel-on-disconnect alternating."""
+    """One variant per leave, among which every version and both cancel-on-disconnect
+    settings occur (versions take turns, cancel-on-disconnect switches after each turn)."""
+    n = len(versions)
     return [
-        Variant(leave, version, cancel_on_disconnect=(i + j) % 2 == 1)
+        Variant(leave, versions[i % n], cancel_on_disconnect=(i // n) % 2 == 1)
         for i, leave in enumerate(LEAVES)
-        for j, version in enumerate(versions)
     ]
 
 
@@ -162,13 +162,13 @@ def run_round(root: Path, planned: Round) -> Outcome:
     failed: str | None = None
     hung = False
     detail = ""
-    dumped = False
 
-    def dump(pid: int) -> None:
-        nonlocal detail, dumped
-        if not dumped:
-            dumped = True
-            detail += f"\nthreads of the venue (pid {pid}):\n{py_spy_dump(pid)}"
+    def dump(when: str) -> Callable[[int], None]:
+        def add(pid: int) -> None:
+            nonlocal detail
+            detail += f"\nthreads of the venue (pid {pid}) {when}:\n{py_spy_dump(pid)}"
+
+        return add
 
     try:
         server.start()
@@ -229,7 +229,7 @@ def run_round(root: Path, planned: Round) -> Outcome:
     except (AssertionError, TimeoutError) as exc:
         failed, hung, detail = step, True, _first_line(exc)
         if server.pid is not None:
-            dump(server.pid)
+            dump("when the step hung")(server.pid)
     except (Misbehaved, OSError, RuntimeError) as exc:
         failed, detail = step, _first_line(exc)
     finally:
@@ -237,7 +237,7 @@ def run_round(root: Path, planned: Round) -> Outcome:
             made.close()
 
     server.signal_stop()
-    server.wait_stopped(EXIT_TIMEOUT, before_kill=dump)
+    server.wait_stopped(EXIT_TIMEOUT, before_kill=dump(f"{EXIT_TIMEOUT:.0f} s after SIGTERM"))
     if failed is None and server.returncode is None:
         failed, hung = f"SIGTERM (no exit within {EXIT_TIMEOUT:.0f} s)", True
     elif failed is None and server.returncode != 0:

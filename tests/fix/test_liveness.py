@@ -1,7 +1,7 @@
 """The venue stays responsive when sessions leave during a burst of reports (issue 11).
 
-One round per variant of `tests.fix.liveness.covering()`: every way of leaving, on both FIX
-versions, with cancel-on-disconnect on and off. Each round runs a real `nyquestro serve`
+One round per way of leaving (`tests.fix.liveness.covering()`), among which both FIX
+versions and cancel-on-disconnect on and off occur. Each round runs a real `nyquestro serve`
 with group commit and real TCP clients; `benchmarks/logout_stress.py` runs as many rounds
 as asked.
 """
