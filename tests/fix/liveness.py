@@ -26,6 +26,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal, get_args
 
 from tests.fix.client import FixClient, Msg
 from tests.fix.conftest import VERSIONS, Server
@@ -44,7 +45,8 @@ EXIT_TIMEOUT = 10.0
 """SIGTERM to exit: the sessions are already out, so only the final flush and snapshot."""
 DUMP_TIMEOUT = 30.0
 
-LEAVES = ("drop", "logout", "both-drop", "third-logon")
+Leave = Literal["drop", "logout", "both-drop", "third-logon"]
+LEAVES: tuple[Leave, ...] = get_args(Leave)
 """How the sessions leave after the sweep:
 - drop: CLIENT1 closes its socket without a Logout, CLIENT2 logs out (the issue's round);
 - logout: both log out properly;
@@ -61,7 +63,7 @@ FILL_TYPES = frozenset({"1", "2", "F"})
 
 @dataclass(frozen=True, slots=True)
 class Variant:
-    leave: str
+    leave: Leave
     version: str
     cancel_on_disconnect: bool
     """Whether the leaving session (CLIENT1's role) cancels its orders when it goes."""
@@ -180,13 +182,11 @@ def run_round(root: Path, planned: Round) -> Outcome:
 
         step = f"{ORDERS} resting buys acknowledged"
         for i in range(ORDERS):
-            cents = LOWEST_PRICE_CENTS + i
-            leaver.new_order(SYMBOL, "1", QTY, f"{cents // 100}.{cents % 100:02d}")
+            leaver.new_order(SYMBOL, "1", QTY, _price(LOWEST_PRICE_CENTS + i))
         _await(leaver, lambda m: m.get(150) == "0", ORDERS, REST_TIMEOUT)
 
         step = "the sweep and the leaving"
-        lowest = f"{LOWEST_PRICE_CENTS // 100}.{LOWEST_PRICE_CENTS % 100:02d}"
-        sweeper.new_order(SYMBOL, "2", ORDERS * QTY, lowest, tif="3")
+        sweeper.new_order(SYMBOL, "2", ORDERS * QTY, _price(LOWEST_PRICE_CENTS), tif="3")
         time.sleep(planned.delay_ms / 1000)
         third = None
         if variant.leave == "third-logon":
@@ -223,7 +223,6 @@ def run_round(root: Path, planned: Round) -> Outcome:
             raise Misbehaved(f"the new order was not accepted: {ack}")
         step = f"{probe.sender}'s Logout after the probe answered"
         probe.logout(timeout=RESPONSE_TIMEOUT)
-        step = "SIGTERM"
     # FixClient.expect raises AssertionError when its deadline passes, a socket call
     # TimeoutError (an OSError, hence first): both mean the venue did not answer.
     except (AssertionError, TimeoutError) as exc:
@@ -245,6 +244,10 @@ def run_round(root: Path, planned: Round) -> Outcome:
     if failed is not None:
         detail += f"\nlast lines of the venue's log ({server.log}):\n{server.tail(20)}"
     return Outcome(planned, reports, logon_ms, ack_ms, server.returncode, failed, hung, detail)
+
+
+def _price(cents: int) -> str:
+    return f"{cents // 100}.{cents % 100:02d}"
 
 
 def _first_line(exc: BaseException) -> str:
