@@ -14,7 +14,7 @@ import subprocess
 import sys
 import time
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import TypeVar
@@ -224,14 +224,19 @@ class Server:
         if self._proc is not None and self._proc.poll() is None:
             self._proc.send_signal(signal.SIGTERM)
 
-    def wait_stopped(self, timeout: float = STOP_TIMEOUT) -> None:
-        """Wait `timeout` seconds for the exit, then SIGKILL (`returncode` None)."""
+    def wait_stopped(
+        self, timeout: float = STOP_TIMEOUT, before_kill: Callable[[int], None] | None = None
+    ) -> None:
+        """Wait `timeout` seconds for the exit, then SIGKILL (`returncode` None);
+        `before_kill(pid)` runs first (to look at a hung venue while it is still there)."""
         proc, self._proc = self._proc, None
         if proc is None:
             return
         try:
             self.returncode = proc.wait(timeout)
         except subprocess.TimeoutExpired:
+            if before_kill is not None:
+                before_kill(proc.pid)
             proc.kill()
             proc.wait(STOP_TIMEOUT)
             self.returncode = None
