@@ -53,6 +53,12 @@ LEAVES: tuple[Leave, ...] = get_args(Leave)
 - both-drop: both close their sockets without a Logout;
 - third-logon: as drop, and CLIENT3 sends its Logon just before, during the burst."""
 
+Anchor = Literal["sent", "first-report"]
+ANCHORS: tuple[Anchor, ...] = get_args(Anchor)
+"""Where the delay before leaving starts: when the sweep is sent (the issue's timing: the
+leave may be handled before the venue starts releasing the reports), or when the sweep's
+first report arrives (the leave lands while the venue is releasing them)."""
+
 # CLIENT4 is the tests' venue's cancel-on-disconnect session; CLIENT1 is not.
 LEAVER = {False: "CLIENT1", True: "CLIENT4"}
 SWEEPER = "CLIENT2"
@@ -67,26 +73,31 @@ class Variant:
     version: str
     cancel_on_disconnect: bool
     """Whether the leaving session (CLIENT1's role) cancels its orders when it goes."""
+    anchor: Anchor
 
     @property
     def name(self) -> str:
-        return f"{self.leave}/{self.version[4:]}/cod-{'on' if self.cancel_on_disconnect else 'off'}"
+        cod = "on" if self.cancel_on_disconnect else "off"
+        return f"{self.leave}/{self.version[4:]}/cod-{cod}/{self.anchor}"
 
 
 ALL_VARIANTS = tuple(
-    Variant(leave, version, cod)
+    Variant(leave, version, cod, anchor)
     for leave in LEAVES
     for version in VERSIONS
     for cod in (False, True)
+    for anchor in ANCHORS
 )
 
 
 def covering(versions: Sequence[str] = VERSIONS) -> list[Variant]:
-    """One variant per leave, among which every version and both cancel-on-disconnect
-    settings occur (versions take turns, cancel-on-disconnect switches after each turn)."""
+    """One variant per leave, among which every version, both cancel-on-disconnect settings
+    and both anchors occur, each anchor with each version and each setting (versions take
+    turns, cancel-on-disconnect switches after each turn, the anchor alternates within
+    a turn and swaps its start from one turn to the next)."""
     n = len(versions)
     return [
-        Variant(leave, versions[i % n], cancel_on_disconnect=(i // n) % 2 == 1)
+        Variant(leave, versions[i % n], (i // n) % 2 == 1, ANCHORS[(i + i // n) % 2])
         for i, leave in enumerate(LEAVES)
     ]
 
@@ -96,7 +107,7 @@ class Round:
     seed: int
     variant: Variant
     delay_ms: float
-    """From sending the sweep to the first session leaving."""
+    """From the variant's anchor to the first session leaving."""
 
 
 def plan(seed: int, variants: Sequence[Variant]) -> Round:
@@ -130,7 +141,7 @@ class Outcome:
         verdict = "ok" if self.ok else f"{'HUNG' if self.hung else 'FAILED'} at {self.failed_step}"
         exit_status = "killed" if self.exit_status is None else str(self.exit_status)
         return (
-            f"seed {self.round.seed:>6}  {self.round.variant.name:<22} "
+            f"seed {self.round.seed:>6}  {self.round.variant.name:<36} "
             f"delay {self.round.delay_ms:5.1f} ms  reports {self.reports:>4}/{2 * ORDERS}  "
             f"logon {_ms(self.logon_ms)}  ack {_ms(self.ack_ms)}  exit {exit_status:<6}  "
             f"{verdict}"
@@ -185,8 +196,12 @@ def run_round(root: Path, planned: Round) -> Outcome:
             leaver.new_order(SYMBOL, "1", QTY, _price(LOWEST_PRICE_CENTS + i))
         _await(leaver, lambda m: m.get(150) == "0", ORDERS, REST_TIMEOUT)
 
-        step = "the sweep and the leaving"
+        step = "the sweep"
         sweeper.new_order(SYMBOL, "2", ORDERS * QTY, _price(LOWEST_PRICE_CENTS), tif="3")
+        if variant.anchor == "first-report":
+            step = "the sweep's first report"
+            _await(sweeper, lambda _m: True, 1, RESPONSE_TIMEOUT)
+            step = "the leaving"
         time.sleep(planned.delay_ms / 1000)
         third = None
         if variant.leave == "third-logon":
@@ -262,8 +277,8 @@ def _is_fill(msg: Msg) -> bool:
 
 
 def _await(client: FixClient, wanted: Callable[[Msg], bool], count: int, timeout: float) -> None:
-    """Read until `count` ExecutionReports satisfying `wanted` arrived (others stay in the
-    inbox); AssertionError, as FixClient.expect, when `timeout` passes first."""
+    """Read until `count` ExecutionReports satisfying `wanted` arrived (everything read
+    stays in the inbox); AssertionError, as FixClient.expect, when `timeout` passes first."""
     deadline = time.monotonic() + timeout
     seen = 0
     while seen < count:
@@ -271,10 +286,8 @@ def _await(client: FixClient, wanted: Callable[[Msg], bool], count: int, timeout
         got = client.receive(left) if left > 0 else None
         if got is None:
             raise AssertionError(f"{client.sender}: {seen} of {count} reports within {timeout}s")
-        if got.type == "8" and wanted(got):
-            seen += 1
-        else:
-            client.inbox.append(got)
+        seen += got.type == "8" and wanted(got)
+        client.inbox.append(got)
 
 
 def py_spy_dump(pid: int) -> str:
