@@ -8,7 +8,7 @@ from pathlib import Path
 from rich.console import Console
 
 from nyquestro import __version__
-from nyquestro.cli.config import config_check_command
+from nyquestro.cli.config import config_check_command, load_config
 from nyquestro.cli.engine_run import run_lines
 from nyquestro.cli.export import export_command
 from nyquestro.cli.journal import db_upgrade_command, replay_command
@@ -67,6 +67,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     replay.add_argument("--journal", required=True, help="journal database (path or URL)")
     replay.add_argument("--instruments", type=Path, help="instruments TOML (default: demo set)")
+    replay.add_argument(
+        "--config", type=Path,
+        help="the venue config the journal was written with, for its FIX sessions and drop "
+        "copy (default: the shipped venue); the messages a replay renders are compared with "
+        "the audit trail's",
+    )  # fmt: skip
 
     journal = commands.add_parser("journal", help="read the store's audit trail")
     journal_commands = journal.add_subparsers(dest="journal_command", required=True)
@@ -134,7 +140,14 @@ def main(argv: list[str] | None = None) -> int:
         errors.print(f"configuration error: {exc}", markup=False)
         return 2
     if args.command == "replay":
-        return replay_command(args.journal, instruments, errors)
+        try:
+            venue = load_config(args.config, os.environ)
+        except ConfigError as exc:
+            errors.print(f"configuration error: {exc}", markup=False)
+            return 2
+        # The journal's first Configure names the instruments; these are the fallback.
+        fallback = instruments if args.instruments is not None else list(venue.instruments)
+        return replay_command(args.journal, fallback, venue, errors)
     journal = None
     if args.journal is not None:
         engine = create_db_engine(args.journal)

@@ -57,18 +57,7 @@ def assemble(
         send=send,
         clock=time.time_ns,
     )
-    for s in config.fix.sessions:
-        key = session_key_of(s.begin_string, config.fix.comp_id, s.target_comp_id)
-        venue.add_session(
-            key, s.begin_string, s.account, s.cancel_on_disconnect,
-            orders_per_second=s.orders_per_second, messages_per_second=s.messages_per_second,
-            queue_limit=s.throttle_queue_limit if s.throttle_mode == "queue" else None,
-        )  # fmt: skip
-    if config.fix.drop_copy is not None:
-        begin = fix_settings.DROP_COPY_BEGIN_STRING
-        venue.add_drop_copy(session_key_of(begin, config.fix.comp_id, config.fix.drop_copy), begin)
-        for session, _account in config.udp.sessions if config.udp is not None else ():
-            venue.add_copied_session(udp_session_key(session))
+    add_sessions(venue, config)
     if restored is not None:
         venue.restore_state(restored.venue)
         sequencer.resume(restored.stream_hash, restored.last_ts)
@@ -82,6 +71,23 @@ def assemble(
             udp.restore_state(restored.udp)
         sequencer.subscribe(partial(_udp_replies, udp, udp_reply or _drop))
     return VenueCore(engine, sequencer, venue, 0 if restored is None else restored.seq, udp)
+
+
+def add_sessions(venue: FixVenue, config: VenueConfig) -> None:
+    """The config's FIX sessions, drop copy and copied UDP sessions, as the venue has them
+    (also for a replay that renders the venue's messages again)."""
+    for s in config.fix.sessions:
+        key = session_key_of(s.begin_string, config.fix.comp_id, s.target_comp_id)
+        venue.add_session(
+            key, s.begin_string, s.account, s.cancel_on_disconnect,
+            orders_per_second=s.orders_per_second, messages_per_second=s.messages_per_second,
+            queue_limit=s.throttle_queue_limit if s.throttle_mode == "queue" else None,
+        )  # fmt: skip
+    if config.fix.drop_copy is not None:
+        begin = fix_settings.DROP_COPY_BEGIN_STRING
+        venue.add_drop_copy(session_key_of(begin, config.fix.comp_id, config.fix.drop_copy), begin)
+        for session, _account in config.udp.sessions if config.udp is not None else ():
+            venue.add_copied_session(udp_session_key(session))
 
 
 def _udp_replies(
