@@ -17,7 +17,8 @@ ExecID (seq x 10^6 + n, unique for the day), mass-cancel reports by session and 
 (MC<seq>); OrderCancelRejects carry neither, so by session and ClOrdID, in order,
 preferring an exact match (a gateway-level reject with the same ClOrdID is then skipped).
 The audit trail stores a message's SOH as "|", so a value containing "|" cannot be told
-apart; the venue writes none.
+apart; the venue writes none. A crash loses the trail's unwritten rows (ADR 0006): after
+one, a message can be reported as missing from the trail although it was sent.
 """
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
