@@ -23,7 +23,7 @@ one, a message can be reported as missing from the trail although it was sent.
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import NoReturn, TypeVar
 
 from sqlalchemy import Engine as DbEngine
 
@@ -122,7 +122,7 @@ class Rendering:
             self.messages.append(Message(key, out.msg_type, dict(out.fields), self._seq))
 
 
-def _no_requests(_build: object) -> Any:
+def _no_requests(_build: object) -> NoReturn:
     raise RuntimeError("a replay takes its commands from the journal, never from a request")
 
 

@@ -19,7 +19,7 @@ The replay goes through `Sequencer.recover`, the path a restarted venue takes.
 
 import asyncio
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from pathlib import Path
@@ -89,7 +89,7 @@ class Venue:
         self.fix = FixVenue(INSTRUMENTS, submit=self.sequencer.submit,
                             read=self.sequencer.read, send=self._fix_send,
                             clock=self._clock)  # fmt: skip
-        self.fix_keys = []
+        self.fix_keys: list[SessionKey] = []
         for begin, client, cod in FIX_SESSIONS:
             key = session_key_of(begin, "NYQUESTRO", client)
             self.fix.add_session(key, begin, ACCOUNTS[len(self.fix_keys) % 2], cod)
@@ -297,13 +297,13 @@ def price_text(symbol: str, ticks: int) -> str:
 def risk_instruments() -> tuple[Instrument, ...]:
     """Limits every fat-finger and lot check can trip: a price band on AAPL, a notional
     limit on MSFT, a minimum on IBM, lots of 10 and a maximum of 500 on ESZ6."""
-    changed = {
-        "AAPL": {"price_band_pct": Decimal("1")},
-        "MSFT": {"max_notional": Decimal("100000")},
-        "IBM": {"min_qty": Qty(5)},
-        "ESZ6": {"lot_size": Qty(10), "max_qty": Qty(500)},
+    tight: dict[str, Callable[[Instrument], Instrument]] = {
+        "AAPL": lambda inst: replace(inst, price_band_pct=Decimal("1")),
+        "MSFT": lambda inst: replace(inst, max_notional=Decimal("100000")),
+        "IBM": lambda inst: replace(inst, min_qty=Qty(5)),
+        "ESZ6": lambda inst: replace(inst, lot_size=Qty(10), max_qty=Qty(500)),
     }
-    return tuple(replace(inst, **changed.get(inst.symbol, {})) for inst in INSTRUMENTS)
+    return tuple(tight[inst.symbol](inst) for inst in INSTRUMENTS)
 
 
 ACCOUNT_LIMITS = (
