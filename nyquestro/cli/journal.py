@@ -43,7 +43,7 @@ def replay_command(db: str, instruments: list[Instrument], venue: VenueConfig, o
     if not has_outbound(engine):
         print("no outbound messages in the audit trail ([store] audit = false?): hashes only")
         return 0
-    check = compare(rendering.messages, recorded_messages(engine))
+    check = compare(rendering.messages, recorded_messages(engine), rendering.sessions)
     if check.difference is not None:
         print(f"outbound messages DIFFER after {check.compared} that match: "
               f"{check.difference.describe()}")  # fmt: skip

@@ -12,6 +12,7 @@ from sqlalchemy import Engine as DbEngine
 from nyquestro.config.venue import VenueConfig
 from nyquestro.domain.commands import Command
 from nyquestro.domain.events import EventBase
+from nyquestro.domain.ids import SessionKey
 from nyquestro.engine import Engine
 from nyquestro.gateways.fix.acceptor import session_key_of
 from nyquestro.gateways.fix.message import OutMessage
@@ -73,11 +74,14 @@ def assemble(
     return VenueCore(engine, sequencer, venue, 0 if restored is None else restored.seq, udp)
 
 
-def add_sessions(venue: FixVenue, config: VenueConfig) -> None:
+def add_sessions(venue: FixVenue, config: VenueConfig) -> set[SessionKey]:
     """The config's FIX sessions, drop copy and copied UDP sessions, as the venue has them
-    (also for a replay that renders the venue's messages again)."""
+    (also for a replay that renders the venue's messages again); returns the keys of the
+    FIX sessions and the drop copy."""
+    keys = set()
     for s in config.fix.sessions:
         key = session_key_of(s.begin_string, config.fix.comp_id, s.target_comp_id)
+        keys.add(key)
         venue.add_session(
             key, s.begin_string, s.account, s.cancel_on_disconnect,
             orders_per_second=s.orders_per_second, messages_per_second=s.messages_per_second,
@@ -85,9 +89,12 @@ def add_sessions(venue: FixVenue, config: VenueConfig) -> None:
         )  # fmt: skip
     if config.fix.drop_copy is not None:
         begin = fix_settings.DROP_COPY_BEGIN_STRING
-        venue.add_drop_copy(session_key_of(begin, config.fix.comp_id, config.fix.drop_copy), begin)
+        drop_copy = session_key_of(begin, config.fix.comp_id, config.fix.drop_copy)
+        keys.add(drop_copy)
+        venue.add_drop_copy(drop_copy, begin)
         for session, _account in config.udp.sessions if config.udp is not None else ():
             venue.add_copied_session(udp_session_key(session))
+    return keys
 
 
 def _udp_replies(

@@ -72,6 +72,8 @@ class Difference:
     live: Message | None
     tag: int | None
     """The first tag whose value differs; None when one side has no such message."""
+    unknown_session: bool = False
+    """The message went to a session the replay's venue config does not have."""
 
     def describe(self) -> str:
         shown = self.live or self.replayed
@@ -82,6 +84,11 @@ class Difference:
             f"ClOrdID {shown.fields.get(CL_ORD_ID, '-')}, command seq "
             f"{shown.command_seq if shown.command_seq is not None else '-'}"
         )
+        if self.unknown_session:
+            return (
+                f"{where}: sent live to a session the venue config does not have "
+                "(give replay the config the venue ran with: --config)"
+            )
         if self.live is None:
             return f"{where}: rendered on replay, not in the audit trail"
         if self.replayed is None:
@@ -111,7 +118,7 @@ class Rendering:
             config.instruments, submit=_no_requests, read=_direct, send=self._send,
             clock=lambda: 0,
         )  # fmt: skip
-        add_sessions(self.venue, config)
+        self.sessions: set[str] = set(add_sessions(self.venue, config))
 
     def on_events(self, command: Command, events: Sequence[EventBase]) -> None:
         self._seq = command.seq
@@ -162,11 +169,16 @@ def parse_recorded(session: str, text: str) -> Message | None:
     return Message(session, msg_type, body, command_seq, fields.get(MSG_SEQ_NUM))
 
 
-def compare(replayed: Iterable[Message], recorded: Iterable[Message]) -> MessageCheck:
-    """Pair every rendered message with its recorded one; the first difference, if any."""
+def compare(
+    replayed: Iterable[Message], recorded: Iterable[Message], sessions: set[str]
+) -> MessageCheck:
+    """Pair every rendered message with its recorded one; the first difference, if any.
+    `sessions`: the FIX sessions the rendering venue has."""
     by_key: dict[tuple[str, str, str], Message] = {}
     rejects: dict[tuple[str, str], list[Message]] = {}
     for message in recorded:
+        if message.session not in sessions:
+            return MessageCheck(0, Difference(None, message, None, unknown_session=True))
         key = message.key
         if key is not None:
             by_key[key] = message

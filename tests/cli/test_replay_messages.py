@@ -121,3 +121,17 @@ def test_without_an_audit_trail_replay_compares_hashes_only(tmp_path: Path) -> N
     assert result.returncode == 0, result.stdout + result.stderr
     assert "matches the hash recorded live" in result.stdout
     assert "no outbound messages in the audit trail" in result.stdout
+
+
+def test_replay_with_a_config_lacking_a_session_says_to_give_the_right_one(
+    served: tuple[Path, Path], tmp_path: Path
+) -> None:
+    db, config = served
+    fewer = tmp_path / "fewer.toml"
+    fewer.write_text("".join(line for line in config.read_text().splitlines(keepends=True)
+                             if '"CLIENT2"' not in line))  # fmt: skip
+    result = replay(db, fewer)
+    assert result.returncode == 1, result.stdout + result.stderr
+    line = result.stdout.splitlines()[-1]
+    assert "session FIX.4.2:NYQUESTRO->CLIENT2" in line, line
+    assert "a session the venue config does not have" in line and "--config" in line, line
