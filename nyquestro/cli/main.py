@@ -75,6 +75,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     replay.add_argument("--journal", required=True, help="journal database (path or URL)")
     replay.add_argument("--instruments", type=Path, help="instruments TOML (default: demo set)")
+    replay.add_argument(
+        "--config", type=Path,
+        help="the venue config the journal was written with, for its FIX sessions and drop "
+        "copy (default: the shipped venue); the messages a replay renders are compared with "
+        "the audit trail's",
+    )  # fmt: skip
 
     journal = commands.add_parser("journal", help="read the store's audit trail")
     journal_commands = journal.add_subparsers(dest="journal_command", required=True)
@@ -158,8 +164,16 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if args.command == "replay":
         from nyquestro.cli.journal import replay_command
+        from nyquestro.config.venue import load_config
 
-        return replay_command(args.journal, instruments, errors)
+        try:
+            venue = load_config(args.config, os.environ)
+        except ConfigError as exc:
+            errors.print(f"configuration error: {exc}", markup=False)
+            return 2
+        # The journal's first Configure names the instruments; these are the fallback.
+        fallback = instruments if args.instruments is not None else list(venue.instruments)
+        return replay_command(args.journal, fallback, venue, errors)
     from nyquestro.cli.engine_run import run_lines
     from nyquestro.store.database import create_db_engine, upgrade
     from nyquestro.store.journal import Durability, JournalWriter

@@ -7,7 +7,7 @@ stores and what recovery replays through `Engine.process`.
 
 from dataclasses import dataclass
 
-from nyquestro.domain.enums import OrdType, PegType, Side, SmpPolicy, TimeInForce
+from nyquestro.domain.enums import MassCancelOrigin, OrdType, PegType, Side, SmpPolicy, TimeInForce
 from nyquestro.domain.ids import (
     Account,
     ClOrdId,
@@ -89,6 +89,10 @@ class MassCancel(CommandBase):
     scope_session: SessionKey | None = None
     account: Account | None = None
     symbol: Symbol | None = None
+    origin: MassCancelOrigin = MassCancelOrigin.OPERATOR
+    """The engine ignores it; the gateways' answers depend on it, and they must follow
+    from the journaled command alone (a replay has no memory of the live request). The
+    default is what a journal written before the field existed replays as."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

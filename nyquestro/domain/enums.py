@@ -46,3 +46,14 @@ class SmpPolicy(StrEnum):
     CANCEL_BOTH = "cancel_both"
     DECREMENT_AND_CANCEL = "decrement_and_cancel"
     """Reduce both by the smaller quantity; whichever reaches zero is cancelled."""
+
+
+class MassCancelOrigin(StrEnum):
+    """Who asked for a mass cancel, which decides whether the requester gets an answer."""
+
+    REQUEST = "request"
+    """A client's own request (FIX OrderMassCancelRequest, UDP MassCancel): answered."""
+    DISCONNECT = "disconnect"
+    """Cancel-on-disconnect: the session has gone, nobody is answered."""
+    OPERATOR = "operator"
+    """A script or operator command: no session asked, nobody is answered."""

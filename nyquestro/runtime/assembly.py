@@ -12,6 +12,7 @@ from sqlalchemy import Engine as DbEngine
 from nyquestro.config.venue import VenueConfig
 from nyquestro.domain.commands import Command
 from nyquestro.domain.events import EventBase
+from nyquestro.domain.ids import SessionKey
 from nyquestro.engine import Engine
 from nyquestro.gateways.fix.acceptor import session_key_of
 from nyquestro.gateways.fix.message import OutMessage
@@ -57,18 +58,7 @@ def assemble(
         send=send,
         clock=time.time_ns,
     )
-    for s in config.fix.sessions:
-        key = session_key_of(s.begin_string, config.fix.comp_id, s.target_comp_id)
-        venue.add_session(
-            key, s.begin_string, s.account, s.cancel_on_disconnect,
-            orders_per_second=s.orders_per_second, messages_per_second=s.messages_per_second,
-            queue_limit=s.throttle_queue_limit if s.throttle_mode == "queue" else None,
-        )  # fmt: skip
-    if config.fix.drop_copy is not None:
-        begin = fix_settings.DROP_COPY_BEGIN_STRING
-        venue.add_drop_copy(session_key_of(begin, config.fix.comp_id, config.fix.drop_copy), begin)
-        for session, _account in config.udp.sessions if config.udp is not None else ():
-            venue.add_copied_session(udp_session_key(session))
+    add_sessions(venue, config)
     if restored is not None:
         venue.restore_state(restored.venue)
         sequencer.resume(restored.stream_hash, restored.last_ts)
@@ -82,6 +72,29 @@ def assemble(
             udp.restore_state(restored.udp)
         sequencer.subscribe(partial(_udp_replies, udp, udp_reply or _drop))
     return VenueCore(engine, sequencer, venue, 0 if restored is None else restored.seq, udp)
+
+
+def add_sessions(venue: FixVenue, config: VenueConfig) -> set[SessionKey]:
+    """The config's FIX sessions, drop copy and copied UDP sessions, as the venue has them
+    (also for a replay that renders the venue's messages again); returns the keys of the
+    FIX sessions and the drop copy."""
+    keys = set()
+    for s in config.fix.sessions:
+        key = session_key_of(s.begin_string, config.fix.comp_id, s.target_comp_id)
+        keys.add(key)
+        venue.add_session(
+            key, s.begin_string, s.account, s.cancel_on_disconnect,
+            orders_per_second=s.orders_per_second, messages_per_second=s.messages_per_second,
+            queue_limit=s.throttle_queue_limit if s.throttle_mode == "queue" else None,
+        )  # fmt: skip
+    if config.fix.drop_copy is not None:
+        begin = fix_settings.DROP_COPY_BEGIN_STRING
+        drop_copy = session_key_of(begin, config.fix.comp_id, config.fix.drop_copy)
+        keys.add(drop_copy)
+        venue.add_drop_copy(drop_copy, begin)
+        for session, _account in config.udp.sessions if config.udp is not None else ():
+            venue.add_copied_session(udp_session_key(session))
+    return keys
 
 
 def _udp_replies(

@@ -19,7 +19,7 @@ from typing import Any
 
 from sqlalchemy import Engine as DbEngine
 
-from nyquestro.domain.commands import Configure
+from nyquestro.domain.commands import Command, Configure
 from nyquestro.domain.events import EventBase
 from nyquestro.domain.instrument import Instrument
 from nyquestro.engine import Engine
@@ -85,9 +85,14 @@ class ReplayResult:
         return self.first_divergence is None
 
 
-def replay(journal: DbEngine, instruments: Iterable[Instrument]) -> ReplayResult:
+def replay(
+    journal: DbEngine,
+    instruments: Iterable[Instrument],
+    subscribers: Sequence[Callable[[Command, Sequence[EventBase]], None]] = (),
+) -> ReplayResult:
     """Replay the whole journal. A venue's journal starts with the Configure of its first
-    start, whose instruments then replace `instruments` (the venue started with those)."""
+    start, whose instruments then replace `instruments` (the venue started with those).
+    `subscribers` see each command's events, as the live venue's did."""
     engine: Engine | None = None
     stream = EventStreamHash()
     commands = events = 0
@@ -100,6 +105,8 @@ def replay(journal: DbEngine, instruments: Iterable[Instrument]) -> ReplayResult
         produced = engine.process(entry.command)
         commands += 1
         events += len(produced)
+        for subscriber in subscribers:
+            subscriber(entry.command, produced)
         now = stream.add(produced)
         recorded = entry.event_hash
         if divergence is None and now != recorded:

@@ -87,6 +87,15 @@ class AuditTrail:
         return int(seq or 0)
 
 
+def has_outbound(engine: Engine) -> bool:
+    """Whether the trail holds any outbound message (none when `[store] audit = false`)."""
+    with engine.connect() as connection:
+        row = connection.execute(
+            select(AuditRecord.id).where(AuditRecord.kind == OUTBOUND).limit(1)
+        ).first()
+    return row is not None
+
+
 def audit_rows(engine: Engine, after_seq: int | None = None) -> Iterator[dict[str, Any]]:
     """The trail in recording order, one dict per row; decisions' payloads decoded.
 

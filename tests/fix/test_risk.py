@@ -171,8 +171,10 @@ def configures(db: str) -> list[dict[str, object]]:
 
 
 def assert_replay_matches(db: str) -> None:
+    """The event-stream hash and the FIX messages (given the venue's config) reproduce."""
+    config = Path(db).parents[1] / "venue1.toml"
     replay = subprocess.run(
-        [sys.executable, "-m", "nyquestro", "replay", "--journal", db],
+        [sys.executable, "-m", "nyquestro", "replay", "--journal", db, "--config", str(config)],
         capture_output=True, text=True, check=False, timeout=60,
     )  # fmt: skip
     assert replay.returncode == 0, replay.stdout + replay.stderr

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from decimal import ROUND_HALF_EVEN, Decimal
 
 from nyquestro.codec.prices import DecimalPrices
+from nyquestro.domain.commands import MassCancel, NewOrder
 from nyquestro.domain.enums import OrdType, PegType, Side, TimeInForce
 from nyquestro.domain.events import (
     Accepted,
@@ -290,13 +291,13 @@ class Outbound:
             fields.append((TEXT, text))
         return OutMessage("8", fields)
 
-    def rejected(self, event: Rejected, side: str, qty: str, exec_id: str) -> OutMessage:
-        """ExecutionReport(Rejected) for a new order the engine refused."""
+    def rejected(self, event: Rejected, order: NewOrder, exec_id: str) -> OutMessage:
+        """ExecutionReport(Rejected) for the new order `order` the engine refused."""
         return self.order_rejected(
             event.cl_ord_id,
             event.symbol,
-            side,
-            qty,
+            SIDE_CODE[order.side],
+            str(order.qty),
             event.reason,
             fix_text(event.text),
             exec_id,
@@ -376,9 +377,9 @@ class Outbound:
             state,
         )
 
-    def mass_cancel_report(
-        self, event: MassCancelled, request_type: str, symbol: str | None
-    ) -> OutMessage:
+    def mass_cancel_report(self, event: MassCancelled, request: MassCancel) -> OutMessage:
+        """OrderMassCancelReport: the venue takes only 1 (by Symbol) and 7 (all orders)."""
+        request_type = "7" if request.symbol is None else "1"
         fields = [
             (CL_ORD_ID, event.cl_ord_id),
             (ORDER_ID, f"MC{event.seq}"),
@@ -386,6 +387,6 @@ class Outbound:
             (tag("MassCancelResponse"), request_type),
             (tag("TotalAffectedOrders"), str(event.cancelled_count)),
         ]
-        if symbol is not None:
-            fields.append((SYMBOL, symbol))
+        if request.symbol is not None:
+            fields.append((SYMBOL, request.symbol))
         return OutMessage("r", fields)

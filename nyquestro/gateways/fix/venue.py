@@ -22,7 +22,8 @@ from functools import partial
 from typing import Protocol, TypeVar
 
 from nyquestro.codec.prices import DecimalPrices
-from nyquestro.domain.commands import Command, MassCancel
+from nyquestro.domain.commands import Command, MassCancel, NewOrder
+from nyquestro.domain.enums import MassCancelOrigin
 from nyquestro.domain.events import (
     Accepted,
     Cancelled,
@@ -172,8 +173,6 @@ class FixVenue:
         self._exec_base = 0
         self._exec_next = 0
         self._reply_next = _REPLY_OFFSET
-        self._pending_orders: dict[tuple[SessionKey, str], tuple[str, str]] = {}
-        self._pending_mass: dict[tuple[SessionKey, str], tuple[str, str | None]] = {}
         self._cod_next = 1
 
     # --- snapshots ------------------------------------------------------------------------
@@ -299,7 +298,10 @@ class FixVenue:
         if session.cancel_on_disconnect:
             cl_ord_id = ClOrdId(f"COD-{self._cod_next}")
             self._cod_next += 1
-            self._submit(partial(_mass_cancel, session=key, cl_ord_id=cl_ord_id, scope=key))
+            self._submit(partial(
+                _mass_cancel, session=key, cl_ord_id=cl_ord_id, scope=key,
+                origin=MassCancelOrigin.DISCONNECT,
+            ))  # fmt: skip
 
     # --- inbound --------------------------------------------------------------------------
 
@@ -449,14 +451,7 @@ class FixVenue:
             lambda: self._status_of(session, ClOrdId(cl_ord_id))
         ):
             return
-        translation = session.inbound.new_order(msg)
-        if isinstance(translation, Submit):
-            context = (msg.get(tag("Side")) or "", msg.get(tag("OrderQty")) or "")
-            self._pending_orders[(session.key, cl_ord_id)] = context
-            self._submit(translation.build)
-            self._pending_orders.pop((session.key, cl_ord_id), None)
-        else:
-            self._request(session, translation)
+        self._request(session, session.inbound.new_order(msg))
 
     def _request(self, session: SessionState, translation: Submit | BadOrder | BadCancel) -> None:
         if isinstance(translation, Submit):
@@ -493,18 +488,16 @@ class FixVenue:
             )
             self._send(session.key, self._mass_cancel_rejected(cl_ord_id, request_type, text))
             return
-        scope_symbol = Symbol(symbol) if request_type == "1" and symbol else None
-        self._pending_mass[(session.key, cl_ord_id)] = (request_type, scope_symbol)
         self._submit(
             partial(
                 _mass_cancel,
                 session=session.key,
                 cl_ord_id=ClOrdId(cl_ord_id),
                 scope=session.key,
-                symbol=scope_symbol,
+                origin=MassCancelOrigin.REQUEST,
+                symbol=Symbol(symbol) if request_type == "1" and symbol else None,
             )
         )
-        self._pending_mass.pop((session.key, cl_ord_id), None)
 
     def _mass_cancel_rejected(self, cl_ord_id: str, request_type: str, text: str) -> OutMessage:
         return OutMessage(
@@ -625,7 +618,7 @@ class FixVenue:
         self._reply_next = _REPLY_OFFSET
         for event in events:
             if isinstance(event, Rejected):
-                self._on_rejected(event)
+                self._on_rejected(command, event)
             elif isinstance(event, CancelRejected):
                 session = self._sessions.get(event.session)
                 if session is not None:
@@ -638,7 +631,7 @@ class FixVenue:
                     )
                     self._send(event.session, session.outbound.cancel_rejected_event(event, state))
             elif isinstance(event, MassCancelled):
-                self._on_mass_cancelled(event)
+                self._on_mass_cancelled(command, event)
             elif isinstance(event, ORDER_EVENTS):
                 state = self._orders.apply(event)
                 if state is None:
@@ -650,21 +643,24 @@ class FixVenue:
         for key, message in self._md.on_events(events):
             self._send(key, message)
 
-    def _on_rejected(self, event: Rejected) -> None:
+    # Reports are built from the command and its events only, never from what the live
+    # request looked like: a replay of the journal (recovery, `nyquestro replay`) must
+    # render the very same messages, ExecID for ExecID and field for field.
+
+    def _on_rejected(self, command: Command, event: Rejected) -> None:
         session = self._reported(event.session)
         if session is None:
             return
-        side, qty = self._pending_orders.get((event.session, event.cl_ord_id), ("", ""))
+        assert isinstance(command, NewOrder), "only a NewOrder is rejected with Rejected"
         exec_id = self._exec_id()
-        self._report(session, lambda out: out.rejected(event, side, qty, exec_id))
+        self._report(session, lambda out: out.rejected(event, command, exec_id))
 
-    def _on_mass_cancelled(self, event: MassCancelled) -> None:
+    def _on_mass_cancelled(self, command: Command, event: MassCancelled) -> None:
         session = self._sessions.get(event.session)
-        pending = self._pending_mass.get((event.session, event.cl_ord_id))
-        if session is None or pending is None:
+        assert isinstance(command, MassCancel), "only a MassCancel reports MassCancelled"
+        if session is None or command.origin is not MassCancelOrigin.REQUEST:
             return  # cancel-on-disconnect and operator mass cancels need no report
-        request_type, symbol = pending
-        self._send(event.session, session.outbound.mass_cancel_report(event, request_type, symbol))
+        self._send(event.session, session.outbound.mass_cancel_report(event, command))
 
     def _exec_id(self) -> str:
         """ExecID of a report caused by the command being published."""
@@ -693,6 +689,7 @@ def _mass_cancel(
     session: SessionKey,
     cl_ord_id: ClOrdId,
     scope: SessionKey,
+    origin: MassCancelOrigin,
     symbol: Symbol | None = None,
 ) -> Command:
     return MassCancel(
@@ -702,6 +699,7 @@ def _mass_cancel(
         cl_ord_id=cl_ord_id,
         scope_session=scope,
         symbol=symbol,
+        origin=origin,
     )
 
 

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from functools import partial
 
 from nyquestro.domain.commands import Cancel, CancelReplace, Command, MassCancel, NewOrder
-from nyquestro.domain.enums import OrdType
+from nyquestro.domain.enums import MassCancelOrigin, OrdType
 from nyquestro.domain.events import (
     Accepted,
     Cancelled,
@@ -116,7 +116,8 @@ class UdpOrders:
         own: list[bytes] = []
         requester = _udp_session(command.session) if isinstance(command, _REQUESTS) else None
         for event in events:
-            session = _udp_session(getattr(event, "session", ""))
+            # A kill switch's event names a session only when scoped to one (else None).
+            session = _udp_session(getattr(event, "session", None) or "")
             if session is None:
                 continue
             frame = _reply(session, event)
@@ -223,6 +224,7 @@ def _mass_cancel(request: MassCancelFrame, _account: Account, seq: Seq, ts: Ts) 
     return MassCancel(
         seq=seq, ts=ts, session=key, cl_ord_id=ClOrdId(str(request.seq)), scope_session=key,
         symbol=None if request.symbol is None else Symbol(request.symbol),
+        origin=MassCancelOrigin.REQUEST,
     )  # fmt: skip
 
 
