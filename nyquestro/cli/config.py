@@ -6,20 +6,17 @@ from pathlib import Path
 from rich.console import Console
 from sqlalchemy.engine import make_url
 
+from nyquestro.cli.loading import CONFIG_ERROR_STATUS, load_or_report
 from nyquestro.config.environment import config_variables
-from nyquestro.config.instruments import ConfigError
-from nyquestro.config.venue import load_config
 from nyquestro.store.database import normalise_url
 
 
 def config_check_command(
     path: Path | None, environ: Mapping[str, str], out: Console, errors: Console
 ) -> int:
-    try:
-        config = load_config(path, environ)
-    except ConfigError as exc:
-        errors.print(f"configuration error: {exc}", markup=False)
-        return 2
+    config = load_or_report(path, environ, errors)
+    if config is None:
+        return CONFIG_ERROR_STATUS
     overrides = ", ".join(config_variables(environ)) or "none"
     # The journal URL may carry a database password; the summary is for logs and terminals.
     db = make_url(normalise_url(config.db)).render_as_string(hide_password=True)

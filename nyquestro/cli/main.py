@@ -164,13 +164,11 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if args.command == "replay":
         from nyquestro.cli.journal import replay_command
-        from nyquestro.config.venue import load_config
+        from nyquestro.cli.loading import CONFIG_ERROR_STATUS, load_or_report
 
-        try:
-            venue = load_config(args.config, os.environ)
-        except ConfigError as exc:
-            errors.print(f"configuration error: {exc}", markup=False)
-            return 2
+        venue = load_or_report(args.config, os.environ, errors)
+        if venue is None:
+            return CONFIG_ERROR_STATUS
         # The journal's first Configure names the instruments; these are the fallback.
         fallback = instruments if args.instruments is not None else list(venue.instruments)
         return replay_command(args.journal, fallback, venue, errors)

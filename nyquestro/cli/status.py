@@ -7,8 +7,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from nyquestro.config.instruments import ConfigError
-from nyquestro.config.venue import load_config
+from nyquestro.cli.loading import CONFIG_ERROR_STATUS, load_or_report
 from nyquestro.runtime.liveness import State, assess
 
 EXIT_STATUS = {State.OK: 0, State.STALLED: 1, State.NOT_RUNNING: 3}
@@ -18,11 +17,9 @@ EXIT_STATUS = {State.OK: 0, State.STALLED: 1, State.NOT_RUNNING: 3}
 def status_command(
     path: Path | None, environ: Mapping[str, str], out: Console, errors: Console
 ) -> int:
-    try:
-        config = load_config(path, environ)
-    except ConfigError as exc:
-        errors.print(f"configuration error: {exc}", markup=False)
-        return 2
+    config = load_or_report(path, environ, errors)
+    if config is None:
+        return CONFIG_ERROR_STATUS
     state, text = assess(config.store_dir, time.time())
     out.print(f"{state}: {text}", markup=False)
     return EXIT_STATUS[state]

@@ -21,7 +21,6 @@ At the end:
 import os
 import random
 import time
-import uuid
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -29,10 +28,10 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
 
 from tests.fix.client import SYNC_PREFIX, FixClient, Msg, fix_now
 from tests.fix.conftest import Levels, Server, check_against_dictionary, snapshot
+from tests.fix.postgres import postgres_schema, schema_url
 
 BUY, SELL = "1", "2"
 SYMBOLS = {"IBM": Decimal("180.00"), "MSFT": Decimal("420.00")}
@@ -41,7 +40,6 @@ SEED = int(os.environ.get("NYQUESTRO_CRASH_SEED", "20261124"))
 STEPS = 36
 KILLS = 7
 ANSWER_TIMEOUT = 5.0
-PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
 
 class CrashClient(FixClient):
@@ -332,22 +330,8 @@ def db_url(request: pytest.FixtureRequest) -> Iterator[str | None]:
     if request.param == "sqlite":
         yield None
         return
-    engine = sa.create_engine(PG_URL, connect_args={"connect_timeout": 2})
-    try:
-        with engine.connect():
-            pass
-    except sa.exc.OperationalError as exc:
-        engine.dispose()
-        pytest.skip(f"no PostgreSQL at {PG_URL}: {str(exc).splitlines()[0]}")
-    schema = f"crash_{uuid.uuid4().hex[:12]}"
-    with engine.begin() as conn:
-        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield f"{PG_URL}?options=-csearch_path%3D{schema}"
-    finally:
-        with engine.begin() as conn:
-            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-        engine.dispose()
+    with postgres_schema("crash") as (_engine, schema):
+        yield schema_url(schema)
 
 
 def test_random_sigkills_lose_and_duplicate_nothing_acknowledged(

@@ -10,7 +10,6 @@ import os
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,8 +18,8 @@ import sqlalchemy as sa
 
 from tests.fix.client import FixClient
 from tests.fix.conftest import Server, rest
+from tests.fix.postgres import postgres_schema, schema_url
 
-PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 BOUND = 3.0
 """The wedged venues' shutdown_timeout, in seconds."""
 # The watchdog's C backstop fires 2 s after the bound; the rest is slack for a busy machine.
@@ -49,25 +48,8 @@ def status_becomes(server: Server, returncode: int, timeout: float = 15.0) -> st
 
 @pytest.fixture
 def postgres() -> Iterator[tuple[sa.Engine, str]]:
-    """A schema of its own in database `test`, and an engine to reach it."""
-    engine = sa.create_engine(PG_URL, connect_args={"connect_timeout": 2})
-    try:
-        with engine.connect():
-            pass
-    except sa.exc.OperationalError as exc:
-        engine.dispose()
-        pytest.skip(f"no PostgreSQL at {PG_URL}: {str(exc).splitlines()[0]}")
-    schema = f"wedge_{uuid.uuid4().hex[:12]}"
-    with engine.begin() as conn:
-        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield engine, schema
-    finally:
-        with engine.begin() as conn:
-            # The killed venue's blocked INSERT ends once the lock is gone; never wait forever.
-            conn.execute(sa.text("SET LOCAL lock_timeout = '20s'"))
-            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-        engine.dispose()
+    with postgres_schema("wedge") as reached:
+        yield reached
 
 
 @pytest.fixture
@@ -75,7 +57,7 @@ def wedged(tmp_path: Path, postgres: tuple[sa.Engine, str]) -> Iterator[tuple[Se
     """A running venue whose committer is blocked in its commit, with an order waiting."""
     engine, schema = postgres
     server = Server(
-        tmp_path, durability="group", db=f"{PG_URL}?options=-csearch_path%3D{schema}",
+        tmp_path, durability="group", db=schema_url(schema),
         store_settings=f"shutdown_timeout = {BOUND}\n",
     )  # fmt: skip
     server.start()
