@@ -10,7 +10,6 @@ time (one lock round-trip, and one delivery run after it, for whatever arrived t
 import logging
 import queue
 import threading
-import time
 from collections.abc import Callable
 from functools import partial
 
@@ -32,8 +31,6 @@ class Writer:
         self._thread = threading.Thread(target=self._loop, name=name, daemon=True)
         self.completed = 0
         """Tasks carried out so far (read by the liveness monitor without a lock)."""
-        self.busy_since: float | None = None
-        """monotonic() when the batch now running started; None while idle."""
 
     def post(self, task: Task) -> None:
         """Queue `task`; never blocks (any thread, quickfix's callbacks included)."""
@@ -73,13 +70,11 @@ class Writer:
                     stop = True
                     break
                 batch.append(task)
-            self.busy_since = time.monotonic()
             try:
                 self._run_locked(partial(_run_all, batch))
             except Exception:  # a failed lock section must not end the writer
                 log.exception("writer batch failed")
             self.completed += len(batch)
-            self.busy_since = None
             if stop:
                 return
 
