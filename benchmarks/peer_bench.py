@@ -127,10 +127,13 @@ def load_pylob(path: Path) -> Peer:
     sys.modules["PyLOB"] = module
     try:
         spec.loader.exec_module(module)
+        return _peer_from(module, package)
     except Exception as exc:
+        # Nothing half-imported stays behind to shadow a later, correct checkout.
         del sys.modules["PyLOB"]
+        if isinstance(exc, PeerNotFound):
+            raise
         raise PeerNotFound(f"--pylob {path}: importing {package} failed: {exc!r}") from exc
-    return _peer_from(module, package)
 
 
 def _peer_from(module: ModuleType, package: Path) -> Peer:
