@@ -364,6 +364,17 @@ class Race:
     nyquestro: BookRun
     peer: BookRun
     slices: int
+    slice_ratios: list[float]
+    """Nyquestro's rate over the peer's in each slice, sorted."""
+
+    @property
+    def ratio(self) -> float:
+        return self.nyquestro.rate / self.peer.rate if self.peer.rate else 0.0
+
+    @property
+    def median_slice_ratio(self) -> float:
+        ratios = self.slice_ratios
+        return ratios[len(ratios) // 2] if ratios else 0.0
 
 
 def race(recording: Recording, peer: Peer, slice_ops: int = 5_000) -> Race:
@@ -400,6 +411,7 @@ def race(recording: Recording, peer: Peer, slice_ops: int = 5_000) -> Race:
     theirs = BookRun(peer.name, array("q", bytes(8 * n)))
     gc.collect()
     slices = 0
+    slice_ratios: list[float] = []
     for lo in range(0, n, slice_ops):
         hi = min(lo + slice_ops, n)
         # Who goes first alternates, so neither always runs on a cache the other warmed.
@@ -410,6 +422,10 @@ def race(recording: Recording, peer: Peer, slice_ops: int = 5_000) -> Race:
             _run_peer(peer_ops, lo, hi, theirs, peer.error)
             _run_engine(process, commands, lo, hi, ours)
         slices += 1
+        # Each slice pair ran back to back, so its ratio shares that moment's machine state.
+        peer_ns = sum(theirs.latencies_ns[lo:hi])
+        if peer_ns:
+            slice_ratios.append(peer_ns / max(sum(ours.latencies_ns[lo:hi]), 1))
     for inst in flow.instruments():
         sym = inst.symbol
         ours.depth = (
@@ -420,7 +436,13 @@ def race(recording: Recording, peer: Peer, slice_ops: int = 5_000) -> Race:
             [(float(px), int(qty)) for px, qty in book.depth(str(sym), "bid")],
             [(float(px), int(qty)) for px, qty in book.depth(str(sym), "ask")],
         )
-    return Race(recording=recording, nyquestro=ours, peer=theirs, slices=slices)
+    return Race(
+        recording=recording,
+        nyquestro=ours,
+        peer=theirs,
+        slices=slices,
+        slice_ratios=sorted(slice_ratios),
+    )
 
 
 def _run_engine(
@@ -498,7 +520,7 @@ def check(result: Race) -> list[str]:
     return problems
 
 
-def report(result: Race, peer: Peer, console: Console) -> None:
+def report(result: Race, console: Console) -> None:
     rec = result.recording
     ours, theirs = result.nyquestro, result.peer
     ops = len(ours.latencies_ns)
@@ -547,9 +569,20 @@ def report(result: Race, peer: Peer, console: Console) -> None:
             ),
             "",
         )
-    ratio = ours.rate / theirs.rate if theirs.rate else 0.0
     table.add_section()
-    table.add_row("ratio Nyquestro / " + theirs.name, f"{ratio:.2f}x", "", "ops/s over ops/s")
+    table.add_row(
+        "ratio Nyquestro / " + theirs.name, f"{result.ratio:.2f}x", "", "ops/s over ops/s"
+    )
+    ratios = result.slice_ratios
+    table.add_row(
+        "  median of slice ratios",
+        f"{result.median_slice_ratio:.2f}x",
+        "",
+        f"range {ratios[0]:.2f}x-{ratios[-1]:.2f}x over {len(ratios)} slice pairs: "
+        "less moved by a preemption landing in one book's slice"
+        if ratios
+        else "",
+    )
     console.print(table)
 
 
@@ -599,7 +632,7 @@ def main(
     for kind in args.flow or FLOWS:
         cfg = flow_config(kind, seed=args.seed, ops=args.ops, warmup=args.warmup)
         result = race(record(kind, cfg), peer, args.slice)
-        report(result, peer, console)
+        report(result, console)
         for problem in check(result):
             failed = True
             console.print(f"[red]disagreement:[/red] {problem}")

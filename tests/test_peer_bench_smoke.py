@@ -140,7 +140,9 @@ def test_both_books_make_the_same_trades_cancels_and_final_book(kind: str) -> No
     result = race(record(kind, cfg), STAND_IN, slice_ops=200)
 
     ours, theirs = result.nyquestro, result.peer
-    assert result.slices == 5
+    assert result.slices == len(result.slice_ratios) == 5
+    assert all(r > 0 for r in result.slice_ratios)
+    assert result.slice_ratios == sorted(result.slice_ratios)
     assert len(ours.latencies_ns) == len(theirs.latencies_ns) == 900
     assert all(ns > 0 for ns in ours.latencies_ns)
     assert all(ns > 0 for ns in theirs.latencies_ns)
@@ -172,6 +174,7 @@ def test_main_prints_both_rates_and_the_ratio() -> None:
     for flow in ("simple", "itch"):
         assert f"Nyquestro vs stand-in: {flow} flow, seed 1" in text
     assert text.count("ratio Nyquestro / stand-in") == 2
+    assert text.count("median of slice ratios") == 2
     assert "disagreement" not in text
 
 
