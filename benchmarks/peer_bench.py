@@ -130,7 +130,8 @@ def load_pylob(path: Path) -> Peer:
         return _peer_from(module, package)
     except Exception as exc:
         # Nothing half-imported stays behind to shadow a later, correct checkout.
-        del sys.modules["PyLOB"]
+        for name in [m for m in sys.modules if m == "PyLOB" or m.startswith("PyLOB.")]:
+            del sys.modules[name]
         if isinstance(exc, PeerNotFound):
             raise
         raise PeerNotFound(f"--pylob {path}: importing {package} failed: {exc!r}") from exc
@@ -166,6 +167,7 @@ class SimpleFlow(Flow):
     """The issue's flow: adds and cancels of random live orders in a fixed band of prices."""
 
     def next_op(self) -> tuple[OpKind, Command]:
+        # No order here is a short-lived quote: cancels pick uniformly (`_pick_any`).
         self._next_is_quote = False
         rng = self._rng
         if rng.random() >= SIMPLE_ADD_SHARE and self._ids:
@@ -382,11 +384,12 @@ def race(recording: Recording, peer: Peer, slice_ops: int = 5_000) -> Race:
     if slice_ops < 1:
         raise ValueError(f"slice_ops must be positive, got {slice_ops}")
     cfg = recording.config
-    flow = Flow(cfg)  # only for the instruments and account names of this config
-    engine = Engine(flow.instruments())
+    # Both flows trade one symbol (the FlowConfig default); Flow names its instrument.
+    [inst] = Flow(cfg).instruments()
+    sym = inst.symbol
+    engine = Engine([inst])
     book = peer.make_book()
-    for inst in flow.instruments():
-        book.configure_instrument(str(inst.symbol), CURRENCY)
+    book.configure_instrument(str(sym), CURRENCY)
     tids: dict[str, int] = {}
     for step in (*recording.warmup, *recording.measured):
         if isinstance(step.cmd, NewOrder) and step.cmd.account not in tids:
@@ -426,16 +429,14 @@ def race(recording: Recording, peer: Peer, slice_ops: int = 5_000) -> Race:
         peer_ns = sum(theirs.latencies_ns[lo:hi])
         if peer_ns:
             slice_ratios.append(peer_ns / max(sum(ours.latencies_ns[lo:hi]), 1))
-    for inst in flow.instruments():
-        sym = inst.symbol
-        ours.depth = (
-            [(price(px), int(qty)) for px, qty, _ in engine.depth(sym, Side.BUY)],
-            [(price(px), int(qty)) for px, qty, _ in engine.depth(sym, Side.SELL)],
-        )
-        theirs.depth = (
-            [(float(px), int(qty)) for px, qty in book.depth(str(sym), "bid")],
-            [(float(px), int(qty)) for px, qty in book.depth(str(sym), "ask")],
-        )
+    ours.depth = (
+        [(price(px), int(qty)) for px, qty, _ in engine.depth(sym, Side.BUY)],
+        [(price(px), int(qty)) for px, qty, _ in engine.depth(sym, Side.SELL)],
+    )
+    theirs.depth = (
+        [(float(px), int(qty)) for px, qty in book.depth(str(sym), "bid")],
+        [(float(px), int(qty)) for px, qty in book.depth(str(sym), "ask")],
+    )
     return Race(
         recording=recording,
         nyquestro=ours,

@@ -7,6 +7,7 @@ timing is asserted. The bad-path tests check the error that names the path.
 """
 
 import io
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -192,3 +193,14 @@ def test_a_package_named_pylob_without_its_api_is_refused(tmp_path: Path) -> Non
     (package / "__init__.py").write_text("class OrderBook:\n    pass\n")
     with pytest.raises(PeerNotFound, match="missing: processOrder, cancelOrder, modifyOrder"):
         load_pylob(tmp_path)
+    assert "PyLOB" not in sys.modules
+
+
+def test_a_checkout_that_fails_to_import_is_reported_and_left_unimported(tmp_path: Path) -> None:
+    package = tmp_path / "src" / "PyLOB"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text("from . import engine\n")
+    (package / "engine.py").write_text("raise SyntaxError('2013 code')\n")
+    with pytest.raises(PeerNotFound, match=r"importing .*src/PyLOB failed: SyntaxError"):
+        load_pylob(tmp_path)
+    assert not [name for name in sys.modules if name.split(".")[0] == "PyLOB"]
