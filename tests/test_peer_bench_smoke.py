@@ -7,7 +7,9 @@ timing is asserted. The bad-path tests check the error that names the path.
 """
 
 import io
+import os
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -204,3 +206,22 @@ def test_a_checkout_that_fails_to_import_is_reported_and_left_unimported(tmp_pat
     with pytest.raises(PeerNotFound, match=r"importing .*src/PyLOB failed: SyntaxError"):
         load_pylob(tmp_path)
     assert not [name for name in sys.modules if name.split(".")[0] == "PyLOB"]
+
+
+@pytest.fixture
+def forget_pylob() -> Iterator[None]:
+    yield
+    for name in [m for m in sys.modules if m.split(".")[0] == "PyLOB"]:
+        del sys.modules[name]
+
+
+@pytest.mark.skipif(
+    "PYLOB_CHECKOUT" not in os.environ,
+    reason="set PYLOB_CHECKOUT to a DrAshBooth/PyLOB checkout to race the real book",
+)
+@pytest.mark.usefixtures("forget_pylob")
+def test_the_real_pylob_makes_the_engines_trades() -> None:
+    out = io.StringIO()
+    argv = ["--pylob", os.environ["PYLOB_CHECKOUT"], "--ops", "600", "--warmup", "60"]
+    assert main(argv, Console(file=out, width=200)) == 0, out.getvalue()
+    assert "run unmodified (no shims)" in out.getvalue()
