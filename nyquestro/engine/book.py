@@ -107,7 +107,21 @@ class OrderBook:
         level.qty += order.visible_qty
         if order.peg is not None:
             level.pegs += 1
-        return self._event(LevelAdded if created else LevelChanged, order, level, seq, ts)
+        # Each event class is named where it is built: mypyc compiles a call to a named
+        # class natively but one through a variable goes the slow generic way.
+        if created:
+            return LevelAdded(
+                seq=seq,
+                ts=ts,
+                symbol=self.symbol,
+                side=order.side,
+                px=level.px,
+                qty=Qty(level.qty),
+                orders=len(level.orders),
+                order_id=order.order_id,
+                order_qty=Qty(order.visible_qty),
+            )
+        return self._changed(order, level, seq, ts)
 
     def reduce(self, order: LiveOrder, qty: int, seq: Seq, ts: Ts) -> LevelEvent:
         """Take `qty` off the order's visible quantity; at zero it leaves the level."""
@@ -125,14 +139,22 @@ class OrderBook:
                 level.pegs -= 1
             if not level.orders:
                 book_side._drop_level(level, key)
-                return self._event(LevelRemoved, order, level, seq, ts)
-        return self._event(LevelChanged, order, level, seq, ts)
+                return LevelRemoved(
+                    seq=seq,
+                    ts=ts,
+                    symbol=self.symbol,
+                    side=order.side,
+                    px=level.px,
+                    qty=Qty(level.qty),
+                    orders=0,
+                    order_id=order.order_id,
+                    order_qty=Qty(order.visible_qty),
+                )
+        return self._changed(order, level, seq, ts)
 
-    def _event(
-        self, cls: type[LevelEvent], order: LiveOrder, level: Level, seq: Seq, ts: Ts
-    ) -> LevelEvent:
+    def _changed(self, order: LiveOrder, level: Level, seq: Seq, ts: Ts) -> LevelChanged:
         """The level's totals and the order's visible quantity, both after the change."""
-        return cls(
+        return LevelChanged(
             seq=seq,
             ts=ts,
             symbol=self.symbol,
