@@ -12,6 +12,7 @@ the book without the change being published.
 from collections import OrderedDict
 from collections.abc import Iterator
 
+from mypy_extensions import mypyc_attr
 from sortedcontainers import SortedDict
 
 from nyquestro.domain.enums import Side
@@ -20,6 +21,7 @@ from nyquestro.domain.ids import Px, Qty, Seq, Symbol, Ts
 from nyquestro.engine.order import LiveOrder
 
 
+@mypyc_attr(serializable=True)
 class Level:
     __slots__ = ("orders", "pegs", "px", "qty")
 
@@ -35,6 +37,7 @@ class Level:
         return next(iter(self.orders.values()))
 
 
+@mypyc_attr(serializable=True)
 class BookSide:
     __slots__ = ("best", "levels", "side", "sign")
 
@@ -74,6 +77,7 @@ class BookSide:
             self.best = self.levels.peekitem(0)[1] if self.levels else None
 
 
+@mypyc_attr(serializable=True)
 class OrderBook:
     __slots__ = ("asks", "bids", "halted", "last_px", "peg_refs", "pegs", "symbol")
 

@@ -22,6 +22,8 @@ from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from mypy_extensions import mypyc_attr
+
 from nyquestro.domain.enums import Side
 from nyquestro.domain.events import (
     Accepted,
@@ -40,6 +42,7 @@ from nyquestro.engine.validation import Problem
 Key = tuple[Account, Symbol]
 
 
+@mypyc_attr(serializable=True)
 @dataclass(slots=True)
 class Exposure:
     position: int = 0
@@ -55,6 +58,7 @@ class Exposure:
     realised: int = 0
 
 
+@mypyc_attr(serializable=True)
 @dataclass(slots=True)
 class _Open:
     exposure: Exposure
@@ -63,6 +67,7 @@ class _Open:
     px: int
 
 
+@mypyc_attr(serializable=True)
 @dataclass(slots=True)
 class Positions:
     exposures: dict[Key, Exposure] = field(default_factory=dict)
