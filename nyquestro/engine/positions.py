@@ -59,12 +59,20 @@ class Exposure:
 
 
 @mypyc_attr(serializable=True)
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class _Open:
     exposure: Exposure
     side: Side
     leaves: int
     px: int
+
+    # Written out: one is built per accepted order, and the generated `__init__` stays
+    # interpreted in the compiled core (see nyquestro.domain.events).
+    def __init__(self, exposure: Exposure, side: Side, leaves: int, px: int) -> None:
+        self.exposure = exposure
+        self.side = side
+        self.leaves = leaves
+        self.px = px
 
 
 @mypyc_attr(serializable=True)
