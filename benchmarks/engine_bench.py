@@ -35,6 +35,7 @@ from rich.console import Console
 from rich.table import Table
 
 from benchmarks.flow import Flow, FlowConfig, FlowCounts, OpKind
+from nyquestro import BUILD_KIND
 from nyquestro.domain.commands import Command
 from nyquestro.domain.enums import Side
 from nyquestro.domain.events import EventBase
@@ -469,6 +470,12 @@ def main(argv: Sequence[str] | None = None, console: Console | None = None) -> i
             f"(seed {cfg.seed}, warm-up {cfg.warmup_orders:,}); "
             "profiler overhead inflates every figure, read it for proportions only"
         )
+        if BUILD_KIND == "compiled":
+            # cProfile sees a compiled function only where interpreted code calls it.
+            console.print(
+                "the engine core is compiled: its functions do not appear below; "
+                "run with NYQUESTRO_PURE=1 in the environment to profile the sources"
+            )
         console.print(profile(cfg), markup=False, highlight=False)
         return 0
     result = replay(cfg, gc_mode=args.gc)

@@ -21,6 +21,7 @@ from benchmarks.engine_bench import (
     warm_up,
 )
 from benchmarks.flow import Flow, FlowConfig, OpKind
+from nyquestro import BUILD_KIND
 from nyquestro.domain.commands import Cancel, CancelReplace, Command, NewOrder
 from nyquestro.domain.enums import OrdType, Side, TimeInForce
 from nyquestro.domain.events import (
@@ -189,5 +190,8 @@ def test_the_command_line_prints_the_table_and_the_profile() -> None:
         assert figure in text
     out = io.StringIO()
     assert main(["--ops", "300", "--warmup", "300", "--profile"], Console(file=out)) == 0
-    assert "engine.py" in out.getvalue()
     assert "tottime" in out.getvalue()
+    if BUILD_KIND == "compiled":
+        assert "NYQUESTRO_PURE=1" in out.getvalue()
+    else:
+        assert "engine.py" in out.getvalue()

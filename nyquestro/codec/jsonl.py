@@ -17,6 +17,7 @@ from enum import Enum, IntEnum
 from functools import partial
 from typing import Any
 
+from nyquestro import declared_hints
 from nyquestro.codec.plain import from_plain, to_plain
 from nyquestro.codec.prices import DecimalPrices
 from nyquestro.domain import commands, events
@@ -40,7 +41,7 @@ COMMAND_TYPES: Mapping[str, type[commands.CommandBase]] = {
 # symbol's ticks, so the JSON form names it for the conversion.
 _CONVERSION_ONLY = {"replace": {"symbol"}}
 _SEQUENCER_FIELDS = {"seq"}
-_HINTS = {cls: typing.get_type_hints(cls) for cls in COMMAND_TYPES.values()}
+_HINTS = {cls: declared_hints(cls) for cls in COMMAND_TYPES.values()}
 _COMMAND_NAMES = {cls: name for name, cls in COMMAND_TYPES.items()}
 
 
@@ -103,7 +104,7 @@ _PRICE: dict[Any, Any] = {}
 def _event_encoder(cls: type) -> tuple[list[str], list[dict[Any, Any] | None], Any]:
     """Per event type, worked out once: field names, and for each the conversion —
     `_PRICE`, an enum's member → JSON value table, or None (as is)."""
-    hints = typing.get_type_hints(cls)
+    hints = declared_hints(cls)
     names = [field.name for field in dataclasses.fields(cls)]
     kinds: list[dict[Any, Any] | None] = []
     for name in names:

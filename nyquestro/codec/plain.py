@@ -13,6 +13,7 @@ from enum import Enum
 from functools import cache
 from typing import Any
 
+from nyquestro import declared_hints
 from nyquestro.domain.errors import InputError
 
 
@@ -90,7 +91,7 @@ def _record(cls: Any, raw: Any, name: str) -> Any:
 
 @cache
 def _hints(cls: type) -> dict[str, Any]:
-    return typing.get_type_hints(cls)
+    return declared_hints(cls)
 
 
 def _is_default(f: dataclasses.Field[Any], value: Any) -> bool:

@@ -3,6 +3,9 @@
 Each command carries the sequence number and timestamp stamped by whoever feeds the
 engine (the sequencer); the engine never reads a clock. Commands are what the journal
 stores and what recovery replays through `Engine.process`.
+
+Each class writes its `__init__` out, for the reason given in `nyquestro.domain.events`:
+gateways build one command per inbound message and recovery one per journal row.
 """
 
 from dataclasses import dataclass
@@ -23,14 +26,20 @@ from nyquestro.domain.ids import (
 from nyquestro.domain.instrument import Instrument
 from nyquestro.domain.risk import DEFAULT_VAR_WINDOW, AccountRisk, SessionRisk
 
+_NO_OFFSET = Px(0)
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+
+@dataclass(frozen=True, slots=True, kw_only=True, init=False)
 class CommandBase:
     seq: Seq
     ts: Ts
 
+    def __init__(self, *, seq: Seq, ts: Ts) -> None:
+        object.__setattr__(self, "seq", seq)
+        object.__setattr__(self, "ts", ts)
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+
+@dataclass(frozen=True, slots=True, kw_only=True, init=False)
 class NewOrder(CommandBase):
     session: SessionKey
     account: Account
@@ -45,14 +54,51 @@ class NewOrder(CommandBase):
     display_qty: Qty | None = None
     """Iceberg: the visible part; None shows the whole order."""
     peg: PegType | None = None
-    peg_offset: Px = Px(0)
+    peg_offset: Px = _NO_OFFSET
     """Signed ticks added to the peg reference (FIX PegOffsetValue semantics)."""
     smp_id: SmpId | None = None
     smp_policy: SmpPolicy | None = None
     """None takes the instrument's default."""
 
+    def __init__(
+        self,
+        *,
+        seq: Seq,
+        ts: Ts,
+        session: SessionKey,
+        account: Account,
+        cl_ord_id: ClOrdId,
+        symbol: Symbol,
+        side: Side,
+        qty: Qty,
+        ord_type: OrdType = OrdType.LIMIT,
+        px: Px | None = None,
+        tif: TimeInForce = TimeInForce.DAY,
+        display_qty: Qty | None = None,
+        peg: PegType | None = None,
+        peg_offset: Px = _NO_OFFSET,
+        smp_id: SmpId | None = None,
+        smp_policy: SmpPolicy | None = None,
+    ) -> None:
+        object.__setattr__(self, "seq", seq)
+        object.__setattr__(self, "ts", ts)
+        object.__setattr__(self, "session", session)
+        object.__setattr__(self, "account", account)
+        object.__setattr__(self, "cl_ord_id", cl_ord_id)
+        object.__setattr__(self, "symbol", symbol)
+        object.__setattr__(self, "side", side)
+        object.__setattr__(self, "qty", qty)
+        object.__setattr__(self, "ord_type", ord_type)
+        object.__setattr__(self, "px", px)
+        object.__setattr__(self, "tif", tif)
+        object.__setattr__(self, "display_qty", display_qty)
+        object.__setattr__(self, "peg", peg)
+        object.__setattr__(self, "peg_offset", peg_offset)
+        object.__setattr__(self, "smp_id", smp_id)
+        object.__setattr__(self, "smp_policy", smp_policy)
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+
+@dataclass(frozen=True, slots=True, kw_only=True, init=False)
 class Cancel(CommandBase):
     """Cancel one order, named by `orig_cl_ord_id` (this session's) or by `order_id`."""
 
@@ -61,8 +107,25 @@ class Cancel(CommandBase):
     orig_cl_ord_id: ClOrdId | None = None
     order_id: OrderId | None = None
 
+    def __init__(
+        self,
+        *,
+        seq: Seq,
+        ts: Ts,
+        session: SessionKey,
+        cl_ord_id: ClOrdId,
+        orig_cl_ord_id: ClOrdId | None = None,
+        order_id: OrderId | None = None,
+    ) -> None:
+        object.__setattr__(self, "seq", seq)
+        object.__setattr__(self, "ts", ts)
+        object.__setattr__(self, "session", session)
+        object.__setattr__(self, "cl_ord_id", cl_ord_id)
+        object.__setattr__(self, "orig_cl_ord_id", orig_cl_ord_id)
+        object.__setattr__(self, "order_id", order_id)
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+
+@dataclass(frozen=True, slots=True, kw_only=True, init=False)
 class CancelReplace(CommandBase):
     """Change quantity (total, including what is already filled), price or display size."""
 
@@ -78,8 +141,33 @@ class CancelReplace(CommandBase):
     display_qty: Qty | None = None
     """None keeps the order's current display setting."""
 
+    def __init__(
+        self,
+        *,
+        seq: Seq,
+        ts: Ts,
+        session: SessionKey,
+        cl_ord_id: ClOrdId,
+        qty: Qty,
+        orig_cl_ord_id: ClOrdId | None = None,
+        order_id: OrderId | None = None,
+        px: Px | None = None,
+        side: Side | None = None,
+        display_qty: Qty | None = None,
+    ) -> None:
+        object.__setattr__(self, "seq", seq)
+        object.__setattr__(self, "ts", ts)
+        object.__setattr__(self, "session", session)
+        object.__setattr__(self, "cl_ord_id", cl_ord_id)
+        object.__setattr__(self, "qty", qty)
+        object.__setattr__(self, "orig_cl_ord_id", orig_cl_ord_id)
+        object.__setattr__(self, "order_id", order_id)
+        object.__setattr__(self, "px", px)
+        object.__setattr__(self, "side", side)
+        object.__setattr__(self, "display_qty", display_qty)
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+
+@dataclass(frozen=True, slots=True, kw_only=True, init=False)
 class MassCancel(CommandBase):
     """Cancel every live order matching all the given filters (None matches anything)."""
 
@@ -94,27 +182,69 @@ class MassCancel(CommandBase):
     from the journaled command alone (a replay has no memory of the live request). The
     default is what a journal written before the field existed replays as."""
 
+    def __init__(
+        self,
+        *,
+        seq: Seq,
+        ts: Ts,
+        session: SessionKey,
+        cl_ord_id: ClOrdId,
+        scope_session: SessionKey | None = None,
+        account: Account | None = None,
+        symbol: Symbol | None = None,
+        origin: MassCancelOrigin = MassCancelOrigin.OPERATOR,
+    ) -> None:
+        object.__setattr__(self, "seq", seq)
+        object.__setattr__(self, "ts", ts)
+        object.__setattr__(self, "session", session)
+        object.__setattr__(self, "cl_ord_id", cl_ord_id)
+        object.__setattr__(self, "scope_session", scope_session)
+        object.__setattr__(self, "account", account)
+        object.__setattr__(self, "symbol", symbol)
+        object.__setattr__(self, "origin", origin)
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+
+@dataclass(frozen=True, slots=True, kw_only=True, init=False)
 class Halt(CommandBase):
     symbol: Symbol
     reason: str = ""
     request_id: int = 0
     """The operator request it carries out (see KillSwitch), or 0."""
 
+    def __init__(
+        self,
+        *,
+        seq: Seq,
+        ts: Ts,
+        symbol: Symbol,
+        reason: str = "",
+        request_id: int = 0,
+    ) -> None:
+        object.__setattr__(self, "seq", seq)
+        object.__setattr__(self, "ts", ts)
+        object.__setattr__(self, "symbol", symbol)
+        object.__setattr__(self, "reason", reason)
+        object.__setattr__(self, "request_id", request_id)
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+
+@dataclass(frozen=True, slots=True, kw_only=True, init=False)
 class Resume(CommandBase):
     symbol: Symbol
     request_id: int = 0
 
+    def __init__(self, *, seq: Seq, ts: Ts, symbol: Symbol, request_id: int = 0) -> None:
+        object.__setattr__(self, "seq", seq)
+        object.__setattr__(self, "ts", ts)
+        object.__setattr__(self, "symbol", symbol)
+        object.__setattr__(self, "request_id", request_id)
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+
+@dataclass(frozen=True, slots=True, kw_only=True, init=False)
 class EndOfDay(CommandBase):
     """Close the trading day: every DAY order expires; GTC orders stay."""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, slots=True, kw_only=True, init=False)
 class Configure(CommandBase):
     """The risk and instrument settings in force from this command on, all of them.
 
@@ -130,8 +260,25 @@ class Configure(CommandBase):
     var_window: int = DEFAULT_VAR_WINDOW
     """Samples the VaR monitor and the circuit breakers compute their variance over."""
 
+    def __init__(
+        self,
+        *,
+        seq: Seq,
+        ts: Ts,
+        instruments: tuple[Instrument, ...],
+        accounts: tuple[AccountRisk, ...] = (),
+        sessions: tuple[SessionRisk, ...] = (),
+        var_window: int = DEFAULT_VAR_WINDOW,
+    ) -> None:
+        object.__setattr__(self, "seq", seq)
+        object.__setattr__(self, "ts", ts)
+        object.__setattr__(self, "instruments", instruments)
+        object.__setattr__(self, "accounts", accounts)
+        object.__setattr__(self, "sessions", sessions)
+        object.__setattr__(self, "var_window", var_window)
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+
+@dataclass(frozen=True, slots=True, kw_only=True, init=False)
 class KillSwitch(CommandBase):
     """Engage (cancel every open order in scope, refuse new ones) or release a kill switch.
 
@@ -145,6 +292,25 @@ class KillSwitch(CommandBase):
     session: SessionKey | None = None
     reason: str = ""
     request_id: int = 0
+
+    def __init__(
+        self,
+        *,
+        seq: Seq,
+        ts: Ts,
+        engage: bool,
+        account: Account | None = None,
+        session: SessionKey | None = None,
+        reason: str = "",
+        request_id: int = 0,
+    ) -> None:
+        object.__setattr__(self, "seq", seq)
+        object.__setattr__(self, "ts", ts)
+        object.__setattr__(self, "engage", engage)
+        object.__setattr__(self, "account", account)
+        object.__setattr__(self, "session", session)
+        object.__setattr__(self, "reason", reason)
+        object.__setattr__(self, "request_id", request_id)
 
 
 Command = (

@@ -9,11 +9,17 @@ exception families here say whose fault a failure is:
   fatal: the process must stop rather than publish events from a corrupt book.
 """
 
+from mypy_extensions import mypyc_attr
 
+
+# Subclassed outside the compiled core (the config and the journal errors): a compiled
+# class refuses interpreted subclasses unless it allows them.
+@mypyc_attr(allow_interpreted_subclasses=True)
 class NyquestroError(Exception):
     """Base of every exception Nyquestro raises on purpose."""
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)
 class InputError(NyquestroError, ValueError):
     """A value from outside the engine cannot be represented; names the offending field."""
 

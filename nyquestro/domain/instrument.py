@@ -9,10 +9,11 @@ from decimal import Decimal
 
 from nyquestro.domain.enums import SmpPolicy
 from nyquestro.domain.ids import Px, Qty, Symbol
+from nyquestro.domain.pickling import FrozenRecord
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class Instrument:
+class Instrument(FrozenRecord):
     symbol: Symbol
     tick_size: Decimal
     """Price increment; every price of this instrument is an integer number of ticks."""

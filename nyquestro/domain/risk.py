@@ -14,6 +14,7 @@ from enum import StrEnum
 
 from nyquestro.domain.ids import Account, Qty, SessionKey
 from nyquestro.domain.instrument import Instrument
+from nyquestro.domain.pickling import FrozenRecord
 
 
 class RiskCheck(StrEnum):
@@ -31,7 +32,7 @@ UNLIMITED_QTY = Qty(2**62)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class OrderLimits:
+class OrderLimits(FrozenRecord):
     """Fat-finger limits replacing the instrument's (None: keep the instrument's)."""
 
     max_qty: Qty | None = None
@@ -58,7 +59,7 @@ class OrderLimits:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class AccountRisk:
+class AccountRisk(FrozenRecord):
     account: Account
     max_long: Qty | None = None
     """Largest long position per symbol, counting every open buy as if filled."""
@@ -73,7 +74,7 @@ class AccountRisk:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class SessionRisk:
+class SessionRisk(FrozenRecord):
     session: SessionKey
     limits: OrderLimits = field(default_factory=OrderLimits)
     off: frozenset[RiskCheck] = frozenset()

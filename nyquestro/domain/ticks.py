@@ -19,10 +19,17 @@ _WIRE_DECIMAL = re.compile(r"-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
 _EXACT = Context(prec=60, traps=[Inexact, InvalidOperation])
 
 
-def parse_decimal(text: str | int | Decimal, field: str) -> Decimal:
-    """Parse a wire decimal; rejects floats, NaN, infinities and garbage."""
+def parse_decimal(text: object, field: str) -> Decimal:
+    """Parse a wire decimal; rejects floats, NaN, infinities and garbage.
+
+    It takes any object, not just the types it accepts: this is the door through which
+    bad input comes out as `InputError`, and a compiled core would otherwise refuse a
+    float or a None at the call with a bare `TypeError`.
+    """
     if isinstance(text, (bool, float)):
         raise InputError(field, text, "a decimal string or an integer, never a float")
+    if not isinstance(text, (str, int, Decimal)):
+        raise InputError(field, text, "a decimal string or an integer")
     if isinstance(text, str) and not _WIRE_DECIMAL.fullmatch(text):
         raise InputError(field, text, "a decimal number such as 101.25 (digits, '-', '.')")
     try:
@@ -34,7 +41,7 @@ def parse_decimal(text: str | int | Decimal, field: str) -> Decimal:
     return value
 
 
-def to_ticks(price: str | int | Decimal, tick_size: Decimal, field: str = "price") -> Px:
+def to_ticks(price: object, tick_size: Decimal, field: str = "price") -> Px:
     """Convert a wire price to ticks; raises `OffTickPrice` unless it is exactly on the grid."""
     value = parse_decimal(price, field)
     try:

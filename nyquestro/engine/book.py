@@ -12,6 +12,7 @@ the book without the change being published.
 from collections import OrderedDict
 from collections.abc import Iterator
 
+from mypy_extensions import mypyc_attr
 from sortedcontainers import SortedDict
 
 from nyquestro.domain.enums import Side
@@ -20,6 +21,7 @@ from nyquestro.domain.ids import Px, Qty, Seq, Symbol, Ts
 from nyquestro.engine.order import LiveOrder
 
 
+@mypyc_attr(serializable=True)
 class Level:
     __slots__ = ("orders", "pegs", "px", "qty")
 
@@ -35,6 +37,7 @@ class Level:
         return next(iter(self.orders.values()))
 
 
+@mypyc_attr(serializable=True)
 class BookSide:
     __slots__ = ("best", "levels", "side", "sign")
 
@@ -74,6 +77,7 @@ class BookSide:
             self.best = self.levels.peekitem(0)[1] if self.levels else None
 
 
+@mypyc_attr(serializable=True)
 class OrderBook:
     __slots__ = ("asks", "bids", "halted", "last_px", "peg_refs", "pegs", "symbol")
 
@@ -107,7 +111,21 @@ class OrderBook:
         level.qty += order.visible_qty
         if order.peg is not None:
             level.pegs += 1
-        return self._event(LevelAdded if created else LevelChanged, order, level, seq, ts)
+        # Each event class is named where it is built: mypyc compiles a call to a named
+        # class natively but one through a variable goes the slow generic way.
+        if created:
+            return LevelAdded(
+                seq=seq,
+                ts=ts,
+                symbol=self.symbol,
+                side=order.side,
+                px=level.px,
+                qty=Qty(level.qty),
+                orders=len(level.orders),
+                order_id=order.order_id,
+                order_qty=Qty(order.visible_qty),
+            )
+        return self._changed(order, level, seq, ts)
 
     def reduce(self, order: LiveOrder, qty: int, seq: Seq, ts: Ts) -> LevelEvent:
         """Take `qty` off the order's visible quantity; at zero it leaves the level."""
@@ -125,14 +143,22 @@ class OrderBook:
                 level.pegs -= 1
             if not level.orders:
                 book_side._drop_level(level, key)
-                return self._event(LevelRemoved, order, level, seq, ts)
-        return self._event(LevelChanged, order, level, seq, ts)
+                return LevelRemoved(
+                    seq=seq,
+                    ts=ts,
+                    symbol=self.symbol,
+                    side=order.side,
+                    px=level.px,
+                    qty=Qty(level.qty),
+                    orders=0,
+                    order_id=order.order_id,
+                    order_qty=Qty(order.visible_qty),
+                )
+        return self._changed(order, level, seq, ts)
 
-    def _event(
-        self, cls: type[LevelEvent], order: LiveOrder, level: Level, seq: Seq, ts: Ts
-    ) -> LevelEvent:
+    def _changed(self, order: LiveOrder, level: Level, seq: Seq, ts: Ts) -> LevelChanged:
         """The level's totals and the order's visible quantity, both after the change."""
-        return cls(
+        return LevelChanged(
             seq=seq,
             ts=ts,
             symbol=self.symbol,

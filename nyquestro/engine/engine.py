@@ -52,6 +52,7 @@ from nyquestro.domain.ids import (
     Symbol,
 )
 from nyquestro.domain.instrument import Instrument
+from nyquestro.domain.pickling import FrozenRecord
 from nyquestro.domain.reasons import (
     CancelReason,
     CancelRequestKind,
@@ -124,7 +125,7 @@ class OrderView:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class EngineState:
+class EngineState(FrozenRecord):
     """Everything that decides the engine's future events, for a snapshot.
 
     It shares the engine's own objects (books with their FIFO queues, live orders, the
@@ -146,7 +147,7 @@ class EngineState:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class Settings:
+class Settings(FrozenRecord):
     """What the latest Configure set (the engine's instruments before the first)."""
 
     instruments: dict[Symbol, Instrument]

@@ -85,27 +85,49 @@ def trade(ctx: Context, book: OrderBook, taker: LiveOrder, maker: LiveOrder, qty
         order.leaves_qty -= qty
         order.cum_qty += qty
         order.cum_notional += px * qty
-        cls = Filled if order.leaves_qty == 0 else PartiallyFilled
-        out.append(
-            cls(
-                seq=ctx.seq,
-                ts=ctx.ts,
-                order_id=order.order_id,
-                session=order.session,
-                account=order.account,
-                cl_ord_id=order.cl_ord_id,
-                symbol=order.symbol,
-                side=order.side,
-                trade_id=trade_id,
-                px=px,
-                qty=Qty(qty),
-                cum_qty=Qty(order.cum_qty),
-                leaves_qty=Qty(order.leaves_qty),
-                cum_notional=order.cum_notional,
-                aggressor_side=aggressor,
-                contra_order_id=contra.order_id,
+        # Named at each call site, not chosen into a variable: see OrderBook.add.
+        if order.leaves_qty == 0:
+            out.append(
+                Filled(
+                    seq=ctx.seq,
+                    ts=ctx.ts,
+                    order_id=order.order_id,
+                    session=order.session,
+                    account=order.account,
+                    cl_ord_id=order.cl_ord_id,
+                    symbol=order.symbol,
+                    side=order.side,
+                    trade_id=trade_id,
+                    px=px,
+                    qty=Qty(qty),
+                    cum_qty=Qty(order.cum_qty),
+                    leaves_qty=Qty(order.leaves_qty),
+                    cum_notional=order.cum_notional,
+                    aggressor_side=aggressor,
+                    contra_order_id=contra.order_id,
+                )
             )
-        )
+        else:
+            out.append(
+                PartiallyFilled(
+                    seq=ctx.seq,
+                    ts=ctx.ts,
+                    order_id=order.order_id,
+                    session=order.session,
+                    account=order.account,
+                    cl_ord_id=order.cl_ord_id,
+                    symbol=order.symbol,
+                    side=order.side,
+                    trade_id=trade_id,
+                    px=px,
+                    qty=Qty(qty),
+                    cum_qty=Qty(order.cum_qty),
+                    leaves_qty=Qty(order.leaves_qty),
+                    cum_notional=order.cum_notional,
+                    aggressor_side=aggressor,
+                    contra_order_id=contra.order_id,
+                )
+            )
     buy, sell = (taker, maker) if aggressor is Side.BUY else (maker, taker)
     out.append(
         Trade(

@@ -9,9 +9,12 @@ from collections import deque
 from dataclasses import dataclass, field
 from fractions import Fraction
 
+from mypy_extensions import mypyc_attr
+
 Sample = int | Fraction
 
 
+@mypyc_attr(serializable=True)
 @dataclass(slots=True)
 class RollingVariance:
     size: int

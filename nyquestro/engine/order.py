@@ -1,9 +1,12 @@
 """The engine's mutable record of a live order. Never leaves the engine."""
 
+from mypy_extensions import mypyc_attr
+
 from nyquestro.domain.enums import OrdType, PegType, Side, SmpPolicy, TimeInForce
 from nyquestro.domain.ids import Account, ClOrdId, OrderId, Px, Qty, SessionKey, Symbol
 
 
+@mypyc_attr(serializable=True)
 class LiveOrder:
     """A live order; `visible_qty` is what sits in the book, `leaves_qty` all that is open.
 

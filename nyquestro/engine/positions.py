@@ -22,14 +22,15 @@ from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from mypy_extensions import mypyc_attr
+
 from nyquestro.domain.enums import Side
 from nyquestro.domain.events import (
     Accepted,
     Cancelled,
     EventBase,
+    Execution,
     Expired,
-    Filled,
-    PartiallyFilled,
     Replaced,
     Restated,
 )
@@ -41,6 +42,7 @@ from nyquestro.engine.validation import Problem
 Key = tuple[Account, Symbol]
 
 
+@mypyc_attr(serializable=True)
 @dataclass(slots=True)
 class Exposure:
     position: int = 0
@@ -56,14 +58,24 @@ class Exposure:
     realised: int = 0
 
 
-@dataclass(slots=True)
+@mypyc_attr(serializable=True)
+@dataclass(slots=True, init=False)
 class _Open:
     exposure: Exposure
     side: Side
     leaves: int
     px: int
 
+    # Written out: one is built per accepted order, and the generated `__init__` stays
+    # interpreted in the compiled core (see nyquestro.domain.events).
+    def __init__(self, exposure: Exposure, side: Side, leaves: int, px: int) -> None:
+        self.exposure = exposure
+        self.side = side
+        self.leaves = leaves
+        self.px = px
 
+
+@mypyc_attr(serializable=True)
 @dataclass(slots=True)
 class Positions:
     exposures: dict[Key, Exposure] = field(default_factory=dict)
@@ -79,30 +91,27 @@ class Positions:
         return found
 
     def apply(self, events: Sequence[EventBase]) -> None:
+        # isinstance, not a cast: a compiled core checks every declared type at run time.
         for event in events:
-            kind = type(event)
-            if kind is Accepted:
-                accepted: Accepted = event  # type: ignore[assignment]
-                exposure = self.exposure(accepted.account, accepted.symbol)
+            if isinstance(event, Accepted):
+                exposure = self.exposure(event.account, event.symbol)
                 # A market order has no price; it never rests, so it counts at none.
-                px = 0 if accepted.px is None else accepted.px
-                self.orders[accepted.order_id] = _Open(exposure, accepted.side, 0, px)
-                self._leaves(accepted.order_id, accepted.qty, px)
-            elif kind is PartiallyFilled or kind is Filled:
-                fill: PartiallyFilled = event  # type: ignore[assignment]
-                entry = self.orders.get(fill.order_id)
+                px = 0 if event.px is None else event.px
+                self.orders[event.order_id] = _Open(exposure, event.side, 0, px)
+                self._leaves(event.order_id, event.qty, px)
+            elif isinstance(event, Execution):
+                entry = self.orders.get(event.order_id)
                 if entry is not None:
-                    signed = fill.qty if fill.side is Side.BUY else -fill.qty
-                    _fill(entry.exposure, signed, fill.px)
-                    self._leaves(fill.order_id, fill.leaves_qty, entry.px)
-            elif kind is Cancelled or kind is Expired:
-                self._leaves(event.order_id, 0, 0)  # type: ignore[attr-defined]
-            elif kind is Replaced or kind is Restated:
-                changed: Replaced = event  # type: ignore[assignment]
-                entry = self.orders.get(changed.order_id)
+                    signed = event.qty if event.side is Side.BUY else -event.qty
+                    _fill(entry.exposure, signed, event.px)
+                    self._leaves(event.order_id, event.leaves_qty, entry.px)
+            elif isinstance(event, (Cancelled, Expired)):
+                self._leaves(event.order_id, 0, 0)
+            elif isinstance(event, (Replaced, Restated)):
+                entry = self.orders.get(event.order_id)
                 if entry is not None:
-                    px = entry.px if changed.px is None else changed.px
-                    self._leaves(changed.order_id, changed.leaves_qty, px)
+                    px = entry.px if event.px is None else event.px
+                    self._leaves(event.order_id, event.leaves_qty, px)
 
     def _leaves(self, order_id: int, leaves: int, px: int) -> None:
         entry = self.orders.get(order_id)

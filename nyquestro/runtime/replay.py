@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlalchemy import Engine as DbEngine
 
+from nyquestro import declared_hints
 from nyquestro.domain.commands import Command, Configure
 from nyquestro.domain.events import EventBase
 from nyquestro.domain.instrument import Instrument
@@ -42,7 +43,7 @@ def _line(event: EventBase) -> str:
 
 
 def _line_format(cls: type) -> tuple[str, Callable[[object], tuple[Any, ...]]]:
-    hints = typing.get_type_hints(cls)
+    hints = declared_hints(cls)
     names = [field.name for field in dataclasses.fields(cls)]
     parts = [f"{name}=%{'s' if _is_enum(hints[name]) else 'r'}" for name in names]
     getter = operator.attrgetter(*names)  # every event has seq and ts: always a tuple

@@ -12,7 +12,8 @@ Pickle, not a hand-written format: it reproduces the object graph exactly (share
 objects between the FIFO queues and the live map, insertion order of every dict) at C
 speed, and nothing but this process ever writes the store. Its weakness, dependence on the
 code that wrote it, is handled by the format tag: a snapshot written by another version of
-Nyquestro, another Python or for other symbols or tick sizes is not loaded, and neither is one whose
+Nyquestro, another build of its core (compiled or pure: their pickles of the same class
+differ), another Python or for other symbols or tick sizes is not loaded, and neither is one whose
 bytes fail their SHA-256 or whose restored engine does not reproduce the recorded state
 hash. Each of those falls back to an older snapshot, then to a full replay.
 """
@@ -27,6 +28,7 @@ from importlib.metadata import version
 
 from sqlalchemy import Engine as DbEngine
 
+from nyquestro import BUILD_KIND
 from nyquestro.domain.instrument import Instrument
 from nyquestro.engine import Engine
 from nyquestro.gateways.fix.venue import FixVenue, VenueState
@@ -52,9 +54,10 @@ def snapshot_format(instruments: Sequence[Instrument]) -> str:
     # Only what no Configure can change: the snapshot carries the settings in force.
     described = repr(sorted((inst.symbol, inst.tick_size) for inst in instruments)).encode()
     return (
-        f"pickle{pickle.HIGHEST_PROTOCOL}/nyquestro-{version('nyquestro')}"
+        f"pickle{pickle.HIGHEST_PROTOCOL}/nyquestro-{version('nyquestro')}/{BUILD_KIND}"
         f"/py{sys.version_info.major}.{sys.version_info.minor}"
-        f"/instruments-{hashlib.sha256(described).hexdigest()[:16]}"
+        # Short: the store's format column holds 64 characters.
+        f"/sym-{hashlib.sha256(described).hexdigest()[:16]}"
     )
 
 

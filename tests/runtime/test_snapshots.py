@@ -169,3 +169,29 @@ def test_a_bad_newest_snapshot_falls_back_to_the_older_one_then_to_replay(
     assert snapshotting.restore_newest(db_engine, INSTRUMENTS) is None
     with db_engine.connect() as connection:  # damaged snapshots are kept for inspection
         assert connection.execute(select(func.count()).select_from(SnapshotRecord)).scalar() == 2
+
+
+def test_a_snapshot_of_the_other_core_build_is_not_used_and_recovery_replays_the_journal(
+    db_engine: DbEngine, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Pickles of compiled and of interpreted engine classes do not load into each other:
+    # the format tag names the build, and a mismatch means a full replay.
+    upgrade(db_engine)
+    commands = random_flow(7, 80)
+    live = Venue(db_engine)
+    live.run(commands[:50])
+    other = "pure" if snapshotting.BUILD_KIND == "compiled" else "compiled"
+    with monkeypatch.context() as patched:
+        patched.setattr(snapshotting, "BUILD_KIND", other)
+        assert f"/{other}/" in snapshotting.snapshot_format(INSTRUMENTS)
+        live.snapshot(db_engine)
+    live.run(commands[50:])
+    live.sequencer.flush()
+
+    with caplog.at_level(logging.WARNING):
+        assert snapshotting.restore_newest(db_engine, INSTRUMENTS) is None
+    assert f"/{other}/" in caplog.text and f"/{snapshotting.BUILD_KIND}/" in caplog.text
+    again = Venue(db_engine)
+    assert again.sequencer.recover(read_journal(db_engine, 0)) == 80
+    assert again.engine.state_hash() == live.engine.state_hash()
+    assert again.order_views() == live.order_views()
