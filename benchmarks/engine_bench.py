@@ -18,6 +18,7 @@ import cProfile
 import dataclasses
 import gc
 import io
+import itertools
 import os
 import platform
 import pstats
@@ -86,6 +87,8 @@ def warm_up(cfg: FlowConfig) -> tuple[Flow, Engine]:
     engine = Engine(flow.instruments())
     process = engine.process
     observe = flow.observe
+    for cmd in flow.setup():
+        observe(process(cmd))
     for cmd in flow.warmup():
         observe(process(cmd))
     return flow, engine
@@ -276,7 +279,7 @@ def bytes_per_resting_order(cfg: FlowConfig) -> tuple[float, int]:
     """
     flow = Flow(cfg)
     instruments = flow.instruments()
-    commands = flow.warmup()
+    commands = itertools.chain(flow.setup(), flow.warmup())
     gc.collect()
     tracemalloc.start()
     try:
@@ -363,6 +366,14 @@ def report(result: ReplayResult, memory: tuple[float, int], console: Console, gc
     )
     table.add_row("seed / symbols / sessions", f"{cfg.seed} / {cfg.symbols} / {cfg.sessions}", "")
     table.add_row("gc", gc_mode, "Python's cyclic GC during the measured phase")
+    table.add_row(
+        "risk",
+        "on" if cfg.risk else "off",
+        "every account: position, gross notional and VaR limits; every symbol: price band, "
+        "notional limit, circuit breaker (never reached)"
+        if cfg.risk
+        else "no limits configured: positions and PnL are still kept",
+    )
     table.add_row(
         "warm-up orders",
         f"{cfg.warmup_orders:,}",
@@ -452,6 +463,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="cyclic GC during the measured phase: as is, frozen after warm-up, or off",
     )
     parser.add_argument(
+        "--risk",
+        choices=("on", "off"),
+        default="on",
+        help="configure every risk limit (never reached) before the warm-up, or none",
+    )
+    parser.add_argument(
         "--profile",
         action="store_true",
         help="run the measured phase under cProfile and print the top 25 functions by tottime",
@@ -461,7 +478,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None, console: Console | None = None) -> int:
     args = parse_args(argv)
-    cfg = FlowConfig(seed=args.seed, warmup_orders=args.warmup, ops=args.ops, symbols=args.symbols)
+    cfg = FlowConfig(
+        seed=args.seed,
+        warmup_orders=args.warmup,
+        ops=args.ops,
+        symbols=args.symbols,
+        risk=args.risk == "on",
+    )
     # Wide enough for the notes when the output goes to a file or a pipe.
     console = console or Console(width=None if sys.stdout.isatty() else 130)
     if args.profile:

@@ -27,13 +27,13 @@ seed names exactly one command sequence.
 import random
 from collections import deque
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from enum import IntEnum
 
 from sortedcontainers import SortedList
 
-from nyquestro.domain.commands import Cancel, CancelReplace, Command, NewOrder
+from nyquestro.domain.commands import Cancel, CancelReplace, Command, Configure, NewOrder
 from nyquestro.domain.enums import OrdType, Side, TimeInForce
 from nyquestro.domain.events import (
     Accepted,
@@ -54,6 +54,7 @@ from nyquestro.domain.events import (
 from nyquestro.domain.ids import Account, ClOrdId, Px, Qty, Seq, SessionKey, Symbol, Ts
 from nyquestro.domain.instrument import Instrument
 from nyquestro.domain.reasons import CancelReason
+from nyquestro.domain.risk import AccountRisk
 
 LOT = 100
 """Every quantity is a whole number of round lots, so fills and leaves stay round too."""
@@ -105,6 +106,8 @@ class FlowConfig:
     """Share of replaces aimed at the newest short-lived quote, if it is still live."""
     drift_per_order: float = 0.0002
     """Probability that a warm-up order first moves the mid by one tick."""
+    risk: bool = False
+    """Start with a Configure that sets every risk limit the engine has (see `setup`)."""
 
     def __post_init__(self) -> None:
         shares = (self.add_share, self.cancel_share, self.marketable_share)
@@ -196,6 +199,43 @@ class Flow:
         return [
             Instrument(symbol=sym, tick_size=Decimal("0.01"), max_qty=Qty(10_000_000))
             for sym in self.symbols
+        ]
+
+    def setup(self) -> list[Command]:
+        """The commands before the warm-up: with `risk`, one Configure switching on every
+        check the engine makes, with limits the flow never reaches.
+
+        Each instrument gets a price band (percent and ticks), a notional limit and a
+        circuit breaker; each account position limits both ways, a gross notional limit
+        and a VaR monitor. So every order meets every pre-trade check, and every trade
+        feeds the breaker and samples the PnL of every account holding the symbol.
+        """
+        if not self.config.risk:
+            return []
+        instruments = tuple(
+            replace(
+                inst,
+                price_band_pct=Decimal(50),
+                price_band_ticks=self.config.start_mid,
+                max_notional=Decimal(10**9),
+                max_price_variance=Decimal(10**6),
+            )
+            for inst in self.instruments()
+        )
+        accounts = tuple(
+            AccountRisk(
+                account=account,
+                max_long=Qty(10**12),
+                max_short=Qty(10**12),
+                max_gross_notional=Decimal(10**15),
+                max_pnl_variance=Decimal(10**18),
+            )
+            for account in self._accounts
+        )
+        return [
+            Configure(
+                seq=self._next_seq(), ts=Ts(self._ts), instruments=instruments, accounts=accounts
+            )
         ]
 
     # --- the book as the flow sees it ---------------------------------------------------
