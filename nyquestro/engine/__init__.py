@@ -9,6 +9,6 @@ the runtime, a test, the JSON CLI) must call `process` from one thread at a time
 here locks. Gateways never see engine internals, only the events.
 """
 
-from nyquestro.engine.engine import Engine, EngineState, OrderView
+from nyquestro.engine.engine import STATE_SCHEMA, Engine, EngineState, OrderView
 
-__all__ = ["Engine", "EngineState", "OrderView"]
+__all__ = ["STATE_SCHEMA", "Engine", "EngineState", "OrderView"]

@@ -8,6 +8,7 @@ or expire), then peg repricing caused by the command.
 """
 
 import hashlib
+import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, fields, is_dataclass, replace
 from decimal import Decimal
@@ -69,7 +70,7 @@ from nyquestro.domain.risk import (
 from nyquestro.engine.book import OrderBook
 from nyquestro.engine.context import Context
 from nyquestro.engine.matching import cancel, execute, expire_resting
-from nyquestro.engine.monitor import RollingVariance
+from nyquestro.engine.monitor import RollingVariance, Threshold
 from nyquestro.engine.order import LiveOrder
 from nyquestro.engine.pegs import peg_price, references, reprice
 from nyquestro.engine.positions import Positions, unrealised
@@ -122,6 +123,11 @@ class OrderView:
             display_qty=order.display_qty,
             peg=order.peg,
         )
+
+
+STATE_SCHEMA = 2
+"""Version of what `EngineState` holds; snapshots of another schema are not loaded.
+2: the monitors' windows hold integer samples (PnL in units of the finest tick)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -192,6 +198,19 @@ class Engine:
         """Effective limits per (symbol, account, session) with overrides: a cache."""
         self._price_windows: dict[Symbol, RollingVariance] = {}
         self._pnl_windows: dict[Account, RollingVariance] = {}
+        # Tick sizes never change while running (Configure refuses it), so neither do these.
+        self._pnl_unit = _pnl_unit(self._instruments.values())
+        """PnL samples count units of 1/_pnl_unit of a price unit: every tick size is a
+        whole number of them (the lcm of the tick sizes' denominators)."""
+        self._ticks_in_units = {
+            sym: int(Fraction(inst.tick_size) * self._pnl_unit)
+            for sym, inst in self._instruments.items()
+        }
+        self._breaker_limits: dict[Symbol, Threshold] = {}
+        """max_price_variance per symbol, in ticks² (what the price windows hold)."""
+        self._var_limits: dict[Account, Threshold] = {}
+        """max_pnl_variance per account, in PnL units² (what the PnL windows hold)."""
+        self._derive_thresholds()
 
     # --- the one entry point ------------------------------------------------------------
 
@@ -306,6 +325,7 @@ class Engine:
         engine._last_request_id = state.last_request_id
         engine._price_windows = state.price_windows
         engine._pnl_windows = state.pnl_windows
+        engine._derive_thresholds()
         return engine
 
     # --- command handlers ----------------------------------------------------------------
@@ -609,7 +629,22 @@ class Engine:
             self._pnl_windows, new.var_window,
             [a for a, risk in new.accounts.items() if risk.max_pnl_variance is not None],
         )  # fmt: skip
+        self._derive_thresholds()
         self._ctx.out.append(Configured(seq=cmd.seq, ts=cmd.ts, changes=tuple(changes)))
+
+    def _derive_thresholds(self) -> None:
+        """The monitors' thresholds in the integer units their windows hold."""
+        settings = self._settings
+        self._breaker_limits = {
+            sym: Threshold(Fraction(inst.max_price_variance) / Fraction(inst.tick_size) ** 2)
+            for sym, inst in settings.instruments.items()
+            if inst.max_price_variance is not None
+        }
+        self._var_limits = {
+            account: Threshold(Fraction(risk.max_pnl_variance) * self._pnl_unit**2)
+            for account, risk in settings.accounts.items()
+            if risk.max_pnl_variance is not None
+        }
 
     def _rules_for(self, inst: Instrument, account: Account, session: SessionKey) -> Rules:
         settings = self._settings
@@ -730,25 +765,23 @@ class Engine:
         book = self._books[symbol]
         if window is None or not window.full or book.halted:
             return
-        inst = self._instruments[symbol]
-        limit = inst.max_price_variance
-        assert limit is not None
-        tick = Fraction(inst.tick_size)
-        variance = window.variance() * tick * tick
-        if variance > Fraction(limit):
+        if window.above(self._breaker_limits[symbol]):
+            inst = self._instruments[symbol]
+            tick = Fraction(inst.tick_size)
+            variance = window.variance() * tick * tick
             window.clear()
             self._halt_book(book, (
                 f"circuit breaker: variance {_decimal(variance)} of the last {window.size} "
-                f"trade prices is above the max_price_variance {limit} of {symbol}"
+                f"trade prices is above the max_price_variance {inst.max_price_variance} "
+                f"of {symbol}"
             ))  # fmt: skip
 
     def _check_var(self, account: Account, window: RollingVariance) -> None:
-        limit = self._settings.accounts[account].max_pnl_variance
-        assert limit is not None
         if not window.full or ("account", str(account)) in self._kills:
             return
-        variance = window.variance()
-        if variance > Fraction(limit):
+        if window.above(self._var_limits[account]):
+            limit = self._settings.accounts[account].max_pnl_variance
+            variance = window.variance() / (self._pnl_unit * self._pnl_unit)
             window.clear()
             self._set_kill(True, account, None, (
                 f"VaR monitor: variance {_decimal(variance)} of account {account}'s "
@@ -756,12 +789,12 @@ class Engine:
                 f"max_pnl_variance {limit}"
             ))  # fmt: skip
 
-    def _marked_pnl(self, account: Account) -> Fraction:
-        """Realised plus unrealised PnL (at last trades) over all symbols, price units."""
-        total = Fraction(0)
+    def _marked_pnl(self, account: Account) -> int:
+        """Realised plus unrealised PnL (at last trades) over all symbols, in PnL units."""
+        total = 0
+        units = self._ticks_in_units
         for symbol, e in self._positions.by_account.get(account, {}).items():
-            ticks = e.realised + unrealised(e, self._books[symbol].last_px)
-            total += ticks * Fraction(self._instruments[symbol].tick_size)
+            total += (e.realised + unrealised(e, self._books[symbol].last_px)) * units[symbol]
         return total
 
     def _killed(self, account: Account, session: SessionKey) -> str | None:
@@ -975,6 +1008,13 @@ def _windows(
         window = old.get(key)
         kept[key] = window if window is not None and window.size == size else RollingVariance(size)
     return kept
+
+
+def _pnl_unit(instruments: Iterable[Instrument]) -> int:
+    unit = 1
+    for inst in instruments:
+        unit = math.lcm(unit, Fraction(inst.tick_size).denominator)
+    return unit
 
 
 def _decimal(value: Fraction) -> Decimal:

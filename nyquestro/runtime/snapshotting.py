@@ -30,7 +30,7 @@ from sqlalchemy import Engine as DbEngine
 
 from nyquestro import BUILD_KIND
 from nyquestro.domain.instrument import Instrument
-from nyquestro.engine import Engine
+from nyquestro.engine import STATE_SCHEMA, Engine
 from nyquestro.gateways.fix.venue import FixVenue, VenueState
 from nyquestro.gateways.udp.orders import RetryWindow, UdpOrders
 from nyquestro.runtime.sequencer import Sequencer
@@ -55,6 +55,7 @@ def snapshot_format(instruments: Sequence[Instrument]) -> str:
     described = repr(sorted((inst.symbol, inst.tick_size) for inst in instruments)).encode()
     return (
         f"pickle{pickle.HIGHEST_PROTOCOL}/nyquestro-{version('nyquestro')}/{BUILD_KIND}"
+        f"/s{STATE_SCHEMA}"
         f"/py{sys.version_info.major}.{sys.version_info.minor}"
         # Short: the store's format column holds 64 characters.
         f"/sym-{hashlib.sha256(described).hexdigest()[:16]}"
