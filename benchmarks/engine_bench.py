@@ -35,7 +35,7 @@ from hdrh.histogram import HdrHistogram
 from rich.console import Console
 from rich.table import Table
 
-from benchmarks.flow import Flow, FlowConfig, FlowCounts, OpKind
+from benchmarks.flow import RISK_LEVELS, Flow, FlowConfig, FlowCounts, OpKind
 from nyquestro import BUILD_KIND
 from nyquestro.domain.commands import Command
 from nyquestro.domain.enums import Side
@@ -49,6 +49,12 @@ OpHook = Callable[[OpKind, Command, list[EventBase]], None]
 """Called after each measured op, outside the timed region (tests use it to check the mix)."""
 
 GC_MODES = ("default", "freeze", "off")
+
+RISK_NOTES = {
+    "off": "no limits configured: positions and PnL are still kept",
+    "limits": "every pre-trade limit on every account and symbol, circuit breakers",
+    "full": "limits, and a VaR monitor on every account (PnL sampled per holder per trade)",
+}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -366,14 +372,7 @@ def report(result: ReplayResult, memory: tuple[float, int], console: Console, gc
     )
     table.add_row("seed / symbols / sessions", f"{cfg.seed} / {cfg.symbols} / {cfg.sessions}", "")
     table.add_row("gc", gc_mode, "Python's cyclic GC during the measured phase")
-    table.add_row(
-        "risk",
-        "on" if cfg.risk else "off",
-        "every account: position, gross notional and VaR limits; every symbol: price band, "
-        "notional limit, circuit breaker (never reached)"
-        if cfg.risk
-        else "no limits configured: positions and PnL are still kept",
-    )
+    table.add_row("risk", cfg.risk, RISK_NOTES[cfg.risk])
     table.add_row(
         "warm-up orders",
         f"{cfg.warmup_orders:,}",
@@ -464,9 +463,10 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--risk",
-        choices=("on", "off"),
-        default="on",
-        help="configure every risk limit (never reached) before the warm-up, or none",
+        choices=RISK_LEVELS,
+        default="limits",
+        help="limits configured before the warm-up (never reached): none, every pre-trade "
+        "limit and circuit breaker, or also a VaR monitor per account",
     )
     parser.add_argument(
         "--profile",
@@ -483,7 +483,7 @@ def main(argv: Sequence[str] | None = None, console: Console | None = None) -> i
         warmup_orders=args.warmup,
         ops=args.ops,
         symbols=args.symbols,
-        risk=args.risk == "on",
+        risk=args.risk,
     )
     # Wide enough for the notes when the output goes to a file or a pipe.
     console = console or Console(width=None if sys.stdout.isatty() else 130)

@@ -65,6 +65,12 @@ _TAKE_LOTS = (1, 1, 1, 1, 1, 2, 2, 3)
 _DAY_START_NS = 1_767_000_000_000_000_000
 
 
+RISK_LEVELS = ("off", "limits", "full")
+"""off: no limits configured (positions and PnL are kept all the same); limits: every
+pre-trade limit on every account and symbol, and a circuit breaker per symbol; full: also
+a VaR monitor on every account."""
+
+
 class OpKind(IntEnum):
     """What a measured-phase command is meant to do (the flow's intent, not the outcome)."""
 
@@ -106,8 +112,8 @@ class FlowConfig:
     """Share of replaces aimed at the newest short-lived quote, if it is still live."""
     drift_per_order: float = 0.0002
     """Probability that a warm-up order first moves the mid by one tick."""
-    risk: bool = False
-    """Start with a Configure that sets every risk limit the engine has (see `setup`)."""
+    risk: str = "off"
+    """Which risk limits a Configure sets before the warm-up: one of `RISK_LEVELS`."""
 
     def __post_init__(self) -> None:
         shares = (self.add_share, self.cancel_share, self.marketable_share)
@@ -117,6 +123,8 @@ class FlowConfig:
             raise ValueError("symbols, sessions and depth_ticks must be positive")
         if self.warmup_orders < 0 or self.ops < 0:
             raise ValueError("warmup_orders and ops must not be negative")
+        if self.risk not in RISK_LEVELS:
+            raise ValueError(f"risk must be one of {RISK_LEVELS}, got {self.risk!r}")
         if self.start_mid <= self.depth_ticks + 1:
             raise ValueError("start_mid must leave room for depth_ticks of bids above 0")
 
@@ -202,15 +210,18 @@ class Flow:
         ]
 
     def setup(self) -> list[Command]:
-        """The commands before the warm-up: with `risk`, one Configure switching on every
-        check the engine makes, with limits the flow never reaches.
+        """The commands before the warm-up: unless `risk` is "off", one Configure setting
+        limits that the flow never reaches, so that no decision changes but every check
+        is made.
 
         Each instrument gets a price band (percent and ticks), a notional limit and a
-        circuit breaker; each account position limits both ways, a gross notional limit
-        and a VaR monitor. So every order meets every pre-trade check, and every trade
-        feeds the breaker and samples the PnL of every account holding the symbol.
+        circuit breaker; each account position limits both ways and a gross notional
+        limit, so every order meets every pre-trade check and every trade feeds the
+        breaker. With "full", each account also gets a VaR monitor: every trade then
+        samples the PnL of every account holding the symbol.
         """
-        if not self.config.risk:
+        risk = self.config.risk
+        if risk == "off":
             return []
         instruments = tuple(
             replace(
@@ -218,7 +229,7 @@ class Flow:
                 price_band_pct=Decimal(50),
                 price_band_ticks=self.config.start_mid,
                 max_notional=Decimal(10**9),
-                max_price_variance=Decimal(10**6),
+                max_price_variance=Decimal(10**4),
             )
             for inst in self.instruments()
         )
@@ -228,7 +239,7 @@ class Flow:
                 max_long=Qty(10**12),
                 max_short=Qty(10**12),
                 max_gross_notional=Decimal(10**15),
-                max_pnl_variance=Decimal(10**18),
+                max_pnl_variance=Decimal(10**7) if risk == "full" else None,
             )
             for account in self._accounts
         )

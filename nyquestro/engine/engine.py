@@ -73,8 +73,8 @@ from nyquestro.engine.matching import cancel, execute, expire_resting
 from nyquestro.engine.monitor import RollingVariance, Threshold
 from nyquestro.engine.order import LiveOrder
 from nyquestro.engine.pegs import peg_price, references, reprice
-from nyquestro.engine.positions import Positions, unrealised
-from nyquestro.engine.risk import check_band, check_notional
+from nyquestro.engine.positions import Exposure, Positions, unrealised
+from nyquestro.engine.risk import Rules, check_band, check_notional
 from nyquestro.engine.validation import (
     Problem,
     check_display,
@@ -82,6 +82,7 @@ from nyquestro.engine.validation import (
     check_px_for,
     check_qty,
 )
+from nyquestro.engine.var import AccountMonitor
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -162,10 +163,6 @@ class Settings(FrozenRecord):
     var_window: int = DEFAULT_VAR_WINDOW
 
 
-Rules = tuple[Instrument, frozenset[RiskCheck]]
-"""The limits one account's orders on one session meet in one symbol, and the checks off."""
-
-
 class Engine:
     """All book state of the venue. Single writer: see the package docstring."""
 
@@ -196,6 +193,8 @@ class Engine:
         self._positions = Positions()
         self._rules: dict[tuple[Symbol, Account, SessionKey], Rules] = {}
         """Effective limits per (symbol, account, session) with overrides: a cache."""
+        self._base_rules: dict[Symbol, Rules] = {}
+        """Each instrument's own limits, for orders no override applies to."""
         self._price_windows: dict[Symbol, RollingVariance] = {}
         self._pnl_windows: dict[Account, RollingVariance] = {}
         # Tick sizes never change while running (Configure refuses it), so neither do these.
@@ -208,9 +207,12 @@ class Engine:
         }
         self._breaker_limits: dict[Symbol, Threshold] = {}
         """max_price_variance per symbol, in ticks² (what the price windows hold)."""
-        self._var_limits: dict[Account, Threshold] = {}
-        """max_pnl_variance per account, in PnL units² (what the PnL windows hold)."""
-        self._derive_thresholds()
+        self._var_monitors: list[AccountMonitor] = []
+        """One per PnL window, in the windows' order (the order accounts trip in), with
+        max_pnl_variance in PnL units²."""
+        self._gross_limits: dict[Account, Threshold] = {}
+        """max_gross_notional per account, in PnL units (see `_gross_units`)."""
+        self._derive_limits()
 
     # --- the one entry point ------------------------------------------------------------
 
@@ -325,7 +327,7 @@ class Engine:
         engine._last_request_id = state.last_request_id
         engine._price_windows = state.price_windows
         engine._pnl_windows = state.pnl_windows
-        engine._derive_thresholds()
+        engine._derive_limits()
         return engine
 
     # --- command handlers ----------------------------------------------------------------
@@ -351,8 +353,9 @@ class Engine:
         if book.halted:
             self._reject(cmd, RejectReason.SYMBOL_HALTED, f"{cmd.symbol} is halted")
             return
-        rules, off = self._rules_for(inst, cmd.account, cmd.session)
-        problem = check_new_order(rules, cmd)
+        rules = self._rules_for(inst, cmd.account, cmd.session)
+        off = rules.off
+        problem = check_new_order(rules.inst, cmd)
         if problem is not None:
             self._reject(cmd, *problem)
             return
@@ -369,7 +372,7 @@ class Engine:
             return
         # Pegged orders follow the market, so only limit prices meet the band; orders
         # without a price of their own are valued at the reference for the notional.
-        reference, reference_name = _risk_reference(rules, book)
+        reference, reference_name = _risk_reference(rules.inst, book)
         problem = None
         if cmd.px is not None and RiskCheck.PRICE_BAND not in off:
             problem = check_band(rules, cmd.px, reference, reference_name)
@@ -490,14 +493,15 @@ class Engine:
             )
         if cmd.side is not None and cmd.side is not order.side:
             return RejectReason.REPLACE_CHANGES_SIDE, "a replace cannot change the side"
-        rules, off = self._rules_for(inst, order.account, order.session)
-        problem = check_qty(rules, cmd.qty) or check_px_for(order.ord_type, cmd.px)
+        rules = self._rules_for(inst, order.account, order.session)
+        off = rules.off
+        problem = check_qty(rules.inst, cmd.qty) or check_px_for(order.ord_type, cmd.px)
         if problem is not None:
             return problem
         # Risk looks at what the request changes: a new price must be inside the band
         # (one left standing by a moving market may stay), and more money at risk must
         # stay within the notional and exposure limits.
-        reference, reference_name = _risk_reference(rules, book)
+        reference, reference_name = _risk_reference(rules.inst, book)
         if cmd.px is not None and cmd.px != order.px and RiskCheck.PRICE_BAND not in off:
             problem = check_band(rules, cmd.px, reference, reference_name)
             if problem is not None:
@@ -629,27 +633,37 @@ class Engine:
             self._pnl_windows, new.var_window,
             [a for a, risk in new.accounts.items() if risk.max_pnl_variance is not None],
         )  # fmt: skip
-        self._derive_thresholds()
+        self._derive_limits()
         self._ctx.out.append(Configured(seq=cmd.seq, ts=cmd.ts, changes=tuple(changes)))
 
-    def _derive_thresholds(self) -> None:
-        """The monitors' thresholds in the integer units their windows hold."""
+    def _derive_limits(self) -> None:
+        """The limits as the integers the checks compare (see `Rules`), and the monitors'
+        thresholds in the units their windows hold."""
         settings = self._settings
+        self._base_rules = {
+            sym: Rules(inst, _NOTHING_OFF) for sym, inst in settings.instruments.items()
+        }
         self._breaker_limits = {
             sym: Threshold(Fraction(inst.max_price_variance) / Fraction(inst.tick_size) ** 2)
             for sym, inst in settings.instruments.items()
             if inst.max_price_variance is not None
         }
-        self._var_limits = {
-            account: Threshold(Fraction(risk.max_pnl_variance) * self._pnl_unit**2)
+        self._gross_limits = {
+            account: Threshold(Fraction(risk.max_gross_notional) * self._pnl_unit)
             for account, risk in settings.accounts.items()
-            if risk.max_pnl_variance is not None
+            if risk.max_gross_notional is not None
         }
+        self._var_monitors = []
+        for account, window in self._pnl_windows.items():
+            limit = settings.accounts[account].max_pnl_variance
+            assert limit is not None  # windows exist only for accounts with one
+            threshold = Threshold(Fraction(limit) * self._pnl_unit * self._pnl_unit)
+            self._var_monitors.append(AccountMonitor(account, window, threshold))
 
     def _rules_for(self, inst: Instrument, account: Account, session: SessionKey) -> Rules:
         settings = self._settings
         if account not in settings.accounts and session not in settings.sessions:
-            return inst, _NOTHING_OFF
+            return self._base_rules[inst.symbol]
         key = (inst.symbol, account, session)
         rules = self._rules.get(key)
         if rules is None:
@@ -663,7 +677,7 @@ class Engine:
                 limits, off = session_risk.limits.over(limits), session_risk.off
             if RiskCheck.MAX_QTY in off:
                 limits = replace(limits, max_qty=UNLIMITED_QTY)
-            rules = self._rules[key] = (limits, off)
+            rules = self._rules[key] = Rules(limits, off)
         return rules
 
     def _exposure_problem(
@@ -682,9 +696,10 @@ class Engine:
         limit = risk.max_gross_notional
         if limit is None or added <= 0 or RiskCheck.GROSS_NOTIONAL in off:
             return None
-        gross = self._gross_notional(account, symbol, added)
-        if gross <= limit:
+        threshold = self._gross_limits[account]
+        if self._gross_units(account, symbol, added) * threshold.den <= threshold.num:
             return None
+        gross = self._gross_notional(account, symbol, added)
         adding = self._instruments[symbol].tick_size * added
         text = (
             f"order adds {adding} of notional in {symbol}: account {account}'s gross notional "
@@ -693,7 +708,17 @@ class Engine:
         )
         return RejectReason.GROSS_NOTIONAL_LIMIT, text
 
+    def _gross_units(self, account: Account, symbol: Symbol, added: int) -> int:
+        """`_gross_notional` in units of 1/_pnl_unit of a price unit: exact, in integers."""
+        units = self._ticks_in_units
+        total = units[symbol] * added
+        for sym, e in self._positions.by_account.get(account, _NO_EXPOSURES).items():
+            last = self._books[sym].last_px or 0
+            total += units[sym] * (abs(e.position) * last + e.open_notional)
+        return total
+
     def _gross_notional(self, account: Account, symbol: Symbol, added: int) -> Decimal:
+        """For the text of a reject: the figure `_gross_units` checks, as a decimal."""
         exposures = dict(self._positions.by_account.get(account, {}))
         total = self._instruments[symbol].tick_size * added
         for sym, e in exposures.items():
@@ -753,11 +778,16 @@ class Engine:
         start = len(out)
         for symbol in traded:
             self._check_breaker(symbol)
-        for account, window in self._pnl_windows.items():
-            exposures = self._positions.by_account.get(account, {})
-            if any(symbol in exposures for symbol in traded):
-                window.add(self._marked_pnl(account))
-                self._check_var(account, window)
+        by_account = self._positions.by_account
+        symbols = list(traded)
+        for monitor in self._var_monitors:
+            if not monitor.holds_any(by_account, symbols):
+                continue
+            monitor.follow(self._books, self._ticks_in_units)
+            window = monitor.window
+            window.add(monitor.marked_pnl())
+            if window.full and window.above(monitor.threshold):
+                self._trip_var(monitor.account, window)
         self._positions.apply(out[start:])
 
     def _check_breaker(self, symbol: Symbol) -> None:
@@ -776,26 +806,19 @@ class Engine:
                 f"of {symbol}"
             ))  # fmt: skip
 
-    def _check_var(self, account: Account, window: RollingVariance) -> None:
-        if not window.full or ("account", str(account)) in self._kills:
+    def _trip_var(self, account: Account, window: RollingVariance) -> None:
+        """Engage the account's kill switch (unless it is engaged already): the variance
+        of its full window crossed its threshold."""
+        if ("account", account) in self._kills:
             return
-        if window.above(self._var_limits[account]):
-            limit = self._settings.accounts[account].max_pnl_variance
-            variance = window.variance() / (self._pnl_unit * self._pnl_unit)
-            window.clear()
-            self._set_kill(True, account, None, (
-                f"VaR monitor: variance {_decimal(variance)} of account {account}'s "
-                f"marked-to-market PnL over the last {window.size} samples is above its "
-                f"max_pnl_variance {limit}"
-            ))  # fmt: skip
-
-    def _marked_pnl(self, account: Account) -> int:
-        """Realised plus unrealised PnL (at last trades) over all symbols, in PnL units."""
-        total = 0
-        units = self._ticks_in_units
-        for symbol, e in self._positions.by_account.get(account, {}).items():
-            total += (e.realised + unrealised(e, self._books[symbol].last_px)) * units[symbol]
-        return total
+        limit = self._settings.accounts[account].max_pnl_variance
+        variance = window.variance() / (self._pnl_unit * self._pnl_unit)
+        window.clear()
+        self._set_kill(True, account, None, (
+            f"VaR monitor: variance {_decimal(variance)} of account {account}'s "
+            f"marked-to-market PnL over the last {window.size} samples is above its "
+            f"max_pnl_variance {limit}"
+        ))  # fmt: skip
 
     def _killed(self, account: Account, session: SessionKey) -> str | None:
         """Why orders of this account and session are refused, or None."""
@@ -962,6 +985,7 @@ def _order_state(o: LiveOrder) -> tuple[object, ...]:
 
 
 _NOTHING_OFF: frozenset[RiskCheck] = frozenset()
+_NO_EXPOSURES: dict[Symbol, Exposure] = {}
 
 
 def _not_live(old: dict[Symbol, Instrument], new: dict[Symbol, Instrument]) -> str | None:

@@ -8,7 +8,6 @@ Python's `Fraction` gave the same answers but made a trade with 64 monitored acc
 cost a millisecond; it now appears only in the text of a trip.
 """
 
-from collections import deque
 from dataclasses import dataclass, field
 from fractions import Fraction
 
@@ -19,18 +18,26 @@ from mypy_extensions import mypyc_attr
 @dataclass(slots=True)
 class RollingVariance:
     size: int
-    samples: deque[int] = field(default_factory=deque)
+    samples: list[int] = field(default_factory=list)
+    """A ring of the last `size` samples; once full, `oldest` is where the next goes."""
+    oldest: int = 0
     total: int = 0
     squares: int = 0
 
     def add(self, sample: int) -> None:
-        self.samples.append(sample)
-        self.total += sample
-        self.squares += sample * sample
-        if len(self.samples) > self.size:
-            old = self.samples.popleft()
+        # A list used as a ring, not a deque: mypyc indexes a list natively but calls a
+        # deque's methods the slow generic way, and this runs per monitored account per trade.
+        samples = self.samples
+        if len(samples) < self.size:
+            samples.append(sample)
+        else:
+            old = samples[self.oldest]
+            samples[self.oldest] = sample
+            self.oldest = (self.oldest + 1) % self.size
             self.total -= old
             self.squares -= old * old
+        self.total += sample
+        self.squares += sample * sample
 
     @property
     def full(self) -> bool:
@@ -53,7 +60,7 @@ class RollingVariance:
 
     def clear(self) -> None:
         self.samples.clear()
-        self.total = self.squares = 0
+        self.oldest = self.total = self.squares = 0
 
 
 class Threshold:

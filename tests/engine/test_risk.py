@@ -11,7 +11,7 @@ from nyquestro.domain.enums import PegType, Side
 from nyquestro.domain.events import Accepted, CancelRejected, Rejected, Replaced
 from nyquestro.domain.ids import Px
 from nyquestro.domain.reasons import RejectReason
-from nyquestro.engine.risk import band_width
+from nyquestro.engine.risk import Rules, band_width
 from tests.engine.conftest import A2, A3, S2, Harness, make_instrument, one
 
 REF = 10_000  # 100.00 at 0.01
@@ -36,7 +36,8 @@ def test_a_limit_price_is_accepted_at_the_band_edge_and_rejected_one_tick_beyond
     limits: dict[str, object], width: int
 ) -> None:
     h = harness(**limits)
-    assert band_width(h.engine.instruments[next(iter(h.engine.instruments))], REF) == width
+    inst = h.engine.instruments[next(iter(h.engine.instruments))]
+    assert band_width(Rules(inst, frozenset()), REF) == width
     for side, inside, outside in (
         (Side.BUY, REF + width, REF + width + 1),
         (Side.SELL, REF - width, REF - width - 1),
