@@ -39,12 +39,15 @@ class Level:
 
 @mypyc_attr(serializable=True)
 class BookSide:
-    __slots__ = ("best", "levels", "side", "sign")
+    __slots__ = ("at", "best", "levels", "side", "sign")
 
     def __init__(self, side: Side) -> None:
         self.side = side
         self.sign = -1 if side is Side.BUY else 1
         self.levels: SortedDict = SortedDict()
+        self.at: dict[int, Level] = {}
+        """The same levels by key in a plain dict: mypyc looks a key up in a dict natively
+        but calls a SortedDict's methods through the generic protocol."""
         self.best: Level | None = None
         """The best level, cached: read on every command, recomputed only when it empties."""
 
@@ -66,6 +69,7 @@ class BookSide:
     def _new_level(self, px: Px, key: int) -> Level:
         level = Level(px)
         self.levels[key] = level
+        self.at[key] = level
         best = self.best
         if best is None or key < best.px * self.sign:
             self.best = level
@@ -73,6 +77,7 @@ class BookSide:
 
     def _drop_level(self, level: Level, key: int) -> None:
         del self.levels[key]
+        del self.at[key]
         if level is self.best:
             self.best = self.levels.peekitem(0)[1] if self.levels else None
 
@@ -102,7 +107,7 @@ class OrderBook:
         px = order.px
         assert px is not None
         key = px * book_side.sign
-        level: Level | None = book_side.levels.get(key)
+        level = book_side.at.get(key)
         created = level is None
         if level is None:
             level = book_side._new_level(px, key)
@@ -133,7 +138,7 @@ class OrderBook:
         px = order.px
         assert px is not None
         key = px * book_side.sign
-        level: Level = book_side.levels[key]
+        level = book_side.at[key]
         order.visible_qty -= qty
         level.qty -= qty
         if order.visible_qty == 0:

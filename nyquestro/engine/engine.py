@@ -9,7 +9,7 @@ or expire), then peg repricing caused by the command.
 
 import hashlib
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, fields, is_dataclass, replace
 from decimal import Decimal
 from fractions import Fraction
@@ -176,23 +176,12 @@ class Engine:
         self._cl_ord_ids: dict[SessionKey, dict[ClOrdId, int]] = {}
         """Every ClOrdID a session has had accepted, mapped to its order (dedupe + lookup)."""
         self._last_seq = 0
-        self._handlers: dict[type, Callable[[Any], None]] = {
-            NewOrder: self._new_order,
-            Cancel: self._cancel,
-            CancelReplace: self._replace,
-            MassCancel: self._mass_cancel,
-            Halt: self._halt,
-            Resume: self._resume,
-            EndOfDay: self._end_of_day,
-            Configure: self._configure,
-            KillSwitch: self._kill_switch,
-        }
         self._kills: dict[tuple[str, str], str] = {}
         """Engaged kill switches: ("account"|"session"|"venue", name) -> reason."""
         self._last_request_id = 0
         self._positions = Positions()
-        self._rules: dict[tuple[Symbol, Account, SessionKey], Rules] = {}
-        """Effective limits per (symbol, account, session) with overrides: a cache."""
+        self._rules: dict[SessionKey, dict[Account, dict[Symbol, Rules]]] = {}
+        """Effective limits by session, account and symbol, with overrides: a cache."""
         self._base_rules: dict[Symbol, Rules] = {}
         """Each instrument's own limits, for orders no override applies to."""
         self._price_windows: dict[Symbol, RollingVariance] = {}
@@ -226,9 +215,32 @@ class Engine:
         ctx.ts = cmd.ts
         out: list[EventBase] = []
         ctx.out = out
-        self._handlers[type(cmd)](cmd)
+        trades_before = ctx.next_trade_id
+        # isinstance in order of frequency, not a table of bound methods: mypyc calls a
+        # method natively only when it is named.
+        if isinstance(cmd, NewOrder):
+            self._new_order(cmd)
+        elif isinstance(cmd, Cancel):
+            self._cancel(cmd)
+        elif isinstance(cmd, CancelReplace):
+            self._replace(cmd)
+        elif isinstance(cmd, MassCancel):
+            self._mass_cancel(cmd)
+        elif isinstance(cmd, Halt):
+            self._halt(cmd)
+        elif isinstance(cmd, Resume):
+            self._resume(cmd)
+        elif isinstance(cmd, EndOfDay):
+            self._end_of_day(cmd)
+        elif isinstance(cmd, Configure):
+            self._configure(cmd)
+        elif isinstance(cmd, KillSwitch):
+            self._kill_switch(cmd)
+        else:
+            raise TypeError(f"not a command the engine knows: {type(cmd).__name__}")
         self._positions.apply(out)
-        if self._price_windows or self._pnl_windows:
+        # The monitors sample trades only: a command that traded nothing leaves them be.
+        if ctx.next_trade_id != trades_before and (self._price_windows or self._pnl_windows):
             self._monitor(out)
         return out
 
@@ -664,8 +676,14 @@ class Engine:
         settings = self._settings
         if account not in settings.accounts and session not in settings.sessions:
             return self._base_rules[inst.symbol]
-        key = (inst.symbol, account, session)
-        rules = self._rules.get(key)
+        # Nested by name rather than keyed by a tuple: see Positions.exposure.
+        by_account = self._rules.get(session)
+        if by_account is None:
+            by_account = self._rules[session] = {}
+        cached = by_account.get(account)
+        if cached is None:
+            cached = by_account[account] = {}
+        rules = cached.get(inst.symbol)
         if rules is None:
             limits = inst
             off: frozenset[RiskCheck] = _NOTHING_OFF
@@ -677,7 +695,7 @@ class Engine:
                 limits, off = session_risk.limits.over(limits), session_risk.off
             if RiskCheck.MAX_QTY in off:
                 limits = replace(limits, max_qty=UNLIMITED_QTY)
-            rules = self._rules[key] = Rules(limits, off)
+            rules = cached[inst.symbol] = Rules(limits, off)
         return rules
 
     def _exposure_problem(
@@ -696,8 +714,7 @@ class Engine:
         limit = risk.max_gross_notional
         if limit is None or added <= 0 or RiskCheck.GROSS_NOTIONAL in off:
             return None
-        threshold = self._gross_limits[account]
-        if self._gross_units(account, symbol, added) * threshold.den <= threshold.num:
+        if self._gross_limits[account].admits(self._gross_units(account, symbol, added)):
             return None
         gross = self._gross_notional(account, symbol, added)
         adding = self._instruments[symbol].tick_size * added

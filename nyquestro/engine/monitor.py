@@ -71,3 +71,9 @@ class Threshold:
     def __init__(self, value: Fraction) -> None:
         self.num = value.numerator
         self.den = value.denominator
+
+    def admits(self, value: int) -> bool:
+        """Is `value` at most the threshold?"""
+        # Most thresholds are whole numbers: no multiplication, which leaves mypyc's fast
+        # path once a product passes 2**30.
+        return value <= self.num if self.den == 1 else value * self.den <= self.num
