@@ -69,11 +69,12 @@ from nyquestro.domain.risk import (
 )
 from nyquestro.engine.book import OrderBook
 from nyquestro.engine.context import Context
+from nyquestro.engine.holdings import AccountHoldings
 from nyquestro.engine.matching import cancel, execute, expire_resting
-from nyquestro.engine.monitor import RollingVariance, Threshold
+from nyquestro.engine.monitor import AccountMonitor, RollingVariance, Threshold
 from nyquestro.engine.order import LiveOrder
 from nyquestro.engine.pegs import peg_price, references, reprice
-from nyquestro.engine.positions import Exposure, Positions, unrealised
+from nyquestro.engine.positions import Positions, unrealised
 from nyquestro.engine.risk import Rules, check_band, check_notional
 from nyquestro.engine.validation import (
     Problem,
@@ -82,7 +83,6 @@ from nyquestro.engine.validation import (
     check_px_for,
     check_qty,
 )
-from nyquestro.engine.var import AccountMonitor
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -199,8 +199,8 @@ class Engine:
         self._var_monitors: list[AccountMonitor] = []
         """One per PnL window, in the windows' order (the order accounts trip in), with
         max_pnl_variance in PnL units²."""
-        self._gross_limits: dict[Account, Threshold] = {}
-        """max_gross_notional per account, in PnL units (see `_gross_units`)."""
+        self._holdings: dict[Account, AccountHoldings] = {}
+        """Per account with limits or a monitor: its positions, held directly."""
         self._derive_limits()
 
     # --- the one entry point ------------------------------------------------------------
@@ -366,7 +366,6 @@ class Engine:
             self._reject(cmd, RejectReason.SYMBOL_HALTED, f"{cmd.symbol} is halted")
             return
         rules = self._rules_for(inst, cmd.account, cmd.session)
-        off = rules.off
         problem = check_new_order(rules.inst, cmd)
         if problem is not None:
             self._reject(cmd, *problem)
@@ -386,15 +385,15 @@ class Engine:
         # without a price of their own are valued at the reference for the notional.
         reference, reference_name = _risk_reference(rules.inst, book)
         problem = None
-        if cmd.px is not None and RiskCheck.PRICE_BAND not in off:
+        if cmd.px is not None and rules.band_on:
             problem = check_band(rules, cmd.px, reference, reference_name)
         value_px = px if px is not None else reference
-        if problem is None and RiskCheck.MAX_NOTIONAL not in off:
+        if problem is None and rules.notional_on:
             problem = check_notional(rules, value_px, cmd.qty)
         if value_px is None:  # a market order before any trade: value it at the touch
             value_px = book.side(cmd.side.opposite).best_px()
         problem = problem or self._exposure_problem(
-            cmd.account, cmd.symbol, cmd.side, cmd.qty, cmd.qty * (value_px or 0), off
+            rules, cmd.account, cmd.symbol, cmd.side, cmd.qty, cmd.qty * (value_px or 0)
         )
         if problem is not None:
             self._reject(cmd, *problem)
@@ -506,7 +505,6 @@ class Engine:
         if cmd.side is not None and cmd.side is not order.side:
             return RejectReason.REPLACE_CHANGES_SIDE, "a replace cannot change the side"
         rules = self._rules_for(inst, order.account, order.session)
-        off = rules.off
         problem = check_qty(rules.inst, cmd.qty) or check_px_for(order.ord_type, cmd.px)
         if problem is not None:
             return problem
@@ -514,21 +512,21 @@ class Engine:
         # (one left standing by a moving market may stay), and more money at risk must
         # stay within the notional and exposure limits.
         reference, reference_name = _risk_reference(rules.inst, book)
-        if cmd.px is not None and cmd.px != order.px and RiskCheck.PRICE_BAND not in off:
+        if cmd.px is not None and cmd.px != order.px and rules.band_on:
             problem = check_band(rules, cmd.px, reference, reference_name)
             if problem is not None:
                 return problem
         px = order.px if cmd.px is None else cmd.px
         grows = cmd.qty > order.qty or px != order.px
-        if grows and RiskCheck.MAX_NOTIONAL not in off:
+        if grows and rules.notional_on:
             problem = check_notional(rules, reference if px is None else px, cmd.qty)
             if problem is not None:
                 return problem
         if grows:
             added = (cmd.qty - order.cum_qty) * (px or 0) - order.leaves_qty * (order.px or 0)
             problem = self._exposure_problem(
-                order.account, order.symbol, order.side, max(0, cmd.qty - order.qty),
-                added, off,
+                rules, order.account, order.symbol, order.side, max(0, cmd.qty - order.qty),
+                added,
             )  # fmt: skip
             if problem is not None:
                 return problem
@@ -653,24 +651,27 @@ class Engine:
         thresholds in the units their windows hold."""
         settings = self._settings
         self._base_rules = {
-            sym: Rules(inst, _NOTHING_OFF) for sym, inst in settings.instruments.items()
+            sym: Rules(inst, _NOTHING_OFF, self._ticks_in_units[sym])
+            for sym, inst in settings.instruments.items()
         }
         self._breaker_limits = {
             sym: Threshold(Fraction(inst.max_price_variance) / Fraction(inst.tick_size) ** 2)
             for sym, inst in settings.instruments.items()
             if inst.max_price_variance is not None
         }
-        self._gross_limits = {
-            account: Threshold(Fraction(risk.max_gross_notional) * self._pnl_unit)
-            for account, risk in settings.accounts.items()
-            if risk.max_gross_notional is not None
-        }
         self._var_monitors = []
         for account, window in self._pnl_windows.items():
             limit = settings.accounts[account].max_pnl_variance
             assert limit is not None  # windows exist only for accounts with one
             threshold = Threshold(Fraction(limit) * self._pnl_unit * self._pnl_unit)
-            self._var_monitors.append(AccountMonitor(account, window, threshold))
+            monitor = AccountMonitor(self._account_holdings(account), window, threshold)
+            self._var_monitors.append(monitor)
+
+    def _account_holdings(self, account: Account) -> AccountHoldings:
+        holdings = self._holdings.get(account)
+        if holdings is None:
+            holdings = self._holdings[account] = AccountHoldings(account)
+        return holdings
 
     def _rules_for(self, inst: Instrument, account: Account, session: SessionKey) -> Rules:
         settings = self._settings
@@ -695,47 +696,51 @@ class Engine:
                 limits, off = session_risk.limits.over(limits), session_risk.off
             if RiskCheck.MAX_QTY in off:
                 limits = replace(limits, max_qty=UNLIMITED_QTY)
-            rules = cached[inst.symbol] = Rules(limits, off)
+            rules = cached[inst.symbol] = Rules(
+                limits,
+                off,
+                self._ticks_in_units[inst.symbol],
+                account_risk,
+                None if account_risk is None else self._account_holdings(account),
+                self._pnl_unit,
+            )
         return rules
 
     def _exposure_problem(
-        self, account: Account, symbol: Symbol, side: Side, extra_qty: int, added: int,
-        off: frozenset[RiskCheck],
+        self, rules: Rules, account: Account, symbol: Symbol, side: Side, extra_qty: int,
+        added: int,
     ) -> Problem | None:  # fmt: skip
         """Account limits against an order that adds `extra_qty` open quantity and
         `added` ticks x quantity of open notional in `symbol`."""
-        risk = self._settings.accounts.get(account)
+        risk = rules.account
         if risk is None:
             return None
-        if extra_qty and RiskCheck.POSITION not in off:
+        if extra_qty and rules.position_on:
             problem = self._positions.check(account, symbol, side, extra_qty, risk)
             if problem is not None:
                 return problem
-        limit = risk.max_gross_notional
-        if limit is None or added <= 0 or RiskCheck.GROSS_NOTIONAL in off:
+        gross = rules.gross
+        if gross is None or added <= 0 or not rules.gross_on:
             return None
-        if self._gross_limits[account].admits(self._gross_units(account, symbol, added)):
+        holdings = rules.holdings
+        assert holdings is not None  # Rules has them whenever it has account limits
+        units = rules.units * added
+        if holdings.follow(self._positions.by_account, self._books, self._ticks_in_units):
+            units += holdings.gross_units()
+        if gross.admits(units):
             return None
-        gross = self._gross_notional(account, symbol, added)
         adding = self._instruments[symbol].tick_size * added
         text = (
             f"order adds {adding} of notional in {symbol}: account {account}'s gross notional "
-            f"could reach {gross} (positions at last trade, open orders at their prices), "
-            f"above its max_gross_notional {limit}"
+            f"could reach {self._gross_notional(account, symbol, added)} (positions at last "
+            f"trade, open orders at their prices), above its max_gross_notional "
+            f"{risk.max_gross_notional}"
         )
         return RejectReason.GROSS_NOTIONAL_LIMIT, text
 
-    def _gross_units(self, account: Account, symbol: Symbol, added: int) -> int:
-        """`_gross_notional` in units of 1/_pnl_unit of a price unit: exact, in integers."""
-        units = self._ticks_in_units
-        total = units[symbol] * added
-        for sym, e in self._positions.by_account.get(account, _NO_EXPOSURES).items():
-            last = self._books[sym].last_px or 0
-            total += units[sym] * (abs(e.position) * last + e.open_notional)
-        return total
-
     def _gross_notional(self, account: Account, symbol: Symbol, added: int) -> Decimal:
-        """For the text of a reject: the figure `_gross_units` checks, as a decimal."""
+        """For the text of a reject: the figure AccountHoldings.gross_units sums, as a
+        decimal in price units."""
         exposures = dict(self._positions.by_account.get(account, {}))
         total = self._instruments[symbol].tick_size * added
         for sym, e in exposures.items():
@@ -796,15 +801,17 @@ class Engine:
         for symbol in traded:
             self._check_breaker(symbol)
         by_account = self._positions.by_account
+        books = self._books
+        units = self._ticks_in_units
         symbols = list(traded)
         for monitor in self._var_monitors:
-            if not monitor.holds_any(by_account, symbols):
+            holdings = monitor.holdings
+            if not holdings.follow(by_account, books, units) or not holdings.holds_any(symbols):
                 continue
-            monitor.follow(self._books, self._ticks_in_units)
             window = monitor.window
-            window.add(monitor.marked_pnl())
+            window.add(holdings.marked_pnl())
             if window.full and window.above(monitor.threshold):
-                self._trip_var(monitor.account, window)
+                self._trip_var(holdings.account, window)
         self._positions.apply(out[start:])
 
     def _check_breaker(self, symbol: Symbol) -> None:
@@ -1002,7 +1009,6 @@ def _order_state(o: LiveOrder) -> tuple[object, ...]:
 
 
 _NOTHING_OFF: frozenset[RiskCheck] = frozenset()
-_NO_EXPOSURES: dict[Symbol, Exposure] = {}
 
 
 def _not_live(old: dict[Symbol, Instrument], new: dict[Symbol, Instrument]) -> str | None:

@@ -13,6 +13,8 @@ from fractions import Fraction
 
 from mypy_extensions import mypyc_attr
 
+from nyquestro.engine.holdings import AccountHoldings
+
 
 @mypyc_attr(serializable=True)
 @dataclass(slots=True)
@@ -77,3 +79,17 @@ class Threshold:
         # Most thresholds are whole numbers: no multiplication, which leaves mypyc's fast
         # path once a product passes 2**30.
         return value <= self.num if self.den == 1 else value * self.den <= self.num
+
+
+class AccountMonitor:
+    """The VaR monitor of one account: its PnL window, its threshold in PnL units², and
+    the positions it marks."""
+
+    __slots__ = ("holdings", "threshold", "window")
+
+    def __init__(
+        self, holdings: AccountHoldings, window: RollingVariance, threshold: Threshold
+    ) -> None:
+        self.holdings = holdings
+        self.window = window
+        self.threshold = threshold

@@ -16,20 +16,61 @@ from fractions import Fraction
 from nyquestro.domain.ids import Px
 from nyquestro.domain.instrument import Instrument
 from nyquestro.domain.reasons import RejectReason
-from nyquestro.domain.risk import RiskCheck
+from nyquestro.domain.risk import AccountRisk, RiskCheck
 from nyquestro.domain.ticks import from_ticks
+from nyquestro.engine.holdings import AccountHoldings
+from nyquestro.engine.monitor import Threshold
 from nyquestro.engine.validation import Problem
 
 
 class Rules:
-    """The limits one account's orders on one session meet in one symbol (`inst`, with
-    the overrides applied), the checks switched off, and the limits as integer ratios."""
+    """What one account's orders on one session meet in one symbol: the instrument's
+    limits with the overrides applied (`inst`), which checks are on, the account's own
+    limits, and each limit as the integers its check compares."""
 
-    __slots__ = ("band_den", "band_num", "inst", "notional_den", "notional_num", "off")
+    __slots__ = (
+        "account",
+        "band_den",
+        "band_num",
+        "band_on",
+        "gross",
+        "gross_on",
+        "holdings",
+        "inst",
+        "notional_den",
+        "notional_num",
+        "notional_on",
+        "off",
+        "position_on",
+        "units",
+    )
 
-    def __init__(self, inst: Instrument, off: frozenset[RiskCheck]) -> None:
+    def __init__(
+        self,
+        inst: Instrument,
+        off: frozenset[RiskCheck],
+        units: int,
+        account: AccountRisk | None = None,
+        holdings: AccountHoldings | None = None,
+        pnl_unit: int = 1,
+    ) -> None:
         self.inst = inst
         self.off = off
+        # Asked once here: a StrEnum hashes through interpreted code, too dear per order.
+        self.band_on = RiskCheck.PRICE_BAND not in off
+        self.notional_on = RiskCheck.MAX_NOTIONAL not in off
+        self.position_on = RiskCheck.POSITION not in off
+        self.gross_on = RiskCheck.GROSS_NOTIONAL not in off
+        self.units = units
+        """PnL units in one tick of this symbol (see `Engine`)."""
+        self.account = account
+        """The account's limits; None: it has none (no position or gross check)."""
+        self.holdings = holdings
+        """The account's positions over all symbols, for the gross notional check."""
+        self.gross: Threshold | None = None
+        """max_gross_notional in PnL units."""
+        if account is not None and account.max_gross_notional is not None:
+            self.gross = Threshold(Fraction(account.max_gross_notional) * pnl_unit)
         band: Fraction | None = None
         if inst.price_band_pct is not None:
             band = Fraction(inst.price_band_pct) / 100

@@ -37,7 +37,7 @@ def test_a_limit_price_is_accepted_at_the_band_edge_and_rejected_one_tick_beyond
 ) -> None:
     h = harness(**limits)
     inst = h.engine.instruments[next(iter(h.engine.instruments))]
-    assert band_width(Rules(inst, frozenset()), REF) == width
+    assert band_width(Rules(inst, frozenset(), units=1), REF) == width
     for side, inside, outside in (
         (Side.BUY, REF + width, REF + width + 1),
         (Side.SELL, REF - width, REF - width - 1),
