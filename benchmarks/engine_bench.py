@@ -51,7 +51,7 @@ OpHook = Callable[[OpKind, Command, list[EventBase]], None]
 GC_MODES = ("default", "freeze", "off")
 
 RISK_NOTES = {
-    "off": "no limits configured: positions and PnL are still kept",
+    "none": "no limits configured (each check runs until it finds none); positions and PnL kept",
     "limits": "every pre-trade limit on every account and symbol, circuit breakers",
     "full": "limits, and a VaR monitor on every account (PnL sampled per holder per trade)",
 }

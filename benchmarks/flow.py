@@ -65,8 +65,8 @@ _TAKE_LOTS = (1, 1, 1, 1, 1, 2, 2, 3)
 _DAY_START_NS = 1_767_000_000_000_000_000
 
 
-RISK_LEVELS = ("off", "limits", "full")
-"""off: no limits configured (positions and PnL are kept all the same); limits: every
+RISK_LEVELS = ("none", "limits", "full")
+"""none: no limits configured (positions and PnL are kept all the same); limits: every
 pre-trade limit on every account and symbol, and a circuit breaker per symbol; full: also
 a VaR monitor on every account."""
 
@@ -112,7 +112,7 @@ class FlowConfig:
     """Share of replaces aimed at the newest short-lived quote, if it is still live."""
     drift_per_order: float = 0.0002
     """Probability that a warm-up order first moves the mid by one tick."""
-    risk: str = "off"
+    risk: str = "none"
     """Which risk limits a Configure sets before the warm-up: one of `RISK_LEVELS`."""
 
     def __post_init__(self) -> None:
@@ -210,7 +210,7 @@ class Flow:
         ]
 
     def setup(self) -> list[Command]:
-        """The commands before the warm-up: unless `risk` is "off", one Configure setting
+        """The commands before the warm-up: unless `risk` is "none", one Configure setting
         limits that the flow never reaches, so that no decision changes but every check
         is made.
 
@@ -221,7 +221,7 @@ class Flow:
         samples the PnL of every account holding the symbol.
         """
         risk = self.config.risk
-        if risk == "off":
+        if risk == "none":
             return []
         instruments = tuple(
             replace(

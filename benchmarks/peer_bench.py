@@ -43,7 +43,7 @@ from rich.console import Console
 from rich.table import Table
 
 from benchmarks.engine_bench import cpu_name, latency_histogram, load_average, timer_overhead_ns
-from benchmarks.flow import Flow, FlowConfig, OpKind
+from benchmarks.flow import RISK_LEVELS, Flow, FlowConfig, OpKind
 from nyquestro.domain.commands import Cancel, CancelReplace, Command, NewOrder
 from nyquestro.domain.enums import OrdType, Side, TimeInForce
 from nyquestro.domain.events import Accepted, Cancelled, EventBase, Expired, Replaced, Trade
@@ -190,7 +190,9 @@ class SimpleFlow(Flow):
         return OpKind.ADD, self._new_order(0, side, max(px, 1), self._rest_qty())
 
 
-def flow_config(kind: str, *, seed: int, ops: int, warmup: int | None = None) -> FlowConfig:
+def flow_config(
+    kind: str, *, seed: int, ops: int, warmup: int | None = None, risk: str = "limits"
+) -> FlowConfig:
     if kind == "simple":
         # No warm-up: the simple flow builds its book from nothing, as PyLOB's users do.
         return FlowConfig(
@@ -198,11 +200,15 @@ def flow_config(kind: str, *, seed: int, ops: int, warmup: int | None = None) ->
             ops=ops,
             warmup_orders=0 if warmup is None else warmup,
             depth_ticks=SIMPLE_BAND_TICKS,
+            risk=risk,
         )
     if kind == "itch":
         defaults = FlowConfig()
         return FlowConfig(
-            seed=seed, ops=ops, warmup_orders=defaults.warmup_orders if warmup is None else warmup
+            seed=seed,
+            ops=ops,
+            warmup_orders=defaults.warmup_orders if warmup is None else warmup,
+            risk=risk,
         )
     raise ValueError(f"flow must be one of {FLOWS}, got {kind!r}")
 
@@ -222,6 +228,8 @@ class Step:
 class Recording:
     kind: str
     config: FlowConfig
+    setup: list[Command]
+    """The engine's risk settings (`Flow.setup`), before the warm-up; PyLOB has none."""
     warmup: list[Step]
     measured: list[Step]
     kinds: dict[OpKind, int]
@@ -244,6 +252,9 @@ def record(kind: str, cfg: FlowConfig) -> Recording:
         trades += sum(1 for ev in out if isinstance(ev, Trade))
         return _outcome(cmd, out)
 
+    setup = flow.setup()
+    for cmd in setup:
+        flow.observe(engine.process(cmd))
     warmup = [step(cmd) for cmd in flow.warmup()]
     counts = dict.fromkeys(OpKind, 0)
     measured = []
@@ -252,7 +263,13 @@ def record(kind: str, cfg: FlowConfig) -> Recording:
         counts[op_kind] += 1
         measured.append(step(cmd))
     return Recording(
-        kind=kind, config=cfg, warmup=warmup, measured=measured, kinds=counts, trades=trades
+        kind=kind,
+        config=cfg,
+        setup=setup,
+        warmup=warmup,
+        measured=measured,
+        kinds=counts,
+        trades=trades,
     )
 
 
@@ -403,6 +420,8 @@ def race(recording: Recording, peer: Peer, slice_ops: int = 5_000) -> Race:
 
     # The warm-up is untimed and not counted: both books just hold its orders afterwards.
     process = engine.process
+    for cmd in recording.setup:
+        process(cmd)
     for step in recording.warmup:
         process(step.cmd)
     for calls in warm_ops:
@@ -604,6 +623,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="untimed orders first (default: none for simple, engine_bench's for itch)",
     )
     parser.add_argument("--slice", type=int, default=5_000, help="ops per alternating slice")
+    parser.add_argument(
+        "--risk",
+        choices=RISK_LEVELS,
+        default="limits",
+        help="risk limits the engine carries (never reached; see engine_bench --risk)",
+    )
     args = parser.parse_args(argv)
     if args.ops < 1 or args.slice < 1 or (args.warmup is not None and args.warmup < 0):
         parser.error("--ops and --slice must be positive and --warmup not negative")
@@ -631,7 +656,7 @@ def main(
     )
     failed = False
     for kind in args.flow or FLOWS:
-        cfg = flow_config(kind, seed=args.seed, ops=args.ops, warmup=args.warmup)
+        cfg = flow_config(kind, seed=args.seed, ops=args.ops, warmup=args.warmup, risk=args.risk)
         result = race(record(kind, cfg), peer, args.slice)
         report(result, console)
         for problem in check(result):
