@@ -8,6 +8,7 @@ and a seed names one command sequence.
 
 import gc
 import io
+from dataclasses import asdict, replace
 
 import pytest
 from rich.console import Console
@@ -195,3 +196,32 @@ def test_the_command_line_prints_the_table_and_the_profile() -> None:
         assert "NYQUESTRO_PURE=1" in out.getvalue()
     else:
         assert "engine.py" in out.getvalue()
+
+
+@pytest.mark.parametrize("risk", ["limits", "full"])
+def test_risk_limits_change_no_decision_and_every_check_runs(
+    risk: str, tiny: tuple[ReplayResult, list[Op]]
+) -> None:
+    # The limits are set never to be reached: the same flow makes the same events as with
+    # none, while the engine holds the limits (and, with "full", samples every holder).
+    _, ops = tiny
+    result, ops_risk = run(replace(TINY, risk=risk))
+    assert [_unsequenced(c, e) for _, c, e in ops_risk] == [_unsequenced(c, e) for _, c, e in ops]
+    settings = result.engine.settings
+    assert len(settings.accounts) == TINY.sessions
+    assert all(a.max_gross_notional and a.max_long for a in settings.accounts.values())
+    assert all(i.price_band_pct and i.max_notional for i in settings.instruments.values())
+    monitored = [a.max_pnl_variance is not None for a in settings.accounts.values()]
+    assert all(monitored) if risk == "full" else not any(monitored)
+    assert not result.engine.kill_switches()
+    assert not any(result.engine.is_halted(sym) for sym in result.flow.symbols)
+
+
+def test_an_unknown_risk_level_is_refused() -> None:
+    with pytest.raises(ValueError, match="risk must be one of"):
+        FlowConfig(risk="some")
+
+
+def _unsequenced(cmd: Command, events: list[EventBase]) -> list[dict[str, object]]:
+    """A command and its events without their sequence numbers (a Configure shifts them)."""
+    return [{k: v for k, v in asdict(x).items() if k != "seq"} for x in (cmd, *events)]

@@ -171,26 +171,39 @@ def test_a_bad_newest_snapshot_falls_back_to_the_older_one_then_to_replay(
         assert connection.execute(select(func.count()).select_from(SnapshotRecord)).scalar() == 2
 
 
-def test_a_snapshot_of_the_other_core_build_is_not_used_and_recovery_replays_the_journal(
-    db_engine: DbEngine, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+@pytest.mark.parametrize(
+    ("name", "other"),
+    [
+        # Pickles of compiled and of interpreted engine classes do not load into each other.
+        ("BUILD_KIND", "pure" if snapshotting.BUILD_KIND == "compiled" else "compiled"),
+        # An engine state of another schema holds other fields, or the same ones in other units.
+        ("STATE_SCHEMA", snapshotting.STATE_SCHEMA - 1),
+    ],
+)
+def test_a_snapshot_of_another_build_or_schema_is_not_used_and_recovery_replays_the_journal(
+    db_engine: DbEngine,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    name: str,
+    other: object,
 ) -> None:
-    # Pickles of compiled and of interpreted engine classes do not load into each other:
-    # the format tag names the build, and a mismatch means a full replay.
+    # The format tag names the build and the schema; a mismatch means a full replay.
     upgrade(db_engine)
     commands = random_flow(7, 80)
     live = Venue(db_engine)
     live.run(commands[:50])
-    other = "pure" if snapshotting.BUILD_KIND == "compiled" else "compiled"
+    ours = snapshotting.snapshot_format(INSTRUMENTS)
     with monkeypatch.context() as patched:
-        patched.setattr(snapshotting, "BUILD_KIND", other)
-        assert f"/{other}/" in snapshotting.snapshot_format(INSTRUMENTS)
+        patched.setattr(snapshotting, name, other)
+        theirs = snapshotting.snapshot_format(INSTRUMENTS)
+        assert theirs != ours
         live.snapshot(db_engine)
     live.run(commands[50:])
     live.sequencer.flush()
 
     with caplog.at_level(logging.WARNING):
         assert snapshotting.restore_newest(db_engine, INSTRUMENTS) is None
-    assert f"/{other}/" in caplog.text and f"/{snapshotting.BUILD_KIND}/" in caplog.text
+    assert repr(theirs) in caplog.text and repr(ours) in caplog.text
     again = Venue(db_engine)
     assert again.sequencer.recover(read_journal(db_engine, 0)) == 80
     assert again.engine.state_hash() == live.engine.state_hash()
