@@ -74,7 +74,7 @@ from nyquestro.engine.matching import cancel, execute, expire_resting
 from nyquestro.engine.monitor import AccountMonitor, RollingVariance, Threshold
 from nyquestro.engine.order import LiveOrder
 from nyquestro.engine.pegs import peg_price, references, reprice
-from nyquestro.engine.positions import Positions, unrealised
+from nyquestro.engine.positions import Positions, check_position, unrealised
 from nyquestro.engine.risk import Rules, check_band, check_notional
 from nyquestro.engine.validation import (
     Problem,
@@ -675,9 +675,10 @@ class Engine:
 
     def _rules_for(self, inst: Instrument, account: Account, session: SessionKey) -> Rules:
         settings = self._settings
-        if account not in settings.accounts and session not in settings.sessions:
+        if not settings.accounts and not settings.sessions:
             return self._base_rules[inst.symbol]
-        # Nested by name rather than keyed by a tuple: see Positions.exposure.
+        # Nested by name rather than keyed by a tuple: see Positions.exposure. Orders
+        # without overrides are cached too: one miss costs less than asking every time.
         by_account = self._rules.get(session)
         if by_account is None:
             by_account = self._rules[session] = {}
@@ -685,7 +686,9 @@ class Engine:
         if cached is None:
             cached = by_account[account] = {}
         rules = cached.get(inst.symbol)
-        if rules is None:
+        if rules is None and account not in settings.accounts and session not in settings.sessions:
+            rules = cached[inst.symbol] = self._base_rules[inst.symbol]
+        elif rules is None:
             limits = inst
             off: frozenset[RiskCheck] = _NOTHING_OFF
             account_risk = settings.accounts.get(account)
@@ -716,7 +719,10 @@ class Engine:
         if risk is None:
             return None
         if extra_qty and rules.position_on:
-            problem = self._positions.check(account, symbol, side, extra_qty, risk)
+            exposure = rules.exposure
+            if exposure is None:  # made here as before: an exposure is state (see Positions)
+                exposure = rules.exposure = self._positions.exposure(account, symbol)
+            problem = check_position(exposure, account, symbol, side, extra_qty, risk)
             if problem is not None:
                 return problem
         gross = rules.gross

@@ -138,28 +138,29 @@ class Positions:
         else:
             del self.orders[order_id]
 
-    def check(
-        self, account: Account, symbol: Symbol, side: Side, extra: int, risk: AccountRisk
-    ) -> Problem | None:
-        """Could `extra` more open quantity on `side` breach a position limit if filled?"""
-        e = self.exposure(account, symbol)
-        if side is Side.BUY and risk.max_long is not None:
-            worst = e.position + e.open_buy + extra
-            if worst > risk.max_long:
-                return RejectReason.POSITION_LIMIT, (
-                    f"buy {extra} {symbol} could take account {account} long {worst} "
-                    f"(position {e.position}, open buys {e.open_buy}): above its max_long "
-                    f"{risk.max_long}"
-                )
-        if side is Side.SELL and risk.max_short is not None:
-            worst = -e.position + e.open_sell + extra
-            if worst > risk.max_short:
-                return RejectReason.POSITION_LIMIT, (
-                    f"sell {extra} {symbol} could take account {account} short {worst} "
-                    f"(position {e.position}, open sells {e.open_sell}): above its max_short "
-                    f"{risk.max_short}"
-                )
-        return None
+
+def check_position(
+    e: Exposure, account: Account, symbol: Symbol, side: Side, extra: int, risk: AccountRisk
+) -> Problem | None:
+    """Could `extra` more open quantity on `side` of `e` (the account's exposure in the
+    symbol) breach a position limit if filled?"""
+    if side is Side.BUY and risk.max_long is not None:
+        worst = e.position + e.open_buy + extra
+        if worst > risk.max_long:
+            return RejectReason.POSITION_LIMIT, (
+                f"buy {extra} {symbol} could take account {account} long {worst} "
+                f"(position {e.position}, open buys {e.open_buy}): above its max_long "
+                f"{risk.max_long}"
+            )
+    if side is Side.SELL and risk.max_short is not None:
+        worst = -e.position + e.open_sell + extra
+        if worst > risk.max_short:
+            return RejectReason.POSITION_LIMIT, (
+                f"sell {extra} {symbol} could take account {account} short {worst} "
+                f"(position {e.position}, open sells {e.open_sell}): above its max_short "
+                f"{risk.max_short}"
+            )
+    return None
 
 
 def _fill(e: Exposure, signed: int, px: int) -> None:

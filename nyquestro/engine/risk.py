@@ -20,6 +20,7 @@ from nyquestro.domain.risk import AccountRisk, RiskCheck
 from nyquestro.domain.ticks import from_ticks
 from nyquestro.engine.holdings import AccountHoldings
 from nyquestro.engine.monitor import Threshold
+from nyquestro.engine.positions import Exposure
 from nyquestro.engine.validation import Problem
 
 
@@ -33,6 +34,7 @@ class Rules:
         "band_den",
         "band_num",
         "band_on",
+        "exposure",
         "gross",
         "gross_on",
         "holdings",
@@ -67,6 +69,9 @@ class Rules:
         """The account's limits; None: it has none (no position or gross check)."""
         self.holdings = holdings
         """The account's positions over all symbols, for the gross notional check."""
+        self.exposure: Exposure | None = None
+        """The account's exposure in this symbol, once the position check has made it
+        (exposures are never dropped)."""
         self.gross: Threshold | None = None
         """max_gross_notional in PnL units."""
         if account is not None and account.max_gross_notional is not None:
