@@ -107,26 +107,26 @@ class Positions:
                 exposure = self.exposure(event.account, event.symbol)
                 # A market order has no price; it never rests, so it counts at none.
                 px = 0 if event.px is None else event.px
-                self.orders[event.order_id] = _Open(exposure, event.side, 0, px)
-                self._leaves(event.order_id, event.qty, px)
+                entry = self.orders[event.order_id] = _Open(exposure, event.side, 0, px)
+                self._leaves(entry, event.order_id, event.qty, px)
             elif isinstance(event, Execution):
-                entry = self.orders.get(event.order_id)
-                if entry is not None:
+                found = self.orders.get(event.order_id)
+                if found is not None:
                     signed = event.qty if event.side is Side.BUY else -event.qty
-                    _fill(entry.exposure, signed, event.px)
-                    self._leaves(event.order_id, event.leaves_qty, entry.px)
+                    _fill(found.exposure, signed, event.px)
+                    self._leaves(found, event.order_id, event.leaves_qty, found.px)
             elif isinstance(event, Cancelled) or isinstance(event, Expired):
-                self._leaves(event.order_id, 0, 0)
+                found = self.orders.get(event.order_id)
+                if found is not None:
+                    self._leaves(found, event.order_id, 0, 0)
             elif isinstance(event, Replaced) or isinstance(event, Restated):
-                entry = self.orders.get(event.order_id)
-                if entry is not None:
-                    px = entry.px if event.px is None else event.px
-                    self._leaves(event.order_id, event.leaves_qty, px)
+                found = self.orders.get(event.order_id)
+                if found is not None:
+                    px = found.px if event.px is None else event.px
+                    self._leaves(found, event.order_id, event.leaves_qty, px)
 
-    def _leaves(self, order_id: int, leaves: int, px: int) -> None:
-        entry = self.orders.get(order_id)
-        if entry is None:
-            return
+    def _leaves(self, entry: _Open, order_id: int, leaves: int, px: int) -> None:
+        """Move the order's open quantity and price to `leaves` at `px` (0: it is done)."""
         exposure = entry.exposure
         if entry.side is Side.BUY:
             exposure.open_buy += leaves - entry.leaves
