@@ -7,6 +7,7 @@ once, when the account first holds a symbol, not looked up by name on every orde
 """
 
 from nyquestro.domain.ids import Account, Symbol
+from nyquestro.engine.arith import product
 from nyquestro.engine.book import OrderBook
 from nyquestro.engine.positions import Exposure, unrealised
 
@@ -65,7 +66,8 @@ class AccountHoldings:
         total = 0
         for holding in self.holdings:
             e = holding.exposure
-            total += (e.realised + unrealised(e, holding.book.last_px)) * holding.units
+            pnl = e.realised + unrealised(e, holding.book.last_px)
+            total += pnl if holding.units == 1 else product(pnl, holding.units)
         return total
 
     def gross_units(self) -> int:

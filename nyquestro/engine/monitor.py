@@ -13,6 +13,7 @@ from fractions import Fraction
 
 from mypy_extensions import mypyc_attr
 
+from nyquestro.engine.arith import exceeds, product
 from nyquestro.engine.holdings import AccountHoldings
 
 
@@ -37,9 +38,9 @@ class RollingVariance:
             samples[self.oldest] = sample
             self.oldest = (self.oldest + 1) % self.size
             self.total -= old
-            self.squares -= old * old
+            self.squares -= product(old, old)
         self.total += sample
-        self.squares += sample * sample
+        self.squares += product(sample, sample)
 
     @property
     def full(self) -> bool:
@@ -50,8 +51,7 @@ class RollingVariance:
         n = len(self.samples)
         if n < 2:  # a variance of 0, and thresholds are positive
             return False
-        # variance = (n * squares - total²) / n², compared without dividing.
-        return (self.squares * n - self.total * self.total) * limit.den > limit.num * n * n
+        return exceeds(self.squares, self.total, n, limit.num, limit.den)
 
     def variance(self) -> Fraction:
         """Population variance of the samples held (0 with fewer than two)."""

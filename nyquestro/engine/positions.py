@@ -39,6 +39,7 @@ from nyquestro.domain.events import (
 from nyquestro.domain.ids import Account, Symbol
 from nyquestro.domain.reasons import RejectReason
 from nyquestro.domain.risk import AccountRisk
+from nyquestro.engine.arith import product
 from nyquestro.engine.validation import Problem
 
 Key = tuple[Account, Symbol]
@@ -189,4 +190,4 @@ def _fill(e: Exposure, signed: int, px: int) -> None:
 
 
 def unrealised(e: Exposure, mark: int | None) -> int:
-    return 0 if mark is None or not e.position else e.position * mark - e.basis
+    return 0 if mark is None or not e.position else product(e.position, mark) - e.basis

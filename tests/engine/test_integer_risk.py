@@ -17,6 +17,7 @@ from nyquestro.domain.ids import Account, Px, SessionKey, Symbol
 from nyquestro.domain.reasons import RejectReason
 from nyquestro.domain.risk import AccountRisk
 from nyquestro.domain.ticks import from_ticks
+from nyquestro.engine.arith import exceeds, product
 from nyquestro.engine.monitor import RollingVariance, Threshold
 from nyquestro.engine.risk import Rules, band_width, check_notional
 from tests.engine.conftest import A1, A2, A3, S1, S2, Harness, make_instrument, of, one
@@ -48,6 +49,29 @@ def test_the_rolling_window_compares_its_variance_exactly(
         assert window.variance() == expected
         assert window.above(threshold) == (expected > limit)
         assert window.full == (len(kept) >= size)
+
+
+# Around 2**53, where doubles stop being exact, and far beyond it.
+wide = st.one_of(
+    st.integers(0, 2**30),
+    st.integers(2**53 - 2**20, 2**53 + 2**20),
+    st.integers(0, 2**70),
+)
+
+
+@given(squares=wide, total=wide, negative=st.booleans(), n=st.integers(2, 5000), num=wide,
+       den=wide.filter(bool))  # fmt: skip
+def test_the_variance_comparison_is_exact_in_doubles_and_beyond(
+    squares: int, total: int, negative: bool, n: int, num: int, den: int
+) -> None:
+    total = -total if negative else total
+    expected = (squares * n - total * total) * den > num * n * n
+    assert exceeds(squares, total, n, num, den) == expected
+
+
+@given(a=st.integers(-(2**70), 2**70), b=st.integers(-(2**70), 2**70))
+def test_a_product_is_the_product(a: int, b: int) -> None:
+    assert product(a, b) == a * b
 
 
 @given(value=st.integers(min_value=-(10**20), max_value=10**20), limit=positive_fractions)
