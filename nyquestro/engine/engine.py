@@ -686,28 +686,33 @@ class Engine:
         if cached is None:
             cached = by_account[account] = {}
         rules = cached.get(inst.symbol)
-        if rules is None and account not in settings.accounts and session not in settings.sessions:
-            rules = cached[inst.symbol] = self._base_rules[inst.symbol]
-        elif rules is None:
-            limits = inst
-            off: frozenset[RiskCheck] = _NOTHING_OFF
-            account_risk = settings.accounts.get(account)
-            if account_risk is not None:
-                limits = account_risk.limits.over(limits)
-            session_risk = settings.sessions.get(session)
-            if session_risk is not None:
-                limits, off = session_risk.limits.over(limits), session_risk.off
-            if RiskCheck.MAX_QTY in off:
-                limits = replace(limits, max_qty=UNLIMITED_QTY)
-            rules = cached[inst.symbol] = Rules(
-                limits,
-                off,
-                self._ticks_in_units[inst.symbol],
-                account_risk,
-                None if account_risk is None else self._account_holdings(account),
-                self._pnl_unit,
-            )
+        if rules is None:
+            rules = cached[inst.symbol] = self._make_rules(inst, account, session)
         return rules
+
+    def _make_rules(self, inst: Instrument, account: Account, session: SessionKey) -> Rules:
+        """The instrument's own rules when no override applies, else new ones."""
+        settings = self._settings
+        account_risk = settings.accounts.get(account)
+        session_risk = settings.sessions.get(session)
+        if account_risk is None and session_risk is None:
+            return self._base_rules[inst.symbol]
+        limits = inst
+        off: frozenset[RiskCheck] = _NOTHING_OFF
+        if account_risk is not None:
+            limits = account_risk.limits.over(limits)
+        if session_risk is not None:
+            limits, off = session_risk.limits.over(limits), session_risk.off
+        if RiskCheck.MAX_QTY in off:
+            limits = replace(limits, max_qty=UNLIMITED_QTY)
+        return Rules(
+            limits,
+            off,
+            self._ticks_in_units[inst.symbol],
+            account_risk,
+            None if account_risk is None else self._account_holdings(account),
+            self._pnl_unit,
+        )
 
     def _exposure_problem(
         self, rules: Rules, account: Account, symbol: Symbol, side: Side, extra_qty: int,

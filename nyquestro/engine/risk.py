@@ -42,7 +42,6 @@ class Rules:
         "notional_den",
         "notional_num",
         "notional_on",
-        "off",
         "position_on",
         "units",
     )
@@ -57,7 +56,6 @@ class Rules:
         pnl_unit: int = 1,
     ) -> None:
         self.inst = inst
-        self.off = off
         # Asked once here: a StrEnum hashes through interpreted code, too dear per order.
         self.band_on = RiskCheck.PRICE_BAND not in off
         self.notional_on = RiskCheck.MAX_NOTIONAL not in off
