@@ -1,4 +1,5 @@
-"""`nyquestro journal export --jsonl`: the audit trail as JSON lines."""
+"""`nyquestro journal export --jsonl`: the audit trail, or the journal's commands
+(`--commands`), as JSON lines."""
 
 import sys
 from pathlib import Path
@@ -10,33 +11,47 @@ from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from nyquestro.store.audit import export_jsonl
 from nyquestro.store.database import create_db_engine, normalise_url, upgrade
+from nyquestro.store.journal import JournalCorrupt, export_commands_jsonl
 
 
 class _BadDb(Exception):
     """--db names nothing this command can open; the message says why."""
 
 
-def export_command(db: str, out_path: Path | None, after_seq: int | None, errors: Console) -> int:
+def export_command(
+    db: str,
+    out_path: Path | None,
+    after_seq: int | None,
+    errors: Console,
+    *,
+    commands: bool = False,
+) -> int:
+    export = export_commands_jsonl if commands else export_jsonl
+    what = "journaled commands" if commands else "audit rows"
+    source = "journal" if commands else "audit trail"
     try:
         engine = _open(db)
         upgrade(engine)
         if out_path is None:
-            count = export_jsonl(engine, sys.stdout, after_seq)
+            count = export(engine, sys.stdout, after_seq)
         else:
             with out_path.open("w", encoding="utf-8") as out:
-                count = export_jsonl(engine, out, after_seq)
+                count = export(engine, out, after_seq)
     except _BadDb as exc:
         errors.print(f"--db {db}: {exc}", markup=False)
         return 2
     except SQLAlchemyError as exc:
         reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
-        errors.print(f"--db {db}: cannot read the audit trail: {reason}", markup=False)
+        errors.print(f"--db {db}: cannot read the {source}: {reason}", markup=False)
+        return 2
+    except JournalCorrupt as exc:
+        errors.print(f"--db {db}: the journal is damaged: {exc}", markup=False)
         return 2
     except OSError as exc:
         where = "standard output" if out_path is None else f"--out {out_path}"
         errors.print(f"{where}: {exc.strerror}", markup=False)
         return 2
-    errors.print(f"{count} audit rows exported", markup=False)
+    errors.print(f"{count} {what} exported", markup=False)
     return 0
 
 

@@ -82,7 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
         "the audit trail's",
     )  # fmt: skip
 
-    journal = commands.add_parser("journal", help="read the store's audit trail")
+    journal = commands.add_parser("journal", help="read the store's audit trail and journal")
     journal_commands = journal.add_subparsers(dest="journal_command", required=True)
     export = journal_commands.add_parser(
         "export",
@@ -96,6 +96,11 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--db", default=DEFAULT_URL, help=f"path or URL ({DEFAULT_URL})")
     export.add_argument("--out", type=Path, help="file to write (default: standard output)")
     export.add_argument("--after-seq", type=int, help="only rows of commands after this one")
+    export.add_argument(
+        "--commands", action="store_true",
+        help="the journal's commands instead (seq, ts, command with prices in ticks, "
+        "event_hash): the journal stores them as binary frames",
+    )  # fmt: skip
 
     kill = commands.add_parser(
         "kill-switch",
@@ -156,7 +161,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "journal":
         from nyquestro.cli.export import export_command
 
-        return export_command(args.db, args.out, args.after_seq, errors)
+        return export_command(args.db, args.out, args.after_seq, errors, commands=args.commands)
     try:
         instruments = _instruments(args.instruments)
     except ConfigError as exc:

@@ -3,11 +3,12 @@
 Decoding is strict: unknown fields, wrong types and off-tick prices raise `InputError`
 naming the field, so a typo in a test script is reported instead of silently ignored.
 In the CLI's form prices are decimal strings, converted with `DecimalPrices`; in the
-journal's form (`encode_command` / `decode_journal_command`) they stay integer ticks.
+journal's form (`encode_command` / `decode_journal_command`) they stay integer ticks. The
+journal now stores binary frames (`nyquestro.codec.frames`); this form remains for its
+records written before them, for the audit trail and for `nyquestro journal export`.
 """
 
 import dataclasses
-import json
 import operator
 import re
 import types
@@ -119,7 +120,7 @@ def _event_encoder(cls: type) -> tuple[list[str], list[dict[Any, Any] | None], A
 
 
 def encode_command(command: commands.CommandBase) -> dict[str, Any]:
-    """The journal's form: type name, then every field but seq/ts, prices in ticks."""
+    """The journal's JSON form: type name, then every field but seq/ts, prices in ticks."""
     cls = type(command)
     out: dict[str, Any] = {"type": _COMMAND_NAMES[cls]}
     encoders, values = _JOURNAL_ENCODERS[cls]
@@ -127,15 +128,6 @@ def encode_command(command: commands.CommandBase) -> dict[str, Any]:
         if value is not None:
             out[name] = encode(value)
     return out
-
-
-_COMPACT = json.JSONEncoder(separators=(",", ":"))
-"""One encoder for every record: `json.dumps` with arguments builds a new one per call."""
-
-
-def encode_command_text(command: commands.CommandBase) -> str:
-    """`encode_command` as compact JSON text, as the journal stores it."""
-    return _COMPACT.encode(encode_command(command))
 
 
 def decode_journal_command(obj: dict[str, Any], seq: Seq, ts: Ts) -> commands.Command:

@@ -1,11 +1,16 @@
 """Event-stream hashing and journal replay: the determinism check.
 
 The live run records, with each journaled command, a hash of every event emitted so far:
-a chain, where each command's hash is the SHA-256 of the previous command's hash followed
-by this command's events (one line per event, see `_line`). Replaying the journal through
-a fresh engine must reproduce that hash at every command; the first command where it does
-not is where determinism broke. Being a chain, the whole state of the hash is the last
-hex digest, which a snapshot records so recovery can resume the chain mid-stream.
+a chain, where each command's hash is the SHA-256 of the previous command's digest
+followed by this command's events frame (`nyquestro.codec.frames.encode_events`).
+Replaying the journal through a fresh engine must reproduce that hash at every command;
+the first command where it does not is where determinism broke. Being a chain, the whole
+state of the hash is the last hex digest, which a snapshot records so recovery can resume
+the chain mid-stream.
+
+Journal records written before migration 0004 (`Entry.legacy`) were hashed over a text
+form, one line per event (`_line`); replaying them folds that form in, so an old journal
+still checks, and the chain runs on across the switch.
 """
 
 import dataclasses
@@ -20,11 +25,12 @@ from typing import Any
 from sqlalchemy import Engine as DbEngine
 
 from nyquestro import declared_hints
+from nyquestro.codec.frames import encode_events
 from nyquestro.domain.commands import Command, Configure
 from nyquestro.domain.events import EventBase
 from nyquestro.domain.instrument import Instrument
 from nyquestro.engine import Engine
-from nyquestro.store.journal import read_journal
+from nyquestro.store.journal import Entry, read_journal
 
 EMPTY_STREAM_HASH = hashlib.sha256().hexdigest()
 
@@ -61,12 +67,25 @@ class EventStreamHash:
     def __init__(self, resume_from: str = EMPTY_STREAM_HASH) -> None:
         self._hex = resume_from
         """The hash after the last command added."""
+        self._digest = bytes.fromhex(resume_from)
 
     def add(self, events: Sequence[EventBase]) -> str:
         """Fold one command's events in; returns the hash of the stream so far."""
+        digest = hashlib.sha256(self._digest + encode_events(events)).digest()
+        self._digest = digest
+        self._hex = digest.hex()
+        return self._hex
+
+    def add_legacy(self, events: Sequence[EventBase]) -> str:
+        """`add` as records written before migration 0004 were hashed (text lines)."""
         lines = "".join([_line(event) for event in events])
         self._hex = hashlib.sha256((self._hex + lines).encode()).hexdigest()
+        self._digest = bytes.fromhex(self._hex)
         return self._hex
+
+    def add_entry(self, events: Sequence[EventBase], entry: Entry) -> str:
+        """Fold in the events replayed for `entry`, hashed as its record was."""
+        return self.add_legacy(events) if entry.legacy else self.add(events)
 
     def hexdigest(self) -> str:
         return self._hex
@@ -108,7 +127,7 @@ def replay(
         events += len(produced)
         for subscriber in subscribers:
             subscriber(entry.command, produced)
-        now = stream.add(produced)
+        now = stream.add_entry(produced, entry)
         recorded = entry.event_hash
         if divergence is None and now != recorded:
             divergence = entry.command.seq

@@ -166,7 +166,7 @@ class Sequencer:
                 if before is not None:
                     before(entry)
                 events = self._engine.process(entry.command)
-                if self._stream.add(events) != entry.event_hash:
+                if self._stream.add_entry(events, entry) != entry.event_hash:
                     raise InvariantViolation(
                         f"replay of command {entry.command.seq} produced different events"
                     )

@@ -1,4 +1,8 @@
-"""Writing a batch of rows as one INSERT whose one parameter is the batch as JSON.
+"""Writing a batch of rows in one transaction and (nearly always) one statement.
+
+Rows of text and numbers go as one INSERT whose one parameter is the batch as JSON
+(`batch_insert_sql` + `insert_batch`); rows holding bytes, which JSON cannot carry and
+SQLite 3.40 cannot unhex, go as one INSERT with every value bound (`insert_binary_batch`).
 
 The database unpacks the array itself (`json_each` on SQLite, `json_array_elements` on
 PostgreSQL). Through the DB-API driver directly: a SQLAlchemy Core insert costs ~100 µs of
@@ -10,6 +14,7 @@ crawled. Here the driver waits for the GIL once per batch.
 
 import json
 from collections.abc import Sequence
+from functools import cache, lru_cache
 
 from sqlalchemy import Engine
 
@@ -43,3 +48,51 @@ def insert_batch(engine: Engine, sql: str, rows: Sequence[Sequence[object]]) -> 
         raise
     finally:
         connection.close()  # back to the pool
+
+
+_SQLITE_ROWS_PER_STATEMENT = 4096
+"""SQLite binds at most 32,766 values per statement; 4,096 rows of up to 8 columns fit."""
+
+
+def insert_binary_batch(
+    engine: Engine, table: str, columns: Sequence[tuple[str, str]], rows: Sequence[Sequence[object]]
+) -> None:
+    """Insert `rows` (which may hold bytes) in one transaction; on return they are committed.
+
+    SQLite: one multi-row VALUES statement per 4,096 rows, its text cached per row count.
+    PostgreSQL: one statement that unnests one array parameter per column.
+    """
+    dialect = engine.dialect.name
+    names = tuple(name for name, _ in columns)
+    connection = engine.raw_connection()
+    try:
+        cursor = connection.cursor()
+        if dialect == "sqlite":
+            for start in range(0, len(rows), _SQLITE_ROWS_PER_STATEMENT):
+                chunk = rows[start : start + _SQLITE_ROWS_PER_STATEMENT]
+                values = [value for row in chunk for value in row]
+                cursor.execute(_sqlite_values_sql(table, names, len(chunk)), values)
+        elif dialect == "postgresql":
+            cursor.execute(_postgresql_unnest_sql(table, tuple(columns)),
+                           [list(column) for column in zip(*rows, strict=True)])  # fmt: skip
+        else:
+            raise ValueError(f"no batch insert for database {dialect!r}: use SQLite or PostgreSQL")
+        connection.commit()
+    except BaseException:
+        connection.rollback()
+        raise
+    finally:
+        connection.close()  # back to the pool
+
+
+@lru_cache(maxsize=64)  # a busy journal's batches come in a few sizes; a quiet one's, small
+def _sqlite_values_sql(table: str, names: tuple[str, ...], count: int) -> str:
+    row = "(" + ",".join("?" * len(names)) + ")"
+    return f"INSERT INTO {table} ({', '.join(names)}) VALUES " + ",".join([row] * count)
+
+
+@cache
+def _postgresql_unnest_sql(table: str, columns: tuple[tuple[str, str], ...]) -> str:
+    names = ", ".join(name for name, _ in columns)
+    arrays = ", ".join(f"%s::{kind}[]" for _, kind in columns)
+    return f"INSERT INTO {table} ({names}) SELECT * FROM unnest({arrays})"

@@ -7,6 +7,11 @@ Durability modes (`Durability`):
 - NONE: commits only when the buffer is large or on close. Unsafe: a crash loses the
   buffer. For benchmarks.
 
+A record holds the command as a binary frame (`nyquestro.codec.frames`). Records written
+before migration 0004 hold JSON text instead and are read as `legacy` entries: the
+event-stream hash recorded with them is the text form of their time (see
+`nyquestro.runtime.replay`).
+
 Every record carries a CRC-32; reading stops with `JournalCorrupt` on a damaged record in
 the middle, and drops a damaged last record (a write the crash interrupted) with a log line.
 """
@@ -18,14 +23,16 @@ import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TextIO
 
 from sqlalchemy import Engine, delete, select
 
-from nyquestro.codec.jsonl import decode_journal_command, encode_command_text
+from nyquestro.codec import jsonl
+from nyquestro.codec.frames import FrameError, decode_command, encode_command
 from nyquestro.domain.commands import Command
 from nyquestro.domain.errors import NyquestroError
 from nyquestro.domain.ids import Seq, Ts
-from nyquestro.store.batch import batch_insert_sql, insert_batch
+from nyquestro.store.batch import insert_binary_batch
 from nyquestro.store.models import JournalRecord
 
 log = logging.getLogger(__name__)
@@ -45,18 +52,28 @@ class JournalCorrupt(NyquestroError):
 class Entry:
     command: Command
     event_hash: str
+    legacy: bool = False
+    """Written as JSON before migration 0004: `event_hash` is of the text form."""
 
+
+Record = tuple[int, int, bytes, str, int]
+"""seq, ts, frame, event_hash, crc: one journal row as the writer inserts it."""
 
 _INSERT_COLUMNS = (
     ("seq", "bigint"),
     ("ts", "bigint"),
-    ("command", "text"),
+    ("frame", "bytea"),
     ("event_hash", "text"),
     ("crc", "bigint"),
 )
 
 
-def record_crc(seq: int, ts: int, command: str, event_hash: str) -> int:
+def record_crc(seq: int, ts: int, frame: bytes, event_hash: str) -> int:
+    return zlib.crc32(frame, zlib.crc32(f"{seq}|{ts}|{event_hash}|".encode()))
+
+
+def legacy_record_crc(seq: int, ts: int, command: str, event_hash: str) -> int:
+    """The CRC of a record written before migration 0004 (JSON text)."""
     return zlib.crc32(f"{seq}|{ts}|{command}|{event_hash}".encode())
 
 
@@ -84,22 +101,19 @@ class JournalWriter:
         self._background = background
         self._group_size = group_size if durability is not Durability.NONE else 65_536
         self._group_window_ns = group_window_ns
-        self._pending: list[tuple[int, int, str, str, int]] = []
-        self._insert_sql = batch_insert_sql(
-            engine.dialect.name, JournalRecord.__tablename__, _INSERT_COLUMNS
-        )
+        self._pending: list[Record] = []
         self._oldest_ns = 0
         self.appended_seq = 0
         self.durable_seq = 0
         """Every command up to this one is committed."""
 
     def append(self, command: Command, event_hash: str) -> None:
-        text = encode_command_text(command)
+        frame = encode_command(command)
         if not self._pending:
             self._oldest_ns = time.monotonic_ns()
         self._pending.append(
-            (command.seq, command.ts, text, event_hash,
-             record_crc(command.seq, command.ts, text, event_hash))
+            (command.seq, command.ts, frame, event_hash,
+             record_crc(command.seq, command.ts, frame, event_hash))
         )  # fmt: skip
         self.appended_seq = command.seq
         if self.durability is Durability.SYNC or (not self._background and self._flush_due()):
@@ -121,16 +135,16 @@ class JournalWriter:
         """Effects of commands up to this one may leave (NONE mode does not wait)."""
         return self.appended_seq if self.durability is Durability.NONE else self.durable_seq
 
-    def take(self) -> list[tuple[int, int, str, str, int]]:
+    def take(self) -> list[Record]:
         """Hand over the buffered records; the caller must `commit` them, in order."""
         taken, self._pending = self._pending, []
         return taken
 
-    def commit(self, records: list[tuple[int, int, str, str, int]]) -> None:
+    def commit(self, records: list[Record]) -> None:
         """Write records in one transaction; on return they are durable."""
         if not records:
             return
-        insert_batch(self._engine, self._insert_sql, records)
+        insert_binary_batch(self._engine, JournalRecord.__tablename__, _INSERT_COLUMNS, records)
         self.durable_seq = max(self.durable_seq, records[-1][0])
 
     def flush(self) -> None:
@@ -154,6 +168,7 @@ def read_journal(
                 JournalRecord.seq,
                 JournalRecord.ts,
                 JournalRecord.command,
+                JournalRecord.frame,
                 JournalRecord.event_hash,
                 JournalRecord.crc,
             )
@@ -162,16 +177,39 @@ def read_journal(
             .order_by(JournalRecord.seq)
         )
         damaged = None
-        for seq, ts, text, event_hash, crc in rows:
+        for seq, ts, text, frame, event_hash, crc in rows:
             if damaged is not None:
                 raise JournalCorrupt(f"journal record {damaged} is damaged and is not the last")
-            if record_crc(seq, ts, text, event_hash) != crc:
+            if frame is not None:
+                if record_crc(seq, ts, frame, event_hash) != crc:
+                    damaged = seq
+                    continue
+                try:
+                    command = decode_command(frame, Seq(seq), Ts(ts))
+                except FrameError as exc:  # its CRC holds: written so by some other code
+                    raise JournalCorrupt(f"journal record {seq}: {exc}") from None
+                yield Entry(command, event_hash)
+            elif text is not None and legacy_record_crc(seq, ts, text, event_hash) == crc:
+                command = jsonl.decode_journal_command(json.loads(text), Seq(seq), Ts(ts))
+                yield Entry(command, event_hash, legacy=True)
+            else:
                 damaged = seq
-                continue
-            yield Entry(decode_journal_command(json.loads(text), Seq(seq), Ts(ts)), event_hash)
     if damaged is not None and repair:
         log.warning(
             "journal: last record %d is damaged (interrupted write); discarding it", damaged
         )
         with engine.begin() as connection:
             connection.execute(delete(JournalRecord).where(JournalRecord.seq == damaged))
+
+
+def export_commands_jsonl(engine: Engine, out: TextIO, after_seq: int | None = None) -> int:
+    """The journal as JSON lines, one object per command: seq, ts, command (its JSON form,
+    prices in ticks), event_hash; returns how many were written."""
+    count = 0
+    for entry in read_journal(engine, after_seq or 0, repair=False):
+        command = entry.command
+        row = {"seq": command.seq, "ts": command.ts, "command": jsonl.encode_command(command),
+               "event_hash": entry.event_hash}  # fmt: skip
+        out.write(json.dumps(row, separators=(",", ":")) + "\n")
+        count += 1
+    return count

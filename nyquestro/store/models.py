@@ -16,12 +16,15 @@ class JournalRecord(Base):
     seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     ts: Mapped[int] = mapped_column(BigInteger)
     """Nanoseconds since the epoch, as stamped by the sequencer."""
-    command: Mapped[str] = mapped_column(Text)
-    """The command as JSON (nyquestro.codec.jsonl.encode_command, prices in ticks)."""
+    command: Mapped[str | None] = mapped_column(Text)
+    """Records written before migration 0004: the command as JSON (prices in ticks)."""
+    frame: Mapped[bytes | None] = mapped_column(LargeBinary)
+    """The command as a binary frame (nyquestro.codec.frames); set on every newer record."""
     event_hash: Mapped[str] = mapped_column(String(64))
     """SHA-256 of the whole event stream up to and including this command's events."""
     crc: Mapped[int] = mapped_column(BigInteger)
-    """CRC-32 of seq, ts, command and event_hash: a damaged record is detected, not replayed."""
+    """CRC-32 of seq, ts, command or frame, and event_hash: a damaged record is detected,
+    not replayed."""
 
 
 # SQLite only autoincrements an INTEGER PRIMARY KEY (its rowid); elsewhere a BIGINT.

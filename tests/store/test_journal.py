@@ -103,7 +103,7 @@ def test_replay_names_the_first_command_whose_events_differ(db_engine: Engine) -
         connection.execute(
             update(JournalRecord)
             .where(JournalRecord.seq == 5)
-            .values(event_hash=forged, crc=record_crc(5, row.ts, row.command, forged))
+            .values(event_hash=forged, crc=record_crc(5, row.ts, row.frame, forged))
         )
     result = replay(db_engine, default_instruments())
     assert result.first_divergence == 5
