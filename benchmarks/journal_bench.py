@@ -284,7 +284,10 @@ class RecoveryResult:
     journal_s: float
     """Untimed set-up: how long journaling took on the fast path, for information."""
     recover_s: float
-    """`Sequencer.recover(read_journal(db))` on a fresh engine."""
+    """`Sequencer.recover(read_journal(db))` on a fresh engine, the FIX gateway core
+    subscribed (what today's single-process venue does)."""
+    core_s: float
+    """The same without the gateway: what the core process of the pipeline pays."""
     read_s: float
     engine_s: float
     hash_s: float
@@ -385,6 +388,13 @@ def run_recovery(db: DbEngine, db_name: str, commands: int, seed: int) -> Recove
     del sequencer
     gc.collect()
 
+    sequencer = Sequencer(Engine(instruments), time.time_ns)
+    t0 = time.perf_counter()
+    sequencer.recover(read_journal(db))
+    core_s = time.perf_counter() - t0
+    del sequencer
+    gc.collect()
+
     # As Exchange starts: the newest snapshot, then the journal after it.
     t0 = time.perf_counter()
     restored = snapshotting.restore_newest(db, instruments)
@@ -429,6 +439,7 @@ def run_recovery(db: DbEngine, db_name: str, commands: int, seed: int) -> Recove
         commands=count,
         journal_s=journal_s,
         recover_s=recover_s,
+        core_s=core_s,
         read_s=read_ns / 1e9,
         engine_s=engine_ns / 1e9,
         hash_s=hash_ns / 1e9,
@@ -525,13 +536,21 @@ def recovery_table(results: Sequence[RecoveryResult]) -> Table:
                 "recover",
                 f"{r.recover_s:.2f} s",
                 f"{r.per_million(r.recover_s):.2f} s",
-                f"target <= {TARGET_RECOVERY_S_PER_MILLION:g} s per million: {verdict(ok)}",
+                f"with the FIX gateway core folding the events, as today's venue: target <= "
+                f"{TARGET_RECOVERY_S_PER_MILLION:g} s per million: {verdict(ok)}",
+            ),
+            (
+                "recover, core alone",
+                f"{r.core_s:.2f} s",
+                f"{r.per_million(r.core_s):.2f} s",
+                "sequencer + engine + hash check, no gateway: the pipeline's core process; "
+                f"{verdict(r.per_million(r.core_s) <= TARGET_RECOVERY_S_PER_MILLION)}",
             ),
             (
                 "  read + decode",
                 f"{r.read_s:.2f} s",
                 f"{r.per_million(r.read_s):.2f} s",
-                f"{r.read_s / share:.0%} of the instrumented pass: SELECT, CRC, json, "
+                f"{r.read_s / share:.0%} of the instrumented pass: SELECT, CRC, MessagePack, "
                 "decode_command",
             ),
             (

@@ -8,15 +8,15 @@ as nil); fields that hold records (Configure's instruments and risk settings) go
 plain form of `nyquestro.codec.plain`, which sorts sets, so one value has one encoding.
 
 Frames are read by other processes and by later versions of this code, so:
-- a tag names one class for good: tags are never reused or renumbered;
+- a tag names one class for good: tags are never reused or renumbered (the commands' are
+  in `nyquestro.domain.rows`, which builds commands from rows in compiled code);
 - fields are only ever added at the end of a class, with a default. A frame with fewer
   fields than its class decodes with the defaults; one with more is from a newer writer
   and is refused.
 
-`msgspec` does the MessagePack in C. Measured here (`benchmarks/README.md`, "Frames"),
-encoding a command takes a fraction of a microsecond against ~7 µs for the journal's
-former JSON, and an events frame is the input of the event-stream hash
-(`nyquestro.runtime.replay`).
+`msgspec` does the MessagePack in C. Why frames, and what they cost against the JSON form
+they replaced (`benchmarks.frames_bench`): ADR 0010. An events frame is the input of the
+event-stream hash (`nyquestro.runtime.replay`).
 """
 
 import dataclasses
@@ -35,23 +35,12 @@ from nyquestro.codec.plain import from_plain, to_plain
 from nyquestro.domain import commands, events
 from nyquestro.domain.errors import NyquestroError
 from nyquestro.domain.ids import Seq, Ts
+from nyquestro.domain.rows import COMMAND_TAGS, command_from_row
 
 
 class FrameError(NyquestroError):
     """Bytes that are not a frame this code can read; the message says what is wrong."""
 
-
-COMMAND_TAGS: Mapping[type[commands.CommandBase], int] = {
-    commands.NewOrder: 1,
-    commands.Cancel: 2,
-    commands.CancelReplace: 3,
-    commands.MassCancel: 4,
-    commands.Halt: 5,
-    commands.Resume: 6,
-    commands.EndOfDay: 7,
-    commands.Configure: 8,
-    commands.KillSwitch: 9,
-}
 
 EVENT_TAGS: Mapping[type[events.EventBase], int] = {
     events.Accepted: 1,
@@ -74,45 +63,49 @@ EVENT_TAGS: Mapping[type[events.EventBase], int] = {
     events.Configured: 18,
     events.KillSwitchSet: 19,
 }
+"""A tag names one event class for good (the commands' are in `nyquestro.domain.rows`)."""
 
 Convert = Callable[[Any], Any]
+_REQUIRED = object()
+"""A field without a default: a frame must hold it."""
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class _Layout:
-    """How one class travels: its tag, its fields in order, and what converts them."""
+    """How one class travels: its tag, its fields in order, and which are records."""
 
     cls: type
     tag: int
     names: tuple[str, ...]
+    defaults: tuple[object, ...]
+    """Per field its default, or `_REQUIRED`: what pads a frame from an older writer."""
     values: Callable[[object], tuple[Any, ...]]
     to_frame: tuple[tuple[int, Convert], ...]
-    """(index, conversion) of the fields that do not encode as they are."""
-    from_frame: tuple[tuple[str, Convert], ...]
-    """(name, conversion) of the fields that do not decode as they are."""
+    """(row index, conversion) of the fields that travel in their plain form."""
+    from_frame: tuple[tuple[int, Convert], ...]
+    """(row index, conversion) of the same fields, back from the plain form."""
 
 
 def _layout(cls: type, tag: int, skip: frozenset[str]) -> _Layout:
     hints = declared_hints(cls)
-    names = tuple(f.name for f in dataclasses.fields(cls) if f.name not in skip)
+    fields = [f for f in dataclasses.fields(cls) if f.name not in skip]
+    names = tuple(f.name for f in fields)
+    defaults = tuple(_REQUIRED if f.default is dataclasses.MISSING else f.default for f in fields)
     to_frame: list[tuple[int, Convert]] = []
-    from_frame: list[tuple[str, Convert]] = []
-    for index, name in enumerate(names):
+    from_frame: list[tuple[int, Convert]] = []
+    for index, name in enumerate(names, start=1):  # row[0] is the tag
         hint = hints[name]
         base = _strip_optional(hint)
-        if isinstance(base, type) and issubclass(base, Enum):
-            # msgspec encodes an enum as its value; back, a dict lookup, because calling an
-            # enum class runs Python code.
-            from_frame.append((name, {member.value: member for member in base}.__getitem__))
-        elif not _is_scalar(base):
+        # msgspec writes an enum as its value; `nyquestro.domain.rows` maps it back.
+        if not (isinstance(base, type) and issubclass(base, Enum)) and not _is_scalar(base):
             to_frame.append((index, to_plain))
-            from_frame.append((name, partial(from_plain, hint, name=name)))
+            from_frame.append((index, partial(from_plain, hint, name=name)))
     getter = operator.attrgetter(*names) if len(names) > 1 else _single(names)
-    return _Layout(cls, tag, names, getter, tuple(to_frame), tuple(from_frame))
+    return _Layout(cls, tag, names, defaults, getter, tuple(to_frame), tuple(from_frame))
 
 
 def _single(names: tuple[str, ...]) -> Callable[[object], tuple[Any, ...]]:
-    # attrgetter of one name returns the value itself, not a 1-tuple.
+    # attrgetter of one name returns the value itself, not a 1-tuple (and needs a name).
     return lambda obj: tuple(getattr(obj, name) for name in names)
 
 
@@ -145,9 +138,9 @@ _DECODER = msgspec.msgpack.Decoder()
 def _row(layout: _Layout, record: object) -> list[Any]:
     row = [layout.tag, *layout.values(record)]
     for index, convert in layout.to_frame:
-        value = row[index + 1]
+        value = row[index]
         if value is not None:
-            row[index + 1] = convert(value)
+            row[index] = convert(value)
     return row
 
 
@@ -167,21 +160,31 @@ def decode_command(frame: bytes, seq: Seq, ts: Ts) -> commands.Command:
     layout = _COMMANDS_BY_TAG.get(row[0])
     if layout is None:
         raise FrameError(f"command {seq}: unknown command tag {row[0]!r}")
-    if len(row) - 1 > len(layout.names):
-        raise FrameError(
-            f"command {seq}: {len(row) - 1} fields for {layout.cls.__name__}, which has "
-            f"{len(layout.names)} (a frame from a newer version?)"
-        )
-    values = dict(zip(layout.names, row[1:], strict=False))
+    if len(row) - 1 != len(layout.names):
+        _pad(row, layout, seq)
     try:
-        for name, convert in layout.from_frame:
-            value = values.get(name)
+        for index, convert in layout.from_frame:
+            value = row[index]
             if value is not None:
-                values[name] = convert(value)
-        built: commands.Command = layout.cls(seq=seq, ts=ts, **values)
+                row[index] = convert(value)
+        return command_from_row(row, seq, ts)
     except (KeyError, TypeError, ValueError, NyquestroError) as exc:
         raise FrameError(f"command {seq}: not a valid {layout.cls.__name__} ({exc})") from None
-    return built
+
+
+def _pad(row: list[Any], layout: _Layout, seq: int) -> None:
+    """Complete a row from an older writer with the defaults of the fields it lacks."""
+    held, name = len(row) - 1, layout.cls.__name__
+    if held > len(layout.names):
+        raise FrameError(
+            f"command {seq}: {held} fields for {name}, which has {len(layout.names)} "
+            "(a frame from a newer version?)"
+        )
+    missing = layout.defaults[held:]
+    if _REQUIRED in missing:
+        absent = layout.names[held + missing.index(_REQUIRED)]
+        raise FrameError(f"command {seq}: {name} frame without its required field {absent}")
+    row.extend(missing)
 
 
 def encode_events(produced: Sequence[events.EventBase]) -> bytes:

@@ -1,5 +1,6 @@
 """`engine run --journal`, `replay` and `db upgrade` through the real entry point."""
 
+import json
 import signal
 import socket
 import subprocess
@@ -110,3 +111,24 @@ def test_journal_export_writes_a_file(tmp_path: Path) -> None:
     # The JSON CLI journals commands; only the venue keeps an audit trail.
     assert (done.returncode, done.stderr.strip()) == (0, "0 audit rows exported")
     assert (tmp_path / "a.jsonl").read_text() == ""
+
+
+def test_journal_export_commands_renders_the_binary_journal(tmp_path: Path) -> None:
+    run = nyquestro("engine", "run", str(EXAMPLE), "--journal", "j.db", cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    live_hash = run.stderr.rsplit("event-stream hash ", 1)[1].split()[0]
+    done = nyquestro(
+        "journal", "export", "--jsonl", "--commands", "--db", "j.db", "--after-seq", "2",
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert (done.returncode, done.stderr.strip()) == (0, "20 journaled commands exported")
+    rows = [json.loads(line) for line in done.stdout.splitlines()]
+    assert [row["seq"] for row in rows] == list(range(3, 23))
+    assert rows[-1]["event_hash"] == live_hash
+    # As the example file says, the price in ticks of AAPL (0.01): "190.00" -> 19000.
+    example = [json.loads(line) for line in EXAMPLE.read_text().splitlines()]
+    assert [row["command"]["type"] for row in rows] == [line["type"] for line in example[2:]]
+    assert (example[2]["cl_ord_id"], example[2]["px"]) == ("b1", "190.00")
+    assert (
+        rows[0]["command"] | {"px": 19000, "cl_ord_id": "b1", "side": "buy"} == rows[0]["command"]
+    )

@@ -89,7 +89,7 @@ def test_a_wedged_stop_ends_within_its_bound_with_every_stack_in_the_log(
     assert f"the stop did not finish within {BOUND:g} s: every thread's stack follows" in log
     stacks = log[log.index("every thread's stack follows") :]
     assert "Thread 0x" in stacks and 'File "' in stacks
-    assert "in insert_batch" in stacks  # the committer, caught in its commit
+    assert "in insert_binary_batch" in stacks  # the committer, caught in its commit
     assert status(server).returncode == 3
 
 

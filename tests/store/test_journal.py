@@ -14,12 +14,15 @@ from nyquestro.codec.prices import DecimalPrices
 from nyquestro.config.instruments import default_instruments
 from nyquestro.domain.commands import Command
 from nyquestro.domain.ids import Seq, Ts
-from nyquestro.runtime.replay import replay
+from nyquestro.engine import Engine as MatchingEngine
+from nyquestro.runtime.replay import EventStreamHash, replay
+from nyquestro.runtime.sequencer import Sequencer
 from nyquestro.store.database import downgrade, upgrade
 from nyquestro.store.journal import (
     Durability,
     JournalCorrupt,
     JournalWriter,
+    legacy_record_crc,
     read_journal,
     record_crc,
 )
@@ -164,3 +167,60 @@ def test_the_journal_codec_round_trips_every_command_type() -> None:
     for command in example_commands():
         text = json.dumps(encode_command(command))
         assert decode_journal_command(json.loads(text), command.seq, command.ts) == command
+
+
+def test_a_journal_from_before_frames_replays_and_goes_on_in_frames(db_engine: Engine) -> None:
+    """Records written as JSON before migration 0004 are read with the hash of their time;
+    the venue then appends frames, and the chain runs on across the switch."""
+    commands = example_commands()
+    old, new = commands[:12], commands[12:]
+    upgrade(db_engine, "0003")
+    engine, stream = MatchingEngine(default_instruments()), EventStreamHash()
+    rows = []
+    for command in old:
+        event_hash = stream.add_legacy(engine.process(command))
+        body = json.dumps(encode_command(command), separators=(",", ":"))
+        crc = legacy_record_crc(command.seq, command.ts, body, event_hash)
+        rows.append({"seq": command.seq, "ts": command.ts, "command": body,
+                     "event_hash": event_hash, "crc": crc})  # fmt: skip
+    with db_engine.begin() as connection:
+        connection.execute(
+            text("INSERT INTO journal (seq, ts, command, event_hash, crc) "
+                 "VALUES (:seq, :ts, :command, :event_hash, :crc)"), rows,
+        )  # fmt: skip
+    upgrade(db_engine)  # 0004 keeps the rows (SQLite copies the table to change it)
+
+    entries = list(read_journal(db_engine))
+    assert [e.command for e in entries] == old and all(e.legacy for e in entries)
+    writer = JournalWriter(db_engine, Durability.SYNC)
+    sequencer = Sequencer(MatchingEngine(default_instruments()), lambda: 0, writer)
+    assert sequencer.recover(read_journal(db_engine)) == len(old)
+    for command in new:
+        sequencer.submit(lambda _seq, _ts, c=command: c)
+
+    entries = list(read_journal(db_engine))
+    assert [e.legacy for e in entries] == [True] * len(old) + [False] * len(new)
+    with db_engine.connect() as connection:
+        frames = connection.execute(select(func.count()).where(JournalRecord.frame.is_not(None)))
+        assert frames.scalar() == len(new)
+    result = replay(db_engine, default_instruments())
+    assert result.commands == len(commands) and result.matches
+    # Frames cannot go back to JSON: the downgrade refuses instead of losing them.
+    with pytest.raises(RuntimeError, match="would lose them"):
+        downgrade(db_engine, "0003")
+
+
+def test_a_frame_that_passes_its_crc_but_does_not_decode_is_corruption(
+    db_engine: Engine,
+) -> None:
+    journal_example(db_engine)
+    with db_engine.begin() as connection:
+        row = connection.execute(select(JournalRecord).where(JournalRecord.seq == 4)).one()
+        bad = b"\x92\x63\xa1x"  # [99, "x"]: no such command
+        connection.execute(
+            update(JournalRecord)
+            .where(JournalRecord.seq == 4)
+            .values(frame=bad, crc=record_crc(4, row.ts, bad, row.event_hash))
+        )
+    with pytest.raises(JournalCorrupt, match="journal record 4: command 4: unknown command tag 99"):
+        list(read_journal(db_engine))
