@@ -8,8 +8,9 @@ as nil); fields that hold records (Configure's instruments and risk settings) go
 plain form of `nyquestro.codec.plain`, which sorts sets, so one value has one encoding.
 
 Frames are read by other processes and by later versions of this code, so:
-- a tag names one class for good: tags are never reused or renumbered (the commands' are
-  in `nyquestro.domain.rows`, which builds commands from rows in compiled code);
+- a tag names one class for good: tags are never reused or renumbered (they are in
+  `nyquestro.domain.rows`, which turns rows into commands and events into rows in
+  compiled code);
 - fields are only ever added at the end of a class, with a default. A frame with fewer
   fields than its class decodes with the defaults; one with more is from a newer writer
   and is refused.
@@ -23,7 +24,7 @@ import dataclasses
 import operator
 import types
 import typing
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from enum import Enum
 from functools import partial
 from typing import Any
@@ -35,35 +36,12 @@ from nyquestro.codec.plain import from_plain, to_plain
 from nyquestro.domain import commands, events
 from nyquestro.domain.errors import NyquestroError
 from nyquestro.domain.ids import Seq, Ts
-from nyquestro.domain.rows import COMMAND_TAGS, command_from_row
+from nyquestro.domain.rows import COMMAND_TAGS, command_from_row, events_rows
 
 
 class FrameError(NyquestroError):
     """Bytes that are not a frame this code can read; the message says what is wrong."""
 
-
-EVENT_TAGS: Mapping[type[events.EventBase], int] = {
-    events.Accepted: 1,
-    events.Rejected: 2,
-    events.CancelRejected: 3,
-    events.PartiallyFilled: 4,
-    events.Filled: 5,
-    events.Cancelled: 6,
-    events.Expired: 7,
-    events.Replaced: 8,
-    events.Restated: 9,
-    events.MassCancelled: 10,
-    events.Trade: 11,
-    events.LevelAdded: 12,
-    events.LevelChanged: 13,
-    events.LevelRemoved: 14,
-    events.Halted: 15,
-    events.Resumed: 16,
-    events.OperatorRejected: 17,
-    events.Configured: 18,
-    events.KillSwitchSet: 19,
-}
-"""A tag names one event class for good (the commands' are in `nyquestro.domain.rows`)."""
 
 Convert = Callable[[Any], Any]
 _REQUIRED = object()
@@ -130,7 +108,6 @@ def _is_scalar(hint: Any) -> bool:
 _STAMPS = frozenset({"seq", "ts"})
 _COMMANDS = {cls: _layout(cls, tag, _STAMPS) for cls, tag in COMMAND_TAGS.items()}
 _COMMANDS_BY_TAG = {layout.tag: layout for layout in _COMMANDS.values()}
-_EVENTS = {cls: _layout(cls, tag, frozenset()) for cls, tag in EVENT_TAGS.items()}
 _ENCODER = msgspec.msgpack.Encoder()
 _DECODER = msgspec.msgpack.Decoder()
 
@@ -189,5 +166,4 @@ def _pad(row: list[Any], layout: _Layout, seq: int) -> None:
 
 def encode_events(produced: Sequence[events.EventBase]) -> bytes:
     """One command's events as one frame: what the event-stream hash folds in."""
-    layouts = _EVENTS
-    return _ENCODER.encode([_row(layouts[type(event)], event) for event in produced])
+    return _ENCODER.encode(events_rows(produced))

@@ -1,10 +1,12 @@
-"""Commands built from positional rows: the decoding half of the binary frames.
+"""Commands and events as positional rows: what the binary frames carry.
 
 A frame (`nyquestro.codec.frames`) carries a command as a row: its tag, then every field
-but `seq` and `ts` in declaration order, enums as their values. Building the command here,
-in compiled code, calls its written-out `__init__` natively (~40 ns); the same call with
-keywords from interpreted code goes through generic argument parsing, ~2 µs a command
-(measured), which made decoding the largest part of reading the journal back.
+but `seq` and `ts` in declaration order, enums as their values; and a command's events as
+one row each: tag, then every field. Both directions are written out per class here, in
+compiled code. Building a command calls its written-out `__init__` natively (~40 ns); the
+same call with keywords from interpreted code goes through generic argument parsing, ~2 µs
+a command (measured), which made decoding the largest part of reading the journal back.
+Reading an event's fields natively is what makes the event-stream hash cheap.
 
 The codec hands rows in complete (it pads a shorter row from an older writer with the
 defaults) and with records already built from their plain form (Configure's instruments
@@ -12,6 +14,7 @@ and risk settings). A value of the wrong type raises TypeError: compiled code ch
 each one against the field's declared type.
 """
 
+from collections.abc import Sequence
 from typing import Any, Final
 
 from nyquestro.domain.commands import (
@@ -28,6 +31,30 @@ from nyquestro.domain.commands import (
     Resume,
 )
 from nyquestro.domain.enums import MassCancelOrigin, OrdType, PegType, Side, SmpPolicy, TimeInForce
+from nyquestro.domain.events import (
+    Accepted,
+    Cancelled,
+    CancelRejected,
+    Configured,
+    EventBase,
+    Execution,
+    Expired,
+    Filled,
+    Halted,
+    KillSwitchSet,
+    LevelAdded,
+    LevelChanged,
+    LevelEvent,
+    LevelRemoved,
+    MassCancelled,
+    OperatorRejected,
+    PartiallyFilled,
+    Rejected,
+    Replaced,
+    Restated,
+    Resumed,
+    Trade,
+)
 from nyquestro.domain.ids import Seq, Ts
 
 NEW_ORDER: Final = 1
@@ -108,3 +135,82 @@ def command_from_row(row: list[Any], seq: Seq, ts: Ts) -> Command:
             request_id=row[5],
         )  # fmt: skip
     raise KeyError(f"unknown command tag {tag!r}")
+
+
+EVENT_TAGS: Final[dict[type[EventBase], int]] = {
+    Accepted: 1,
+    Rejected: 2,
+    CancelRejected: 3,
+    PartiallyFilled: 4,
+    Filled: 5,
+    Cancelled: 6,
+    Expired: 7,
+    Replaced: 8,
+    Restated: 9,
+    MassCancelled: 10,
+    Trade: 11,
+    LevelAdded: 12,
+    LevelChanged: 13,
+    LevelRemoved: 14,
+    Halted: 15,
+    Resumed: 16,
+    OperatorRejected: 17,
+    Configured: 18,
+    KillSwitchSet: 19,
+}
+"""A tag names one event class for good: never reused or renumbered."""
+
+
+def events_rows(events: Sequence[EventBase]) -> list[list[object]]:
+    """One row per event, in order: the events frame before MessagePack."""
+    return [event_row(event) for event in events]
+
+
+def event_row(e: EventBase) -> list[object]:
+    """The event's tag, then every field in declaration order (enums as members: the
+    encoder writes their values). The most frequent classes are tested first."""
+    tag = EVENT_TAGS[type(e)]
+    if isinstance(e, LevelEvent):
+        return [tag, e.seq, e.ts, e.symbol, e.side, e.px, e.qty, e.orders, e.order_id,
+                e.order_qty]  # fmt: skip
+    if isinstance(e, Accepted):
+        return [tag, e.seq, e.ts, e.order_id, e.session, e.account, e.cl_ord_id, e.symbol,
+                e.side, e.qty, e.ord_type, e.px, e.tif, e.display_qty, e.peg]  # fmt: skip
+    if isinstance(e, Cancelled):
+        return [tag, e.seq, e.ts, e.order_id, e.session, e.cl_ord_id, e.orig_cl_ord_id,
+                e.symbol, e.side, e.reason, e.cancelled_qty, e.cum_qty]  # fmt: skip
+    if isinstance(e, Execution):
+        return [tag, e.seq, e.ts, e.order_id, e.session, e.account, e.cl_ord_id, e.symbol,
+                e.side, e.trade_id, e.px, e.qty, e.cum_qty, e.leaves_qty, e.cum_notional,
+                e.aggressor_side, e.contra_order_id]  # fmt: skip
+    if isinstance(e, Trade):
+        return [tag, e.seq, e.ts, e.symbol, e.trade_id, e.px, e.qty, e.aggressor_side,
+                e.buy_order_id, e.sell_order_id]  # fmt: skip
+    if isinstance(e, Replaced):
+        return [tag, e.seq, e.ts, e.order_id, e.session, e.cl_ord_id, e.orig_cl_ord_id,
+                e.symbol, e.side, e.px, e.qty, e.leaves_qty, e.cum_qty, e.display_qty,
+                e.priority_kept]  # fmt: skip
+    if isinstance(e, Rejected):
+        return [tag, e.seq, e.ts, e.session, e.cl_ord_id, e.symbol, e.reason, e.text]
+    if isinstance(e, CancelRejected):
+        return [tag, e.seq, e.ts, e.session, e.cl_ord_id, e.orig_cl_ord_id, e.order_id,
+                e.response_to, e.reason, e.text]  # fmt: skip
+    if isinstance(e, Restated):
+        return [tag, e.seq, e.ts, e.order_id, e.session, e.cl_ord_id, e.symbol, e.side,
+                e.reason, e.px, e.qty, e.leaves_qty, e.cum_qty, e.reduced_qty]  # fmt: skip
+    if isinstance(e, Expired):
+        return [tag, e.seq, e.ts, e.order_id, e.session, e.cl_ord_id, e.symbol, e.side,
+                e.reason, e.expired_qty, e.cum_qty]  # fmt: skip
+    if isinstance(e, MassCancelled):
+        return [tag, e.seq, e.ts, e.session, e.cl_ord_id, e.cancelled_count]
+    if isinstance(e, Halted):
+        return [tag, e.seq, e.ts, e.symbol, e.reason]
+    if isinstance(e, Resumed):
+        return [tag, e.seq, e.ts, e.symbol]
+    if isinstance(e, OperatorRejected):
+        return [tag, e.seq, e.ts, e.command, e.reason, e.text]
+    if isinstance(e, Configured):
+        return [tag, e.seq, e.ts, list(e.changes)]
+    if isinstance(e, KillSwitchSet):
+        return [tag, e.seq, e.ts, e.engaged, e.account, e.session, e.reason, e.cancelled]
+    raise KeyError(f"no row for event class {type(e).__name__}")
