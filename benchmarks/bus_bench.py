@@ -1,4 +1,4 @@
-"""Which local IPC carries the bus: frames between two processes, four ways, one run.
+"""Which local IPC carries the bus: frames between two processes, five ways, one run.
 
 Run from the repository root:
 
@@ -9,6 +9,8 @@ A child process (the "core") answers a parent (the "gateway") over each transpor
 - unix: a Unix stream socket, frames length-prefixed (`nyquestro.bus.framing`);
 - tcp: a TCP connection on 127.0.0.1 (TCP_NODELAY), the same framing;
 - pipe: two anonymous pipes, one each way, the same framing;
+- shm: two rings in shared memory, one each way, an eventfd each to wake the reader
+  (`Ring`), the same framing;
 - nats: NATS core publish/subscribe through a `nats-server` the benchmark starts on a free
   loopback port (skipped, saying why, without one), one message per frame (`nats-py`).
   It is the networked bus the pipeline moves to later; here it shows what that costs on
@@ -30,12 +32,14 @@ import multiprocessing
 import os
 import shutil
 import socket
+import struct
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from multiprocessing import shared_memory
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
@@ -46,7 +50,7 @@ from rich.table import Table
 
 from nyquestro.bus.framing import FrameReader, frame, join
 
-TRANSPORTS = ("unix", "tcp", "pipe", "nats")
+TRANSPORTS = ("unix", "tcp", "pipe", "shm", "nats")
 BATCH = 256
 END = b""
 """An empty frame ends a stream; the receiver answers with the count it saw."""
@@ -65,14 +69,19 @@ class Result:
 # --- the "core": echo frames back, or count a stream ------------------------------------
 
 
-def _echo_or_count(read_fd: int, write_fd: int) -> None:
+Receive = Callable[[], bytes]
+"""Blocks until bytes arrive and returns them; b"" when the peer has gone."""
+Send = Callable[[bytes], None]
+
+
+def _echo_or_count(receive: Receive, send: Send) -> None:
     """Echo every frame until the peer closes. A b"stream" frame starts counting instead:
     frames are counted until an END frame, answered with the count."""
     reader = FrameReader()
     counting = False
     counted = 0
     while True:
-        data = os.read(read_fd, 1 << 16)
+        data = receive()
         if not data:
             return
         out = []
@@ -87,13 +96,21 @@ def _echo_or_count(read_fd: int, write_fd: int) -> None:
             else:
                 out.append(payload)
         if out:
-            _write_all(write_fd, join(out))
+            send(join(out))
 
 
 def _write_all(fd: int, data: bytes) -> None:
     view = memoryview(data)
     while view:
         view = view[os.write(fd, view) :]
+
+
+def _fd_receive(fd: int) -> Receive:
+    return lambda: os.read(fd, 1 << 16)
+
+
+def _fd_send(fd: int) -> Send:
+    return lambda data: _write_all(fd, data)
 
 
 def _socket_core(kind: str, address: str | tuple[str, int], ready: Connection) -> None:
@@ -106,24 +123,24 @@ def _socket_core(kind: str, address: str | tuple[str, int], ready: Connection) -
         with peer:
             if kind == "tcp":
                 peer.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            _echo_or_count(peer.fileno(), peer.fileno())
+            _echo_or_count(_fd_receive(peer.fileno()), _fd_send(peer.fileno()))
 
 
 def _pipe_core(inbound: int, outbound: int) -> None:
-    _echo_or_count(inbound, outbound)
+    _echo_or_count(_fd_receive(inbound), _fd_send(outbound))
 
 
 # --- the "gateway": drive one transport ----------------------------------------------------
 
 
-def _measure_fds(read_fd: int, write_fd: int, round_trips: int, frames: int, size: int) -> Result:
+def _measure(receive: Receive, send: Send, round_trips: int, frames: int, size: int) -> Result:
     reader = FrameReader()
     payload = bytes(size)
     one = frame(payload)
 
     def take_one() -> bytes:
         while True:
-            got = reader.feed(os.read(read_fd, 1 << 16))
+            got = reader.feed(receive())
             if got:
                 return got[0]
 
@@ -131,16 +148,16 @@ def _measure_fds(read_fd: int, write_fd: int, round_trips: int, frames: int, siz
     clock = time.perf_counter_ns
     for _ in range(round_trips):
         started = clock()
-        _write_all(write_fd, one)
+        send(one)
         take_one()
         histogram.record_value(clock() - started)
-    _write_all(write_fd, frame(STREAM))
+    send(frame(STREAM))
     started = clock()
     batch = one * BATCH
     full, rest = divmod(frames, BATCH)
     for _ in range(full):
-        _write_all(write_fd, batch)
-    _write_all(write_fd, one * rest + frame(END))
+        send(batch)
+    send(one * rest + frame(END))
     counted = int.from_bytes(take_one(), "little")
     elapsed = (clock() - started) / 1e9
     if counted != frames:
@@ -175,7 +192,7 @@ def run_socket(kind: str, round_trips: int, frames: int, size: int) -> Result:
                 if kind == "tcp":
                     client.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
                 fd = client.fileno()
-                result = _measure_fds(fd, fd, round_trips, frames, size)
+                result = _measure(_fd_receive(fd), _fd_send(fd), round_trips, frames, size)
         finally:
             core.join(10)
             core.kill()
@@ -191,13 +208,87 @@ def run_pipe(round_trips: int, frames: int, size: int) -> Result:
     os.close(to_core_r)
     os.close(from_core_w)
     try:
-        result = _measure_fds(from_core_r, to_core_w, round_trips, frames, size)
+        result = _measure(_fd_receive(from_core_r), _fd_send(to_core_w), round_trips, frames, size)
     finally:
         os.close(to_core_w)
         os.close(from_core_r)
         core.join(10)
         core.kill()
     return Result("pipe", result.p50_us, result.p99_us, result.max_us, result.frames_per_s)
+
+
+# --- shared memory -----------------------------------------------------------------------
+
+
+class Ring:
+    """A one-way byte ring in shared memory: one writer process, one reader process.
+
+    The first 16 bytes hold how far the reader has read and how far the writer has
+    written (both only ever grow; positions in the data are taken modulo its size). The
+    writer copies bytes in, then advances its counter, then signals an eventfd; the reader
+    blocks on the eventfd when the ring is empty, so neither side spins. (x86 keeps the
+    order of the two stores the writer makes; each process runs one thread.)
+    """
+
+    _COUNTERS = struct.Struct("<QQ")
+
+    def __init__(self, capacity: int = 1 << 20) -> None:
+        self.capacity = capacity
+        self.memory = shared_memory.SharedMemory(create=True, size=16 + capacity)
+        self.memory.buf[:16] = bytes(16)
+        self.signal = os.eventfd(0)
+
+    def send(self, data: bytes) -> None:
+        buf, capacity, view = self.memory.buf, self.capacity, memoryview(data)
+        while view:
+            read, written = self._COUNTERS.unpack_from(buf, 0)
+            room = capacity - (written - read)
+            if not room:
+                time.sleep(0)  # full: let the reader run
+                continue
+            chunk = view[: min(room, capacity - written % capacity)]
+            start = 16 + written % capacity
+            buf[start : start + len(chunk)] = chunk
+            struct.pack_into("<Q", buf, 8, written + len(chunk))
+            os.eventfd_write(self.signal, 1)
+            view = view[len(chunk) :]
+
+    def receive(self) -> bytes:
+        buf, capacity = self.memory.buf, self.capacity
+        while True:
+            read, written = self._COUNTERS.unpack_from(buf, 0)
+            if written > read:
+                break
+            os.eventfd_read(self.signal)  # blocks until the writer signals
+        start = read % capacity
+        end = min(start + (written - read), capacity)
+        data = bytes(buf[16 + start : 16 + end])
+        struct.pack_into("<Q", buf, 0, read + len(data))
+        return data
+
+    def close(self) -> None:
+        os.close(self.signal)
+        self.memory.close()
+        self.memory.unlink()
+
+
+def _shm_core(inbound: Ring, outbound: Ring) -> None:
+    _echo_or_count(inbound.receive, outbound.send)
+
+
+def run_shm(round_trips: int, frames: int, size: int) -> Result:
+    context = multiprocessing.get_context("fork")
+    to_core, from_core = Ring(), Ring()
+    core = context.Process(target=_shm_core, args=(to_core, from_core), daemon=True)
+    core.start()
+    try:
+        result = _measure(from_core.receive, to_core.send, round_trips, frames, size)
+    finally:
+        core.kill()
+        core.join(10)
+        to_core.close()
+        from_core.close()
+    return Result("shm", result.p50_us, result.p99_us, result.max_us, result.frames_per_s)
 
 
 # --- NATS ----------------------------------------------------------------------------------
@@ -335,6 +426,7 @@ def run(
         "unix": lambda: run_socket("unix", round_trips, frames, size),
         "tcp": lambda: run_socket("tcp", round_trips, frames, size),
         "pipe": lambda: run_pipe(round_trips, frames, size),
+        "shm": lambda: run_shm(round_trips, frames, size),
         "nats": lambda: run_nats(round_trips, frames, size),
     }
     for transport in transports:

@@ -10,9 +10,10 @@ from benchmarks.bus_bench import main, nats_server_path, run
 
 
 def test_the_local_transports_echo_and_count() -> None:
-    results, skipped = run(("unix", "tcp", "pipe"), round_trips=50, frames=3_000, size=32)
+    local = ("unix", "tcp", "pipe", "shm")
+    results, skipped = run(local, round_trips=50, frames=3_000, size=32)
     assert skipped == {}
-    assert [r.transport for r in results] == ["unix", "tcp", "pipe"]
+    assert tuple(r.transport for r in results) == local
     assert all(0 < r.p50_us <= r.p99_us <= r.max_us and r.frames_per_s > 0 for r in results)
 
 
