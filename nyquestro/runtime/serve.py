@@ -42,7 +42,7 @@ from nyquestro.gateways.fix.peers import LogonGate
 from nyquestro.gateways.itch.gateway import ItchGateway
 from nyquestro.gateways.udp.gateway import UdpGateway
 from nyquestro.gateways.websocket.server import WebSocketServer
-from nyquestro.runtime import fix_settings, snapshotting
+from nyquestro.runtime import collector, fix_settings, snapshotting
 from nyquestro.runtime.assembly import assemble
 from nyquestro.runtime.itch import itch_gateway
 from nyquestro.runtime.liveness import LivenessMonitor
@@ -127,6 +127,8 @@ class Exchange:
             self.sequencer.subscribe(self._itch.on_events)
         self._recover()
         self._write_recorded()
+        # The recovered books and views live all day: out of the collector's sight.
+        collector.settle()
         self._app = Application(
             self._venue, self.writer.post, tap=self._recorder,
             gate=LogonGate(config.fix.allow, config.fix.port),

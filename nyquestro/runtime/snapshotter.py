@@ -27,7 +27,7 @@ from sqlalchemy import Engine as DbEngine
 from sqlalchemy import func, select
 
 from nyquestro.config.venue import VenueConfig
-from nyquestro.runtime import snapshotting
+from nyquestro.runtime import collector, snapshotting
 from nyquestro.runtime.assembly import assemble
 from nyquestro.store.database import create_db_engine
 from nyquestro.store.journal import read_journal
@@ -96,6 +96,7 @@ def run_replica(config: VenueConfig, parent_pid: int, stop: Event) -> None:
     )
     db = create_db_engine(config.db)
     core = assemble(config, db, send=lambda _key, _message: None)
+    collector.settle()
     snapshot_seq = core.snapshot_seq
     every = config.snapshot_every
     while os.getppid() == parent_pid and not stop.is_set():

@@ -33,6 +33,7 @@ from nyquestro.domain.instrument import Instrument
 from nyquestro.engine import STATE_SCHEMA, Engine
 from nyquestro.gateways.fix.venue import FixVenue, VenueState
 from nyquestro.gateways.udp.orders import RetryWindow, UdpOrders
+from nyquestro.runtime import collector
 from nyquestro.runtime.sequencer import Sequencer
 from nyquestro.store.snapshots import Snapshot, usable_snapshots
 
@@ -74,7 +75,9 @@ def take(
     def capture() -> tuple[bytes, str]:
         udp_state = None if udp is None else udp.export_state()
         state = (engine.export_state(), venue.export_state(), udp_state)
-        return pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL), engine.state_hash()
+        with collector.paused():
+            pickled = pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL)
+        return pickled, engine.state_hash()
 
     seq, ts, stream_hash, (state, state_hash) = sequencer.checkpoint(capture)
     # The hash and timestamp travel outside the pickle so a reader can check them first.
@@ -87,7 +90,8 @@ def restore_newest(db: DbEngine, instruments: Sequence[Instrument]) -> Restored 
     for snapshot in usable_snapshots(db, snapshot_format(instruments)):
         try:
             stream_hash, last_ts, state = pickle.loads(snapshot.payload)
-            engine_state, venue_state, udp_state = pickle.loads(state)
+            with collector.paused():
+                engine_state, venue_state, udp_state = pickle.loads(state)
             engine = Engine.restored(engine_state)
             if engine.state_hash() != snapshot.state_hash:
                 raise ValueError("the restored engine's state hash differs from the recorded one")
