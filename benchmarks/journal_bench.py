@@ -62,6 +62,8 @@ PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 DATABASES = ("sqlite", "postgresql")
 TARGET_GROUP_SQLITE_PER_S = 50_000
 TARGET_RECOVERY_S_PER_MILLION = 20.0
+TARGET_SNAPSHOT_RECOVERY_S_PER_MILLION = 5.0
+"""From the newest snapshot and the journal after it (the process-pipeline issue)."""
 COMMITTER_IDLE_SECONDS = 0.05
 """How long the committer waits for work before looking again (as the runtime does)."""
 
@@ -522,7 +524,9 @@ def recovery_table(results: Sequence[RecoveryResult]) -> Table:
     for r in results:
         ok = r.per_million(r.recover_s) <= TARGET_RECOVERY_S_PER_MILLION
         snap = r.snapshot
-        ok_snapshot = r.per_million(snap.load_s + snap.tail_s) <= TARGET_RECOVERY_S_PER_MILLION
+        ok_snapshot = (
+            r.per_million(snap.load_s + snap.tail_s) <= TARGET_SNAPSHOT_RECOVERY_S_PER_MILLION
+        )
         share = r.instrumented_s or 1.0
         rows = (
             (
@@ -576,7 +580,8 @@ def recovery_table(results: Sequence[RecoveryResult]) -> Table:
                 f"{snap.load_s + snap.tail_s:.2f} s",
                 f"{r.per_million(snap.load_s + snap.tail_s):.2f} s",
                 f"as the venue starts: newest snapshot (after command {snap.taken.seq:,}), "
-                f"then {snap.tail:,} journaled commands; target: {verdict(ok_snapshot)}",
+                f"then {snap.tail:,} journaled commands; target <= "
+                f"{TARGET_SNAPSHOT_RECOVERY_S_PER_MILLION:g} s per million: {verdict(ok_snapshot)}",
             ),
             (
                 "  load snapshot",

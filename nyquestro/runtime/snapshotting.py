@@ -76,8 +76,7 @@ def take(
         udp_state = None if udp is None else udp.export_state()
         state = (engine.export_state(), venue.export_state(), udp_state)
         with collector.paused():
-            pickled = pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL)
-        return pickled, engine.state_hash()
+            return pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL), engine.state_hash()
 
     seq, ts, stream_hash, (state, state_hash) = sequencer.checkpoint(capture)
     # The hash and timestamp travel outside the pickle so a reader can check them first.
@@ -92,8 +91,9 @@ def restore_newest(db: DbEngine, instruments: Sequence[Instrument]) -> Restored 
             stream_hash, last_ts, state = pickle.loads(snapshot.payload)
             with collector.paused():
                 engine_state, venue_state, udp_state = pickle.loads(state)
-            engine = Engine.restored(engine_state)
-            if engine.state_hash() != snapshot.state_hash:
+                engine = Engine.restored(engine_state)
+                restored_hash = engine.state_hash()
+            if restored_hash != snapshot.state_hash:
                 raise ValueError("the restored engine's state hash differs from the recorded one")
         except Exception as exc:  # whatever is wrong with it, an older one or replay will do
             log.warning("snapshot after command %d not used: %s", snapshot.seq, exc)
