@@ -1,5 +1,5 @@
 """Putting a venue's core together: engine, sequencer and FIX gateway, from the newest
-snapshot when there is a usable one. The live exchange and the snapshotter's replica are
+snapshot when there is a usable one. The live exchange and the replica (`replica.py`) are
 built the same way, so a snapshot of the replica is a snapshot of the venue."""
 
 import time

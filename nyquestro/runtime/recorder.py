@@ -1,13 +1,14 @@
 """The recorder: feeds the audit trail and the orders/executions/sessions projections.
 
-It is the FIX acceptor's `Tap` (every message in and out, every logon and logout) and a
-sequencer subscriber (every command's decision). Recording only appends to in-memory
-buffers; the committer thread writes them (`write_pending`) between journal batches, so
-the audit trail never delays an acknowledgement.
+In the venue it is the FIX acceptor's `Tap` (every message in and out, every logon and
+logout): recording only appends to in-memory buffers, which the committer thread writes
+(`write_pending`) between journal batches. In the replica (`nyquestro.runtime.replica`)
+it is a sequencer subscriber (every command's decision and its events folded into the
+orders and executions projections), off the order path.
 
-Recovery replays journaled commands through the subscribers again: decisions already in
-the audit trail (up to `audited_upto`) are not recorded twice, and the projections'
-writes are idempotent upserts.
+The replica replays journaled commands it has seen before (after a restart, from its
+snapshot on): decisions already in the audit trail (up to `audited_upto`) are not
+recorded twice, and the projections' writes are idempotent upserts.
 """
 
 import time
@@ -76,9 +77,9 @@ class Recorder:
         commands or `WRITE_INTERVAL_S` have passed since the last write.
 
         Each write carries several commands' rows (a statement costs ~100 µs of Python
-        whatever its size) but not too many: writing holds the GIL the sequencer needs,
-        ~80 µs per command, so a big batch is a pause clients see. Projections first:
-        audited implies projected (see the snapshotter).
+        whatever its size) but not too many: in the venue, writing holds the GIL the
+        sequencer needs, so a big batch is a pause clients see. Projections first:
+        audited implies projected (the replica resumes from the last audited decision).
         """
         clock = time.monotonic()
         due = self._unwritten >= WRITE_EVERY_COMMANDS

@@ -48,8 +48,8 @@ from nyquestro.runtime.itch import itch_gateway
 from nyquestro.runtime.liveness import LivenessMonitor
 from nyquestro.runtime.outbox import Outbox
 from nyquestro.runtime.recorder import Recorder
+from nyquestro.runtime.replica import Replica
 from nyquestro.runtime.settings import configure, not_live, settings_of, throttle_changes
-from nyquestro.runtime.snapshotter import Snapshotter
 from nyquestro.runtime.watchdog import ShutdownWatchdog
 from nyquestro.runtime.writer import Writer
 from nyquestro.store.audit import AuditTrail
@@ -95,7 +95,6 @@ class Exchange:
             send=self._send,
             journal=self.journal,
             on_durable=self._outbox.release_upto,
-            recorder=None if self._recorder is None else self._recorder.on_events,
             udp_reply=self._udp_reply,
         )
         self._engine, self.sequencer, self._venue = core.engine, core.sequencer, core.venue
@@ -144,8 +143,13 @@ class Exchange:
         self._operator_polled = 0.0
         self._apply_operator_requests()
         self._committer = threading.Thread(target=self._commit_loop, name="journal", daemon=True)
-        self._snapshotter = Snapshotter(config) if config.snapshot_every else None
         self._stopping = threading.Event()
+        # Records decisions and projections (when the venue keeps an audit trail) and
+        # takes the snapshots, following the committed journal in a process of its own.
+        # Forked here, last, while this is the only thread (see `replica`).
+        self._replica = Replica(config) if config.snapshot_every or config.audit else None
+        if self._replica is not None:
+            self._replica.start()
 
     def _recover(self) -> None:
         """Start-up is recovery: replay the journal after the snapshot through the live path.
@@ -270,7 +274,7 @@ class Exchange:
             self._recorder.write_pending(now=now)
 
     def _final_snapshot(self) -> None:
-        """At a clean stop: flush the journal and, unless the snapshotter's newest snapshot
+        """At a clean stop: flush the journal and, unless the replica's newest snapshot
         already covers it, snapshot the venue (the pause no longer matters)."""
         self.sequencer.flush()
         if self.sequencer.last_seq <= latest_snapshot_seq(self._db):
@@ -324,14 +328,8 @@ class Exchange:
         self._app.send(SessionKey(key), message)
 
     def _commit_loop(self) -> None:
-        """Group commit: write each batch as soon as the previous one is on disk.
-
-        Also starts the snapshotter, once the first snapshot is due: a venue that never
-        sees `snapshot_every` commands never pays for a second process.
-        """
+        """Group commit: write each batch as soon as the previous one is on disk."""
         work = self.sequencer.work
-        snapshotter = self._snapshotter
-        every = self.config.snapshot_every
         while not self._stopping.is_set():
             work.wait(_COMMITTER_IDLE_SECONDS)
             work.clear()
@@ -343,9 +341,6 @@ class Exchange:
                     self._apply_operator_requests()
                 except Exception:  # a bad request must not stop the journal
                     log.exception("operator requests could not be applied")
-            if snapshotter is not None and self.sequencer.last_seq - self._snapshot_seq >= every:
-                snapshotter.start()
-                snapshotter = None
 
     def _start_throttle_release(self) -> None:
         """Queue-mode throttles: let held messages go as their sessions' tokens come back.
@@ -421,9 +416,10 @@ class Exchange:
             log.error("the writer did not finish its work within %.0f s", _WRITER_STOP_SECONDS)
         self._stopping.set()
         self._committer.join()
-        if self._snapshotter is not None:
-            self._snapshotter.stop()
-        # Recorded rows first: a snapshot must never be ahead of them (see snapshotter).
+        # The journal complete first: the replica records all of it before it ends.
+        self.sequencer.flush()
+        if self._replica is not None:
+            self._replica.stop()
         self._write_recorded()
         self._final_snapshot()
         if self._itch is not None:  # after the final flush: 'C' and end of session go at once

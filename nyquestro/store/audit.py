@@ -15,7 +15,7 @@ import threading
 from collections.abc import Iterator, Sequence
 from typing import Any, TextIO
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, case, func, select
 
 from nyquestro.codec.jsonl import encode_command, encode_event
 from nyquestro.codec.prices import DecimalPrices
@@ -99,12 +99,18 @@ def has_outbound(engine: Engine) -> bool:
 def audit_rows(engine: Engine, after_seq: int | None = None) -> Iterator[dict[str, Any]]:
     """The trail in recording order, one dict per row; decisions' payloads decoded.
 
+    Recording order is by command: each command's decision, then the messages that came
+    in or went out while it was the latest one, in the order they did. Decisions and
+    messages are written by different processes (the replica records decisions as it
+    follows the journal), so the rows' ids alone do not give that order.
+
     `after_seq` keeps only rows of commands after it (inbound messages before the first
     command belong to command 0).
     """
     columns = (AuditRecord.id, AuditRecord.seq, AuditRecord.ts, AuditRecord.session,
                AuditRecord.kind, AuditRecord.payload)  # fmt: skip
-    query = select(*columns).order_by(AuditRecord.id)
+    decision_first = case((AuditRecord.kind == DECISION, 0), else_=1)
+    query = select(*columns).order_by(AuditRecord.seq, decision_first, AuditRecord.id)
     if after_seq is not None:
         query = query.where(AuditRecord.seq > after_seq)
     with engine.connect() as connection:

@@ -159,7 +159,7 @@ def read_journal(
 ) -> Iterator[Entry]:
     """Journaled commands in sequence order, from `after_seq` + 1 on (to `upto_seq`).
 
-    `repair=False` is for readers beside a live writer (the snapshotter): a damaged last
+    `repair=False` is for readers beside a live writer (the replica): a damaged last
     record is skipped but left for the writer's own recovery to deal with.
     """
     with engine.connect() as connection:

@@ -102,7 +102,7 @@ def test_without_audit_the_venue_keeps_no_trail_but_still_snapshots(tmp_path: Pa
             client.new_order("IBM", BUY, 10, "170.00", cl_ord_id=f"n{n}")
             client.expect("8", {11: f"n{n}", 150: "0"})
         deadline = time.monotonic() + 10
-        while "snapshotter: snapshot after command" not in server.log.read_text():
+        while "replica: snapshot after command" not in server.log.read_text():
             assert time.monotonic() < deadline, server.tail()
             time.sleep(0.05)
         client.logout()
@@ -110,3 +110,45 @@ def test_without_audit_the_venue_keeps_no_trail_but_still_snapshots(tmp_path: Pa
         client.close()
         server.stop()
     assert export(server.root / "store1" / "nyquestro.db") == []
+
+
+def replica_pid(server: Server) -> int:
+    """The venue's one child process that is a Python replica (the venue forks it)."""
+    assert server.pid is not None
+    children = Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split()
+    (pid,) = [int(p) for p in children if "python" in Path(f"/proc/{p}/exe").resolve().name]
+    return pid
+
+
+def decision_seqs(db: Path) -> list[int]:
+    return [int(str(r["seq"])) for r in export(db) if r["kind"] == "decision"]
+
+
+def test_the_replica_records_while_the_venue_runs_and_a_killed_one_leaves_no_hole(
+    tmp_path: Path,
+) -> None:
+    server = Server(tmp_path)
+    client = FixClient(0, "CLIENT1", "FIX.4.4")
+    server.start()
+    db = server.root / "store1" / "nyquestro.db"
+    try:
+        client.port = server.port
+        client.logon()
+        for n in range(5):
+            client.expect("8", {11: client.new_order("IBM", BUY, 10, "150.00", cl_ord_id=f"a{n}")})
+        # Recorded by the replica as it follows the journal, without stopping the venue.
+        deadline = time.monotonic() + 10
+        while decision_seqs(db) != [1, 2, 3, 4, 5, 6]:
+            assert time.monotonic() < deadline, decision_seqs(db)
+            time.sleep(0.05)
+        subprocess.run(["kill", "-9", str(replica_pid(server))], check=True)
+        for n in range(5):  # acknowledged while no replica records them
+            client.expect("8", {11: client.new_order("IBM", BUY, 10, "150.00", cl_ord_id=f"b{n}")})
+        client.logout()
+        server.stop()
+        server.start(fresh=False)  # its replica records what the killed one had not
+        server.stop()
+    finally:
+        client.close()
+        server.stop()
+    assert decision_seqs(db) == list(range(1, 12))

@@ -233,11 +233,11 @@ def order_state(msg: Msg) -> tuple[str, str, str, str, str]:
     return (msg[39], msg[14], msg[151], msg[38], msg.get(44) or "")
 
 
-SNAPSHOT_LINE = "nyquestro.runtime.snapshotter: snapshot after command"
+SNAPSHOT_LINE = "nyquestro.runtime.replica: snapshot after command"
 
 
 def wait_for_snapshot(server: Server, seen: int, timeout: float = 5.0) -> str:
-    """Wait until the snapshotter has written a snapshot since the last restart."""
+    """Wait until the replica has written a snapshot since the last restart."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if server.log.read_text(errors="replace").count(SNAPSHOT_LINE) > seen:
@@ -276,7 +276,7 @@ def run_flow(server: Server, clients: list[CrashClient]) -> tuple[list[Command],
                 time.sleep(delay)
                 point = f"{delay * 1000:g} ms after sending {cut} of {len(burst)}"
             if len(kill_log) % 2:
-                # Every other kill waits (briefly) for the snapshotter, so that restarts
+                # Every other kill waits (briefly) for the replica, so that restarts
                 # recover both from the journal alone and from a snapshot plus its tail.
                 point += "; " + wait_for_snapshot(server, snapshots_seen)
             kill_log.append(f"step {step} (client {who}): kill {point}: {sent}")
