@@ -126,7 +126,9 @@ def _socket_core(kind: str, address: str | tuple[str, int], ready: Connection) -
             _echo_or_count(_fd_receive(peer.fileno()), _fd_send(peer.fileno()))
 
 
-def _pipe_core(inbound: int, outbound: int) -> None:
+def _pipe_core(inbound: int, outbound: int, parent_ends: tuple[int, int]) -> None:
+    for fd in parent_ends:  # forked with them: the parent's close must reach us as EOF
+        os.close(fd)
     _echo_or_count(_fd_receive(inbound), _fd_send(outbound))
 
 
@@ -203,7 +205,9 @@ def run_pipe(round_trips: int, frames: int, size: int) -> Result:
     context = multiprocessing.get_context("fork")
     to_core_r, to_core_w = os.pipe()
     from_core_r, from_core_w = os.pipe()
-    core = context.Process(target=_pipe_core, args=(to_core_r, from_core_w), daemon=True)
+    core = context.Process(
+        target=_pipe_core, args=(to_core_r, from_core_w, (to_core_w, from_core_r)), daemon=True
+    )
     core.start()
     os.close(to_core_r)
     os.close(from_core_w)

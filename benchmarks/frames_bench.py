@@ -5,8 +5,9 @@ Run from the repository root:
 
     .venv/bin/python -m benchmarks.frames_bench [--ops N] [--seed S] [--repeat R]
 
-The commands and their events are those of `benchmarks/flow.py` (warm-up adds, then the
-measured mix), generated beforehand against a plain engine. Each figure is the best of
+The commands and their events are those of `benchmarks/flow.py` (warm-up adds, a fifth
+of `--ops` and at most 120,000, as in the journal benchmark, then the measured mix),
+generated beforehand against a plain engine. Each figure is the best of
 `--repeat` passes over all of them, in microseconds per command:
 
 - encode: `jsonl.encode_command` + compact JSON text (the former journal record) against
@@ -25,7 +26,8 @@ from collections.abc import Callable, Sequence
 from rich.console import Console
 from rich.table import Table
 
-from benchmarks.flow import Flow, FlowConfig
+from benchmarks.flow import Flow
+from benchmarks.journal_bench import flow_config
 from nyquestro.codec import frames, jsonl
 from nyquestro.domain.commands import Command
 from nyquestro.domain.events import EventBase
@@ -36,7 +38,7 @@ _COMPACT = json.JSONEncoder(separators=(",", ":"))
 
 
 def generate(ops: int, seed: int) -> tuple[list[Command], list[Sequence[EventBase]]]:
-    flow = Flow(FlowConfig(ops=ops, seed=seed))
+    flow = Flow(flow_config(ops, seed))
     engine = Engine(flow.instruments())
     commands: list[Command] = []
     produced: list[Sequence[EventBase]] = []
@@ -94,7 +96,7 @@ def measure(ops: int, seed: int, repeat: int) -> list[tuple[str, float, float]]:
 
 def main(argv: Sequence[str] | None = None, console: Console | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.frames_bench")
-    parser.add_argument("--ops", type=int, default=100_000, help="measured flow operations")
+    parser.add_argument("--ops", type=int, default=100_000, help="commands, warm-up included")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--repeat", type=int, default=5, help="passes; the best is kept")
     args = parser.parse_args(argv)
