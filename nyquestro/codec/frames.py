@@ -22,7 +22,6 @@ event-stream hash (`nyquestro.runtime.replay`).
 
 import dataclasses
 import operator
-import types
 import typing
 from collections.abc import Callable, Sequence
 from enum import Enum
@@ -32,7 +31,7 @@ from typing import Any
 import msgspec
 
 from nyquestro import declared_hints
-from nyquestro.codec.plain import from_plain, to_plain
+from nyquestro.codec.plain import from_plain, strip_optional, to_plain
 from nyquestro.domain import commands, events
 from nyquestro.domain.errors import NyquestroError
 from nyquestro.domain.ids import Seq, Ts
@@ -73,7 +72,7 @@ def _layout(cls: type, tag: int, skip: frozenset[str]) -> _Layout:
     from_frame: list[tuple[int, Convert]] = []
     for index, name in enumerate(names, start=1):  # row[0] is the tag
         hint = hints[name]
-        base = _strip_optional(hint)
+        base = strip_optional(hint)
         # msgspec writes an enum as its value; `nyquestro.domain.rows` maps it back.
         if not (isinstance(base, type) and issubclass(base, Enum)) and not _is_scalar(base):
             to_frame.append((index, to_plain))
@@ -85,14 +84,6 @@ def _layout(cls: type, tag: int, skip: frozenset[str]) -> _Layout:
 def _single(names: tuple[str, ...]) -> Callable[[object], tuple[Any, ...]]:
     # attrgetter of one name returns the value itself, not a 1-tuple (and needs a name).
     return lambda obj: tuple(getattr(obj, name) for name in names)
-
-
-def _strip_optional(hint: Any) -> Any:
-    if typing.get_origin(hint) in (typing.Union, types.UnionType):
-        args = [arg for arg in typing.get_args(hint) if arg is not type(None)]
-        if len(args) == 1:
-            return args[0]
-    return hint
 
 
 def _is_scalar(hint: Any) -> bool:

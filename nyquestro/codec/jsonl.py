@@ -11,7 +11,6 @@ records written before them, for the audit trail and for `nyquestro journal expo
 import dataclasses
 import operator
 import re
-import types
 import typing
 from collections.abc import Callable, Mapping
 from enum import Enum, IntEnum
@@ -19,7 +18,7 @@ from functools import partial
 from typing import Any
 
 from nyquestro import declared_hints
-from nyquestro.codec.plain import from_plain, to_plain
+from nyquestro.codec.plain import from_plain, strip_optional, to_plain
 from nyquestro.codec.prices import DecimalPrices
 from nyquestro.domain import commands, events
 from nyquestro.domain.enums import Side
@@ -109,7 +108,7 @@ def _event_encoder(cls: type) -> tuple[list[str], list[dict[Any, Any] | None], A
     names = [field.name for field in dataclasses.fields(cls)]
     kinds: list[dict[Any, Any] | None] = []
     for name in names:
-        base = _strip_optional(hints[name])
+        base = strip_optional(hints[name])
         if name in ("px", "cum_notional"):
             kinds.append(_PRICE)
         elif isinstance(base, type) and issubclass(base, Enum):
@@ -159,7 +158,7 @@ def _journal_codecs(
         if field.name in ("seq", "ts"):
             continue
         hint = _HINTS[cls][field.name]
-        base = _strip_optional(hint)
+        base = strip_optional(hint)
         if typing.get_origin(base) is tuple:
             encoders.append((field.name, to_plain))
             decoders.append((field.name, partial(from_plain, hint, name=field.name)))
@@ -189,7 +188,7 @@ def _plain(value: object) -> object:
 
 
 def _decode_value(hint: Any, raw: object, name: str, symbol: object, prices: DecimalPrices) -> Any:
-    base = _strip_optional(hint)
+    base = strip_optional(hint)
     if typing.get_origin(base) is tuple:
         return from_plain(hint, raw, name)
     if base is Px:
@@ -226,14 +225,6 @@ def _decode_int(raw: object, name: str) -> int:
     if isinstance(raw, bool) or not isinstance(raw, int):
         raise InputError(name, raw, "an integer")
     return raw
-
-
-def _strip_optional(hint: Any) -> Any:
-    if typing.get_origin(hint) in (typing.Union, types.UnionType):
-        args = [arg for arg in typing.get_args(hint) if arg is not type(None)]
-        if len(args) == 1:
-            return args[0]
-    return hint
 
 
 def _snake(name: str) -> str:

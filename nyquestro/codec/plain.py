@@ -37,6 +37,15 @@ def to_plain(value: Any) -> Any:
     raise TypeError(f"no plain form for {type(value).__name__}")
 
 
+def strip_optional(hint: Any) -> Any:
+    """`X` for a hint `X | None`; any other hint as it is."""
+    if typing.get_origin(hint) in (typing.Union, types.UnionType):
+        args = [arg for arg in typing.get_args(hint) if arg is not type(None)]
+        if len(args) == 1:
+            return args[0]
+    return hint
+
+
 def from_plain(hint: Any, raw: Any, name: str) -> Any:
     """The value of type `hint` that `to_plain` made `raw`; InputError naming the field."""
     origin = typing.get_origin(hint)

@@ -13,8 +13,10 @@ crawled. Here the driver waits for the GIL once per batch.
 """
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from functools import cache, lru_cache
+from typing import Any
 
 from sqlalchemy import Engine
 
@@ -38,10 +40,17 @@ def batch_insert_sql(dialect: str, table: str, columns: Sequence[tuple[str, str]
 def insert_batch(engine: Engine, sql: str, rows: Sequence[Sequence[object]]) -> None:
     """Insert `rows` in one transaction; on return they are committed."""
     batch = _COMPACT.encode(rows)
+    with _transaction(engine) as cursor:
+        cursor.execute(sql, (batch,))
+
+
+@contextmanager
+def _transaction(engine: Engine) -> Iterator[Any]:
+    """A DB-API cursor on a pooled connection; committed when the block ends, rolled back
+    if it raises."""
     connection = engine.raw_connection()
     try:
-        cursor = connection.cursor()
-        cursor.execute(sql, (batch,))
+        yield connection.cursor()
         connection.commit()
     except BaseException:
         connection.rollback()
@@ -63,26 +72,18 @@ def insert_binary_batch(
     PostgreSQL: one statement that unnests one array parameter per column.
     """
     dialect = engine.dialect.name
+    if dialect not in ("sqlite", "postgresql"):
+        raise ValueError(f"no batch insert for database {dialect!r}: use SQLite or PostgreSQL")
     names = tuple(name for name, _ in columns)
-    connection = engine.raw_connection()
-    try:
-        cursor = connection.cursor()
+    with _transaction(engine) as cursor:
         if dialect == "sqlite":
             for start in range(0, len(rows), _SQLITE_ROWS_PER_STATEMENT):
                 chunk = rows[start : start + _SQLITE_ROWS_PER_STATEMENT]
                 values = [value for row in chunk for value in row]
                 cursor.execute(_sqlite_values_sql(table, names, len(chunk)), values)
-        elif dialect == "postgresql":
+        else:
             cursor.execute(_postgresql_unnest_sql(table, tuple(columns)),
                            [list(column) for column in zip(*rows, strict=True)])  # fmt: skip
-        else:
-            raise ValueError(f"no batch insert for database {dialect!r}: use SQLite or PostgreSQL")
-        connection.commit()
-    except BaseException:
-        connection.rollback()
-        raise
-    finally:
-        connection.close()  # back to the pool
 
 
 @lru_cache(maxsize=64)  # a busy journal's batches come in a few sizes; a quiet one's, small
