@@ -35,7 +35,7 @@ from nyquestro.codec.plain import from_plain, strip_optional, to_plain
 from nyquestro.domain import commands, events
 from nyquestro.domain.errors import NyquestroError
 from nyquestro.domain.ids import Seq, Ts
-from nyquestro.domain.rows import COMMAND_TAGS, command_from_row, events_rows
+from nyquestro.domain.rows import COMMAND_TAGS, command_from_row, event_from_row, events_rows
 
 
 class FrameError(NyquestroError):
@@ -158,3 +158,19 @@ def _pad(row: list[Any], layout: _Layout, seq: int) -> None:
 def encode_events(produced: Sequence[events.EventBase]) -> bytes:
     """One command's events as one frame: what the event-stream hash folds in."""
     return _ENCODER.encode(events_rows(produced))
+
+
+def decode_events(frame: bytes, seq: int) -> list[events.EventBase]:
+    """The events an events frame of command `seq` holds; FrameError if it holds none.
+
+    Events travel only between processes of one version (the journal keeps commands, not
+    events), so a row must be complete: no padding from older writers."""
+    try:
+        rows = _DECODER.decode(frame)
+        if not isinstance(rows, list):
+            raise TypeError(f"an events frame is an array, got {type(rows).__name__}")
+        return [event_from_row(row) for row in rows]
+    except msgspec.DecodeError as exc:
+        raise FrameError(f"events of command {seq}: not MessagePack ({exc})") from None
+    except (KeyError, TypeError, ValueError, IndexError, NyquestroError) as exc:
+        raise FrameError(f"events of command {seq}: not valid events ({exc!r})") from None

@@ -56,6 +56,13 @@ from nyquestro.domain.events import (
     Trade,
 )
 from nyquestro.domain.ids import Seq, Ts
+from nyquestro.domain.reasons import (
+    CancelReason,
+    CancelRequestKind,
+    ExpireReason,
+    RejectReason,
+    RestateReason,
+)
 
 NEW_ORDER: Final = 1
 CANCEL: Final = 2
@@ -160,6 +167,12 @@ EVENT_TAGS: Final[dict[type[EventBase], int]] = {
 }
 """A tag names one event class for good: never reused or renumbered."""
 
+_REJECT_REASONS: Final = {member.value: member for member in RejectReason}
+_CANCEL_REASONS: Final = {member.value: member for member in CancelReason}
+_EXPIRE_REASONS: Final = {member.value: member for member in ExpireReason}
+_RESTATE_REASONS: Final = {member.value: member for member in RestateReason}
+_REQUEST_KINDS: Final = {member.value: member for member in CancelRequestKind}
+
 
 def events_rows(events: Sequence[EventBase]) -> list[list[object]]:
     """One row per event, in order: the events frame before MessagePack."""
@@ -214,3 +227,88 @@ def event_row(e: EventBase) -> list[object]:
     if isinstance(e, KillSwitchSet):
         return [tag, e.seq, e.ts, e.engaged, e.account, e.session, e.reason, e.cancelled]
     raise KeyError(f"no row for event class {type(e).__name__}")
+
+
+def event_from_row(r: list[Any]) -> EventBase:
+    """The event row `r` holds (the inverse of `event_row`, for processes that follow the
+    committed stream); the same errors as `command_from_row`."""
+    tag = r[0]
+    if 12 <= tag <= 14:
+        level = LevelAdded if tag == 12 else LevelChanged if tag == 13 else LevelRemoved
+        return level(
+            seq=r[1], ts=r[2], symbol=r[3], side=_SIDES[r[4]], px=r[5], qty=r[6], orders=r[7],
+            order_id=r[8], order_qty=r[9],
+        )  # fmt: skip
+    if tag == 1:
+        return Accepted(
+            seq=r[1], ts=r[2], order_id=r[3], session=r[4], account=r[5], cl_ord_id=r[6],
+            symbol=r[7], side=_SIDES[r[8]], qty=r[9], ord_type=_ORD_TYPES[r[10]], px=r[11],
+            tif=_TIFS[r[12]], display_qty=r[13], peg=None if r[14] is None else _PEGS[r[14]],
+        )  # fmt: skip
+    if tag == 6:
+        return Cancelled(
+            seq=r[1], ts=r[2], order_id=r[3], session=r[4], cl_ord_id=r[5],
+            orig_cl_ord_id=r[6], symbol=r[7], side=_SIDES[r[8]], reason=_CANCEL_REASONS[r[9]],
+            cancelled_qty=r[10], cum_qty=r[11],
+        )  # fmt: skip
+    if tag in (4, 5):
+        fill = PartiallyFilled if tag == 4 else Filled
+        return fill(
+            seq=r[1], ts=r[2], order_id=r[3], session=r[4], account=r[5], cl_ord_id=r[6],
+            symbol=r[7], side=_SIDES[r[8]], trade_id=r[9], px=r[10], qty=r[11], cum_qty=r[12],
+            leaves_qty=r[13], cum_notional=r[14], aggressor_side=_SIDES[r[15]],
+            contra_order_id=r[16],
+        )  # fmt: skip
+    if tag == 11:
+        return Trade(
+            seq=r[1], ts=r[2], symbol=r[3], trade_id=r[4], px=r[5], qty=r[6],
+            aggressor_side=_SIDES[r[7]], buy_order_id=r[8], sell_order_id=r[9],
+        )  # fmt: skip
+    if tag == 8:
+        return Replaced(
+            seq=r[1], ts=r[2], order_id=r[3], session=r[4], cl_ord_id=r[5],
+            orig_cl_ord_id=r[6], symbol=r[7], side=_SIDES[r[8]], px=r[9], qty=r[10],
+            leaves_qty=r[11], cum_qty=r[12], display_qty=r[13], priority_kept=r[14],
+        )  # fmt: skip
+    if tag == 2:
+        return Rejected(
+            seq=r[1], ts=r[2], session=r[3], cl_ord_id=r[4], symbol=r[5],
+            reason=_REJECT_REASONS[r[6]], text=r[7],
+        )  # fmt: skip
+    if tag == 3:
+        return CancelRejected(
+            seq=r[1], ts=r[2], session=r[3], cl_ord_id=r[4], orig_cl_ord_id=r[5],
+            order_id=r[6], response_to=_REQUEST_KINDS[r[7]], reason=_REJECT_REASONS[r[8]],
+            text=r[9],
+        )  # fmt: skip
+    if tag == 9:
+        return Restated(
+            seq=r[1], ts=r[2], order_id=r[3], session=r[4], cl_ord_id=r[5], symbol=r[6],
+            side=_SIDES[r[7]], reason=_RESTATE_REASONS[r[8]], px=r[9], qty=r[10],
+            leaves_qty=r[11], cum_qty=r[12], reduced_qty=r[13],
+        )  # fmt: skip
+    if tag == 7:
+        return Expired(
+            seq=r[1], ts=r[2], order_id=r[3], session=r[4], cl_ord_id=r[5], symbol=r[6],
+            side=_SIDES[r[7]], reason=_EXPIRE_REASONS[r[8]], expired_qty=r[9], cum_qty=r[10],
+        )  # fmt: skip
+    if tag == 10:
+        return MassCancelled(
+            seq=r[1], ts=r[2], session=r[3], cl_ord_id=r[4], cancelled_count=r[5]
+        )  # fmt: skip
+    if tag == 15:
+        return Halted(seq=r[1], ts=r[2], symbol=r[3], reason=r[4])
+    if tag == 16:
+        return Resumed(seq=r[1], ts=r[2], symbol=r[3])
+    if tag == 17:
+        return OperatorRejected(
+            seq=r[1], ts=r[2], command=r[3], reason=_REJECT_REASONS[r[4]], text=r[5]
+        )  # fmt: skip
+    if tag == 18:
+        return Configured(seq=r[1], ts=r[2], changes=tuple(r[3]))
+    if tag == 19:
+        return KillSwitchSet(
+            seq=r[1], ts=r[2], engaged=r[3], account=r[4], session=r[5], reason=r[6],
+            cancelled=r[7],
+        )  # fmt: skip
+    raise KeyError(f"unknown event tag {tag!r}")

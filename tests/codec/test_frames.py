@@ -17,6 +17,7 @@ from nyquestro import BUILD_KIND, declared_hints
 from nyquestro.codec.frames import (
     FrameError,
     decode_command,
+    decode_events,
     encode_command,
     encode_events,
 )
@@ -145,6 +146,28 @@ def test_an_events_frame_is_every_field_of_every_event_in_order(
     produced: list[events.EventBase],
 ) -> None:
     assert msgspec.msgpack.decode(encode_events(produced)) == _expected_rows(produced)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(ANY_EVENT, max_size=4), st.integers(1, 2**40))
+def test_every_event_class_round_trips(produced: list[events.EventBase], seq: int) -> None:
+    decoded = decode_events(encode_events(produced), seq)
+    assert decoded == produced
+    assert [type(e) for e in decoded] == [type(e) for e in produced]
+
+
+@pytest.mark.parametrize(
+    ("frame", "message"),
+    [
+        (b"\xc1", "events of command 7: not MessagePack"),
+        (msgspec.msgpack.encode(3), "events of command 7: not valid events"),
+        (msgspec.msgpack.encode([[99, 1, 2]]), "unknown event tag 99"),
+        (msgspec.msgpack.encode([[16, 1, 2]]), "events of command 7: not valid events"),
+    ],
+)
+def test_a_bad_events_frame_says_what_is_wrong(frame: bytes, message: str) -> None:
+    with pytest.raises(FrameError, match=message):
+        decode_events(frame, 7)
 
 
 def test_the_engine_s_events_encode_the_same_twice() -> None:
