@@ -1,0 +1,368 @@
+"""The committed stream on the local bus: the core's server end and a gateway's client end.
+
+The core appends one entry per committed command, in sequence order, once the command is
+durable (ADR 0011). Every gateway process connects over a Unix stream socket and says
+which sequence number it already has (`hello`); the server answers with each entry after
+it, then every new one as it comes. It keeps the latest entries in a ring, so a gateway
+that restarts or reconnects resumes from where it was; one that asks for an entry the
+ring no longer holds is told `gone` with the oldest it could have, and catches up from
+the journal first.
+
+The core never waits for a gateway. Entries go with a non-blocking send; what a socket
+does not take waits in that subscriber's buffer, flushed by the server's thread as the
+socket drains. A subscriber whose buffer passes `max_backlog` is cut off (its socket
+closed, a warning logged): it reconnects and resumes from the ring or the journal.
+
+Messages are MessagePack arrays whose first element says what they are: a gateway sends
+`[HELLO, name, after]`; the server answers `[JOINED, newest]` (the newest entry at that
+moment: those up to it are history to the gateway, rebuilt but not acted on again) or
+`[GONE, oldest - 1]`, then sends `[ENTRY, seq, *body]` (the body is the runtime's: the
+bus carries it without looking) and, once at a clean stop after the last entry, `[END]`.
+This module knows sockets and frames, not commands or events.
+"""
+
+import contextlib
+import logging
+import os
+import select
+import socket
+import threading
+import time
+from collections import deque
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import msgspec
+
+from nyquestro.bus.framing import FrameReader, FramingError, frame
+from nyquestro.domain.errors import NyquestroError
+
+log = logging.getLogger(__name__)
+
+HELLO = 0
+ENTRY = 1
+GONE = 2
+END = 3
+JOINED = 4
+
+_ENCODER = msgspec.msgpack.Encoder()
+_DECODER = msgspec.msgpack.Decoder()
+_RECV_BYTES = 1 << 20
+_POLL_SECONDS = 0.2
+
+
+class StreamError(NyquestroError):
+    """The other end broke the stream's protocol; the message says how."""
+
+
+def _sockaddr(address: str) -> str:
+    # "@name" is how `ss` and systemd write an abstract socket; the kernel wants a NUL.
+    return "\0" + address[1:] if address.startswith("@") else address
+
+
+def encode_entry(seq: int, body: Sequence[object]) -> bytes:
+    """An entry message: what `StreamServer.append` takes and a `StreamClient` yields."""
+    return _ENCODER.encode([ENTRY, seq, *body])
+
+
+@dataclass(slots=True)
+class _Subscriber:
+    sock: socket.socket
+    reader: FrameReader = field(default_factory=FrameReader)
+    name: str = ""
+    """Empty until its hello came: only then does it get entries."""
+    out: bytearray = field(default_factory=bytearray)
+    after: int = 0
+    """The last command it had when it said hello."""
+
+
+class StreamServer:
+    """The core's end. `append` and `flush` may be called from any thread; `start` runs
+    the thread that accepts gateways, answers their hellos and drains slow sockets."""
+
+    def __init__(
+        self, address: str, last_seq: int, *, retain: int = 50_000, max_backlog: int = 64 << 20
+    ) -> None:
+        """`address`: a Unix socket's path, or with a leading "@" a name in Linux's
+        abstract namespace (no file to clean up after a crash, no path length to mind)."""
+        self.address = address
+        self._last_seq = last_seq
+        """The newest entry appended (at start: the command the core recovered up to)."""
+        self._ring: deque[tuple[int, bytes]] = deque(maxlen=retain)
+        self._max_backlog = max_backlog
+        self._lock = threading.Lock()
+        self._subscribers: dict[int, _Subscriber] = {}
+        self._unlink()  # left by a process that was killed
+        self._listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self._listener.bind(_sockaddr(address))
+        self._listener.listen(16)
+        self._listener.setblocking(False)
+        self._wake_r, self._wake_w = socket.socketpair()
+        self._wake_w.setblocking(False)
+        self._wake_r.setblocking(False)
+        self._stopping = threading.Event()
+        self._ended = False
+        """Whether END was queued (a clean stop is under way)."""
+        self._thread = threading.Thread(target=self._serve, name="bus", daemon=True)
+        self.joined = threading.Condition(self._lock)
+        """Notified whenever a gateway's hello was answered (`wait_for`)."""
+
+    def start(self) -> None:
+        self._thread.start()
+
+    # --- the core's side: entries in sequence order ---------------------------------------
+
+    def append(self, seq: int, message: bytes) -> None:
+        """Queue the entry of command `seq` (the next in sequence) for every gateway."""
+        data = frame(message)
+        with self._lock:
+            self._ring.append((seq, data))
+            self._last_seq = seq
+            for sub in self._subscribers.values():
+                if sub.name and seq > sub.after:
+                    sub.out += data
+
+    def flush(self) -> None:
+        """Send what the sockets take now; the server's thread sends the rest later."""
+        with self._lock:
+            for sub in list(self._subscribers.values()):
+                if sub.out and not self._send_some(sub):
+                    self._wake()
+
+    def subscribers(self) -> list[str]:
+        """Names of the gateways connected and answered."""
+        with self._lock:
+            return [sub.name for sub in self._subscribers.values() if sub.name]
+
+    def wait_for(self, name: str, timeout: float) -> bool:
+        """Whether a gateway called `name` said hello within `timeout` seconds."""
+        with self._lock:
+            return self.joined.wait_for(
+                lambda: any(sub.name == name for sub in self._subscribers.values()), timeout
+            )
+
+    def close(self, drain_seconds: float) -> None:
+        """A clean stop, after the last entry: tell every gateway, give their sockets up to
+        `drain_seconds` to take what is buffered, close them. Once: later calls return."""
+        if self._stopping.is_set():
+            return
+        with self._lock:
+            self._ended = True
+            end = frame(_ENCODER.encode([END]))
+            for sub in self._subscribers.values():
+                if sub.name:
+                    sub.out += end
+        deadline = time.monotonic() + drain_seconds
+        while time.monotonic() < deadline:
+            with self._lock:
+                waiting = [sub for sub in self._subscribers.values() if sub.name and sub.out]
+                for sub in waiting:
+                    self._send_some(sub)
+            if not waiting:
+                break
+            time.sleep(0.005)
+        self._stopping.set()
+        self._wake()
+        if self._thread.is_alive():
+            self._thread.join(_POLL_SECONDS * 5)
+        with self._lock:
+            for sub in self._subscribers.values():
+                sub.sock.close()
+            self._subscribers.clear()
+        self._listener.close()
+        self._wake_r.close()
+        self._wake_w.close()
+        self._unlink()
+
+    def _unlink(self) -> None:
+        if not self.address.startswith("@"):
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(self.address)
+
+    # --- under the lock -------------------------------------------------------------------
+
+    def _send_some(self, sub: _Subscriber) -> bool:
+        """Send what the socket takes; False if some is left. Cuts off a laggard."""
+        try:
+            sent = sub.sock.send(sub.out)
+        except BlockingIOError:
+            sent = 0
+        except OSError:
+            self._drop(sub, "its socket failed")
+            return True
+        del sub.out[:sent]
+        if len(sub.out) > self._max_backlog:
+            self._drop(sub, f"{len(sub.out)} bytes behind; cut off (it resumes when it reconnects)")
+            return True
+        return not sub.out
+
+    def _drop(self, sub: _Subscriber, why: str) -> None:
+        if sub.name:
+            # After END a gateway leaves by itself; before it, leaving means it died.
+            level = logging.INFO if self._ended else logging.WARNING
+            log.log(level, "gateway %s on the bus: %s", sub.name, why)
+        self._subscribers.pop(sub.sock.fileno(), None)
+        sub.sock.close()
+
+    def _wake(self) -> None:
+        with contextlib.suppress(BlockingIOError):
+            self._wake_w.send(b"x")
+
+    def _hello(self, sub: _Subscriber, message: object) -> None:
+        if not (
+            isinstance(message, list) and len(message) == 3 and message[0] == HELLO
+            and isinstance(message[1], str) and message[1] and isinstance(message[2], int)
+        ):  # fmt: skip
+            raise StreamError(f"expected [HELLO, name, after], got {message!r:.200}")
+        name, after = message[1], message[2]
+        ring = self._ring
+        oldest = ring[0][0] if ring else self._last_seq + 1
+        if after + 1 < oldest:
+            sub.out += frame(_ENCODER.encode([GONE, oldest - 1]))
+            log.info("gateway %s asked for entries after %d; the ring starts at %d", name,
+                     after, oldest)  # fmt: skip
+            return
+        sub.name = name
+        # It may have read the journal a little beyond the newest entry (a commit is
+        # durable a moment before it is appended here): those it gets no more.
+        sub.after = after
+        sub.out += frame(_ENCODER.encode([JOINED, self._last_seq]))
+        start = after + 1 - oldest
+        sub.out += b"".join(ring[i][1] for i in range(start, len(ring)))
+        log.info("gateway %s joined the bus after command %d", name, after)
+        self.joined.notify_all()
+
+    # --- the server's thread --------------------------------------------------------------
+
+    def _serve(self) -> None:
+        while not self._stopping.is_set():
+            with self._lock:
+                subscribers = list(self._subscribers.values())
+            readers = [self._listener, self._wake_r, *(s.sock for s in subscribers)]
+            writers = [s.sock for s in subscribers if s.out]
+            try:
+                readable, writable, _ = select.select(readers, writers, [], _POLL_SECONDS)
+            except (OSError, ValueError):
+                continue  # a socket closed by another thread meanwhile
+            if self._wake_r in readable:
+                with contextlib.suppress(BlockingIOError):
+                    self._wake_r.recv(4096)
+            with self._lock:
+                if self._listener in readable:
+                    self._accept()
+                for sock in readable:
+                    if sock is not self._listener and sock is not self._wake_r:
+                        self._receive(sock)
+                for sock in writable:
+                    sub = self._subscribers.get(sock.fileno()) if sock.fileno() >= 0 else None
+                    if sub is not None:
+                        self._send_some(sub)
+                        if not sub.name and not sub.out:
+                            self._drop(sub, "answered gone")
+
+    def _accept(self) -> None:
+        try:
+            sock, _ = self._listener.accept()
+        except BlockingIOError:
+            return
+        sock.setblocking(False)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4 << 20)
+        self._subscribers[sock.fileno()] = _Subscriber(sock)
+
+    def _receive(self, sock: socket.socket) -> None:
+        sub = self._subscribers.get(sock.fileno()) if sock.fileno() >= 0 else None
+        if sub is None:
+            return
+        try:
+            data = sock.recv(_RECV_BYTES)
+        except BlockingIOError:
+            return
+        except OSError:
+            data = b""
+        if not data:
+            self._drop(sub, "disconnected")
+            return
+        try:
+            for message in sub.reader.feed(data):
+                if sub.name:
+                    raise StreamError(f"{sub.name} sent a message after its hello")
+                self._hello(sub, _DECODER.decode(message))
+        except (FramingError, StreamError, msgspec.DecodeError) as exc:
+            log.warning("a gateway on the bus broke the protocol and was cut off: %s", exc)
+            self._drop(sub, "protocol error")
+            return
+        if sub.out:
+            self._send_some(sub)
+            if not sub.name and not sub.out:
+                self._drop(sub, "answered gone")
+
+
+class Gone(Exception):
+    """The server no longer has the entries asked for; it has those after `seq`."""
+
+    def __init__(self, seq: int) -> None:
+        super().__init__(f"the bus holds entries after command {seq} only")
+        self.seq = seq
+
+
+class StreamClient:
+    """A gateway's end: connect, say which command it has, then read entries."""
+
+    def __init__(self, address: str, name: str, after: int, timeout: float) -> None:
+        """Connect (retrying until `timeout` while the core is not listening yet) and say
+        hello; raises OSError if the core cannot be reached."""
+        deadline = time.monotonic() + timeout
+        while True:
+            sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            try:
+                sock.connect(_sockaddr(address))
+                break
+            except (FileNotFoundError, ConnectionRefusedError):
+                sock.close()
+                if time.monotonic() >= deadline:
+                    raise
+                time.sleep(0.05)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
+        sock.sendall(frame(_ENCODER.encode([HELLO, name, after])))
+        self._sock = sock
+        self._reader = FrameReader()
+        self.ended = False
+        """Whether the core said END: a clean stop, not a crash."""
+        self.joined_at: int | None = None
+        """The core's newest entry when it answered the hello (None before that)."""
+
+    def fileno(self) -> int:
+        return self._sock.fileno()
+
+    def read(self) -> list[list[object]] | None:
+        """The entries (`[seq, *body]`) of one receive, blocking until some arrive (or the
+        answer to the hello: then `joined_at` is set, maybe with no entry yet); None once
+        the stream is over (END, or the core went away: see `ended`). Raises Gone."""
+        while True:
+            try:
+                data = self._sock.recv(_RECV_BYTES)
+            except ConnectionResetError:
+                data = b""
+            if not data:
+                return None
+            entries: list[list[object]] = []
+            joined = False
+            for payload in self._reader.feed(data):
+                message = _DECODER.decode(payload)
+                kind = message[0]
+                if kind == ENTRY:
+                    entries.append(message[1:])
+                elif kind == JOINED:
+                    self.joined_at, joined = message[1], True
+                elif kind == GONE:
+                    raise Gone(message[1])
+                elif kind == END:
+                    self.ended = True
+                    return entries or None
+                else:
+                    raise StreamError(f"unknown message kind {kind!r} from the core")
+            if entries or joined:
+                return entries
+
+    def close(self) -> None:
+        self._sock.close()

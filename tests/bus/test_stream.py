@@ -1,0 +1,146 @@
+"""The committed stream over real Unix sockets: a gateway resumes from the ring after the
+command it names, is told `gone` when the ring no longer reaches back, a slow one is cut
+off without the core ever waiting, a broken one does not disturb the others, and a clean
+stop ends every stream with END after the last entry."""
+
+import os
+import socket
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from nyquestro.bus.framing import frame
+from nyquestro.bus.stream import Gone, StreamClient, StreamServer, encode_entry
+
+_counter = iter(range(1_000_000))
+
+
+@pytest.fixture
+def address() -> str:
+    return f"@nyquestro-test-{os.getpid()}-{next(_counter)}"
+
+
+@pytest.fixture
+def server(address: str) -> Iterator[StreamServer]:
+    bus = StreamServer(address, last_seq=0, retain=100, max_backlog=1 << 20)
+    bus.start()
+    yield bus
+    bus.close(0.5)
+
+
+def publish(server: StreamServer, first: int, last: int) -> None:
+    for seq in range(first, last + 1):
+        server.append(seq, encode_entry(seq, [f"body {seq}".encode()]))
+    server.flush()
+
+
+def read_until(client: StreamClient, last: int) -> list[int]:
+    seqs: list[int] = []
+    while not seqs or seqs[-1] < last:
+        entries = client.read()
+        assert entries is not None, f"the stream ended after {seqs[-1:]}"
+        for seq, body in entries:
+            assert body == f"body {seq}".encode()
+            seqs.append(int(seq))  # type: ignore[call-overload]
+    return seqs
+
+
+def test_a_gateway_gets_the_ring_after_its_command_then_live_entries_then_end(
+    server: StreamServer, address: str
+) -> None:
+    publish(server, 1, 30)
+    client = StreamClient(address, "itch", after=12, timeout=5)
+    assert read_until(client, 30) == list(range(13, 31))
+    assert client.joined_at == 30
+    assert server.wait_for("itch", 5) and server.subscribers() == ["itch"]
+    publish(server, 31, 40)
+    assert read_until(client, 40) == list(range(31, 41))
+    server.close(1.0)
+    assert client.read() is None and client.ended
+
+
+def test_a_gateway_that_asks_for_more_than_the_ring_holds_is_told_where_it_starts(
+    server: StreamServer, address: str
+) -> None:
+    publish(server, 1, 250)  # the ring keeps the last 100
+    client = StreamClient(address, "itch", after=10, timeout=5)
+    with pytest.raises(Gone) as gone:
+        client.read()
+    assert gone.value.seq == 150
+    client.close()
+    again = StreamClient(address, "itch", after=150, timeout=5)
+    assert read_until(again, 250) == list(range(151, 251))
+
+
+def test_a_gateway_ahead_of_the_ring_gets_only_what_follows_its_command(
+    server: StreamServer, address: str
+) -> None:
+    publish(server, 1, 5)
+    client = StreamClient(address, "itch", after=7, timeout=5)  # read 6, 7 from the journal
+    assert client.read() == [] and client.joined_at == 5
+    publish(server, 6, 9)
+    assert read_until(client, 9) == [8, 9]
+
+
+def test_a_gateway_that_does_not_read_is_cut_off_and_the_core_never_waits(
+    server: StreamServer, address: str
+) -> None:
+    stalled = StreamClient(address, "stalled", after=0, timeout=5)  # and never reads
+    reader = StreamClient(address, "reader", after=0, timeout=5)
+    assert server.wait_for("stalled", 5) and server.wait_for("reader", 5)
+    got: list[int] = []
+    big = b"x" * 4096
+    last = 3000  # ~12 MB: past the 1 MiB backlog and every socket buffer
+
+    def drain() -> None:
+        while not got or got[-1] < last:
+            entries = reader.read()
+            assert entries is not None
+            got.extend(int(seq) for seq, _body in entries)  # type: ignore[call-overload]
+
+    thread = threading.Thread(target=drain)
+    thread.start()
+    for seq in range(1, last + 1):
+        server.append(seq, encode_entry(seq, [big]))
+        server.flush()
+    thread.join(30)
+    assert got == list(range(1, last + 1))
+    deadline = time.monotonic() + 5
+    while "stalled" in server.subscribers() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert server.subscribers() == ["reader"]
+    stalled.close()
+
+
+def test_a_gateway_that_breaks_the_protocol_is_cut_off_and_the_others_carry_on(
+    server: StreamServer, address: str
+) -> None:
+    rogue = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    rogue.connect("\0" + address[1:])
+    rogue.sendall(frame(b"\x93\x07\x07\x07"))  # [7, 7, 7]: no hello
+    rogue.settimeout(5)
+    assert rogue.recv(100) == b""  # closed by the server
+    rogue.close()
+    client = StreamClient(address, "itch", after=0, timeout=5)
+    publish(server, 1, 3)
+    assert read_until(client, 3) == [1, 2, 3]
+
+
+def test_a_client_waits_for_a_core_that_is_not_listening_yet(address: str) -> None:
+    late: list[StreamServer] = []
+
+    def listen_later() -> None:
+        time.sleep(0.3)
+        bus = StreamServer(address, last_seq=4)
+        bus.start()
+        late.append(bus)
+
+    thread = threading.Thread(target=listen_later)
+    thread.start()
+    client = StreamClient(address, "itch", after=4, timeout=10)
+    thread.join()
+    assert client.read() == [] and client.joined_at == 4
+    late[0].close(0.5)
+    assert client.read() is None and client.ended
