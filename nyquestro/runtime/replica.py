@@ -30,12 +30,10 @@ leaves no replica. The venue still snapshots itself at a clean shutdown, after s
 this process.
 """
 
-import ctypes
 import logging
 import multiprocessing
 import os
 import signal
-import sys
 import time
 from multiprocessing.process import BaseProcess
 from multiprocessing.synchronize import Event
@@ -45,7 +43,7 @@ from sqlalchemy import func, select
 
 from nyquestro.codec.prices import DecimalPrices
 from nyquestro.config.venue import VenueConfig
-from nyquestro.runtime import collector, snapshotting
+from nyquestro.runtime import collector, lifeline, snapshotting
 from nyquestro.runtime.assembly import VenueCore, assemble
 from nyquestro.runtime.recorder import Recorder
 from nyquestro.store.audit import AuditTrail
@@ -107,7 +105,8 @@ def committed_seq(db: DbEngine) -> int:
 
 
 def run_replica(config: VenueConfig, parent_pid: int, stop: Event) -> None:
-    _die_with_parent()
+    if not lifeline.die_with_parent(parent_pid):
+        return
     # Ctrl-C in a terminal signals the whole process group; the venue stops the replica
     # after flushing its journal, so that everything committed gets recorded.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -140,20 +139,6 @@ def run_replica(config: VenueConfig, parent_pid: int, stop: Event) -> None:
     if recorder is not None and os.getppid() == parent_pid:
         # Asked to stop: the venue flushed its journal first; record all of it.
         _follow(core, db, committed_seq(db), recorder)
-
-
-_PR_SET_PDEATHSIG = 1
-
-
-def _die_with_parent() -> None:
-    """Have the kernel kill this process when the venue's ends, however it ends.
-
-    Checking the parent between polls is not enough: a replica blocked in a database
-    call (a locked table, a server that stopped answering) would outlive a venue that was
-    killed, holding its connection. Linux only (`prctl`); elsewhere the polls remain.
-    """
-    if sys.platform == "linux":
-        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 def _follow(core: VenueCore, db: DbEngine, upto: int, recorder: Recorder | None) -> None:

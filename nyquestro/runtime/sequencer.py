@@ -68,7 +68,7 @@ class Sequencer:
         # Re-entrant: a subscriber's send goes through `read` to reach the outbox safely
         # from inside `submit` as well as from other threads.
         self._lock = threading.RLock()
-        self._exclusive = _Exclusive(self._lock, self._unlocked)
+        self._exclusive = Exclusive(self._lock, self._unlocked)
         self.after_unlock: Callable[[], None] | None = None
         """Runs after a thread leaves its outermost section under the lock (delivery)."""
         self._subscribers: list[Subscriber] = []
@@ -195,7 +195,7 @@ class Sequencer:
             self._lock.release()
 
 
-class _Exclusive:
+class Exclusive:
     """`with` this instead of the lock: on the outermost exit of a thread's (re-entrant)
     section it calls `unlocked`, after the lock is free."""
 

@@ -31,6 +31,7 @@ from typing import Any, NoReturn
 
 import quickfix as fix
 
+from nyquestro.bus.stream import StreamServer
 from nyquestro.codec.prices import DecimalPrices
 from nyquestro.config.instruments import ConfigError
 from nyquestro.config.venue import VenueConfig
@@ -39,12 +40,12 @@ from nyquestro.domain.events import Configured
 from nyquestro.domain.ids import Account, Seq, SessionKey, Symbol, Ts
 from nyquestro.gateways.fix.acceptor import Application, session_key_of
 from nyquestro.gateways.fix.peers import LogonGate
-from nyquestro.gateways.itch.gateway import ItchGateway
 from nyquestro.gateways.udp.gateway import UdpGateway
 from nyquestro.gateways.websocket.server import WebSocketServer
 from nyquestro.runtime import collector, fix_settings, snapshotting
 from nyquestro.runtime.assembly import assemble
-from nyquestro.runtime.itch import itch_gateway
+from nyquestro.runtime.committed_stream import CommittedStream
+from nyquestro.runtime.gateway_process import GatewayProcess
 from nyquestro.runtime.liveness import LivenessMonitor
 from nyquestro.runtime.outbox import Outbox
 from nyquestro.runtime.recorder import Recorder
@@ -118,13 +119,22 @@ class Exchange:
         if config.udp is not None and core.udp is not None:
             self._udp = UdpGateway(config.udp, config.instruments, self.sequencer.submit,
                                    self.sequencer.read, self.side_sender, core.udp)  # fmt: skip
-        # ITCH: subscribed before recovery, whose replay rebuilds its book and numbering.
-        self._itch: ItchGateway | None = None
+        # Gateway processes follow the committed stream on the bus. Started before
+        # recovery: each rebuilds its state from the journal beside the core's own replay.
+        self._bus_address = f"@nyquestro-{os.getpid()}-bus"
+        self._gateways: list[GatewayProcess] = []
         if config.itch is not None:
-            self._itch = itch_gateway(config.itch, self._engine, self._snapshot_seq,
-                                      self.side_sender)  # fmt: skip
-            self.sequencer.subscribe(self._itch.on_events)
+            self._gateways.append(GatewayProcess(
+                "itch", "nyquestro.runtime.itch_process", config, self._bus_address,
+                self._snapshot_seq,
+            ))  # fmt: skip
+        for gateway in self._gateways:
+            gateway.start()
         self._recover()
+        self._bus: StreamServer | None = None
+        if self._gateways:
+            self._bus = StreamServer(self._bus_address, self.sequencer.last_seq)
+            self.sequencer.subscribe(CommittedStream(self._bus, self.side_sender).on_events)
         self._write_recorded()
         # The recovered books and views live all day: out of the collector's sight.
         collector.settle()
@@ -238,6 +248,8 @@ class Exchange:
             risk=new.risk,
             fix=replace(self.config.fix, sessions=sessions),
         )  # fmt: skip
+        for gateway in self._gateways:
+            gateway.config = self.config
         log.info("config reloaded")
 
     def _apply_operator_requests(self) -> None:
@@ -370,8 +382,15 @@ class Exchange:
             self._udp.start()
         if self._websocket is not None:
             self._websocket.start()
-        if self._itch is not None:  # request server listening before FIX clients trade
-            self._itch.start()
+        bus = self._bus
+        if bus is not None:
+            bus.start()
+        for gateway in self._gateways:
+            assert bus is not None
+            gateway.supervise()
+            # The ITCH request server listens before FIX clients trade.
+            gateway.wait_ready(bus, _GATEWAY_READY_SECONDS)
+            log.info("%s process (pid %s) joined the bus", gateway.name, gateway.pid)
         self._acceptor.start()
         self._start_throttle_release()
         self.sequencer.read(self.sequencer.release)  # reports recovery held back
@@ -422,13 +441,19 @@ class Exchange:
             self._replica.stop()
         self._write_recorded()
         self._final_snapshot()
-        if self._itch is not None:  # after the final flush: 'C' and end of session go at once
-            self._itch.stop(self.sequencer.read)
+        if self._bus is not None:  # after the final flush: the gateways get everything
+            self._bus.close(_BUS_DRAIN_SECONDS)
+        for gateway in self._gateways:
+            gateway.stop(_GATEWAY_STOP_SECONDS)
         self._write_recorded()
         log.info("all sessions logged out; journal flushed; snapshot taken; stopped")
 
 
 _LOGOUT_GRACE_SECONDS = 5.0
+_GATEWAY_READY_SECONDS = 300.0
+"""A gateway process replays the journal after the snapshot before it joins the bus."""
+_BUS_DRAIN_SECONDS = 2.0
+_GATEWAY_STOP_SECONDS = 3.0
 _WRITER_STOP_SECONDS = 5.0
 _SIDE = "|"
 """Joins a side gateway's name and its own key in the outbox (FIX keys have no "|")."""

@@ -84,9 +84,16 @@ def take(
     return Snapshot(seq, ts, snapshot_format(instruments), state_hash, payload)
 
 
-def restore_newest(db: DbEngine, instruments: Sequence[Instrument]) -> Restored | None:
-    """The newest snapshot that loads and checks out, or None (then replay everything)."""
+def restore_newest(
+    db: DbEngine, instruments: Sequence[Instrument], upto: int | None = None
+) -> Restored | None:
+    """The newest snapshot that loads and checks out, or None (then replay everything).
+
+    `upto`: none after that command (a gateway process starts where the core started, so
+    that it numbers what it sends as the core's first gateway did)."""
     for snapshot in usable_snapshots(db, snapshot_format(instruments)):
+        if upto is not None and snapshot.seq > upto:
+            continue
         try:
             stream_hash, last_ts, state = pickle.loads(snapshot.payload)
             with collector.paused():

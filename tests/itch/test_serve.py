@@ -2,6 +2,10 @@
 listening on loopback whose book is what the FIX reports say rests; after a clean
 restart (from the snapshot taken at the stop) a new session shows the same book."""
 
+import os
+import re
+import signal
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -83,3 +87,44 @@ def test_the_feed_clients_book_follows_fix_trading_and_survives_a_restart(
         ),
         10.0,
     ), (book(client, "B"), book(client, "S"), server.tail())
+
+
+def _itch_pids(server: Server) -> list[int]:
+    text = server.log.read_text(errors="replace")
+    return [int(pid) for pid in re.findall(r"itch process started \(pid (\d+)\)", text)]
+
+
+def test_a_killed_feed_process_is_restarted_and_its_session_goes_on_without_a_hole(
+    feed_and_venue: tuple[FeedClient, Venue, Server],
+) -> None:
+    client, venue, server = feed_and_venue
+    buyer = venue.client("CLIENT1", "FIX.4.4")
+    seller = venue.client("CLIENT2", "FIX.4.2")
+    rest(buyer, AAPL, "1", 100, "190.00")
+    assert client.wait_for(lambda: client.builder.orders(AAPL, "B") != [], 10.0), server.tail()
+    session = client.read(lambda: client.tracker.session)
+    (first,) = _itch_pids(server)
+    assert server.pid is not None and first != server.pid
+    os.kill(first, signal.SIGKILL)
+    # Orders keep coming while the feed is down: acknowledged by the core all the same.
+    rest(buyer, AAPL, "1", 40, "189.99")
+    rest(seller, AAPL, "2", 25, "190.50")
+    deadline = time.monotonic() + 20
+    while len(_itch_pids(server)) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert len(_itch_pids(server)) == 2, server.tail()
+    seller.new_order(AAPL, "2", 30, "190.00")  # trades 30 against the 190.00 bid
+    seller.sync()
+    want_bids = [(1_900_000, 70), (1_899_900, 40)]
+    want_asks = [(1_905_000, 25)]
+    # What the dead process never published, the client asks the new one for (a gap in
+    # the same session, not a new session).
+    assert client.wait_for(
+        lambda: (
+            [(p, s) for _r, p, s in client.builder.orders(AAPL, "B")] == want_bids
+            and [(p, s) for _r, p, s in client.builder.orders(AAPL, "S")] == want_asks
+        ),
+        15.0,
+    ), (book(client, "B"), book(client, "S"), server.tail())
+    assert client.read(lambda: client.tracker.session) == session
+    assert "ended with exit status -9; restarting it" in server.log.read_text()

@@ -1,0 +1,183 @@
+"""A gateway process's copy of the venue's history: what its gateway folds from events.
+
+A gateway in a process of its own (ADR 0011) sees the venue only through the committed
+stream on the bus. It starts from the snapshot the core started from (so it numbers what
+it sends as an in-process gateway would have), then says hello to the core with the last
+command it has. The core answers with the entries its ring holds after that one; if the
+ring no longer reaches back so far, the follower replays the journal up to where the
+ring starts, through an engine of its own, and says hello again.
+
+Entries up to the core's newest at the hello are history: the gateway rebuilds its state
+from them but sends nothing (the process it replaces did, or the core had not started
+yet); entries after it are live, and what the gateway sends then leaves at once, since
+everything on the bus is durable already. Sends go through an `Outbox` after the
+follower's lock is let go, so a gateway's timer and request threads send in order with
+the stream's own messages, and no thread sends while it holds the lock.
+"""
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+from sqlalchemy import Engine as DbEngine
+
+from nyquestro.bus.stream import Gone, StreamClient
+from nyquestro.codec.frames import decode_command, decode_events
+from nyquestro.domain.errors import InvariantViolation
+from nyquestro.domain.ids import Seq, Ts
+from nyquestro.domain.instrument import Instrument
+from nyquestro.engine import Engine
+from nyquestro.runtime import snapshotting
+from nyquestro.runtime.outbox import Outbox
+from nyquestro.runtime.sequencer import Exclusive, Sequencer, Subscriber
+from nyquestro.store.journal import read_journal
+
+log = logging.getLogger(__name__)
+
+_T = TypeVar("_T")
+Deliver = Callable[[str, Any], None]
+_SIDE = "|"
+_CONNECT_SECONDS = 600.0
+"""How long to wait for the core's bus: it listens once it has recovered (this process
+dies with the core, so waiting longer than needed costs nothing)."""
+
+
+class Follower:
+    def __init__(
+        self, db: DbEngine, instruments: Sequence[Instrument], start_snapshot: int | None
+    ) -> None:
+        """`start_snapshot`: the command the core's snapshot follows (None: any)."""
+        restored = snapshotting.restore_newest(db, instruments, upto=start_snapshot)
+        self.engine = Engine(instruments) if restored is None else restored.engine
+        """Replays the journal when the ring does not reach back far enough; gateways may
+        read it to seed themselves before `follow` (it is dropped once live)."""
+        self.snapshot_seq = 0 if restored is None else restored.seq
+        self._replayer: Sequencer | None = Sequencer(self.engine, time.time_ns)
+        if restored is not None:
+            self._replayer.resume(restored.stream_hash, restored.last_ts)
+        self._db = db
+        self.last_seq = self.engine.last_seq
+        self._live_after: int | None = None
+        """Entries after this one are live (None until the core answered the hello)."""
+        self._muted = True
+        """Whether sends are dropped: until the hello is answered, and while history is
+        applied (set and cleared under the lock, so other threads never see it set)."""
+        self._subscribers: list[Subscriber] = []
+        self._lock = threading.RLock()
+        self._exclusive = Exclusive(self._lock, self._after_unlock)
+        self._outbox: Outbox[Any] = Outbox(self._deliver)
+        self._outbox.after_release = self._flush_outputs
+        self._outputs: dict[str, Deliver] = {}
+        self._flushes: list[Callable[[], None]] = []
+
+    def subscribe(self, subscriber: Subscriber) -> None:
+        """Before `follow`: sees every command's events after the snapshot, in order."""
+        self._subscribers.append(subscriber)
+        if self._replayer is not None:
+            self._replayer.subscribe(subscriber)
+
+    def side_sender(
+        self, name: str, deliver: Deliver, flush: Callable[[], None] | None = None
+    ) -> Callable[[str, Any], None]:
+        """The runtime's `side_sender` for a gateway in this process (same contract as the
+        core's: `deliver(key, message)` in send order, `flush` after each run of them)."""
+        self._outputs[name] = deliver
+        if flush is not None:
+            self._flushes.append(flush)
+        return lambda key, message: self._send(f"{name}{_SIDE}{key}", message)
+
+    def read(self, query: Callable[[], _T]) -> _T:
+        """Run `query` between two commands (what it sends leaves after the lock)."""
+        with self._exclusive:
+            return query()
+
+    def follow(self, address: str, name: str) -> bool:
+        """Follow the stream until it ends; True if the core ended it cleanly (END),
+        False if the core went away. Raises InvariantViolation if the stream skips a
+        command, and Gone if it no longer holds what this follower needs once live (then
+        the process starts over)."""
+        client = self._join(address, name)
+        try:
+            while (entries := client.read()) is not None:
+                self._apply(entries)
+            return client.ended
+        finally:
+            client.close()
+
+    def _join(self, address: str, name: str) -> StreamClient:
+        while True:
+            client = StreamClient(address, name, self.last_seq, _CONNECT_SECONDS)
+            try:
+                entries = client.read()
+            except Gone as gone:
+                client.close()
+                if self._replayer is None:
+                    raise
+                self._replay_journal(gone.seq)
+                continue
+            if entries is None:
+                raise ConnectionError("the core closed the bus before answering")
+            self._live_after = client.joined_at
+            self._apply(entries)
+            log.info(
+                "%s follows the core from command %d (live after %s)",
+                name, self.last_seq, self._live_after,
+            )  # fmt: skip
+            return client
+
+    def catch_up(self) -> None:
+        """Replay what the journal holds after the snapshot (before `follow`; history: sends
+        nothing). Optional, but it runs beside the core's own recovery at a start, where
+        replaying only once the ring said `gone` would follow it."""
+        self._replay_journal(None)
+
+    def _replay_journal(self, upto: int | None) -> None:
+        assert self._replayer is not None
+        started = time.monotonic()
+        entries = read_journal(self._db, self.last_seq, upto_seq=upto, repair=False)
+        count = self._replayer.recover(entries)
+        self.last_seq = self.engine.last_seq
+        if upto is not None and self.last_seq < upto:
+            raise InvariantViolation(
+                f"the journal ends at command {self.last_seq}; the core's ring starts after {upto}"
+            )
+        log.info("replayed %d journaled commands in %.2f s", count, time.monotonic() - started)
+
+    def _apply(self, entries: list[list[Any]]) -> None:
+        if entries and self._replayer is not None:
+            self._replayer = None  # live from here: the stream has what the journal has
+        live_after = self._live_after
+        assert live_after is not None, "entries come after the hello's answer"
+        with self._exclusive:
+            for seq, ts, command_frame, events_frame in entries:
+                if seq != self.last_seq + 1:
+                    raise InvariantViolation(f"the bus sent command {seq} after {self.last_seq}")
+                command = decode_command(command_frame, Seq(seq), Ts(ts))
+                events = decode_events(events_frame, seq)
+                self.last_seq = seq
+                self._muted = seq <= live_after
+                for subscriber in self._subscribers:
+                    subscriber(command, events)
+            self._muted = False
+
+    # --- sending ----------------------------------------------------------------------------
+
+    def _send(self, key: str, message: Any) -> None:
+        with self._exclusive:
+            if self._muted:
+                return  # history: rebuilt, not sent again
+            self._outbox.hold(0, key, message)
+            self._outbox.release_upto(0)
+
+    def _after_unlock(self) -> None:
+        self._outbox.deliver_ready()
+
+    def _deliver(self, key: str, message: Any) -> None:
+        name, _, rest = key.partition(_SIDE)
+        self._outputs[name](rest, message)
+
+    def _flush_outputs(self) -> None:
+        for flush in self._flushes:
+            flush()
