@@ -18,7 +18,9 @@ Messages are MessagePack arrays whose first element says what they are: a gatewa
 moment: those up to it are history to the gateway, rebuilt but not acted on again) or
 `[GONE, oldest - 1]`, then sends `[ENTRY, seq, *body]` (the body is the runtime's: the
 bus carries it without looking) and, once at a clean stop after the last entry, `[END]`.
-This module knows sockets and frames, not commands or events.
+A gateway that joined may send `[COMMAND, frame]`: the server hands the frame to the
+core's `on_command` in the order each gateway sent them, outside its own lock. This
+module knows sockets and frames, not commands or events.
 """
 
 import contextlib
@@ -29,7 +31,7 @@ import socket
 import threading
 import time
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import msgspec
@@ -44,6 +46,7 @@ ENTRY = 1
 GONE = 2
 END = 3
 JOINED = 4
+COMMAND = 5
 
 _ENCODER = msgspec.msgpack.Encoder()
 _DECODER = msgspec.msgpack.Decoder()
@@ -81,11 +84,20 @@ class StreamServer:
     the thread that accepts gateways, answers their hellos and drains slow sockets."""
 
     def __init__(
-        self, address: str, last_seq: int, *, retain: int = 50_000, max_backlog: int = 64 << 20
+        self,
+        address: str,
+        last_seq: int,
+        on_command: Callable[[str, bytes], None] | None = None,
+        *,
+        retain: int = 50_000,
+        max_backlog: int = 64 << 20,
     ) -> None:
         """`address`: a Unix socket's path, or with a leading "@" a name in Linux's
         abstract namespace (no file to clean up after a crash, no path length to mind)."""
         self.address = address
+        self._on_command = on_command
+        self._refusing = False
+        """Runs on the server's thread, outside its lock: (gateway, command frame)."""
         self._last_seq = last_seq
         """The newest entry appended (at start: the command the core recovered up to)."""
         self._ring: deque[tuple[int, bytes]] = deque(maxlen=retain)
@@ -247,18 +259,37 @@ class StreamServer:
             if self._wake_r in readable:
                 with contextlib.suppress(BlockingIOError):
                     self._wake_r.recv(4096)
+            commands: list[tuple[str, bytes]] = []
             with self._lock:
                 if self._listener in readable:
                     self._accept()
                 for sock in readable:
                     if sock is not self._listener and sock is not self._wake_r:
-                        self._receive(sock)
+                        self._receive(sock, commands)
                 for sock in writable:
                     sub = self._subscribers.get(sock.fileno()) if sock.fileno() >= 0 else None
                     if sub is not None:
                         self._send_some(sub)
                         if not sub.name and not sub.out:
                             self._drop(sub, "answered gone")
+            for name, command in commands:
+                self._command(name, command)
+
+    def refuse_commands(self) -> None:
+        """From now on drop what gateways send (a stop is under way), with a warning."""
+        self._refusing = True
+
+    def _command(self, name: str, command: bytes) -> None:
+        if self._on_command is None:
+            log.error("gateway %s sent a command; this bus takes none", name)
+            return
+        if self._refusing:
+            log.warning("a command from gateway %s came while stopping; not carried out", name)
+            return
+        try:
+            self._on_command(name, command)
+        except Exception:  # one bad command must not stop the bus
+            log.exception("a command from gateway %s failed", name)
 
     def _accept(self) -> None:
         try:
@@ -269,7 +300,7 @@ class StreamServer:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4 << 20)
         self._subscribers[sock.fileno()] = _Subscriber(sock)
 
-    def _receive(self, sock: socket.socket) -> None:
+    def _receive(self, sock: socket.socket, commands: list[tuple[str, bytes]]) -> None:
         sub = self._subscribers.get(sock.fileno()) if sock.fileno() >= 0 else None
         if sub is None:
             return
@@ -284,9 +315,18 @@ class StreamServer:
             return
         try:
             for message in sub.reader.feed(data):
-                if sub.name:
-                    raise StreamError(f"{sub.name} sent a message after its hello")
-                self._hello(sub, _DECODER.decode(message))
+                decoded = _DECODER.decode(message)
+                if not sub.name:
+                    self._hello(sub, decoded)
+                elif (
+                    isinstance(decoded, list)
+                    and len(decoded) == 2
+                    and decoded[0] == COMMAND
+                    and isinstance(decoded[1], bytes)
+                ):
+                    commands.append((sub.name, decoded[1]))
+                else:
+                    raise StreamError(f"{sub.name} sent {decoded!r:.200}, not a command")
         except (FramingError, StreamError, msgspec.DecodeError) as exc:
             log.warning("a gateway on the bus broke the protocol and was cut off: %s", exc)
             self._drop(sub, "protocol error")
@@ -330,9 +370,14 @@ class StreamClient:
         """Whether the core said END: a clean stop, not a crash."""
         self.joined_at: int | None = None
         """The core's newest entry when it answered the hello (None before that)."""
+        self._sending = threading.Lock()
 
-    def fileno(self) -> int:
-        return self._sock.fileno()
+    def send_command(self, command: bytes) -> None:
+        """Send a command frame to the core (any thread; blocks only while the socket's
+        buffer is full, i.e. while the core is busy taking commands)."""
+        data = frame(_ENCODER.encode([COMMAND, command]))
+        with self._sending:
+            self._sock.sendall(data)
 
     def read(self) -> list[list[object]] | None:
         """The entries (`[seq, *body]`) of one receive, blocking until some arrive (or the

@@ -24,8 +24,10 @@ from typing import Any, TypeVar
 from sqlalchemy import Engine as DbEngine
 
 from nyquestro.bus.stream import Gone, StreamClient
-from nyquestro.codec.frames import decode_command, decode_events
+from nyquestro.codec.frames import decode_command, decode_events, encode_command
+from nyquestro.domain.commands import Command
 from nyquestro.domain.errors import InvariantViolation
+from nyquestro.domain.events import EventBase
 from nyquestro.domain.ids import Seq, Ts
 from nyquestro.domain.instrument import Instrument
 from nyquestro.engine import Engine
@@ -52,7 +54,7 @@ class Follower:
         restored = snapshotting.restore_newest(db, instruments, upto=start_snapshot)
         self.engine = Engine(instruments) if restored is None else restored.engine
         """Replays the journal when the ring does not reach back far enough; gateways may
-        read it to seed themselves before `follow` (it is dropped once live)."""
+        read it to seed themselves before `join` (it is dropped once live)."""
         self.snapshot_seq = 0 if restored is None else restored.seq
         self._replayer: Sequencer | None = Sequencer(self.engine, time.time_ns)
         if restored is not None:
@@ -71,9 +73,13 @@ class Follower:
         self._outbox.after_release = self._flush_outputs
         self._outputs: dict[str, Deliver] = {}
         self._flushes: list[Callable[[], None]] = []
+        self._client: StreamClient | None = None
+        self._submitting = threading.Lock()
+        self._early: list[bytes] = []
+        """Commands submitted before the join, sent at it in order."""
 
     def subscribe(self, subscriber: Subscriber) -> None:
-        """Before `follow`: sees every command's events after the snapshot, in order."""
+        """Before `join`: sees every command's events after the snapshot, in order."""
         self._subscribers.append(subscriber)
         if self._replayer is not None:
             self._replayer.subscribe(subscriber)
@@ -93,20 +99,9 @@ class Follower:
         with self._exclusive:
             return query()
 
-    def follow(self, address: str, name: str) -> bool:
-        """Follow the stream until it ends; True if the core ended it cleanly (END),
-        False if the core went away. Raises InvariantViolation if the stream skips a
-        command, and Gone if it no longer holds what this follower needs once live (then
-        the process starts over)."""
-        client = self._join(address, name)
-        try:
-            while (entries := client.read()) is not None:
-                self._apply(entries)
-            return client.ended
-        finally:
-            client.close()
-
-    def _join(self, address: str, name: str) -> StreamClient:
+    def join(self, address: str, name: str) -> None:
+        """Say hello to the core (replaying the journal first if the ring says `gone`)
+        and apply the history it sends at once; then `submit` may be called."""
         while True:
             client = StreamClient(address, name, self.last_seq, _CONNECT_SECONDS)
             try:
@@ -120,15 +115,47 @@ class Follower:
             if entries is None:
                 raise ConnectionError("the core closed the bus before answering")
             self._live_after = client.joined_at
+            with self._submitting:
+                for frame in self._early:
+                    client.send_command(frame)
+                self._early.clear()
+                self._client = client
             self._apply(entries)
             log.info(
                 "%s follows the core from command %d (live after %s)",
                 name, self.last_seq, self._live_after,
             )  # fmt: skip
-            return client
+            return
+
+    def run(self) -> bool:
+        """Follow the stream until it ends; True if the core ended it cleanly (END),
+        False if the core went away. Raises InvariantViolation if the stream skips a
+        command, and Gone if it no longer holds what this follower needs once live (then
+        the process starts over)."""
+        client = self._client
+        assert client is not None, "join first"
+        try:
+            while (entries := client.read()) is not None:
+                self._apply(entries)
+            return client.ended
+        finally:
+            client.close()
+
+    def submit(self, build: Callable[[Seq, Ts], Command]) -> Sequence[EventBase]:
+        """Send a command to the core; its events come back on the stream (none here).
+        Before `join` (a gateway opens its port first) it waits to be sent at the join."""
+        # The core stamps seq and ts; a frame carries neither.
+        frame = encode_command(build(Seq(0), Ts(0)))
+        with self._submitting:
+            client = self._client
+            if client is None:
+                self._early.append(frame)
+                return ()
+        client.send_command(frame)
+        return ()
 
     def catch_up(self) -> None:
-        """Replay what the journal holds after the snapshot (before `follow`; history: sends
+        """Replay what the journal holds after the snapshot (before `join`; history: sends
         nothing). Optional, but it runs beside the core's own recovery at a start, where
         replaying only once the ring said `gone` would follow it."""
         self._replay_journal(None)

@@ -32,6 +32,7 @@ from typing import Any, NoReturn
 import quickfix as fix
 
 from nyquestro.bus.stream import StreamServer
+from nyquestro.codec.frames import decode_command
 from nyquestro.codec.prices import DecimalPrices
 from nyquestro.config.instruments import ConfigError
 from nyquestro.config.venue import VenueConfig
@@ -41,7 +42,6 @@ from nyquestro.domain.ids import Account, Seq, SessionKey, Symbol, Ts
 from nyquestro.gateways.fix.acceptor import Application, session_key_of
 from nyquestro.gateways.fix.peers import LogonGate
 from nyquestro.gateways.udp.gateway import UdpGateway
-from nyquestro.gateways.websocket.server import WebSocketServer
 from nyquestro.runtime import collector, fix_settings, snapshotting
 from nyquestro.runtime.assembly import assemble
 from nyquestro.runtime.committed_stream import CommittedStream
@@ -103,16 +103,6 @@ class Exchange:
         self.sequencer.after_unlock = self._outbox.deliver_ready
         self.writer = Writer(self.sequencer.read)
         self._snapshot_seq = core.snapshot_seq
-        # Subscribed before recovery: the bridge rebuilds its book from the replay.
-        self._websocket: WebSocketServer | None = None
-        if config.websocket is not None:
-            self._websocket = WebSocketServer(
-                config.websocket, config.instruments, self.sequencer.submit, self.sequencer.read,
-                self.side_sender, lambda: self.sequencer.last_seq,
-            )  # fmt: skip
-            if self._snapshot_seq:
-                self._websocket.seed(self._engine.depth)
-            self.sequencer.subscribe(self._websocket.view.on_events)
         # UDP: before recovery too, whose replay (through the core's UdpOrders, already
         # subscribed) rebuilds its retry windows after the snapshot's.
         self._udp_orders = core.udp
@@ -123,17 +113,20 @@ class Exchange:
         # recovery: each rebuilds its state from the journal beside the core's own replay.
         self._bus_address = f"@nyquestro-{os.getpid()}-bus"
         self._gateways: list[GatewayProcess] = []
-        if config.itch is not None:
-            self._gateways.append(GatewayProcess(
-                "itch", "nyquestro.runtime.itch_process", config, self._bus_address,
-                self._snapshot_seq,
-            ))  # fmt: skip
+        for name, configured in (("itch", config.itch), ("websocket", config.websocket)):
+            if configured is not None:
+                self._gateways.append(GatewayProcess(
+                    name, f"nyquestro.runtime.{name}_process", config, self._bus_address,
+                    self._snapshot_seq,
+                ))  # fmt: skip
         for gateway in self._gateways:
             gateway.start()
         self._recover()
         self._bus: StreamServer | None = None
         if self._gateways:
-            self._bus = StreamServer(self._bus_address, self.sequencer.last_seq)
+            self._bus = StreamServer(
+                self._bus_address, self.sequencer.last_seq, self._gateway_command
+            )
             self.sequencer.subscribe(CommittedStream(self._bus, self.side_sender).on_events)
         self._write_recorded()
         # The recovered books and views live all day: out of the collector's sight.
@@ -318,6 +311,10 @@ class Exchange:
         for flush in self._side_flushes:
             flush()
 
+    def _gateway_command(self, name: str, frame: bytes) -> None:
+        """A command a gateway process sent over the bus (on the bus's thread)."""
+        self.sequencer.submit(partial(decode_command, frame))
+
     def _udp_reply(self, session: int, frame: bytes) -> None:
         if self._udp is not None:
             self._udp.reply(session, frame)
@@ -380,8 +377,6 @@ class Exchange:
         self._committer.start()
         if self._udp is not None:  # bound before the FIX port opens: listening means ready
             self._udp.start()
-        if self._websocket is not None:
-            self._websocket.start()
         bus = self._bus
         if bus is not None:
             bus.start()
@@ -416,8 +411,8 @@ class Exchange:
         In-flight commands drain by themselves: a command runs entirely under the
         sequencer's lock, which the final flush and snapshot take after it.
         """
-        if self._websocket is not None:
-            self._websocket.stop()  # its clients send no more orders from here on
+        if self._bus is not None:
+            self._bus.refuse_commands()  # gateway processes' clients: no more orders
         if self._udp is not None:
             self._udp.stop()  # counters logged; no more UDP requests from here on
         assert self._app is not None

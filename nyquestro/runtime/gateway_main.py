@@ -1,0 +1,60 @@
+"""What every gateway process does around its gateway (`gateway_process.py` starts them).
+
+Arguments: the core's pid, the bus address and the snapshot the core started from; the
+venue's config pickled on stdin. Then: die with the core; rebuild the gateway's state from
+that snapshot and the journal; start the gateway (its port open: the core lets clients in
+once every gateway has joined); join the bus; follow the stream. When the core ends the
+stream cleanly the gateway stops cleanly, exit status 0; when the core went away, 1.
+"""
+
+import logging
+import pickle
+import signal
+import sys
+from collections.abc import Callable
+from typing import Protocol
+
+from nyquestro.config.venue import VenueConfig
+from nyquestro.runtime import collector, lifeline
+from nyquestro.runtime.follower import Follower
+from nyquestro.store.database import create_db_engine
+
+log = logging.getLogger(__name__)
+
+
+class Gateway(Protocol):
+    def start(self) -> None:
+        """Open the gateway's port and start its threads."""
+        ...
+
+    def stop(self) -> None:
+        """A clean stop, after the stream's last entry."""
+        ...
+
+
+Build = Callable[[VenueConfig, Follower], Gateway]
+"""Makes the gateway and subscribes it to the follower (which has not replayed yet)."""
+
+
+def run_gateway(argv: list[str], name: str, build: Build) -> int:
+    parent_pid, bus, start_snapshot = int(argv[1]), argv[2], int(argv[3])
+    if not lifeline.die_with_parent(parent_pid):
+        return 1
+    # The core stops this process by ending the stream (see the module doc).
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    config: VenueConfig = pickle.load(sys.stdin.buffer)
+    follower = Follower(create_db_engine(config.db), config.instruments, start_snapshot)
+    gateway = build(config, follower)
+    follower.catch_up()
+    collector.settle()
+    gateway.start()
+    follower.join(bus, name)
+    if not follower.run():
+        log.error("the core went away without ending the stream; %s stops", name)
+        return 1
+    gateway.stop()
+    return 0

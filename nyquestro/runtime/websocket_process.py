@@ -1,0 +1,37 @@
+"""The WebSocket bridge's process (`gateway_process.py` starts it; not a command for people).
+
+Its book view is rebuilt from the snapshot the core started from and the journal; then
+the committed stream keeps it current and the bridge fans each update out. Orders and
+cancels its clients send go to the core over the bus; their reports come back on the
+stream like everyone else's.
+"""
+
+import sys
+
+from nyquestro.config.venue import VenueConfig
+from nyquestro.gateways.websocket.server import WebSocketServer
+from nyquestro.runtime.follower import Follower
+from nyquestro.runtime.gateway_main import run_gateway
+
+
+class _Bridge:
+    def __init__(self, config: VenueConfig, follower: Follower) -> None:
+        if config.websocket is None:
+            raise ValueError("the venue's config has no [websocket] table")
+        self._server = WebSocketServer(
+            config.websocket, config.instruments, follower.submit, follower.read,
+            follower.side_sender, lambda: follower.last_seq,
+        )  # fmt: skip
+        if follower.snapshot_seq:
+            self._server.seed(follower.engine.depth)
+        follower.subscribe(self._server.view.on_events)
+
+    def start(self) -> None:
+        self._server.start()
+
+    def stop(self) -> None:
+        self._server.stop()
+
+
+if __name__ == "__main__":
+    sys.exit(run_gateway(sys.argv, "websocket", _Bridge))
