@@ -1,5 +1,5 @@
 """ITCH feed throughput on one core: engine events -> ITCH messages -> MoldUDP64 packets
--> UDP sendto a loopback socket.
+-> UDP sendto a loopback socket; and of the feed in its own process, fed over the bus.
 
 Run from the repository root:
 
@@ -14,24 +14,42 @@ sync durability, once per commit batch in group commit. Packets go to one destin
 127.0.0.1. Nobody reads the
 receiving socket: the kernel drops what overflows its buffer, which costs the sender
 nothing more.
+
+Then the same day through the feed's own process (`nyquestro.runtime.itch_process`,
+started by the runtime's supervisor, as `nyquestro serve` starts it): this process plays
+the core, appending each command's entry (pre-encoded, untimed) to the committed stream
+on a Unix socket as fast as it is taken, then ending the stream. Timed from the first
+entry to the MoldUDP64 end-of-session packet, which the feed sends after the last
+message: the bus, decoding, the feed and UDP, all in the other process.
 """
 
 import argparse
 import gc
+import os
 import socket
 import sys
+import tempfile
+import threading
 import time
+from dataclasses import replace
+from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
 
 from benchmarks.flow import Flow, FlowConfig
+from nyquestro.bus.stream import StreamServer, encode_entry
+from nyquestro.codec.frames import encode_command, encode_events
+from nyquestro.config.itch import ItchConfig
+from nyquestro.config.venue import default_venue
 from nyquestro.domain.commands import Command
 from nyquestro.domain.events import EventBase
 from nyquestro.engine import Engine
 from nyquestro.gateways.itch.feed import ItchFeed
-from nyquestro.gateways.itch.framing import session_field
+from nyquestro.gateways.itch.framing import END_OF_SESSION, HEADER, session_field
 from nyquestro.gateways.itch.publisher import Publisher
+from nyquestro.runtime.gateway_process import GatewayProcess
+from nyquestro.store.database import create_db_engine, upgrade
 
 TARGET_MSGS_PER_S = 200_000
 
@@ -90,6 +108,74 @@ def main(argv: list[str] | None = None) -> None:
         table.add_row(name, *values)
     console.print(f"{len(day):,} commands; 1 per release is sync durability, more a group commit")
     console.print(table)
+
+    console.print("the same day through the feed's own process, fed over the bus ...")
+    messages, packets, elapsed = own_process(flow, day)
+    rate = messages / elapsed
+    own = Table(title="ITCH feed in its own process (bus -> decode -> feed -> UDP)")
+    for column in ("messages", "packets", "seconds", "messages/s", "µs per message",
+                   f"target >= {TARGET_MSGS_PER_S:,} msgs/s"):  # fmt: skip
+        own.add_column(column, justify="right")
+    own.add_row(
+        f"{messages:,}", f"{packets:,}", f"{elapsed:.2f}", f"{rate:,.0f}",
+        f"{elapsed / messages * 1e6:.2f}", "met" if rate >= TARGET_MSGS_PER_S else "MISSED",
+    )  # fmt: skip
+    console.print(own)
+
+
+def own_process(flow: Flow, day: list[tuple[Command, list[EventBase]]]) -> (
+    tuple[int, int, float]
+):  # fmt: skip
+    """The day through `nyquestro.runtime.itch_process`: (messages, packets, seconds)."""
+    entries = [
+        encode_entry(command.seq, (command.ts, encode_command(command), encode_events(events)))
+        for command, events in day
+    ]
+    sink = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sink.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 16 << 20)
+    sink.bind(("127.0.0.1", 0))
+    counted: dict[str, float] = {"messages": 0, "packets": 0}
+    ended = threading.Event()
+
+    def count() -> None:
+        while True:
+            data = sink.recv(65536)
+            _session, sequence, messages = HEADER.unpack_from(data)
+            if messages == END_OF_SESSION:
+                counted["end"], counted["last_seq"] = time.perf_counter(), sequence - 1
+                ended.set()
+                return
+            counted["messages"] += messages
+            counted["packets"] += 1
+
+    with tempfile.TemporaryDirectory() as tmp:
+        url = f"sqlite:///{Path(tmp) / 'venue.db'}"
+        upgrade(create_db_engine(url))
+        config = replace(
+            default_venue(), db=url, store_dir=Path(tmp), instruments=tuple(flow.instruments()),
+            itch=ItchConfig(destinations=(sink.getsockname(),), heartbeat_seconds=60.0,
+                            snapshot_seconds=3600.0),
+        )  # fmt: skip
+        address = f"@nyquestro-itch-bench-{os.getpid()}"
+        # The whole day may wait in the feed's buffer: nothing here is cut off.
+        bus = StreamServer(address, last_seq=0, max_backlog=1 << 31)
+        bus.start()
+        feed = GatewayProcess("itch", "nyquestro.runtime.itch_process", config, address, 0)
+        feed.start()
+        feed.wait_ready(bus, 120)
+        counter = threading.Thread(target=count, daemon=True)
+        counter.start()
+        started = time.perf_counter()
+        for (command, _events), entry in zip(day, entries, strict=True):
+            bus.append(command.seq, entry)
+            if command.seq % 64 == 0:
+                bus.flush()
+        bus.close(drain_seconds=600)
+        if not ended.wait(600):
+            raise RuntimeError("the feed process sent no end of session")
+        feed.stop(10)
+    sink.close()
+    return int(counted["last_seq"]), int(counted["packets"]), counted["end"] - started
 
 
 def timed(flow: Flow, day: list[tuple[Command, list[EventBase]]], release: int) -> (

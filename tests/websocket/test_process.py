@@ -1,10 +1,13 @@
-"""The bridge in its own process, killed mid-flow: the core goes on (FIX clients trade,
-the order acknowledged before the kill stays), the core restarts the bridge, and a client
-that reconnects sees the book as it is and trades through the new process."""
+"""Gateway processes and kill -9. The bridge killed mid-flow: the core goes on (FIX
+clients trade, the order acknowledged before the kill stays), the core restarts the
+bridge, and a client that reconnects sees the book as it is and trades through the new
+process. The core killed: its gateway processes die with it, and the restarted venue has
+every acknowledged order, whichever gateway took it."""
 
 import os
 import re
 import signal
+import socket
 import time
 from pathlib import Path
 
@@ -70,3 +73,63 @@ def test_a_killed_bridge_process_is_restarted_and_nothing_acknowledged_is_lost(
             client.close()
         server.stop()
     assert server.returncode == 0, server.tail()
+
+
+def test_gateway_processes_die_with_a_killed_core_and_a_restart_finds_every_order(
+    tmp_path: Path,
+) -> None:
+    itch_sink = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    itch_sink.bind(("127.0.0.1", 0))
+    server = WsServer(tmp_path)
+    server.extra_toml += f'\n[itch]\ndestinations = ["127.0.0.1:{itch_sink.getsockname()[1]}"]\n'
+    server.start()
+    venue = Venue(server)
+    try:
+        alice = WsClient(server.ws_port)
+        alice.login(TOKEN)
+        buy = alice.new_order("AAPL", "buy", 100, "189.00")
+        alice.order("ack", buy)
+        fix = venue.client("CLIENT2", "FIX.4.4")
+        resting = rest(fix, "AAPL", SELL, 5, "191.00")
+        children = [*bridge_pids(server), *itch_pids(server)]
+        assert len(children) == 2
+        alice.close()
+        fix.close()
+        server.kill()  # SIGKILL: the core gets no chance to stop anything
+        deadline = time.monotonic() + 10
+        while any(alive(pid) for pid in children) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not [pid for pid in children if alive(pid)], "a gateway outlived the core"
+        # Same WebSocket port: nothing of the old run holds it.
+        server.start(fresh=False)
+        watcher = connect_when_back(server.ws_port)
+        watcher.send(type="subscribe", symbols=["AAPL"])
+        snapshot = watcher.expect("snapshot")
+        assert ["189.00", 100, 1] in snapshot["bids"], snapshot
+        assert ["191.00", 5, 1] in snapshot["asks"], snapshot
+        again = venue.client("CLIENT2", "FIX.4.4")
+        again.expect("8", {11: again.cancel(resting, "AAPL", SELL), 150: "4"})
+        watcher.login(TOKEN)
+        cancel = "WXC" + buy
+        watcher.send(type="cancel", cl_ord_id=cancel, orig_cl_ord_id=buy)
+        assert watcher.order("cancel", cancel)["cancelled_qty"] == 100
+        watcher.close()
+    finally:
+        for client in venue.clients:
+            client.close()
+        server.stop()
+        itch_sink.close()
+
+
+def itch_pids(server: WsServer) -> list[int]:
+    text = server.log.read_text(errors="replace")
+    return [int(pid) for pid in re.findall(r"itch process started \(pid (\d+)\)", text)]
+
+
+def alive(pid: int) -> bool:
+    """Whether `pid` runs (a zombie, dead but not yet reaped by its init, does not)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
