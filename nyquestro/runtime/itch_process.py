@@ -30,6 +30,17 @@ class _Feed:
 
     def start(self) -> None:
         self._gateway.start()
+        config = self._gateway.config
+        requests = (
+            "no request server" if config.request_port is None
+            else f"request server on {config.request_host}:{config.request_port}"
+        )  # fmt: skip
+        log.info(
+            "ITCH feed, MoldUDP64 session %s, publishing to %s; %s",
+            self._gateway.feed.session.decode(),
+            ", ".join(f"{host}:{port}" for host, port in config.destinations) or "nobody",
+            requests,
+        )  # fmt: skip
 
     def stop(self) -> None:
         self._gateway.stop(self._follower.read)
