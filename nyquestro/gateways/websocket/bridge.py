@@ -267,6 +267,20 @@ class Fanout:
         return protocol.trade_fields(trade.trade_id, px, trade.qty, trade.aggressor_side, trade.ts)
 
 
+def conflate(earlier: Published, later: Published) -> Published:
+    """Two consecutive commands' publications as one: each level (symbol, side, price) at
+    its later size, in the order of the levels' latest changes; every trade and order
+    event, in order."""
+    levels = {(e.symbol, e.side, e.px): e for e in earlier.levels}
+    for e in later.levels:
+        levels.pop((e.symbol, e.side, e.px), None)
+        levels[(e.symbol, e.side, e.px)] = e
+    return Published(
+        seq=later.seq, ts=later.ts, levels=tuple(levels.values()),
+        trades=earlier.trades + later.trades, orders=earlier.orders + later.orders,
+    )  # fmt: skip
+
+
 def order_fields(event: EventBase, prices: DecimalPrices) -> tuple[str, dict[str, object]]:
     """(event name, fields) of an own-order message (see protocol.order_message)."""
     if isinstance(event, Rejected):
@@ -334,6 +348,10 @@ class Bridge:
         self._executor = ThreadPoolExecutor(max_workers=4, thread_name_prefix="websocket-submit")
         self._last_seq: Callable[[], int] = lambda: 0
         self.view: BookView | None = None
+        self._pending: deque[Published | SnapshotReady] = deque()
+        """Delivered, not yet dispatched on the loop (appended by the delivering thread,
+        taken by the loop: deque ends are thread-safe)."""
+        self._wake_pending = False
 
     def attach(self, send: Send, last_seq: Callable[[], int]) -> BookView:
         """Create the view that publishes through `send` (the venue's outbox)."""
@@ -343,11 +361,41 @@ class Bridge:
 
     def deliver(self, _key: str, message: Published | SnapshotReady) -> None:
         """The outbox's deliver function: runs on whichever thread delivers the outbox
-        (after the sequencer's lock, under the outbox's delivery lock), so it only hands
-        the message to the loop."""
+        (under the outbox's delivery lock, so one at a time, in order), so it only hands
+        the message to the loop: queued, with one wake-up for however many queue up
+        while the loop is busy."""
+        self._pending.append(message)
+        if self._wake_pending:
+            return
+        self._wake_pending = True
         # RuntimeError: the loop is closed, the venue is shutting down and nobody listens.
         with suppress(RuntimeError):
-            self._loop.call_soon_threadsafe(self.fanout.dispatch, message)
+            self._loop.call_soon_threadsafe(self._drain)
+
+    def _drain(self) -> None:
+        """On the loop: dispatch everything delivered since the last drain, conflated.
+
+        When the loop falls behind (it sends one message per client per update, the
+        venue may publish faster), the level changes of consecutive commands go out as
+        one update per symbol: each level's latest size, stamped with the latest
+        command. Trades and order messages are never merged, and a snapshot keeps its
+        place: what was delivered before it goes out before it. So the backlog is
+        bounded by the book's size, not by how far behind the loop is.
+        """
+        self._wake_pending = False  # before taking: a delivery from now on wakes us again
+        pending = self._pending
+        merged: Published | None = None
+        while pending:
+            message = pending.popleft()
+            if isinstance(message, SnapshotReady):
+                if merged is not None:
+                    self.fanout.dispatch(merged)
+                    merged = None
+                self.fanout.dispatch(message)
+            else:
+                merged = message if merged is None else conflate(merged, message)
+        if merged is not None:
+            self.fanout.dispatch(merged)
 
     def shut_down(self) -> None:
         self._executor.shutdown(wait=True)
