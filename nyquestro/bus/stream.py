@@ -19,8 +19,12 @@ moment: those up to it are history to the gateway, rebuilt but not acted on agai
 `[GONE, oldest - 1]`, then sends `[ENTRY, seq, *body]` (the body is the runtime's: the
 bus carries it without looking) and, once at a clean stop after the last entry, `[END]`.
 A gateway that joined may send `[COMMAND, frame]`: the server hands the frame to the
-core's `on_command` in the order each gateway sent them, outside its own lock. This
-module knows sockets and frames, not commands or events.
+core's `on_command` in the order each gateway sent them, outside its own lock. `[MARK,
+token]` asks the core to answer `[MARKED, token]` once every command the gateway sent
+before it is on the stream (the core's `on_mark` queues the answer behind them, `mark`
+sends it): how a gateway answers a query only after the commands that came before it.
+`[FINISHED]` says the gateway will send no more commands (a stop under way). This module
+knows sockets and frames, not commands or events.
 """
 
 import contextlib
@@ -33,6 +37,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import msgspec
 
@@ -47,6 +52,9 @@ GONE = 2
 END = 3
 JOINED = 4
 COMMAND = 5
+MARK = 6
+MARKED = 7
+FINISHED = 8
 
 _ENCODER = msgspec.msgpack.Encoder()
 _DECODER = msgspec.msgpack.Decoder()
@@ -68,6 +76,19 @@ def encode_entry(seq: int, body: Sequence[object]) -> bytes:
     return _ENCODER.encode([ENTRY, seq, *body])
 
 
+def command_message(command: bytes) -> bytes:
+    """A command frame on its way to the core (`StreamClient.send`)."""
+    return frame(_ENCODER.encode([COMMAND, command]))
+
+
+def mark_message(token: int) -> bytes:
+    return frame(_ENCODER.encode([MARK, token]))
+
+
+def finished_message() -> bytes:
+    return frame(_ENCODER.encode([FINISHED]))
+
+
 @dataclass(slots=True)
 class _Subscriber:
     sock: socket.socket
@@ -77,6 +98,8 @@ class _Subscriber:
     out: bytearray = field(default_factory=bytearray)
     after: int = 0
     """The last command it had when it said hello."""
+    finished: bool = False
+    """It said it sends no more commands."""
 
 
 class StreamServer:
@@ -88,6 +111,7 @@ class StreamServer:
         address: str,
         last_seq: int,
         on_command: Callable[[str, bytes], None] | None = None,
+        on_mark: Callable[[str, int], None] | None = None,
         *,
         retain: int = 50_000,
         max_backlog: int = 64 << 20,
@@ -96,6 +120,7 @@ class StreamServer:
         abstract namespace (no file to clean up after a crash, no path length to mind)."""
         self.address = address
         self._on_command = on_command
+        self._on_mark = on_mark
         self._refusing = False
         """Runs on the server's thread, outside its lock: (gateway, command frame)."""
         self._last_seq = last_seq
@@ -140,6 +165,23 @@ class StreamServer:
             for sub in list(self._subscribers.values()):
                 if sub.out and not self._send_some(sub):
                     self._wake()
+
+    def mark(self, name: str, token: int) -> None:
+        """Answer gateway `name`'s mark `token`, behind every entry appended so far."""
+        data = frame(_ENCODER.encode([MARKED, token]))
+        with self._lock:
+            for sub in self._subscribers.values():
+                if sub.name == name:
+                    sub.out += data
+
+    def wait_finished(self, name: str, timeout: float) -> bool:
+        """Whether gateway `name` said it sends no more commands (or is gone) within
+        `timeout` seconds."""
+        with self._lock:
+            return self.joined.wait_for(
+                lambda: all(sub.finished for sub in self._subscribers.values()
+                            if sub.name == name), timeout,
+            )  # fmt: skip
 
     def subscribers(self) -> list[str]:
         """Names of the gateways connected and answered."""
@@ -259,7 +301,7 @@ class StreamServer:
             if self._wake_r in readable:
                 with contextlib.suppress(BlockingIOError):
                     self._wake_r.recv(4096)
-            commands: list[tuple[str, bytes]] = []
+            commands: list[tuple[str, list[Any]]] = []
             with self._lock:
                 if self._listener in readable:
                     self._accept()
@@ -279,15 +321,19 @@ class StreamServer:
         """From now on drop what gateways send (a stop is under way), with a warning."""
         self._refusing = True
 
-    def _command(self, name: str, command: bytes) -> None:
-        if self._on_command is None:
-            log.error("gateway %s sent a command; this bus takes none", name)
+    def _command(self, name: str, message: list[Any]) -> None:
+        on_command, on_mark = self._on_command, self._on_mark
+        if on_command is None or on_mark is None:
+            log.error("gateway %s sent %s; this bus takes no commands", name, message[0])
             return
-        if self._refusing:
+        if self._refusing and message[0] == COMMAND:
             log.warning("a command from gateway %s came while stopping; not carried out", name)
             return
         try:
-            self._on_command(name, command)
+            if message[0] == COMMAND:
+                on_command(name, message[1])
+            else:
+                on_mark(name, message[1])
         except Exception:  # one bad command must not stop the bus
             log.exception("a command from gateway %s failed", name)
 
@@ -300,7 +346,7 @@ class StreamServer:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4 << 20)
         self._subscribers[sock.fileno()] = _Subscriber(sock)
 
-    def _receive(self, sock: socket.socket, commands: list[tuple[str, bytes]]) -> None:
+    def _receive(self, sock: socket.socket, commands: list[tuple[str, list[Any]]]) -> None:
         sub = self._subscribers.get(sock.fileno()) if sock.fileno() >= 0 else None
         if sub is None:
             return
@@ -318,13 +364,11 @@ class StreamServer:
                 decoded = _DECODER.decode(message)
                 if not sub.name:
                     self._hello(sub, decoded)
-                elif (
-                    isinstance(decoded, list)
-                    and len(decoded) == 2
-                    and decoded[0] == COMMAND
-                    and isinstance(decoded[1], bytes)
-                ):
-                    commands.append((sub.name, decoded[1]))
+                elif _is_request(decoded):
+                    commands.append((sub.name, decoded))
+                elif decoded == [FINISHED]:
+                    sub.finished = True
+                    self.joined.notify_all()
                 else:
                     raise StreamError(f"{sub.name} sent {decoded!r:.200}, not a command")
         except (FramingError, StreamError, msgspec.DecodeError) as exc:
@@ -335,6 +379,16 @@ class StreamServer:
             self._send_some(sub)
             if not sub.name and not sub.out:
                 self._drop(sub, "answered gone")
+
+
+def _is_request(message: object) -> bool:
+    """`[COMMAND, frame]` or `[MARK, token]`."""
+    if not isinstance(message, list) or len(message) != 2:
+        return False
+    kind, value = message
+    return (kind == COMMAND and isinstance(value, bytes)) or (
+        kind == MARK and isinstance(value, int)
+    )
 
 
 class Gone(Exception):
@@ -372,17 +426,18 @@ class StreamClient:
         """The core's newest entry when it answered the hello (None before that)."""
         self._sending = threading.Lock()
 
-    def send_command(self, command: bytes) -> None:
-        """Send a command frame to the core (any thread; blocks only while the socket's
-        buffer is full, i.e. while the core is busy taking commands)."""
-        data = frame(_ENCODER.encode([COMMAND, command]))
+    def send(self, message: bytes) -> None:
+        """Send a message made by `command_message`, `mark_message` or `finished_message`
+        (any thread; blocks only while the socket's buffer is full, i.e. while the core
+        is busy taking commands)."""
         with self._sending:
-            self._sock.sendall(data)
+            self._sock.sendall(message)
 
-    def read(self) -> list[list[object]] | None:
-        """The entries (`[seq, *body]`) of one receive, blocking until some arrive (or the
-        answer to the hello: then `joined_at` is set, maybe with no entry yet); None once
-        the stream is over (END, or the core went away: see `ended`). Raises Gone."""
+    def read(self) -> list[list[Any] | int] | None:
+        """The entries (`[seq, *body]`) and answered marks (their tokens) of one receive,
+        in order, blocking until some arrive (or the answer to the hello: then
+        `joined_at` is set, maybe with nothing yet); None once the stream is over (END,
+        or the core went away: see `ended`). Raises Gone."""
         while True:
             try:
                 data = self._sock.recv(_RECV_BYTES)
@@ -390,13 +445,15 @@ class StreamClient:
                 data = b""
             if not data:
                 return None
-            entries: list[list[object]] = []
+            entries: list[list[Any] | int] = []
             joined = False
             for payload in self._reader.feed(data):
                 message = _DECODER.decode(payload)
                 kind = message[0]
                 if kind == ENTRY:
                     entries.append(message[1:])
+                elif kind == MARKED:
+                    entries.append(message[1])
                 elif kind == JOINED:
                     self.joined_at, joined = message[1], True
                 elif kind == GONE:

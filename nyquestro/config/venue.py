@@ -48,6 +48,9 @@ shipped example):
                    the drop-copy session's client CompID (FIX.4.4): it receives a copy of
                    every ExecutionReport sent on the order-entry sessions and sends no
                    orders (default "DROPCOPY"; "none" turns it off)
+    own_process    run the FIX gateway (quickfix, the sessions, throttles, drop copy) in a
+                   process of its own beside the core (default false: in the core's
+                   process; ADR 0011 says what changes)
     sessions       required: a list of {begin_string = "FIX.4.2" | "FIX.4.4",
                    target_comp_id = "...", account = "..." (default: target_comp_id),
                    cancel_on_disconnect = bool, orders_per_second = N,
@@ -121,6 +124,8 @@ class FixConfig:
     sessions: tuple[FixSessionConfig, ...]
     drop_copy: str | None
     """The drop-copy session's client CompID (FIX.4.4), or None for no drop copy."""
+    own_process: bool = False
+    """The FIX gateway runs in a process of its own (ADR 0011)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,7 +215,8 @@ def _venue(doc: dict[str, Any]) -> VenueConfig:
             f"a number of seconds > 0 and <= {MAX_SHUTDOWN_TIMEOUT}",
         )
     _only(fix, "fix", {"port", "allow", "comp_id", "reset_on_logon", "cancel_on_disconnect",
-                       "sessions", "drop_copy_comp_id", *_THROTTLES, *_QUEUEING})  # fmt: skip
+                       "sessions", "drop_copy_comp_id", "own_process", *_THROTTLES,
+                       *_QUEUEING})  # fmt: skip
     cod_default = _bool(fix, "fix", "cancel_on_disconnect", False)
     throttles = {name: _rate(fix, "fix", name, None) for name in _THROTTLES}
     queueing = _queueing(fix, "fix", ("reject", DEFAULT_QUEUE_LIMIT))
@@ -255,6 +261,7 @@ def _venue(doc: dict[str, Any]) -> VenueConfig:
             reset_on_logon=_bool(fix, "fix", "reset_on_logon", False),
             sessions=parsed,
             drop_copy=drop_copy,
+            own_process=_bool(fix, "fix", "own_process", False),
         ),
         instruments=tuple(instruments_from(doc.get("instruments"))),
         risk=risk,

@@ -4,6 +4,8 @@ A sequencer subscriber: each command becomes one entry, `[seq, ts, command frame
 frame]` (`nyquestro.codec.frames`), which goes on the bus through the runtime's outbox, so
 only once the command is durable, in order with every other output, and not again when
 recovery replays it (a gateway process rebuilds from the journal, see `follower.py`).
+A gateway's mark goes the same way, so it is answered after the entries of the commands
+the gateway sent before it.
 """
 
 from collections.abc import Callable, Sequence
@@ -26,7 +28,17 @@ class CommittedStream:
 
     def on_events(self, command: Command, events: Sequence[EventBase]) -> None:
         body = (command.ts, encode_command(command), encode_events(events))
-        self._send("", (command.seq, encode_entry(command.seq, body)))
+        self._send(_ENTRY, (command.seq, encode_entry(command.seq, body)))
 
-    def _deliver(self, _key: str, message: tuple[int, bytes]) -> None:
-        self._server.append(*message)
+    def mark(self, gateway: str, token: int) -> None:
+        """A gateway's mark: answered behind the entries of every command before it."""
+        self._send(_MARK, (gateway, token))
+
+    def _deliver(self, key: str, message: tuple[Any, Any]) -> None:
+        if key == _ENTRY:
+            self._server.append(*message)
+        else:
+            self._server.mark(*message)
+
+
+_ENTRY, _MARK = "entry", "mark"

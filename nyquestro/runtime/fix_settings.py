@@ -5,12 +5,15 @@ The templates (`sessions/acceptor.cfg`, `sessions/session.cfg`) and the dictiona
 setup installs the package in editable mode, which keeps them there.
 """
 
+import re
+from collections.abc import Mapping
 from pathlib import Path
 from string import Template
 
 from nyquestro.config.instruments import ConfigError
 from nyquestro.config.paths import FIXSPEC_DIR, SESSIONS_DIR
 from nyquestro.config.venue import VenueConfig
+from nyquestro.gateways.fix.acceptor import session_key_of
 
 DICTIONARY = {"FIX.4.2": "FIX42.xml", "FIX.4.4": "FIX44.xml"}
 DROP_COPY_BEGIN_STRING = "FIX.4.4"
@@ -56,3 +59,36 @@ def write(config: VenueConfig) -> Path:
     path = config.store_dir / "quickfix.cfg"
     path.write_text(render(config))
     return path
+
+
+def store_bodies(config: VenueConfig) -> dict[str, Path]:
+    """quickfix FileStore's message file of every session, by session key."""
+    store, comp_id = config.store_dir / "fix-store", config.fix.comp_id
+    return {
+        session_key_of(begin, comp_id, target): store / f"{begin}-{comp_id}-{target}.body"
+        for begin, target in session_pairs(config)
+    }
+
+
+_EXEC_ID = re.compile(rb"\x0117=(\d+)\x01")
+
+
+def delivered_frontiers(config: VenueConfig) -> dict[str, int]:
+    """Per session, the last command whose reports reached its quickfix store (0: none).
+
+    The outbox hands reports over in sequence order and quickfix stores each message
+    before it sends it, so the highest ExecID (seq x 10^6 + n) in a session's store marks
+    how far delivery to that session got. Per session, because one command's reports go
+    to several (both sides of a trade, the drop copy) and a crash can fall between them.
+    """
+    return frontiers_of(store_bodies(config))
+
+
+def frontiers_of(bodies: Mapping[str, Path]) -> dict[str, int]:
+    """`delivered_frontiers` of the given store files."""
+    frontiers = {}
+    for key, body in bodies.items():
+        data = body.read_bytes() if body.exists() else b""
+        highest = max((int(m.group(1)) for m in _EXEC_ID.finditer(data)), default=0)
+        frontiers[str(key)] = highest // 1_000_000
+    return frontiers

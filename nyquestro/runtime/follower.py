@@ -23,7 +23,13 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Engine as DbEngine
 
-from nyquestro.bus.stream import Gone, StreamClient
+from nyquestro.bus.stream import (
+    Gone,
+    StreamClient,
+    command_message,
+    finished_message,
+    mark_message,
+)
 from nyquestro.codec.frames import decode_command, decode_events, encode_command
 from nyquestro.domain.commands import Command
 from nyquestro.domain.errors import InvariantViolation
@@ -34,7 +40,7 @@ from nyquestro.engine import Engine
 from nyquestro.runtime import snapshotting
 from nyquestro.runtime.outbox import Outbox
 from nyquestro.runtime.sequencer import Exclusive, Sequencer, Subscriber
-from nyquestro.store.journal import read_journal
+from nyquestro.store.journal import Entry, read_journal
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +82,14 @@ class Follower:
         self._client: StreamClient | None = None
         self._submitting = threading.Lock()
         self._early: list[bytes] = []
-        """Commands submitted before the join, sent at it in order."""
+        """Messages for the core from before the join, sent at it in order."""
+        self.on_marked: Callable[[int], None] = _no_marks
+        """Called with each answered mark's token (see `mark`)."""
+        self.resend_after: Callable[[str], int] | None = None
+        """For history: per send key, the last command whose sends reached their
+        destination before (a FIX session's quickfix store); later ones are sent again.
+        None: history sends nothing."""
+        self._history_seq = 0
 
     def subscribe(self, subscriber: Subscriber) -> None:
         """Before `join`: sees every command's events after the snapshot, in order."""
@@ -116,8 +129,8 @@ class Follower:
                 raise ConnectionError("the core closed the bus before answering")
             self._live_after = client.joined_at
             with self._submitting:
-                for frame in self._early:
-                    client.send_command(frame)
+                for message in self._early:
+                    client.send(message)
                 self._early.clear()
                 self._client = client
             self._apply(entries)
@@ -145,14 +158,25 @@ class Follower:
         """Send a command to the core; its events come back on the stream (none here).
         Before `join` (a gateway opens its port first) it waits to be sent at the join."""
         # The core stamps seq and ts; a frame carries neither.
-        frame = encode_command(build(Seq(0), Ts(0)))
+        self._to_core(command_message(encode_command(build(Seq(0), Ts(0)))))
+        return ()
+
+    def mark(self, token: int) -> None:
+        """Ask the core for a mark: `on_marked(token)` runs once every command submitted
+        before it is applied here (between two entries, under the lock)."""
+        self._to_core(mark_message(token))
+
+    def finish(self) -> None:
+        """Tell the core this gateway submits no more commands (a stop is under way)."""
+        self._to_core(finished_message())
+
+    def _to_core(self, message: bytes) -> None:
         with self._submitting:
             client = self._client
             if client is None:
-                self._early.append(frame)
-                return ()
-        client.send_command(frame)
-        return ()
+                self._early.append(message)
+                return
+        client.send(message)
 
     def catch_up(self) -> None:
         """Replay what the journal holds after the snapshot (before `join`; history: sends
@@ -164,7 +188,7 @@ class Follower:
         assert self._replayer is not None
         started = time.monotonic()
         entries = read_journal(self._db, self.last_seq, upto_seq=upto, repair=False)
-        count = self._replayer.recover(entries)
+        count = self._replayer.recover(entries, self._replaying)
         self.last_seq = self.engine.last_seq
         if upto is not None and self.last_seq < upto:
             raise InvariantViolation(
@@ -172,18 +196,23 @@ class Follower:
             )
         log.info("replayed %d journaled commands in %.2f s", count, time.monotonic() - started)
 
-    def _apply(self, entries: list[list[Any]]) -> None:
+    def _apply(self, entries: list[list[Any] | int]) -> None:
         if entries and self._replayer is not None:
             self._replayer = None  # live from here: the stream has what the journal has
         live_after = self._live_after
         assert live_after is not None, "entries come after the hello's answer"
         with self._exclusive:
-            for seq, ts, command_frame, events_frame in entries:
+            for entry in entries:
+                if isinstance(entry, int):
+                    self._muted = False
+                    self.on_marked(entry)
+                    continue
+                seq, ts, command_frame, events_frame = entry
                 if seq != self.last_seq + 1:
                     raise InvariantViolation(f"the bus sent command {seq} after {self.last_seq}")
                 command = decode_command(command_frame, Seq(seq), Ts(ts))
                 events = decode_events(events_frame, seq)
-                self.last_seq = seq
+                self.last_seq = self._history_seq = seq
                 self._muted = seq <= live_after
                 for subscriber in self._subscribers:
                     subscriber(command, events)
@@ -193,10 +222,14 @@ class Follower:
 
     def _send(self, key: str, message: Any) -> None:
         with self._exclusive:
-            if self._muted:
+            resend_after = self.resend_after
+            if self._muted and (resend_after is None or self._history_seq <= resend_after(key)):
                 return  # history: rebuilt, not sent again
             self._outbox.hold(0, key, message)
             self._outbox.release_upto(0)
+
+    def _replaying(self, entry: Entry) -> None:
+        self._history_seq = entry.command.seq
 
     def _after_unlock(self) -> None:
         self._outbox.deliver_ready()
@@ -208,3 +241,7 @@ class Follower:
     def _flush_outputs(self) -> None:
         for flush in self._flushes:
             flush()
+
+
+def _no_marks(token: int) -> None:
+    raise InvariantViolation(f"mark {token} answered, but this gateway asks for none")

@@ -17,7 +17,6 @@ sent is already in its FileStore by then.
 
 import logging
 import os
-import re
 import signal
 import sys
 import threading
@@ -25,7 +24,6 @@ import time
 from collections.abc import Callable
 from dataclasses import replace
 from functools import partial
-from pathlib import Path
 from types import FrameType
 from typing import Any, NoReturn
 
@@ -125,9 +123,11 @@ class Exchange:
         self._bus: StreamServer | None = None
         if self._gateways:
             self._bus = StreamServer(
-                self._bus_address, self.sequencer.last_seq, self._gateway_command
-            )
-            self.sequencer.subscribe(CommittedStream(self._bus, self.side_sender).on_events)
+                self._bus_address, self.sequencer.last_seq, self._gateway_command,
+                self._gateway_mark,
+            )  # fmt: skip
+            self._stream = CommittedStream(self._bus, self.side_sender)
+            self.sequencer.subscribe(self._stream.on_events)
         self._write_recorded()
         # The recovered books and views live all day: out of the collector's sight.
         collector.settle()
@@ -163,7 +163,7 @@ class Exchange:
         some session; those are sent again (same ExecIDs) once the acceptor runs.
         """
         started = time.monotonic()
-        frontiers = delivered_frontiers(self._store_files())
+        frontiers = fix_settings.delivered_frontiers(self.config)
         replaying = 0
 
         def note(entry: Entry) -> None:
@@ -266,14 +266,6 @@ class Exchange:
             events = self.sequencer.submit(command)
             log.warning("operator request %d carried out: %s", request.id, events[-1])
 
-    def _store_files(self) -> dict[str, Path]:
-        """quickfix FileStore's message file of every session, by session key."""
-        store, comp_id = self.config.store_dir / "fix-store", self.config.fix.comp_id
-        return {
-            session_key_of(begin, comp_id, target): store / f"{begin}-{comp_id}-{target}.body"
-            for begin, target in fix_settings.session_pairs(self.config)
-        }
-
     def _write_recorded(self, *, now: bool = True) -> None:
         if self._recorder is not None:
             self._recorder.write_pending(now=now)
@@ -314,6 +306,10 @@ class Exchange:
     def _gateway_command(self, name: str, frame: bytes) -> None:
         """A command a gateway process sent over the bus (on the bus's thread)."""
         self.sequencer.submit(partial(decode_command, frame))
+
+    def _gateway_mark(self, name: str, token: int) -> None:
+        """A gateway process's mark (on the bus's thread): answered behind its commands."""
+        self._stream.mark(name, token)
 
     def _udp_reply(self, session: int, frame: bytes) -> None:
         if self._udp is not None:
@@ -452,23 +448,6 @@ _GATEWAY_STOP_SECONDS = 3.0
 _WRITER_STOP_SECONDS = 5.0
 _SIDE = "|"
 """Joins a side gateway's name and its own key in the outbox (FIX keys have no "|")."""
-_EXEC_ID = re.compile(rb"\x0117=(\d+)\x01")
-
-
-def delivered_frontiers(bodies: dict[str, Path]) -> dict[str, int]:
-    """Per session, the last command whose reports reached its quickfix store (0: none).
-
-    The outbox hands reports over in sequence order and quickfix stores each message
-    before it sends it, so the highest ExecID (seq x 10^6 + n) in a session's store marks
-    how far delivery to that session got. Per session, because one command's reports go
-    to several (both sides of a trade, the drop copy) and a crash can fall between them.
-    """
-    frontiers = {}
-    for key, body in bodies.items():
-        data = body.read_bytes() if body.exists() else b""
-        highest = max((int(m.group(1)) for m in _EXEC_ID.finditer(data)), default=0)
-        frontiers[key] = highest // 1_000_000
-    return frontiers
 
 
 def _kill_switch(

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from nyquestro.marketdata.client import FeedClient
+from tests.fix.client import FixClient
 from tests.fix.conftest import Server, Venue, free_port, rest
 
 AAPL = "AAPL"
@@ -44,12 +45,33 @@ def book(client: FeedClient, side: str) -> list[tuple[int, int]]:
     return client.read(lambda: [(p, s) for _r, p, s in client.builder.orders(AAPL, side)])
 
 
+def traders(venue: Venue) -> tuple[FixClient, FixClient]:
+    """A buyer on FIX 4.4 and a seller on FIX 4.2."""
+    return venue.client("CLIENT1", "FIX.4.4"), venue.client("CLIENT2", "FIX.4.2")
+
+
+WANT_BIDS = [(1_900_000, 70), (1_899_900, 40)]
+WANT_ASKS = [(1_905_000, 25)]
+
+
+def shows(
+    client: FeedClient, bids: list[tuple[int, int]], asks: list[tuple[int, int]], timeout: float
+) -> bool:
+    """Whether the client's AAPL book comes to be `bids` and `asks` (Price(4), size)."""
+    return client.wait_for(
+        lambda: (
+            [(p, s) for _r, p, s in client.builder.orders(AAPL, "B")] == bids
+            and [(p, s) for _r, p, s in client.builder.orders(AAPL, "S")] == asks
+        ),
+        timeout,
+    )
+
+
 def test_the_feed_clients_book_follows_fix_trading_and_survives_a_restart(
     feed_and_venue: tuple[FeedClient, Venue, Server],
 ) -> None:
     client, venue, server = feed_and_venue
-    buyer = venue.client("CLIENT1", "FIX.4.4")
-    seller = venue.client("CLIENT2", "FIX.4.2")
+    buyer, seller = traders(venue)
     rest(buyer, AAPL, "1", 100, "190.00")
     rest(buyer, AAPL, "1", 40, "189.99")
     iceberg = rest(seller, AAPL, "2", 50, "191.00", extra=[(111, 10)])
@@ -60,15 +82,9 @@ def test_the_feed_clients_book_follows_fix_trading_and_survives_a_restart(
     rest(seller, AAPL, "2", 25, "190.50")
     seller.sync()
 
-    want_bids = [(1_900_000, 70), (1_899_900, 40)]
-    want_asks = [(1_905_000, 25)]
-    assert client.wait_for(
-        lambda: (
-            [(p, s) for _r, p, s in client.builder.orders(AAPL, "B")] == want_bids
-            and [(p, s) for _r, p, s in client.builder.orders(AAPL, "S")] == want_asks
-        ),
-        10.0,
-    ), (book(client, "B"), book(client, "S"), server.tail())
+    assert shows(client, WANT_BIDS, WANT_ASKS, 10.0), (
+        book(client, "B"), book(client, "S"), server.tail(),
+    )  # fmt: skip
     assert client.read(lambda: client.builder.levels(AAPL, "B")) == [
         (1_900_000, 70, 1), (1_899_900, 40, 1),
     ]  # fmt: skip
@@ -79,14 +95,10 @@ def test_the_feed_clients_book_follows_fix_trading_and_survives_a_restart(
     for fix_client in venue.clients:
         fix_client.close()
     server.restart(fresh=False)
-    assert client.wait_for(
-        lambda: (
-            client.tracker.session != before
-            and [(p, s) for _r, p, s in client.builder.orders(AAPL, "B")] == want_bids
-            and [(p, s) for _r, p, s in client.builder.orders(AAPL, "S")] == want_asks
-        ),
-        10.0,
-    ), (book(client, "B"), book(client, "S"), server.tail())
+    assert client.wait_for(lambda: client.tracker.session != before, 10.0), server.tail()
+    assert shows(client, WANT_BIDS, WANT_ASKS, 10.0), (
+        book(client, "B"), book(client, "S"), server.tail(),
+    )  # fmt: skip
 
 
 def _itch_pids(server: Server) -> list[int]:
@@ -98,8 +110,7 @@ def test_a_killed_feed_process_is_restarted_and_its_session_goes_on_without_a_ho
     feed_and_venue: tuple[FeedClient, Venue, Server],
 ) -> None:
     client, venue, server = feed_and_venue
-    buyer = venue.client("CLIENT1", "FIX.4.4")
-    seller = venue.client("CLIENT2", "FIX.4.2")
+    buyer, seller = traders(venue)
     rest(buyer, AAPL, "1", 100, "190.00")
     assert client.wait_for(lambda: client.builder.orders(AAPL, "B") != [], 10.0), server.tail()
     session = client.read(lambda: client.tracker.session)
@@ -115,16 +126,10 @@ def test_a_killed_feed_process_is_restarted_and_its_session_goes_on_without_a_ho
     assert len(_itch_pids(server)) == 2, server.tail()
     seller.new_order(AAPL, "2", 30, "190.00")  # trades 30 against the 190.00 bid
     seller.sync()
-    want_bids = [(1_900_000, 70), (1_899_900, 40)]
-    want_asks = [(1_905_000, 25)]
     # What the dead process never published, the client asks the new one for (a gap in
     # the same session, not a new session).
-    assert client.wait_for(
-        lambda: (
-            [(p, s) for _r, p, s in client.builder.orders(AAPL, "B")] == want_bids
-            and [(p, s) for _r, p, s in client.builder.orders(AAPL, "S")] == want_asks
-        ),
-        15.0,
-    ), (book(client, "B"), book(client, "S"), server.tail())
+    assert shows(client, WANT_BIDS, WANT_ASKS, 15.0), (
+        book(client, "B"), book(client, "S"), server.tail(),
+    )  # fmt: skip
     assert client.read(lambda: client.tracker.session) == session
     assert "ended with exit status -9; restarting it" in server.log.read_text()

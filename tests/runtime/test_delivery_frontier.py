@@ -3,7 +3,7 @@ reports go to several sessions, and a crash can fall between two of them."""
 
 from pathlib import Path
 
-from nyquestro.runtime.serve import delivered_frontiers
+from nyquestro.runtime.fix_settings import frontiers_of
 
 SOH = "\x01"
 
@@ -18,7 +18,7 @@ def test_each_session_has_its_own_frontier(tmp_path: Path) -> None:
     buyer.write_text(report(3_000_001) + report(4_000_001))
     copy.write_text(report(3_000_001) + report(3_000_002) + report(3_500_000))
     idle.write_text("")
-    frontiers = delivered_frontiers(
+    frontiers = frontiers_of(
         {"buyer": buyer, "copy": copy, "idle": idle, "new": tmp_path / "missing.body"}
     )
     assert frontiers == {"buyer": 4, "copy": 3, "idle": 0, "new": 0}

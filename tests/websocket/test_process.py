@@ -23,6 +23,15 @@ def bridge_pids(server: WsServer) -> list[int]:
     return [int(pid) for pid in re.findall(r"websocket process started \(pid (\d+)\)", text)]
 
 
+def resting_buy(server: WsServer) -> tuple[WsClient, str]:
+    """A client logged in as alice with a buy of 100 AAPL at 189.00 acknowledged."""
+    alice = WsClient(server.ws_port)
+    alice.login(TOKEN)
+    buy = alice.new_order("AAPL", "buy", 100, "189.00")
+    alice.order("ack", buy)
+    return alice, buy
+
+
 def connect_when_back(port: int, timeout: float = 20.0) -> WsClient:
     deadline = time.monotonic() + timeout
     while True:
@@ -41,10 +50,7 @@ def test_a_killed_bridge_process_is_restarted_and_nothing_acknowledged_is_lost(
     server.start()
     venue = Venue(server)
     try:
-        alice = WsClient(server.ws_port)
-        alice.login(TOKEN)
-        buy = alice.new_order("AAPL", "buy", 100, "189.00")
-        alice.order("ack", buy)
+        alice, buy = resting_buy(server)
         (first,) = bridge_pids(server)
         assert first != server.pid
         os.kill(first, signal.SIGKILL)
@@ -85,10 +91,7 @@ def test_gateway_processes_die_with_a_killed_core_and_a_restart_finds_every_orde
     server.start()
     venue = Venue(server)
     try:
-        alice = WsClient(server.ws_port)
-        alice.login(TOKEN)
-        buy = alice.new_order("AAPL", "buy", 100, "189.00")
-        alice.order("ack", buy)
+        alice, buy = resting_buy(server)
         fix = venue.client("CLIENT2", "FIX.4.4")
         resting = rest(fix, "AAPL", SELL, 5, "191.00")
         children = [*bridge_pids(server), *itch_pids(server)]

@@ -23,10 +23,11 @@ import quickfix42 as fix42
 import quickfix44 as fix44
 
 from nyquestro.domain.ids import SessionKey
+from nyquestro.gateways.fix.inbound import FieldSource
 from nyquestro.gateways.fix.message import OutMessage
 from nyquestro.gateways.fix.peers import LogonGate
 from nyquestro.gateways.fix.throttle import HeldFields
-from nyquestro.gateways.fix.venue import GROUP_COUNT_TAGS, FixVenue
+from nyquestro.gateways.fix.venue import GROUP_COUNT_TAGS
 
 Post = Callable[[Callable[[], None]], None]
 """Hands a piece of work to the single writer and returns at once."""
@@ -165,11 +166,19 @@ class Tap(Protocol):
     def session_state(self, key: SessionKey, state: SessionSeqNums, logged_on: bool) -> None: ...
 
 
+class Venue(Protocol):
+    """What the adapter calls: `FixVenue`, or a gateway process's wrapper of it."""
+
+    def handles(self, key: SessionKey, msg_type: str) -> bool: ...
+    def receive(self, key: SessionKey, msg_type: str, msg: FieldSource) -> None: ...
+    def on_logout(self, key: SessionKey) -> None: ...
+
+
 class Application(fix.Application):  # type: ignore[misc]
     """quickfix callbacks → FixVenue. Accepts every configured session's Logon until closed."""
 
     def __init__(
-        self, venue: FixVenue, post: Post, tap: Tap | None = None, gate: LogonGate | None = None
+        self, venue: Venue, post: Post, tap: Tap | None = None, gate: LogonGate | None = None
     ) -> None:
         super().__init__()
         self._venue = venue
