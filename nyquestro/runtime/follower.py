@@ -62,6 +62,8 @@ class Follower:
         """Replays the journal when the ring does not reach back far enough; gateways may
         read it to seed themselves before `join` (it is dropped once live)."""
         self.snapshot_seq = 0 if restored is None else restored.seq
+        self.venue_state = None if restored is None else restored.venue
+        """The FIX gateway's state in the snapshot (None: no snapshot)."""
         self._replayer: Sequencer | None = Sequencer(self.engine, time.time_ns)
         if restored is not None:
             self._replayer.resume(restored.stream_hash, restored.last_ts)
@@ -86,9 +88,9 @@ class Follower:
         self.on_marked: Callable[[int], None] = _no_marks
         """Called with each answered mark's token (see `mark`)."""
         self.resend_after: Callable[[str], int] | None = None
-        """For history: per send key, the last command whose sends reached their
-        destination before (a FIX session's quickfix store); later ones are sent again.
-        None: history sends nothing."""
+        """For history: per destination (the key a gateway sends to), the last command
+        whose sends reached it before (a FIX session's quickfix store); later ones are
+        sent again. None: history sends nothing."""
         self._history_seq = 0
 
     def subscribe(self, subscriber: Subscriber) -> None:
@@ -223,7 +225,9 @@ class Follower:
     def _send(self, key: str, message: Any) -> None:
         with self._exclusive:
             resend_after = self.resend_after
-            if self._muted and (resend_after is None or self._history_seq <= resend_after(key)):
+            if self._muted and (
+                resend_after is None or self._history_seq <= resend_after(key.partition(_SIDE)[2])
+            ):
                 return  # history: rebuilt, not sent again
             self._outbox.hold(0, key, message)
             self._outbox.release_upto(0)

@@ -11,6 +11,7 @@ from the bus's ring or the journal.
 import logging
 import os
 import pickle
+import signal
 import subprocess
 import sys
 import threading
@@ -81,6 +82,14 @@ class GatewayProcess:
             if time.monotonic() >= deadline:
                 raise GatewayStartError(f"the {self.name} process did not join the bus in "
                                         f"{timeout:.0f} s")  # fmt: skip
+
+    def signal_stop(self) -> None:
+        """SIGTERM: the gateway's cue to wind down while the stream goes on (the FIX
+        gateway logs its sessions out)."""
+        with self._lock:
+            process = self._process
+        if process is not None and process.poll() is None:
+            process.send_signal(signal.SIGTERM)
 
     def stop(self, timeout: float) -> None:
         """Let the process finish (the core ended the stream first), then end it."""

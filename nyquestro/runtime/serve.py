@@ -111,7 +111,12 @@ class Exchange:
         # recovery: each rebuilds its state from the journal beside the core's own replay.
         self._bus_address = f"@nyquestro-{os.getpid()}-bus"
         self._gateways: list[GatewayProcess] = []
-        for name, configured in (("itch", config.itch), ("websocket", config.websocket)):
+        own_fix = config.fix if config.fix.own_process else None
+        for name, configured in (
+            ("fix", own_fix),
+            ("itch", config.itch),
+            ("websocket", config.websocket),
+        ):
             if configured is not None:
                 self._gateways.append(GatewayProcess(
                     name, f"nyquestro.runtime.{name}_process", config, self._bus_address,
@@ -131,14 +136,17 @@ class Exchange:
         self._write_recorded()
         # The recovered books and views live all day: out of the collector's sight.
         collector.settle()
-        self._app = Application(
-            self._venue, self.writer.post, tap=self._recorder,
-            gate=LogonGate(config.fix.allow, config.fix.port),
-        )  # fmt: skip
-        settings_path = fix_settings.write(config)
-        self._settings = fix.SessionSettings(str(settings_path))
-        self._store = fix.FileStoreFactory(self._settings)
-        self._acceptor = fix.SocketAcceptor(self._app, self._store, self._settings)
+        # quickfix here, or in the FIX gateway's process (`[fix] own_process`).
+        self._acceptor: fix.SocketAcceptor | None = None
+        if not config.fix.own_process:
+            self._app = Application(
+                self._venue, self.writer.post, tap=self._recorder,
+                gate=LogonGate(config.fix.allow, config.fix.port),
+            )  # fmt: skip
+            settings_path = fix_settings.write(config)
+            self._settings = fix.SessionSettings(str(settings_path))
+            self._store = fix.FileStoreFactory(self._settings)
+            self._acceptor = fix.SocketAcceptor(self._app, self._store, self._settings)
         # Before any client can connect; after the acceptor exists, since the commands
         # release the reports recovery held back.
         self._apply_settings(config)
@@ -221,6 +229,10 @@ class Exchange:
         changed = {
             (s.begin_string, s.target_comp_id): s for s in throttle_changes(self.config, new)
         }
+        if changed and self.config.fix.own_process:
+            log.warning("config reload: throttles need a restart while [fix] own_process is on; "
+                        "not applied")  # fmt: skip
+            changed = {}
         for s in changed.values():
             key = session_key_of(s.begin_string, self.config.fix.comp_id, s.target_comp_id)
             queue_limit = s.throttle_queue_limit if s.throttle_mode == "queue" else None
@@ -328,9 +340,8 @@ class Exchange:
         name, side, rest = key.partition(_SIDE)
         if side:
             self._side_outputs[name](rest, message)
-            return
-        assert self._app is not None
-        self._app.send(SessionKey(key), message)
+        elif self._app is not None:  # else the FIX gateway's process sends its own
+            self._app.send(SessionKey(key), message)
 
     def _commit_loop(self) -> None:
         """Group commit: write each batch as soon as the previous one is on disk."""
@@ -382,9 +393,14 @@ class Exchange:
             # The ITCH request server listens before FIX clients trade.
             gateway.wait_ready(bus, _GATEWAY_READY_SECONDS)
             log.info("%s process (pid %s) joined the bus", gateway.name, gateway.pid)
-        self._acceptor.start()
-        self._start_throttle_release()
+        if self._acceptor is not None:
+            self._acceptor.start()
+            self._start_throttle_release()
         self.sequencer.read(self.sequencer.release)  # reports recovery held back
+        if self._acceptor is not None:
+            self._log_listening()
+
+    def _log_listening(self) -> None:
         fix_cfg = self.config.fix
         names = ", ".join(f"{s.target_comp_id}/{s.begin_string}" for s in fix_cfg.sessions)
         if fix_cfg.drop_copy is not None:
@@ -400,17 +416,7 @@ class Exchange:
             fix_cfg.port, fix_cfg.port, fix_cfg.port, who, fix_cfg.comp_id, names,
         )  # fmt: skip
 
-    def shut_down(self) -> None:
-        """Graceful stop: refuse new Logons, log every session out (bounded wait), let
-        in-flight commands finish, flush the journal, snapshot.
-
-        In-flight commands drain by themselves: a command runs entirely under the
-        sequencer's lock, which the final flush and snapshot take after it.
-        """
-        if self._bus is not None:
-            self._bus.refuse_commands()  # gateway processes' clients: no more orders
-        if self._udp is not None:
-            self._udp.stop()  # counters logged; no more UDP requests from here on
+    def _log_out(self, acceptor: fix.SocketAcceptor) -> None:
         assert self._app is not None
         self._app.close()
         for session_id in self._app.session_ids():
@@ -418,8 +424,32 @@ class Exchange:
             if session is not None and session.isLoggedOn():
                 session.logout("venue shutting down")
         deadline = time.monotonic() + _LOGOUT_GRACE_SECONDS
-        while self._acceptor.isLoggedOn() and time.monotonic() < deadline:
+        while acceptor.isLoggedOn() and time.monotonic() < deadline:
             time.sleep(0.05)
+
+    def _log_out_gateway_process(self) -> None:
+        """`[fix] own_process`: the FIX gateway logs its sessions out and sends what
+        cancel-on-disconnect asks for; the core waits for it to say it is done."""
+        for gateway in self._gateways:
+            if gateway.name == "fix" and self._bus is not None:
+                gateway.signal_stop()
+                if not self._bus.wait_finished("fix", _LOGOUT_GRACE_SECONDS + 1):
+                    log.error("the FIX gateway did not finish logging out in time")
+
+    def shut_down(self) -> None:
+        """Graceful stop: refuse new Logons, log every session out (bounded wait), let
+        in-flight commands finish, flush the journal, snapshot.
+
+        In-flight commands drain by themselves: a command runs entirely under the
+        sequencer's lock, which the final flush and snapshot take after it.
+        """
+        self._log_out_gateway_process()
+        if self._bus is not None:
+            self._bus.refuse_commands()  # gateway processes' clients: no more orders
+        if self._udp is not None:
+            self._udp.stop()  # counters logged; no more UDP requests from here on
+        if self._acceptor is not None:
+            self._log_out(self._acceptor)
         # What the logouts posted (cancel-on-disconnect) is carried out before the journal's
         # last flush; a writer that does not finish is left to the shutdown bound.
         if not self.writer.stop(_WRITER_STOP_SECONDS):

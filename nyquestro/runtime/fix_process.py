@@ -1,0 +1,183 @@
+"""The FIX gateway's process, when `[fix] own_process` is on (`gateway_process.py` starts
+it; not a command for people).
+
+Here run quickfix, the sessions' translation (`FixVenue`), throttles, the drop copy and
+the FIX tap of the audit trail; the core only sequences, matches and journals. The
+venue's state is rebuilt from the snapshot the core started from and the journal, and
+reports a session's quickfix store lacks (the gateway or the whole venue died between a
+commit and the hand-over) are sent again with their original ExecIDs, as a venue in one
+process does at recovery.
+
+Two things differ from one process, both handled here:
+- A command is sent to the core and its reports come back on the stream, so a message
+  whose answer reads the gateway's views (OrderStatusRequest, MarketDataRequest, a
+  NewOrderSingle resent with PossResend) waits for a mark: it is answered once the core
+  has put every command this gateway sent before it on the stream, i.e. after their
+  reports, as in one process.
+- The stop: the core sends SIGTERM; the gateway refuses Logons, logs every session out
+  (cancel-on-disconnect commands go to the core), tells the core it sends no more, and
+  follows the stream until the core ends it, so the last reports reach quickfix's store.
+"""
+
+import itertools
+import logging
+import os
+import signal
+import sys
+import threading
+import time
+from types import FrameType
+
+import quickfix as fix
+
+from nyquestro.codec.prices import DecimalPrices
+from nyquestro.config.venue import VenueConfig
+from nyquestro.domain.ids import SessionKey
+from nyquestro.gateways.fix.acceptor import Application
+from nyquestro.gateways.fix.dialect import tag
+from nyquestro.gateways.fix.inbound import FieldSource
+from nyquestro.gateways.fix.message import OutMessage
+from nyquestro.gateways.fix.peers import LogonGate
+from nyquestro.gateways.fix.venue import FixVenue
+from nyquestro.runtime import fix_settings
+from nyquestro.runtime.assembly import add_sessions
+from nyquestro.runtime.follower import Follower
+from nyquestro.runtime.gateway_main import run_gateway
+from nyquestro.runtime.recorder import Recorder
+from nyquestro.runtime.writer import Writer
+from nyquestro.store.audit import AuditTrail
+from nyquestro.store.database import create_db_engine
+from nyquestro.store.projection import Projection
+
+log = logging.getLogger("nyquestro.runtime.fix_process")
+
+READS_VIEWS = frozenset({"H", "V"})
+"""Message types whose answer reads the gateway's views (besides a resent order)."""
+_LOGOUT_GRACE_SECONDS = 5.0
+_WRITER_STOP_SECONDS = 3.0
+_THROTTLE_RELEASE_SECONDS = 0.005
+_TAP_WRITE_SECONDS = 0.05
+
+
+class Deferring:
+    """The venue as the quickfix adapter sees it in a gateway process: messages that read
+    the views wait for a mark (module doc); the rest go to the venue at once."""
+
+    def __init__(self, venue: FixVenue, follower: Follower) -> None:
+        self._venue = venue
+        self._follower = follower
+        self._waiting: dict[int, tuple[SessionKey, str, FieldSource]] = {}
+        self._tokens = itertools.count(1)
+        follower.on_marked = self._marked
+
+    def handles(self, key: SessionKey, msg_type: str) -> bool:
+        return self._venue.handles(key, msg_type)
+
+    def on_logout(self, key: SessionKey) -> None:
+        self._venue.on_logout(key)
+
+    def receive(self, key: SessionKey, msg_type: str, msg: FieldSource) -> None:
+        """On the writer thread, under the follower's lock."""
+        if msg_type in READS_VIEWS or (msg_type == "D" and msg.get(tag("PossResend")) == "Y"):
+            token = next(self._tokens)
+            self._waiting[token] = (key, msg_type, msg)
+            self._follower.mark(token)
+        else:
+            self._venue.receive(key, msg_type, msg)
+
+    def _marked(self, token: int) -> None:
+        """On the stream's thread, under the follower's lock, between two entries."""
+        key, msg_type, msg = self._waiting.pop(token)
+        self._venue.receive(key, msg_type, msg)
+
+
+class FixGateway:
+    def __init__(self, config: VenueConfig, follower: Follower) -> None:
+        self._config = config
+        self._follower = follower
+        send = follower.side_sender("fix", self._deliver)
+        self._venue = FixVenue(config.instruments, submit=follower.submit,
+                               read=follower.read, send=send, clock=time.time_ns)  # fmt: skip
+        add_sessions(self._venue, config)
+        if follower.venue_state is not None:
+            self._venue.restore_state(follower.venue_state)
+        follower.subscribe(self._venue.on_events)
+        frontiers = fix_settings.delivered_frontiers(config)
+        follower.resend_after = lambda key: frontiers.get(key, 0)
+        self._recorder: Recorder | None = None
+        if config.audit:
+            db = create_db_engine(config.db)
+            prices = DecimalPrices({i.symbol: i for i in config.instruments})
+            self._recorder = Recorder(AuditTrail(db, prices), Projection(db),
+                                      lambda: follower.last_seq, time.time_ns)  # fmt: skip
+        self._writer = Writer(follower.read)
+        self._app = Application(
+            Deferring(self._venue, follower), self._writer.post, tap=self._recorder,
+            gate=LogonGate(config.fix.allow, config.fix.port),
+        )  # fmt: skip
+        self._settings = fix.SessionSettings(str(fix_settings.write(config)))
+        self._store = fix.FileStoreFactory(self._settings)
+        self._acceptor = fix.SocketAcceptor(self._app, self._store, self._settings)
+        self._stopping = threading.Event()
+
+    def _deliver(self, key: str, message: OutMessage) -> None:
+        self._app.send(SessionKey(key), message)
+
+    def start(self) -> None:
+        self._writer.start()
+        self._acceptor.start()
+        threading.Thread(target=self._background, name="fix-background", daemon=True).start()
+        signal.signal(signal.SIGTERM, self._log_out)
+        fix_cfg = self._config.fix
+        log.info(
+            "FIX gateway process (pid %d) listening on 0.0.0.0:%d (connect to 127.0.0.1:%d) "
+            "as %s; sessions: %s", os.getpid(), fix_cfg.port, fix_cfg.port, fix_cfg.comp_id,
+            ", ".join(f"{s.target_comp_id}/{s.begin_string}" for s in fix_cfg.sessions),
+        )  # fmt: skip
+
+    def _background(self) -> None:
+        """Queue-mode throttles' held messages, and the tap's audit writes."""
+        last_write = time.monotonic()
+        while not self._stopping.wait(_THROTTLE_RELEASE_SECONDS):
+            try:
+                if self._venue.queues_messages:
+                    self._venue.release_queued()
+                now = time.monotonic()
+                if self._recorder is not None and now - last_write > _TAP_WRITE_SECONDS:
+                    last_write = now
+                    self._recorder.write_pending(now=False)
+            except Exception:  # a bug must not stop the queues or the audit for good
+                log.exception("background work of the FIX gateway failed")
+
+    def _log_out(self, _signum: int, _frame: FrameType | None) -> None:
+        """SIGTERM from the core: log out, then tell the core no more commands come."""
+        threading.Thread(target=self._leave, name="fix-stop", daemon=True).start()
+
+    def _leave(self) -> None:
+        self._app.close()
+        for session_id in self._app.session_ids():
+            session = fix.Session.lookupSession(session_id)
+            if session is not None and session.isLoggedOn():
+                session.logout("venue shutting down")
+        deadline = time.monotonic() + _LOGOUT_GRACE_SECONDS
+        while self._acceptor.isLoggedOn() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        if not self._writer.stop(_WRITER_STOP_SECONDS):
+            log.error("the writer did not finish within %.0f s", _WRITER_STOP_SECONDS)
+        self._follower.finish()
+
+    def stop(self) -> None:
+        """After the stream's END: every report is in quickfix's store. Exit at once:
+        quickfix 1.16's destructors race its acceptor thread (see runtime/serve.py)."""
+        self._stopping.set()
+        if self._recorder is not None:
+            self._recorder.write_pending()
+        log.info("FIX gateway stopped")
+        logging.shutdown()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)
+
+
+if __name__ == "__main__":
+    sys.exit(run_gateway(sys.argv, "fix", FixGateway))
