@@ -23,8 +23,10 @@ core's `on_command` in the order each gateway sent them, outside its own lock. `
 token]` asks the core to answer `[MARKED, token]` once every command the gateway sent
 before it is on the stream (the core's `on_mark` queues the answer behind them, `mark`
 sends it): how a gateway answers a query only after the commands that came before it.
-`[FINISHED]` says the gateway will send no more commands (a stop under way). This module
-knows sockets and frames, not commands or events.
+`[FINISHED]` says the gateway will send no more commands (a stop under way).
+`[SETTINGS, payload]` carries settings the core changed while running (a reload) to
+every gateway, between two entries. This module knows sockets and frames, not commands
+or events.
 """
 
 import contextlib
@@ -55,6 +57,7 @@ COMMAND = 5
 MARK = 6
 MARKED = 7
 FINISHED = 8
+SETTINGS = 9
 
 _ENCODER = msgspec.msgpack.Encoder()
 _DECODER = msgspec.msgpack.Decoder()
@@ -129,6 +132,7 @@ class StreamServer:
         self._max_backlog = max_backlog
         self._lock = threading.Lock()
         self._subscribers: dict[int, _Subscriber] = {}
+        self._joins: dict[str, int] = {}
         self._unlink()  # left by a process that was killed
         self._listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self._listener.bind(_sockaddr(address))
@@ -174,6 +178,16 @@ class StreamServer:
                 if sub.name == name:
                     sub.out += data
 
+    def broadcast(self, settings: bytes) -> None:
+        """Hand every gateway `settings` (their form is the runtime's), behind the entries
+        appended so far."""
+        data = frame(_ENCODER.encode([SETTINGS, settings]))
+        with self._lock:
+            for sub in self._subscribers.values():
+                if sub.name:
+                    sub.out += data
+        self.flush()
+
     def wait_finished(self, name: str, timeout: float) -> bool:
         """Whether gateway `name` said it sends no more commands (or is gone) within
         `timeout` seconds."""
@@ -182,6 +196,11 @@ class StreamServer:
                 lambda: all(sub.finished for sub in self._subscribers.values()
                             if sub.name == name), timeout,
             )  # fmt: skip
+
+    def joins(self, name: str) -> int:
+        """How many times a gateway called `name` has joined (restarts count again)."""
+        with self._lock:
+            return self._joins.get(name, 0)
 
     def subscribers(self) -> list[str]:
         """Names of the gateways connected and answered."""
@@ -277,6 +296,7 @@ class StreamServer:
                      after, oldest)  # fmt: skip
             return
         sub.name = name
+        self._joins[name] = self._joins.get(name, 0) + 1
         # It may have read the journal a little beyond the newest entry (a commit is
         # durable a moment before it is appended here): those it gets no more.
         sub.after = after
@@ -433,11 +453,11 @@ class StreamClient:
         with self._sending:
             self._sock.sendall(message)
 
-    def read(self) -> list[list[Any] | int] | None:
-        """The entries (`[seq, *body]`) and answered marks (their tokens) of one receive,
-        in order, blocking until some arrive (or the answer to the hello: then
-        `joined_at` is set, maybe with nothing yet); None once the stream is over (END,
-        or the core went away: see `ended`). Raises Gone."""
+    def read(self) -> list[list[Any] | int | bytes] | None:
+        """The entries (`[seq, *body]`), answered marks (their tokens) and settings (their
+        payloads) of one receive, in order, blocking until some arrive (or the answer to
+        the hello: then `joined_at` is set, maybe with nothing yet); None once the stream
+        is over (END, or the core went away: see `ended`). Raises Gone."""
         while True:
             try:
                 data = self._sock.recv(_RECV_BYTES)
@@ -445,14 +465,14 @@ class StreamClient:
                 data = b""
             if not data:
                 return None
-            entries: list[list[Any] | int] = []
+            entries: list[list[Any] | int | bytes] = []
             joined = False
             for payload in self._reader.feed(data):
                 message = _DECODER.decode(payload)
                 kind = message[0]
                 if kind == ENTRY:
                     entries.append(message[1:])
-                elif kind == MARKED:
+                elif kind in (MARKED, SETTINGS):
                     entries.append(message[1])
                 elif kind == JOINED:
                     self.joined_at, joined = message[1], True

@@ -22,6 +22,7 @@ Two things differ from one process, both handled here:
 import itertools
 import logging
 import os
+import pickle
 import signal
 import sys
 import threading
@@ -31,7 +32,7 @@ from types import FrameType
 import quickfix as fix
 
 from nyquestro.codec.prices import DecimalPrices
-from nyquestro.config.venue import VenueConfig
+from nyquestro.config.venue import FixSessionConfig, VenueConfig
 from nyquestro.domain.ids import SessionKey
 from nyquestro.gateways.fix.acceptor import Application
 from nyquestro.gateways.fix.dialect import tag
@@ -44,6 +45,7 @@ from nyquestro.runtime.assembly import add_sessions
 from nyquestro.runtime.follower import Follower
 from nyquestro.runtime.gateway_main import run_gateway
 from nyquestro.runtime.recorder import Recorder
+from nyquestro.runtime.settings import apply_throttles
 from nyquestro.runtime.writer import Writer
 from nyquestro.store.audit import AuditTrail
 from nyquestro.store.database import create_db_engine
@@ -102,6 +104,7 @@ class FixGateway:
         if follower.venue_state is not None:
             self._venue.restore_state(follower.venue_state)
         follower.subscribe(self._venue.on_events)
+        follower.on_settings = self._throttles
         frontiers = fix_settings.delivered_frontiers(config)
         follower.resend_after = lambda key: frontiers.get(key, 0)
         self._recorder: Recorder | None = None
@@ -120,6 +123,12 @@ class FixGateway:
         self._acceptor = fix.SocketAcceptor(self._app, self._store, self._settings)
         self._stopping = threading.Event()
 
+    def _throttles(self, payload: bytes) -> None:
+        """A reload changed throttles (the core logged which): apply them here."""
+        changed: tuple[FixSessionConfig, ...] = pickle.loads(payload)
+        apply_throttles(self._venue, self._config.fix.comp_id, changed, report=False)
+        log.info("throttles of %d session(s) applied to the FIX gateway's sessions", len(changed))
+
     def _deliver(self, key: str, message: OutMessage) -> None:
         self._app.send(SessionKey(key), message)
 
@@ -128,12 +137,8 @@ class FixGateway:
         self._acceptor.start()
         threading.Thread(target=self._background, name="fix-background", daemon=True).start()
         signal.signal(signal.SIGTERM, self._log_out)
-        fix_cfg = self._config.fix
-        log.info(
-            "FIX gateway process (pid %d) listening on 0.0.0.0:%d (connect to 127.0.0.1:%d) "
-            "as %s; sessions: %s", os.getpid(), fix_cfg.port, fix_cfg.port, fix_cfg.comp_id,
-            ", ".join(f"{s.target_comp_id}/{s.begin_string}" for s in fix_cfg.sessions),
-        )  # fmt: skip
+        log.info("%s (the FIX gateway's process, pid %d)", fix_settings.listening(self._config),
+                 os.getpid())  # fmt: skip
 
     def _background(self) -> None:
         """Queue-mode throttles' held messages, and the tap's audit writes."""

@@ -92,3 +92,21 @@ def frontiers_of(bodies: Mapping[str, Path]) -> dict[str, int]:
         highest = max((int(m.group(1)) for m in _EXEC_ID.finditer(data)), default=0)
         frontiers[str(key)] = highest // 1_000_000
     return frontiers
+
+
+def listening(config: VenueConfig) -> str:
+    """The start-up line that says where the FIX acceptor listens and who may log on."""
+    fix_cfg = config.fix
+    names = ", ".join(f"{s.target_comp_id}/{s.begin_string}" for s in fix_cfg.sessions)
+    if fix_cfg.drop_copy is not None:
+        names += f"; drop copy: {fix_cfg.drop_copy}/{DROP_COPY_BEGIN_STRING}"
+    allow = fix_cfg.allow
+    who = "anyone" if allow.everyone else str(allow)
+    if allow.loopback_only:
+        who += " (this machine only)"
+    return (
+        f"Nyquestro FIX acceptor on port {fix_cfg.port}, listening on 0.0.0.0:{fix_cfg.port} "
+        "(all IPv4 interfaces: quickfix binds no single one; connect to "
+        f"127.0.0.1:{fix_cfg.port}); Logons allowed from {who} ([fix] allow); as "
+        f"{fix_cfg.comp_id}; sessions: {names}"
+    )

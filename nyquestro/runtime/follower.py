@@ -87,6 +87,8 @@ class Follower:
         """Messages for the core from before the join, sent at it in order."""
         self.on_marked: Callable[[int], None] = _no_marks
         """Called with each answered mark's token (see `mark`)."""
+        self.on_settings: Callable[[bytes], None] = _no_settings
+        """Called with settings the core changed while running (under the lock)."""
         self.resend_after: Callable[[str], int] | None = None
         """For history: per destination (the key a gateway sends to), the last command
         whose sends reached it before (a FIX session's quickfix store); later ones are
@@ -198,7 +200,7 @@ class Follower:
             )
         log.info("replayed %d journaled commands in %.2f s", count, time.monotonic() - started)
 
-    def _apply(self, entries: list[list[Any] | int]) -> None:
+    def _apply(self, entries: list[list[Any] | int | bytes]) -> None:
         if entries and self._replayer is not None:
             self._replayer = None  # live from here: the stream has what the journal has
         live_after = self._live_after
@@ -208,6 +210,9 @@ class Follower:
                 if isinstance(entry, int):
                     self._muted = False
                     self.on_marked(entry)
+                    continue
+                if isinstance(entry, bytes):
+                    self.on_settings(entry)
                     continue
                 seq, ts, command_frame, events_frame = entry
                 if seq != self.last_seq + 1:
@@ -249,3 +254,7 @@ class Follower:
 
 def _no_marks(token: int) -> None:
     raise InvariantViolation(f"mark {token} answered, but this gateway asks for none")
+
+
+def _no_settings(_payload: bytes) -> None:
+    """A gateway without settings that change while running has nothing to do."""

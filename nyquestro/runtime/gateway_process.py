@@ -4,8 +4,9 @@ A gateway process is `python -m <module> PARENT_PID BUS_ADDRESS START_SNAPSHOT`,
 venue's config pickled on its stdin (the core's config as it stands, reloads included:
 no file to read again, no environment to agree on). It follows the committed stream
 (`follower.py`) and dies with the core (`lifeline.py`). One that exits while the core
-runs is started again, after a pause that doubles with each quick failure, and resumes
-from the bus's ring or the journal.
+runs is started again and resumes from the bus's ring or the journal: after half a
+second if it had joined the bus, after a pause that doubles (up to 30 s) each time one
+dies before joining (a gateway that cannot start does not spin).
 """
 
 import logging
@@ -25,8 +26,6 @@ log = logging.getLogger(__name__)
 
 _FIRST_PAUSE_SECONDS = 0.5
 _LONGEST_PAUSE_SECONDS = 30.0
-_STABLE_SECONDS = 60.0
-"""A process that ran this long before it died is restarted after the first pause."""
 
 
 class GatewayStartError(NyquestroError):
@@ -49,7 +48,10 @@ class GatewayProcess:
         self._supervisor = threading.Thread(
             target=self._supervise, name=f"{name}-supervisor", daemon=True
         )
-        self.restarts = 0
+        self._server: StreamServer | None = None
+        """The bus, once supervising (it did not exist when the first process started)."""
+        self._joins_before = 0
+        """The bus's count of this gateway's joins when the current process started."""
 
     @property
     def pid(self) -> int | None:
@@ -62,8 +64,9 @@ class GatewayProcess:
         which lives until `stop`)."""
         self._spawn()
 
-    def supervise(self) -> None:
+    def supervise(self, server: StreamServer) -> None:
         """Restart the process whenever it ends, from now until `stop`."""
+        self._server = server
         self._supervisor.start()
 
     def wait_ready(self, server: StreamServer, timeout: float) -> None:
@@ -125,20 +128,22 @@ class GatewayProcess:
         log.info("%s process started (pid %d)", self.name, process.pid)
 
     def _supervise(self) -> None:
+        server = self._server
+        assert server is not None
         pause = _FIRST_PAUSE_SECONDS
         while True:
             with self._lock:
                 process = self._process
             assert process is not None
-            started = time.monotonic()
             code = process.wait()
             if self._stopping.is_set():
                 return
-            pause = _FIRST_PAUSE_SECONDS if time.monotonic() - started > _STABLE_SECONDS else pause
+            if server.joins(self.name) > self._joins_before:
+                pause = _FIRST_PAUSE_SECONDS  # it had started fine: no crash loop
             log.error("the %s process (pid %d) ended with exit status %d; restarting it in "
                       "%.1f s", self.name, process.pid, code, pause)  # fmt: skip
             if self._stopping.wait(pause):
                 return
             pause = min(pause * 2, _LONGEST_PAUSE_SECONDS)
-            self.restarts += 1
+            self._joins_before = server.joins(self.name)
             self._spawn()

@@ -17,6 +17,7 @@ sent is already in its FileStore by then.
 
 import logging
 import os
+import pickle
 import signal
 import sys
 import threading
@@ -37,7 +38,7 @@ from nyquestro.config.venue import VenueConfig
 from nyquestro.domain.commands import Command, Halt, KillSwitch, Resume
 from nyquestro.domain.events import Configured
 from nyquestro.domain.ids import Account, Seq, SessionKey, Symbol, Ts
-from nyquestro.gateways.fix.acceptor import Application, session_key_of
+from nyquestro.gateways.fix.acceptor import Application
 from nyquestro.gateways.fix.peers import LogonGate
 from nyquestro.gateways.udp.gateway import UdpGateway
 from nyquestro.runtime import collector, fix_settings, snapshotting
@@ -48,7 +49,13 @@ from nyquestro.runtime.liveness import LivenessMonitor
 from nyquestro.runtime.outbox import Outbox
 from nyquestro.runtime.recorder import Recorder
 from nyquestro.runtime.replica import Replica
-from nyquestro.runtime.settings import configure, not_live, settings_of, throttle_changes
+from nyquestro.runtime.settings import (
+    apply_throttles,
+    configure,
+    not_live,
+    settings_of,
+    throttle_changes,
+)
 from nyquestro.runtime.watchdog import ShutdownWatchdog
 from nyquestro.runtime.writer import Writer
 from nyquestro.store.audit import AuditTrail
@@ -229,21 +236,12 @@ class Exchange:
         changed = {
             (s.begin_string, s.target_comp_id): s for s in throttle_changes(self.config, new)
         }
-        if changed and self.config.fix.own_process:
-            log.warning("config reload: throttles need a restart while [fix] own_process is on; "
-                        "not applied")  # fmt: skip
-            changed = {}
-        for s in changed.values():
-            key = session_key_of(s.begin_string, self.config.fix.comp_id, s.target_comp_id)
-            queue_limit = s.throttle_queue_limit if s.throttle_mode == "queue" else None
-            self.sequencer.read(partial(
-                self._venue.set_throttles, key, s.orders_per_second, s.messages_per_second,
-                queue_limit,
-            ))  # fmt: skip
-            log.info(
-                "throttles of %s: orders_per_second %s, messages_per_second %s, queue limit %s",
-                key, s.orders_per_second, s.messages_per_second, queue_limit,
-            )  # fmt: skip
+        self.sequencer.read(partial(
+            apply_throttles, self._venue, self.config.fix.comp_id, changed.values()
+        ))  # fmt: skip
+        if changed and self.config.fix.own_process and self._bus is not None:
+            # The FIX gateway's process applies them to its sessions.
+            self._bus.broadcast(pickle.dumps(tuple(changed.values())))
         sessions = tuple(
             changed.get((s.begin_string, s.target_comp_id), s) for s in self.config.fix.sessions
         )
@@ -389,7 +387,7 @@ class Exchange:
             bus.start()
         for gateway in self._gateways:
             assert bus is not None
-            gateway.supervise()
+            gateway.supervise(bus)
             # The ITCH request server listens before FIX clients trade.
             gateway.wait_ready(bus, _GATEWAY_READY_SECONDS)
             log.info("%s process (pid %s) joined the bus", gateway.name, gateway.pid)
@@ -398,23 +396,7 @@ class Exchange:
             self._start_throttle_release()
         self.sequencer.read(self.sequencer.release)  # reports recovery held back
         if self._acceptor is not None:
-            self._log_listening()
-
-    def _log_listening(self) -> None:
-        fix_cfg = self.config.fix
-        names = ", ".join(f"{s.target_comp_id}/{s.begin_string}" for s in fix_cfg.sessions)
-        if fix_cfg.drop_copy is not None:
-            names += f"; drop copy: {fix_cfg.drop_copy}/{fix_settings.DROP_COPY_BEGIN_STRING}"
-        allow = fix_cfg.allow
-        who = "anyone" if allow.everyone else str(allow)
-        if allow.loopback_only:
-            who += " (this machine only)"
-        log.info(
-            "Nyquestro FIX acceptor on port %d, listening on 0.0.0.0:%d (all IPv4 interfaces: "
-            "quickfix binds no single one; connect to 127.0.0.1:%d); Logons allowed from %s "
-            "([fix] allow); as %s; sessions: %s",
-            fix_cfg.port, fix_cfg.port, fix_cfg.port, who, fix_cfg.comp_id, names,
-        )  # fmt: skip
+            log.info("%s", fix_settings.listening(self.config))
 
     def _log_out(self, acceptor: fix.SocketAcceptor) -> None:
         assert self._app is not None

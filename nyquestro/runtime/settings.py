@@ -5,6 +5,8 @@ The engine learns its settings only from journaled Configure commands (see
 says which differences between two configs must wait for a restart.
 """
 
+import logging
+from collections.abc import Iterable
 from dataclasses import fields, replace
 from functools import partial
 
@@ -15,6 +17,9 @@ from nyquestro.domain.instrument import Instrument
 from nyquestro.domain.risk import SessionRisk
 from nyquestro.engine.engine import Settings
 from nyquestro.gateways.fix.acceptor import session_key_of
+from nyquestro.gateways.fix.venue import FixVenue
+
+log = logging.getLogger(__name__)
 
 
 def settings_of(config: VenueConfig, running: Settings | None = None) -> Settings:
@@ -121,3 +126,19 @@ def _instrument_changes(running: tuple[Instrument, ...], new: tuple[Instrument, 
         if before[symbol].tick_size != after[symbol].tick_size
     ]
     return changes
+
+
+def apply_throttles(
+    venue: FixVenue, comp_id: str, changed: Iterable[FixSessionConfig], *, report: bool = True
+) -> None:
+    """Set the changed sessions' throttles on `venue` (between two commands: the caller
+    holds the lock its venue's state is under); `report`: log each change."""
+    for s in changed:
+        key = session_key_of(s.begin_string, comp_id, s.target_comp_id)
+        queue_limit = s.throttle_queue_limit if s.throttle_mode == "queue" else None
+        venue.set_throttles(key, s.orders_per_second, s.messages_per_second, queue_limit)
+        if report:
+            log.info(
+                "throttles of %s: orders_per_second %s, messages_per_second %s, queue limit %s",
+                key, s.orders_per_second, s.messages_per_second, queue_limit,
+            )  # fmt: skip

@@ -113,10 +113,15 @@ def test_without_audit_the_venue_keeps_no_trail_but_still_snapshots(tmp_path: Pa
 
 
 def replica_pid(server: Server) -> int:
-    """The venue's one child process that is a Python replica (the venue forks it)."""
+    """The venue's replica: its one child forked without a program of its own (gateway
+    processes run `python -m nyquestro.runtime.<gateway>_process`)."""
     assert server.pid is not None
     children = Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split()
-    (pid,) = [int(p) for p in children if "python" in Path(f"/proc/{p}/exe").resolve().name]
+    (pid,) = [
+        int(p) for p in children
+        if "python" in Path(f"/proc/{p}/exe").resolve().name
+        and b"_process" not in Path(f"/proc/{p}/cmdline").read_bytes()
+    ]  # fmt: skip
     return pid
 
 
