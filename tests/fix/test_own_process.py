@@ -1,0 +1,106 @@
+"""`[fix] own_process`: the FIX gateway in a process of its own, through its real port.
+
+A status request is answered after the reports of the orders sent before it (the gateway
+waits for a mark from the core), a stop logs sessions out with their cancel-on-disconnect
+carried out and journaled, and the gateway dies with a killed core. (Its kill -9 alone,
+mid-flow, is one of `test_crash.py`'s variants.)"""
+
+import os
+import re
+import time
+from pathlib import Path
+
+from tests.fix.conftest import Server, Venue, rest
+
+BUY, SELL = "1", "2"
+
+
+def own_process_server(root: Path, durability: str = "group") -> Server:
+    return Server(root, durability=durability, fix_settings="own_process = true\n")
+
+
+def gateway_pids(server: Server) -> list[int]:
+    text = server.log.read_text(errors="replace")
+    return [int(pid) for pid in re.findall(r"fix process started \(pid (\d+)\)", text)]
+
+
+def test_a_status_request_is_answered_after_the_orders_sent_before_it(tmp_path: Path) -> None:
+    server = own_process_server(tmp_path)
+    server.start()
+    venue = Venue(server)
+    try:
+        client = venue.client("CLIENT1", "FIX.4.4")
+        # Pipelined: 30 orders and a status request for the last, without waiting.
+        ids = [client.new_order("MSFT", BUY, 1, f"{400 + i}.00") for i in range(30)]
+        client.status(ids[-1], "MSFT", BUY)
+        seen: list[str] = []
+        deadline = time.monotonic() + 10
+        while len(seen) < 31 and time.monotonic() < deadline:
+            msg = client.receive(1.0)
+            if msg is not None and msg.type == "8":
+                seen.append(msg[150])
+        # 30 acknowledgements, then the status (ExecType I, the order it names is New).
+        assert seen == ["0"] * 30 + ["I"], seen
+        client.cancel_open_orders()
+    finally:
+        for fix_client in venue.clients:
+            fix_client.close()
+        server.stop()
+    assert server.returncode == 0, server.tail()
+
+
+def test_a_stop_logs_out_and_cancel_on_disconnect_is_carried_out(tmp_path: Path) -> None:
+    server = own_process_server(tmp_path)
+    server.start()
+    venue = Venue(server)
+    try:
+        careful = venue.client("CLIENT4", "FIX.4.4")  # cancel_on_disconnect = true
+        order = rest(careful, "AAPL", BUY, 10, "189.00")
+        careful.orders.clear()
+        server.stop()
+        assert server.returncode == 0, server.tail()
+        assert careful.hung_up(), "the venue did not log the session out"
+        careful.close()
+        server.start(fresh=False)
+        again = venue.client("CLIENT4", "FIX.4.4")
+        again.status(order, "AAPL", BUY)
+        assert again.expect("8", {150: "I"})[39] == "4"  # cancelled before the stop
+    finally:
+        for fix_client in venue.clients:
+            fix_client.close()
+        server.stop()
+
+
+def test_the_gateway_dies_with_a_killed_core_and_acknowledged_orders_survive(
+    tmp_path: Path,
+) -> None:
+    server = own_process_server(tmp_path, durability="sync")
+    server.start()
+    venue = Venue(server)
+    try:
+        client = venue.client("CLIENT1", "FIX.4.4")
+        order = rest(client, "IBM", SELL, 7, "181.00")
+        client.orders.clear()
+        (gateway,) = gateway_pids(server)
+        server.kill()
+        deadline = time.monotonic() + 10
+        while alive(gateway) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not alive(gateway), "the FIX gateway outlived the core"
+        client.close()
+        server.start(fresh=False)  # the same port: nothing of the old run holds it
+        again = venue.client("CLIENT1", "FIX.4.4")
+        again.expect("8", {11: again.cancel(order, "IBM", SELL), 150: "4"})
+    finally:
+        for fix_client in venue.clients:
+            fix_client.close()
+        server.stop()
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    with open(f"/proc/{pid}/stat") as stat:  # a zombie is dead, only not yet reaped
+        return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
