@@ -47,6 +47,7 @@ ROOT = Path(__file__).resolve().parents[1]
 HOST = "127.0.0.1"
 COMP_ID = "NYQUESTRO"
 NYQUESTRO_READY = "Nyquestro FIX acceptor on port"
+NYQUESTRO_TARGETS = ("nyquestro", "nyquestro-process")
 PHASES = ("pingpong", "sustained")
 TARGET_THROUGHPUT_RATIO = 0.8
 TARGET_P99_RATIO = 1.5
@@ -84,18 +85,21 @@ band_reference = "180.00"
 @dataclass(frozen=True, slots=True)
 class Target:
     name: str
-    """"nyquestro" or "bare"."""
+    """"bare", "nyquestro" or "nyquestro-process"."""
     store: str
     """quickfix message store the server uses: "file" or "memory"."""
     reports: str = "fields"
     """The bare acceptor's use of the binding (see benchmarks/bare_acceptor.py)."""
     audit: bool = True
     """Nyquestro's `[store] audit` (audit trail and projections)."""
+    own_process: bool = False
+    """Nyquestro's `[fix] own_process`: the FIX gateway in a process of its own."""
 
     @property
     def label(self) -> str:
-        if self.name == "nyquestro":
-            return "Nyquestro" if self.audit else "Nyquestro (no audit)"
+        if self.name.startswith("nyquestro"):
+            label = "Nyquestro" if self.audit else "Nyquestro (no audit)"
+            return f"{label}, FIX process" if self.own_process else label
         return "bare" if self.reports == "fields" else "bare (strings)"
 
 
@@ -200,13 +204,9 @@ class Server:
         return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
 
     def cpu_seconds(self) -> float:
-        """User + system CPU time of the process so far (every thread)."""
-        with contextlib.suppress(OSError):
-            stat = Path(f"/proc/{self.pid}/stat").read_text()
-            # Fields after the ")" closing the command name: utime and stime are 14 and 15.
-            fields = stat.rsplit(")", 1)[1].split()
-            return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
-        return 0.0
+        """User + system CPU time so far of the server's processes (every thread): the
+        process and its children (Nyquestro's replica and gateway processes)."""
+        return sum(process_cpu_seconds(pid) for pid in process_tree(self.pid))
 
     def stop(self, timeout: float = 10.0) -> int | None:
         if self.proc.poll() is None:
@@ -220,22 +220,45 @@ class Server:
         return self.proc.returncode
 
 
-def venue_toml(store_dir: Path, port: int, sessions: int, audit: bool = True) -> str:
+def process_tree(pid: int) -> list[int]:
+    """`pid` and its descendants, as they are now."""
+    pids, at = [pid], 0
+    while at < len(pids):
+        with contextlib.suppress(OSError):
+            task = Path(f"/proc/{pids[at]}/task/{pids[at]}/children")
+            pids += [int(child) for child in task.read_text().split()]
+        at += 1
+    return pids
+
+
+def process_cpu_seconds(pid: int) -> float:
+    with contextlib.suppress(OSError):
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        # Fields after the ")" closing the command name: utime and stime are 14 and 15.
+        fields = stat.rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+    return 0.0
+
+
+def venue_toml(
+    store_dir: Path, port: int, sessions: int, audit: bool = True, own_process: bool = False
+) -> str:
     rows = ",\n".join(
         f'    {{ begin_string = "FIX.4.4", target_comp_id = "CLIENT{n}" }}'
         for n in range(1, sessions + 1)
     )
-    return VENUE_TOML.format(
+    text = VENUE_TOML.format(
         store=store_dir, port=port, comp_id=COMP_ID, sessions=rows, audit=str(audit).lower()
     )
+    return text.replace("[fix]\n", "[fix]\nown_process = true\n") if own_process else text
 
 
 def start_server(target: Target, workdir: Path, port: int, sessions: int) -> Server:
     store_dir = workdir / "store"
     log = workdir / "server.log"
-    if target.name == "nyquestro":
+    if target.name.startswith("nyquestro"):
         config = workdir / "venue.toml"
-        config.write_text(venue_toml(store_dir, port, sessions, target.audit))
+        config.write_text(venue_toml(store_dir, port, sessions, target.audit, target.own_process))
         command = [sys.executable, "-m", "nyquestro", "serve", "--config", str(config)]
         server = Server(command, log, NYQUESTRO_READY)
     else:
@@ -630,8 +653,10 @@ def report(
         colour = "green" if ok else "red"
         return f"[{colour}]{value:.2f}x {'meets' if ok else 'misses'}[/{colour}]"
 
-    for sessions in sorted({row.sessions for row in rows}):
-        nyq = by_key.get(("nyquestro", sessions))
+    for sessions, name in sorted(
+        (row.sessions, row.target.name) for row in rows if row.target.name != "bare"
+    ):
+        nyq = by_key.get((name, sessions))
         bare = by_key.get(("bare", sessions))
         if nyq is None or bare is None:
             continue
@@ -639,7 +664,7 @@ def report(
         thr = ratio(nyq.rate(), bare.rate())
         p99 = ratio(nh.get_value_at_percentile(99), bh.get_value_at_percentile(99))
         ratios.add_row(
-            str(sessions),
+            f"{sessions} ({nyq.target.label})",
             mark(thr, thr >= TARGET_THROUGHPUT_RATIO),
             f"{ratio(nh.get_value_at_percentile(50), bh.get_value_at_percentile(50)):.2f}x",
             mark(p99, p99 <= TARGET_P99_RATIO),
@@ -744,7 +769,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )  # fmt: skip
     parser.add_argument(
         "--targets",
-        help="comma-separated: bare, nyquestro (default both; with --profile, nyquestro)",
+        help="comma-separated: bare, nyquestro, nyquestro-process (the FIX gateway in a "
+        "process of its own) (default bare,nyquestro; with --profile, nyquestro)",
     )
     parser.add_argument(
         "--baseline-store", choices=("file", "memory"), default="file",
@@ -783,8 +809,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         parser.error("--sessions: at least one session")
     targets = args.targets or ("nyquestro" if args.profile else "bare,nyquestro")
     args.target_names = [t.strip() for t in targets.split(",") if t.strip()]
-    if not set(args.target_names) <= {"bare", "nyquestro"} or not args.target_names:
-        parser.error("--targets: bare and/or nyquestro")
+    if not set(args.target_names) <= {"bare", *NYQUESTRO_TARGETS} or not args.target_names:
+        parser.error("--targets: bare, nyquestro and/or nyquestro-process")
     return args
 
 
@@ -807,6 +833,9 @@ def main(argv: Sequence[str] | None = None, console: Console | None = None) -> i
     targets = {
         "bare": Target("bare", args.baseline_store, args.baseline_reports),
         "nyquestro": Target("nyquestro", "file", audit=not args.no_audit),
+        "nyquestro-process": Target(
+            "nyquestro-process", "file", audit=not args.no_audit, own_process=True
+        ),
     }
     load_before = load_average()
     started = time.monotonic()

@@ -58,7 +58,10 @@ def assemble(
         send=send,
         clock=time.time_ns,
     )
-    add_sessions(venue, config)
+    if not config.fix.own_process:
+        # Else the FIX gateway's process renders the reports: here the venue only folds
+        # events into the state a snapshot carries (order views, depth, ExecID counters).
+        add_sessions(venue, config)
     if restored is not None:
         venue.restore_state(restored.venue)
         sequencer.resume(restored.stream_hash, restored.last_ts)

@@ -126,7 +126,7 @@ class FixGateway:
     def _throttles(self, payload: bytes) -> None:
         """A reload changed throttles (the core logged which): apply them here."""
         changed: tuple[FixSessionConfig, ...] = pickle.loads(payload)
-        apply_throttles(self._venue, self._config.fix.comp_id, changed, report=False)
+        apply_throttles(self._venue, self._config.fix.comp_id, changed)
         log.info("throttles of %d session(s) applied to the FIX gateway's sessions", len(changed))
 
     def _deliver(self, key: str, message: OutMessage) -> None:

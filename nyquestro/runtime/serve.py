@@ -52,6 +52,7 @@ from nyquestro.runtime.replica import Replica
 from nyquestro.runtime.settings import (
     apply_throttles,
     configure,
+    describe_throttles,
     not_live,
     settings_of,
     throttle_changes,
@@ -236,12 +237,15 @@ class Exchange:
         changed = {
             (s.begin_string, s.target_comp_id): s for s in throttle_changes(self.config, new)
         }
-        self.sequencer.read(partial(
-            apply_throttles, self._venue, self.config.fix.comp_id, changed.values()
-        ))  # fmt: skip
-        if changed and self.config.fix.own_process and self._bus is not None:
+        if not self.config.fix.own_process:
+            self.sequencer.read(partial(
+                apply_throttles, self._venue, self.config.fix.comp_id, changed.values()
+            ))  # fmt: skip
+        elif changed and self._bus is not None:
             # The FIX gateway's process applies them to its sessions.
             self._bus.broadcast(pickle.dumps(tuple(changed.values())))
+        for line in describe_throttles(self.config.fix.comp_id, changed.values()):
+            log.info("%s", line)
         sessions = tuple(
             changed.get((s.begin_string, s.target_comp_id), s) for s in self.config.fix.sessions
         )

@@ -5,7 +5,6 @@ The engine learns its settings only from journaled Configure commands (see
 says which differences between two configs must wait for a restart.
 """
 
-import logging
 from collections.abc import Iterable
 from dataclasses import fields, replace
 from functools import partial
@@ -18,8 +17,6 @@ from nyquestro.domain.risk import SessionRisk
 from nyquestro.engine.engine import Settings
 from nyquestro.gateways.fix.acceptor import session_key_of
 from nyquestro.gateways.fix.venue import FixVenue
-
-log = logging.getLogger(__name__)
 
 
 def settings_of(config: VenueConfig, running: Settings | None = None) -> Settings:
@@ -128,17 +125,23 @@ def _instrument_changes(running: tuple[Instrument, ...], new: tuple[Instrument, 
     return changes
 
 
-def apply_throttles(
-    venue: FixVenue, comp_id: str, changed: Iterable[FixSessionConfig], *, report: bool = True
-) -> None:
+def apply_throttles(venue: FixVenue, comp_id: str, changed: Iterable[FixSessionConfig]) -> None:
     """Set the changed sessions' throttles on `venue` (between two commands: the caller
-    holds the lock its venue's state is under); `report`: log each change."""
+    holds the lock its venue's state is under)."""
     for s in changed:
         key = session_key_of(s.begin_string, comp_id, s.target_comp_id)
-        queue_limit = s.throttle_queue_limit if s.throttle_mode == "queue" else None
-        venue.set_throttles(key, s.orders_per_second, s.messages_per_second, queue_limit)
-        if report:
-            log.info(
-                "throttles of %s: orders_per_second %s, messages_per_second %s, queue limit %s",
-                key, s.orders_per_second, s.messages_per_second, queue_limit,
-            )  # fmt: skip
+        venue.set_throttles(key, s.orders_per_second, s.messages_per_second, _queue_limit(s))
+
+
+def describe_throttles(comp_id: str, changed: Iterable[FixSessionConfig]) -> list[str]:
+    """One log line per changed session: what its throttles are now."""
+    return [
+        f"throttles of {session_key_of(s.begin_string, comp_id, s.target_comp_id)}: "
+        f"orders_per_second {s.orders_per_second}, messages_per_second "
+        f"{s.messages_per_second}, queue limit {_queue_limit(s)}"
+        for s in changed
+    ]
+
+
+def _queue_limit(session: FixSessionConfig) -> int | None:
+    return session.throttle_queue_limit if session.throttle_mode == "queue" else None
