@@ -12,7 +12,15 @@ from collections.abc import Iterator
 import pytest
 
 from nyquestro.bus.framing import frame
-from nyquestro.bus.stream import Gone, StreamClient, StreamServer, encode_entry
+from nyquestro.bus.stream import (
+    Gone,
+    StreamClient,
+    StreamServer,
+    command_message,
+    encode_entry,
+    finished_message,
+    mark_message,
+)
 
 _counter = iter(range(1_000_000))
 
@@ -144,3 +152,65 @@ def test_a_client_waits_for_a_core_that_is_not_listening_yet(address: str) -> No
     assert client.read() == [] and client.joined_at == 4
     late[0].close(0.5)
     assert client.read() is None and client.ended
+
+
+def test_commands_and_marks_reach_the_core_in_order_and_marks_come_back_behind_entries(
+    address: str,
+) -> None:
+    calls: list[tuple[str, object]] = []
+    bus = StreamServer(
+        address, last_seq=0,
+        on_command=lambda name, frame: calls.append((name, frame)),
+        on_mark=lambda name, token: calls.append((name, token)),
+    )  # fmt: skip
+    bus.start()
+    try:
+        client = StreamClient(address, "fix", after=0, timeout=5)
+        assert client.read() == []
+        assert bus.joins("fix") == 1 and bus.joins("itch") == 0
+        client.send(command_message(b"first"))
+        client.send(mark_message(7))
+        client.send(command_message(b"second"))
+        deadline = time.monotonic() + 5
+        while len(calls) < 3 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert calls == [("fix", b"first"), ("fix", 7), ("fix", b"second")]
+        # The core answers the mark behind the entry it appended first; settings go to
+        # every gateway in their place among the entries.
+        publish(bus, 1, 1)
+        bus.mark("fix", 7)
+        bus.broadcast(b"new throttles")
+        publish(bus, 2, 2)
+        received: list[object] = []
+        while len(received) < 4:
+            items = client.read()
+            assert items is not None
+            received += items
+        assert received == [[1, b"body 1"], 7, b"new throttles", [2, b"body 2"]]
+        assert not bus.wait_finished("fix", 0.05)
+        client.send(finished_message())
+        assert bus.wait_finished("fix", 5)
+        client.close()
+    finally:
+        bus.close(0.5)
+
+
+def test_late_commands_are_refused_once_a_stop_is_under_way(address: str) -> None:
+    calls: list[bytes] = []
+    marks: list[int] = []
+    bus = StreamServer(address, last_seq=0, on_command=lambda _n, frame: calls.append(frame),
+                       on_mark=lambda _n, token: marks.append(token))  # fmt: skip
+    bus.start()
+    try:
+        client = StreamClient(address, "websocket", after=0, timeout=5)
+        assert client.read() == []
+        bus.refuse_commands()
+        client.send(command_message(b"too late"))
+        client.send(mark_message(1))  # marks are still answered: a query is not a command
+        deadline = time.monotonic() + 5
+        while not marks and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert calls == [] and marks == [1]
+        client.close()
+    finally:
+        bus.close(0.5)
