@@ -159,14 +159,7 @@ class FixGateway:
         threading.Thread(target=self._leave, name="fix-stop", daemon=True).start()
 
     def _leave(self) -> None:
-        self._app.close()
-        for session_id in self._app.session_ids():
-            session = fix.Session.lookupSession(session_id)
-            if session is not None and session.isLoggedOn():
-                session.logout("venue shutting down")
-        deadline = time.monotonic() + _LOGOUT_GRACE_SECONDS
-        while self._acceptor.isLoggedOn() and time.monotonic() < deadline:
-            time.sleep(0.05)
+        self._app.log_everyone_out(self._acceptor.isLoggedOn, _LOGOUT_GRACE_SECONDS)
         if not self._writer.stop(_WRITER_STOP_SECONDS):
             log.error("the writer did not finish within %.0f s", _WRITER_STOP_SECONDS)
         self._follower.finish()

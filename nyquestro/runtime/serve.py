@@ -402,17 +402,6 @@ class Exchange:
         if self._acceptor is not None:
             log.info("%s", fix_settings.listening(self.config))
 
-    def _log_out(self, acceptor: fix.SocketAcceptor) -> None:
-        assert self._app is not None
-        self._app.close()
-        for session_id in self._app.session_ids():
-            session = fix.Session.lookupSession(session_id)
-            if session is not None and session.isLoggedOn():
-                session.logout("venue shutting down")
-        deadline = time.monotonic() + _LOGOUT_GRACE_SECONDS
-        while acceptor.isLoggedOn() and time.monotonic() < deadline:
-            time.sleep(0.05)
-
     def _log_out_gateway_process(self) -> None:
         """`[fix] own_process`: the FIX gateway logs its sessions out and sends what
         cancel-on-disconnect asks for; the core waits for it to say it is done."""
@@ -434,8 +423,8 @@ class Exchange:
             self._bus.refuse_commands()  # gateway processes' clients: no more orders
         if self._udp is not None:
             self._udp.stop()  # counters logged; no more UDP requests from here on
-        if self._acceptor is not None:
-            self._log_out(self._acceptor)
+        if self._acceptor is not None and self._app is not None:
+            self._app.log_everyone_out(self._acceptor.isLoggedOn, _LOGOUT_GRACE_SECONDS)
         # What the logouts posted (cancel-on-disconnect) is carried out before the journal's
         # last flush; a writer that does not finish is left to the shutdown bound.
         if not self.writer.stop(_WRITER_STOP_SECONDS):

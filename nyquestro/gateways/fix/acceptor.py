@@ -13,6 +13,7 @@ and waits for a session mutex can never be waited for in return (ADR 0008).
 """
 
 import logging
+import time
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from functools import partial
@@ -195,6 +196,18 @@ class Application(fix.Application):  # type: ignore[misc]
         self._closed = True
         if self._gate is not None:
             self._gate.log_counters()
+
+    def log_everyone_out(self, logged_on: Callable[[], bool], grace: float) -> None:
+        """A stop: refuse new Logons, send every session a Logout and wait up to `grace`
+        seconds while `logged_on()` (the acceptor's) says some are still on."""
+        self.close()
+        for session_id in self.session_ids():
+            session = fix.Session.lookupSession(session_id)
+            if session is not None and session.isLoggedOn():
+                session.logout("venue shutting down")
+        deadline = time.monotonic() + grace
+        while logged_on() and time.monotonic() < deadline:
+            time.sleep(0.05)
 
     def session_ids(self) -> list[fix.SessionID]:
         return list(self._ids.values())
