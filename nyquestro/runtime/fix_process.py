@@ -105,8 +105,10 @@ class FixGateway:
             self._venue.restore_state(follower.venue_state)
         follower.subscribe(self._venue.on_events)
         follower.on_settings = self._throttles
-        frontiers = fix_settings.delivered_frontiers(config)
-        follower.resend_after = lambda key: frontiers.get(key, 0)
+        highest = fix_settings.delivered_exec_ids(config)
+        follower.resend = lambda key, seq, message: (
+            not fix_settings.in_store(highest.get(key, 0), seq, message)
+        )
         self._recorder: Recorder | None = None
         if config.audit:
             db = create_db_engine(config.db)

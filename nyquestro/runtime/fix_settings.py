@@ -14,6 +14,7 @@ from nyquestro.config.instruments import ConfigError
 from nyquestro.config.paths import FIXSPEC_DIR, SESSIONS_DIR
 from nyquestro.config.venue import VenueConfig
 from nyquestro.gateways.fix.acceptor import session_key_of
+from nyquestro.gateways.fix.message import OutMessage
 
 DICTIONARY = {"FIX.4.2": "FIX42.xml", "FIX.4.4": "FIX44.xml"}
 DROP_COPY_BEGIN_STRING = "FIX.4.4"
@@ -71,27 +72,37 @@ def store_bodies(config: VenueConfig) -> dict[str, Path]:
 
 
 _EXEC_ID = re.compile(rb"\x0117=(\d+)\x01")
+EXEC_ID = 17
+_EXEC_SLOT = 1_000_000
+"""An ExecID is the causing command's seq x 10^6 + n (`FixVenue`)."""
 
 
-def delivered_frontiers(config: VenueConfig) -> dict[str, int]:
-    """Per session, the last command whose reports reached its quickfix store (0: none).
-
-    The outbox hands reports over in sequence order and quickfix stores each message
-    before it sends it, so the highest ExecID (seq x 10^6 + n) in a session's store marks
-    how far delivery to that session got. Per session, because one command's reports go
-    to several (both sides of a trade, the drop copy) and a crash can fall between them.
-    """
-    return frontiers_of(store_bodies(config))
+def delivered_exec_ids(config: VenueConfig) -> dict[str, int]:
+    """Per session, the highest ExecID in its quickfix store (0: none): how far delivery
+    to it got, since reports are handed over in order and quickfix stores each message
+    before it sends it. Per session, because one command's reports go to several (both
+    sides of a trade, the drop copy) and a crash can fall between them."""
+    return highest_exec_ids(store_bodies(config))
 
 
-def frontiers_of(bodies: Mapping[str, Path]) -> dict[str, int]:
-    """`delivered_frontiers` of the given store files."""
-    frontiers = {}
+def highest_exec_ids(bodies: Mapping[str, Path]) -> dict[str, int]:
+    """`delivered_exec_ids` of the given store files."""
+    highest = {}
     for key, body in bodies.items():
         data = body.read_bytes() if body.exists() else b""
-        highest = max((int(m.group(1)) for m in _EXEC_ID.finditer(data)), default=0)
-        frontiers[str(key)] = highest // 1_000_000
-    return frontiers
+        highest[key] = max((int(m.group(1)) for m in _EXEC_ID.finditer(data)), default=0)
+    return highest
+
+
+def in_store(highest_exec_id: int, seq: int, message: object) -> bool:
+    """Whether `message`, sent for command `seq`, reached a session whose store's highest
+    ExecID is `highest_exec_id`. A report by its own ExecID: a crash may fall between two
+    reports of one command to one session (two fills of one order). Anything else (a
+    cancel reject, market data) by its command."""
+    exec_id = message.get(EXEC_ID) if isinstance(message, OutMessage) else None
+    if exec_id is not None and exec_id.isdigit():
+        return int(exec_id) <= highest_exec_id
+    return seq <= highest_exec_id // _EXEC_SLOT
 
 
 def listening(config: VenueConfig) -> str:

@@ -89,10 +89,10 @@ class Follower:
         """Called with each answered mark's token (see `mark`)."""
         self.on_settings: Callable[[bytes], None] = _no_settings
         """Called with settings the core changed while running (under the lock)."""
-        self.resend_after: Callable[[str], int] | None = None
-        """For history: per destination (the key a gateway sends to), the last command
-        whose sends reached it before (a FIX session's quickfix store); later ones are
-        sent again. None: history sends nothing."""
+        self.resend: Callable[[str, int, Any], bool] | None = None
+        """For history: whether a send (destination, the command it is for, message) did
+        not reach its destination before and goes again (a report a FIX session's
+        quickfix store lacks). None: history sends nothing."""
         self._history_seq = 0
 
     def subscribe(self, subscriber: Subscriber) -> None:
@@ -229,9 +229,9 @@ class Follower:
 
     def _send(self, key: str, message: Any) -> None:
         with self._exclusive:
-            resend_after = self.resend_after
+            resend = self.resend
             if self._muted and (
-                resend_after is None or self._history_seq <= resend_after(key.partition(_SIDE)[2])
+                resend is None or not resend(key.partition(_SIDE)[2], self._history_seq, message)
             ):
                 return  # history: rebuilt, not sent again
             self._outbox.hold(0, key, message)

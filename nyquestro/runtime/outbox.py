@@ -28,16 +28,16 @@ class Outbox(Generic[_M]):
         sequencer's lock, popped under `_delivering`: deque ends are thread-safe)."""
         self._delivering = threading.Lock()
         """Held by the one thread delivering: messages leave in order, one at a time."""
-        self.mute: Callable[[str], bool] = lambda _key: False
-        """While recovering: which sessions' messages are not sent again (state is
-        rebuilt all the same)."""
+        self.mute: Callable[[str, _M], bool] = lambda _key, _message: False
+        """While recovering: which messages are not sent again, by destination and
+        message (state is rebuilt all the same)."""
         self.after_release: Callable[[], None] = lambda: None
         """Called once a delivery run has sent something: outputs that gather what one
         run lets go (a packet of several commands' messages) send it then."""
 
     def hold(self, after_seq: int, key: str, message: _M) -> None:
         """Under the sequencer's lock."""
-        if not self.mute(key):
+        if not self.mute(key, message):
             self._held.append((after_seq, key, message))
 
     def release_upto(self, durable_seq: int) -> None:

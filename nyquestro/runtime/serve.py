@@ -179,7 +179,7 @@ class Exchange:
         some session; those are sent again (same ExecIDs) once the acceptor runs.
         """
         started = time.monotonic()
-        frontiers = fix_settings.delivered_frontiers(self.config)
+        highest = fix_settings.delivered_exec_ids(self.config)
         replaying = 0
 
         def note(entry: Entry) -> None:
@@ -188,7 +188,9 @@ class Exchange:
 
         after = self._snapshot_seq
         # Side gateways rebuild their state from the replay but send none of it again.
-        self._outbox.mute = lambda key: _SIDE in key or replaying <= frontiers.get(key, 0)
+        self._outbox.mute = lambda key, message: (
+            _SIDE in key or fix_settings.in_store(highest.get(key, 0), replaying, message)
+        )
         try:
             count = self.sequencer.recover(read_journal(self._db, after), note)
         finally:
@@ -199,6 +201,7 @@ class Exchange:
                 f"the snapshot after command {after}" if after else "an empty venue",
                 count, time.monotonic() - started,
             )  # fmt: skip
+        frontiers = {key: exec_id // 1_000_000 for key, exec_id in highest.items()}
         behind = {key: seq for key, seq in frontiers.items() if seq < self.sequencer.last_seq}
         if count and behind:
             log.info(
@@ -477,7 +480,7 @@ _OPERATOR_POLL_SECONDS = 0.25
 _THROTTLE_RELEASE_SECONDS = 0.005
 
 
-def _never(_key: str) -> bool:
+def _never(_key: str, _message: object) -> bool:
     return False
 
 

@@ -1,9 +1,11 @@
-"""Which reports reached quickfix before a stop is worked out per session: one command's
-reports go to several sessions, and a crash can fall between two of them."""
+"""Which reports reached quickfix before a stop is worked out per session, and per report
+by its ExecID: one command's reports go to several sessions, or several to one (two
+fills of one order), and a crash can fall between any two of them."""
 
 from pathlib import Path
 
-from nyquestro.runtime.fix_settings import frontiers_of
+from nyquestro.gateways.fix.message import OutMessage
+from nyquestro.runtime.fix_settings import highest_exec_ids, in_store
 
 SOH = "\x01"
 
@@ -18,7 +20,19 @@ def test_each_session_has_its_own_frontier(tmp_path: Path) -> None:
     buyer.write_text(report(3_000_001) + report(4_000_001))
     copy.write_text(report(3_000_001) + report(3_000_002) + report(3_500_000))
     idle.write_text("")
-    frontiers = frontiers_of(
+    highest = highest_exec_ids(
         {"buyer": buyer, "copy": copy, "idle": idle, "new": tmp_path / "missing.body"}
     )
-    assert frontiers == {"buyer": 4, "copy": 3, "idle": 0, "new": 0}
+    assert highest == {"buyer": 4_000_001, "copy": 3_500_000, "idle": 0, "new": 0}
+
+
+def test_a_report_counts_by_its_exec_id_anything_else_by_its_command() -> None:
+    first_fill = OutMessage("8", [(17, "4000001"), (150, "F")])
+    second_fill = OutMessage("8", [(17, "4000002"), (150, "F")])
+    cancel_reject = OutMessage("9", [(11, "C9")])
+    # The store got command 4's first fill; the kill fell before its second.
+    assert in_store(4_000_001, 4, first_fill)
+    assert not in_store(4_000_001, 4, second_fill)
+    assert in_store(4_000_001, 4, cancel_reject) and in_store(4_000_001, 3, cancel_reject)
+    assert not in_store(4_000_001, 5, cancel_reject)
+    assert not in_store(0, 1, first_fill)
