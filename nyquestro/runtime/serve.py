@@ -44,7 +44,7 @@ from nyquestro.gateways.udp.gateway import UdpGateway
 from nyquestro.runtime import collector, fix_settings, snapshotting
 from nyquestro.runtime.assembly import assemble
 from nyquestro.runtime.committed_stream import CommittedStream
-from nyquestro.runtime.gateway_process import GatewayProcess
+from nyquestro.runtime.gateway_process import GatewayProcess, GatewayStartError
 from nyquestro.runtime.liveness import LivenessMonitor
 from nyquestro.runtime.outbox import Outbox
 from nyquestro.runtime.recorder import Recorder
@@ -522,7 +522,13 @@ def run_until_signalled(exchange: Exchange, load: Callable[[], VenueConfig]) -> 
         exchange.sequencer.probe, exchange.journal, exchange.config.store_dir, exchange.writer
     )
     monitor.start()
-    exchange.start()
+    try:
+        exchange.start()
+    except GatewayStartError as exc:
+        # Nothing is open to clients yet; the gateway processes die with this one.
+        log.error("the venue cannot start: %s", exc)
+        logging.shutdown()
+        os._exit(1)
     while not stopping.wait(0.2):
         if reloading.is_set():
             reloading.clear()

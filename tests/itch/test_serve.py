@@ -5,6 +5,7 @@ restart (from the snapshot taken at the stop) a new session shows the same book.
 import os
 import re
 import signal
+import socket
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -133,3 +134,24 @@ def test_a_killed_feed_process_is_restarted_and_its_session_goes_on_without_a_ho
     )  # fmt: skip
     assert client.read(lambda: client.tracker.session) == session
     assert "ended with exit status -9; restarting it" in server.log.read_text()
+
+
+def test_serve_exits_non_zero_and_says_why_when_the_feed_process_cannot_start(
+    tmp_path: Path,
+) -> None:
+    taken = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    taken.bind(("127.0.0.1", 0))
+    taken.listen(1)
+    port = taken.getsockname()[1]
+    server = Server(tmp_path, extra_toml=f"\n[itch]\nrequest_port = {port}\n")
+    try:
+        with pytest.raises(RuntimeError, match="exited early"):
+            server.start()
+        server.wait_stopped()
+        assert server.returncode == 1
+        log = server.log.read_text()
+        assert "the venue cannot start: the itch process ended with exit status 1" in log, log
+        assert "Address already in use" in log
+    finally:
+        server.stop()
+        taken.close()
