@@ -60,7 +60,8 @@ class Follower:
         restored = snapshotting.restore_newest(db, instruments, upto=start_snapshot)
         self.engine = Engine(instruments) if restored is None else restored.engine
         """Replays the journal when the ring does not reach back far enough; gateways may
-        read it to seed themselves before `join` (it is dropped once live)."""
+        read it to seed themselves before `join`. Once live it no longer moves: the
+        stream brings events, not commands to run."""
         self.snapshot_seq = 0 if restored is None else restored.seq
         self.venue_state = None if restored is None else restored.venue
         """The FIX gateway's state in the snapshot (None: no snapshot)."""
