@@ -485,3 +485,19 @@ def apply_incremental(levels: Levels, update: Msg) -> None:
             del levels[key]
         else:
             levels[key] = int(entry[271])
+
+
+def gateway_pids(server: Server, name: str) -> list[int]:
+    """Pids of the venue's `name` gateway processes so far (fix, itch, websocket), in the
+    order the core started them (its log says so)."""
+    text = server.log.read_text(errors="replace")
+    return [int(pid) for pid in re.findall(rf"{name} process started \(pid (\d+)\)", text)]
+
+
+def alive(pid: int) -> bool:
+    """Whether `pid` runs (a zombie, dead but not yet reaped by its init, does not)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False

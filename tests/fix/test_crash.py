@@ -20,7 +20,6 @@ At the end:
 
 import os
 import random
-import re
 import signal
 import time
 from collections import defaultdict
@@ -32,7 +31,13 @@ from pathlib import Path
 import pytest
 
 from tests.fix.client import SYNC_PREFIX, FixClient, Msg, fix_now
-from tests.fix.conftest import Levels, Server, check_against_dictionary, snapshot
+from tests.fix.conftest import (
+    Levels,
+    Server,
+    check_against_dictionary,
+    gateway_pids,
+    snapshot,
+)
 from tests.fix.postgres import postgres_schema, schema_url
 
 BUY, SELL = "1", "2"
@@ -258,7 +263,7 @@ class Crash:
 
     def kill(self, server: Server) -> None:
         if self.own_process and self.name == "fix-gateway":
-            os.kill(fix_gateway_pids(server)[-1], signal.SIGKILL)
+            os.kill(gateway_pids(server, "fix")[-1], signal.SIGKILL)
         else:
             server.kill()
 
@@ -275,11 +280,6 @@ class Crash:
 
 
 FIX_JOINED = "gateway fix joined the bus"
-
-
-def fix_gateway_pids(server: Server) -> list[int]:
-    text = server.log.read_text(errors="replace")
-    return [int(pid) for pid in re.findall(r"fix process started \(pid (\d+)\)", text)]
 
 
 def run_flow(
@@ -479,7 +479,7 @@ def test_random_sigkills_lose_and_duplicate_nothing_acknowledged(
         if kind.name == "venue":
             assert "recovered from the snapshot after command" in log, "no restart used a snapshot"
         else:  # the core ran throughout; its FIX gateway restarted each time
-            assert len(fix_gateway_pids(server)) == KILLS + 1, server.tail()
+            assert len(gateway_pids(server, "fix")) == KILLS + 1, server.tail()
         assert not problems, "\n".join(problems) + f"\nkills:\n{where}\n{server.tail()}"
     finally:
         for client in clients:

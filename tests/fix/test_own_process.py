@@ -5,23 +5,16 @@ waits for a mark from the core), a stop logs sessions out with their cancel-on-d
 carried out and journaled, and the gateway dies with a killed core. (Its kill -9 alone,
 mid-flow, is one of `test_crash.py`'s variants.)"""
 
-import os
-import re
 import time
 from pathlib import Path
 
-from tests.fix.conftest import Server, Venue, rest
+from tests.fix.conftest import Server, Venue, alive, gateway_pids, rest
 
 BUY, SELL = "1", "2"
 
 
 def own_process_server(root: Path, durability: str = "group") -> Server:
     return Server(root, durability=durability, fix_settings="own_process = true\n")
-
-
-def gateway_pids(server: Server) -> list[int]:
-    text = server.log.read_text(errors="replace")
-    return [int(pid) for pid in re.findall(r"fix process started \(pid (\d+)\)", text)]
 
 
 def test_a_status_request_is_answered_after_the_orders_sent_before_it(tmp_path: Path) -> None:
@@ -81,7 +74,7 @@ def test_the_gateway_dies_with_a_killed_core_and_acknowledged_orders_survive(
         client = venue.client("CLIENT1", "FIX.4.4")
         order = rest(client, "IBM", SELL, 7, "181.00")
         client.orders.clear()
-        (gateway,) = gateway_pids(server)
+        (gateway,) = gateway_pids(server, "fix")
         server.kill()
         deadline = time.monotonic() + 10
         while alive(gateway) and time.monotonic() < deadline:
@@ -95,12 +88,3 @@ def test_the_gateway_dies_with_a_killed_core_and_acknowledged_orders_survive(
         for fix_client in venue.clients:
             fix_client.close()
         server.stop()
-
-
-def alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    with open(f"/proc/{pid}/stat") as stat:  # a zombie is dead, only not yet reaped
-        return stat.read().rsplit(")", 1)[1].split()[0] != "Z"

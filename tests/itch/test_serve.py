@@ -3,7 +3,6 @@ listening on loopback whose book is what the FIX reports say rests; after a clea
 restart (from the snapshot taken at the stop) a new session shows the same book."""
 
 import os
-import re
 import signal
 import socket
 import time
@@ -14,7 +13,7 @@ import pytest
 
 from nyquestro.marketdata.client import FeedClient
 from tests.fix.client import FixClient
-from tests.fix.conftest import Server, Venue, free_port, rest
+from tests.fix.conftest import Server, Venue, free_port, gateway_pids, rest
 
 AAPL = "AAPL"
 
@@ -102,11 +101,6 @@ def test_the_feed_clients_book_follows_fix_trading_and_survives_a_restart(
     )  # fmt: skip
 
 
-def _itch_pids(server: Server) -> list[int]:
-    text = server.log.read_text(errors="replace")
-    return [int(pid) for pid in re.findall(r"itch process started \(pid (\d+)\)", text)]
-
-
 def test_a_killed_feed_process_is_restarted_and_its_session_goes_on_without_a_hole(
     feed_and_venue: tuple[FeedClient, Venue, Server],
 ) -> None:
@@ -115,16 +109,16 @@ def test_a_killed_feed_process_is_restarted_and_its_session_goes_on_without_a_ho
     rest(buyer, AAPL, "1", 100, "190.00")
     assert client.wait_for(lambda: client.builder.orders(AAPL, "B") != [], 10.0), server.tail()
     session = client.read(lambda: client.tracker.session)
-    (first,) = _itch_pids(server)
+    (first,) = gateway_pids(server, "itch")
     assert server.pid is not None and first != server.pid
     os.kill(first, signal.SIGKILL)
     # Orders keep coming while the feed is down: acknowledged by the core all the same.
     rest(buyer, AAPL, "1", 40, "189.99")
     rest(seller, AAPL, "2", 25, "190.50")
     deadline = time.monotonic() + 20
-    while len(_itch_pids(server)) < 2 and time.monotonic() < deadline:
+    while len(gateway_pids(server, "itch")) < 2 and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert len(_itch_pids(server)) == 2, server.tail()
+    assert len(gateway_pids(server, "itch")) == 2, server.tail()
     seller.new_order(AAPL, "2", 30, "190.00")  # trades 30 against the 190.00 bid
     seller.sync()
     # What the dead process never published, the client asks the new one for (a gap in

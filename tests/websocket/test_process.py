@@ -5,22 +5,16 @@ process. The core killed: its gateway processes die with it, and the restarted v
 every acknowledged order, whichever gateway took it."""
 
 import os
-import re
 import signal
 import socket
 import time
 from pathlib import Path
 
-from tests.fix.conftest import Venue, rest
+from tests.fix.conftest import Venue, alive, gateway_pids, rest
 from tests.websocket.client import WsClient
 from tests.websocket.conftest import TOKEN, WsServer
 
 SELL = "2"
-
-
-def bridge_pids(server: WsServer) -> list[int]:
-    text = server.log.read_text(errors="replace")
-    return [int(pid) for pid in re.findall(r"websocket process started \(pid (\d+)\)", text)]
 
 
 def resting_buy(server: WsServer) -> tuple[WsClient, str]:
@@ -51,7 +45,7 @@ def test_a_killed_bridge_process_is_restarted_and_nothing_acknowledged_is_lost(
     venue = Venue(server)
     try:
         alice, buy = resting_buy(server)
-        (first,) = bridge_pids(server)
+        (first,) = gateway_pids(server, "websocket")
         assert first != server.pid
         os.kill(first, signal.SIGKILL)
         # The core and FIX go on while the bridge is down: a FIX sell fills 30 of it.
@@ -62,7 +56,7 @@ def test_a_killed_bridge_process_is_restarted_and_nothing_acknowledged_is_lost(
         alice.close()
 
         again = connect_when_back(server.ws_port)
-        assert len(bridge_pids(server)) == 2, server.tail()
+        assert len(gateway_pids(server, "websocket")) == 2, server.tail()
         again.send(type="subscribe", symbols=["AAPL"])
         snapshot = again.expect("snapshot")
         assert ["189.00", 70, 1] in snapshot["bids"], snapshot
@@ -94,7 +88,7 @@ def test_gateway_processes_die_with_a_killed_core_and_a_restart_finds_every_orde
         alice, buy = resting_buy(server)
         fix = venue.client("CLIENT2", "FIX.4.4")
         resting = rest(fix, "AAPL", SELL, 5, "191.00")
-        children = [*bridge_pids(server), *itch_pids(server)]
+        children = [*gateway_pids(server, "websocket"), *gateway_pids(server, "itch")]
         assert len(children) == 2
         alice.close()
         fix.close()
@@ -122,17 +116,3 @@ def test_gateway_processes_die_with_a_killed_core_and_a_restart_finds_every_orde
             client.close()
         server.stop()
         itch_sink.close()
-
-
-def itch_pids(server: WsServer) -> list[int]:
-    text = server.log.read_text(errors="replace")
-    return [int(pid) for pid in re.findall(r"itch process started \(pid (\d+)\)", text)]
-
-
-def alive(pid: int) -> bool:
-    """Whether `pid` runs (a zombie, dead but not yet reaped by its init, does not)."""
-    try:
-        with open(f"/proc/{pid}/stat") as stat:
-            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except FileNotFoundError:
-        return False
