@@ -15,6 +15,7 @@ from nyquestro.config.paths import FIXSPEC_DIR, SESSIONS_DIR
 from nyquestro.config.venue import VenueConfig
 from nyquestro.gateways.fix.acceptor import session_key_of
 from nyquestro.gateways.fix.message import OutMessage
+from nyquestro.gateways.fix.venue import EXEC_SLOT
 
 DICTIONARY = {"FIX.4.2": "FIX42.xml", "FIX.4.4": "FIX44.xml"}
 DROP_COPY_BEGIN_STRING = "FIX.4.4"
@@ -73,8 +74,6 @@ def store_bodies(config: VenueConfig) -> dict[str, Path]:
 
 _EXEC_ID = re.compile(rb"\x0117=(\d+)\x01")
 EXEC_ID = 17
-_EXEC_SLOT = 1_000_000
-"""An ExecID is the causing command's seq x 10^6 + n (`FixVenue`)."""
 
 
 def delivered_exec_ids(config: VenueConfig) -> dict[str, int]:
@@ -102,7 +101,7 @@ def in_store(highest_exec_id: int, seq: int, message: object) -> bool:
     exec_id = message.get(EXEC_ID) if isinstance(message, OutMessage) else None
     if exec_id is not None and exec_id.isdigit():
         return int(exec_id) <= highest_exec_id
-    return seq <= highest_exec_id // _EXEC_SLOT
+    return seq <= highest_exec_id // EXEC_SLOT
 
 
 def listening(config: VenueConfig) -> str:

@@ -31,7 +31,7 @@ from nyquestro.config.venue import VenueConfig
 from nyquestro.domain.commands import Command
 from nyquestro.domain.events import EventBase
 from nyquestro.gateways.fix.message import OutMessage
-from nyquestro.gateways.fix.venue import FixVenue
+from nyquestro.gateways.fix.venue import EXEC_SLOT, REPLY_OFFSET, FixVenue
 from nyquestro.runtime.assembly import add_sessions
 from nyquestro.store.audit import OUTBOUND, audit_rows
 
@@ -42,8 +42,6 @@ COMPARED_TYPES = frozenset({"8", "9", "r"})
 STAMPED = frozenset({8, 9, 10, 34, 35, 43, 49, 52, 56, 97, 122})
 """Tags quickfix fills in as it sends (35 is compared on its own)."""
 MSG_SEQ_NUM, POSS_DUP, EXEC_ID, CL_ORD_ID, ORDER_ID = 34, 43, 17, 11, 37
-_EXEC_SLOT = 1_000_000
-_REPLY_OFFSET = _EXEC_SLOT // 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,9 +155,9 @@ def parse_recorded(session: str, text: str) -> Message | None:
     command_seq = None
     if msg_type == "8":
         exec_id = fields.get(EXEC_ID, "")
-        if not exec_id.isdigit() or int(exec_id) % _EXEC_SLOT >= _REPLY_OFFSET:
+        if not exec_id.isdigit() or int(exec_id) % EXEC_SLOT >= REPLY_OFFSET:
             return None  # a reply between commands (status, gateway-level reject)
-        command_seq = int(exec_id) // _EXEC_SLOT
+        command_seq = int(exec_id) // EXEC_SLOT
     elif msg_type == "r":
         order_id = fields.get(ORDER_ID, "")
         if not (order_id.startswith("MC") and order_id[2:].isdigit()):

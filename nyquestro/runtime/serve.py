@@ -40,6 +40,7 @@ from nyquestro.domain.events import Configured
 from nyquestro.domain.ids import Account, Seq, SessionKey, Symbol, Ts
 from nyquestro.gateways.fix.acceptor import Application
 from nyquestro.gateways.fix.peers import LogonGate
+from nyquestro.gateways.fix.venue import EXEC_SLOT
 from nyquestro.gateways.udp.gateway import UdpGateway
 from nyquestro.runtime import collector, fix_settings, snapshotting
 from nyquestro.runtime.assembly import assemble
@@ -201,7 +202,7 @@ class Exchange:
                 f"the snapshot after command {after}" if after else "an empty venue",
                 count, time.monotonic() - started,
             )  # fmt: skip
-        frontiers = {key: exec_id // 1_000_000 for key, exec_id in highest.items()}
+        frontiers = {key: exec_id // EXEC_SLOT for key, exec_id in highest.items()}
         behind = {key: seq for key, seq in frontiers.items() if seq < self.sequencer.last_seq}
         if count and behind:
             log.info(

@@ -128,8 +128,9 @@ ON_BEHALF_OF_COMP_ID = 115
 COPY_MSG_INDICATOR = 797
 """FIX 4.4 CopyMsgIndicator; 4.2 has no such tag."""
 
-_EXEC_SLOT = 1_000_000
-_REPLY_OFFSET = _EXEC_SLOT // 2
+EXEC_SLOT = 1_000_000
+"""An ExecID is the causing command's seq x EXEC_SLOT + n (replies: the upper half)."""
+REPLY_OFFSET = EXEC_SLOT // 2
 
 ORDER_EVENTS = (Accepted, Execution, Cancelled, Expired, Replaced, Restated)
 """Events that change one order's state and so produce one ExecutionReport."""
@@ -172,7 +173,7 @@ class FixVenue:
         # the latest command.
         self._exec_base = 0
         self._exec_next = 0
-        self._reply_next = _REPLY_OFFSET
+        self._reply_next = REPLY_OFFSET
         self._cod_next = 1
 
     # --- snapshots ------------------------------------------------------------------------
@@ -613,9 +614,9 @@ class FixVenue:
     # --- outbound: the sequencer subscriber -------------------------------------------------
 
     def on_events(self, command: Command, events: Sequence[EventBase]) -> None:
-        self._exec_base = command.seq * _EXEC_SLOT
+        self._exec_base = command.seq * EXEC_SLOT
         self._exec_next = 0
-        self._reply_next = _REPLY_OFFSET
+        self._reply_next = REPLY_OFFSET
         for event in events:
             if isinstance(event, Rejected):
                 self._on_rejected(command, event)
