@@ -61,7 +61,6 @@ class CrashClient(FixClient):
         self.highest_in = 0
         self.resending = False
         """A ResendRequest of ours is not yet satisfied."""
-        self.logon_seq = 1
         self.recording = True
         self.reports: list[Msg] = []
         self.answered: set[str] = set()
@@ -87,12 +86,14 @@ class CrashClient(FixClient):
         if self.next_in > self.highest_in:
             self.resending = False
         if msg.type == "2":
-            # Keep it simple: none of our past messages is sent again. Everything from our
-            # Logon on reached the venue (it queues what came after the gap).
-            begin = int(msg[7])
-            new_seq = self.logon_seq if begin < self.logon_seq else self.seq + 1
+            # Keep it simple: none of our past messages is sent again; the GapFill covers
+            # everything sent so far, our Logon and what followed it included. quickfix
+            # queues application messages that arrive above a gap but acts on a
+            # ResendRequest at once without queueing it, so a GapFill that stopped at our
+            # Logon would leave the venue waiting for that ResendRequest's number forever.
+            # A barrier covered here goes unanswered; `reconnect` asks again.
             self.send(
-                "4", [(123, "Y"), (36, new_seq)], seq=begin,
+                "4", [(123, "Y"), (36, self.seq + 1)], seq=int(msg[7]),
                 header=[(43, "Y"), (122, fix_now())],
             )  # fmt: skip
         elif msg.type == "3":
@@ -123,7 +124,6 @@ class CrashClient(FixClient):
     def reconnect(self, port: int) -> None:
         """Logon at our own sequence numbers, then wait until every gap is resent."""
         self.port = port
-        self.logon_seq = self.seq + 1
         self.logon(reset=False, timeout=10.0)
         deadline = time.monotonic() + 10.0
         # The venue's ResendRequest can cross our TestRequest; if our GapFill then covers
