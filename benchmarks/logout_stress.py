@@ -4,11 +4,13 @@ unresponsive.
 Run from the repository root:
 
     .venv/bin/python -m benchmarks.logout_stress [--rounds 50] [--seed S] [--version 4.2,4.4]
+        [--fix-process]
 
 Round n has seed S + n, which picks its variant (how the sessions leave, FIX version,
 cancel-on-disconnect) and its delay (0-40 ms); `--seed <a round's seed> --rounds 1` with the
-same `--version` runs that round again. Each round starts a fresh `nyquestro serve`; the
-round logic is tests/fix/liveness.py's, the one the CI test runs.
+same `--version` (and `--fix-process`) runs that round again. `--fix-process` runs the FIX
+gateway in a process of its own (`[fix] own_process = true`). Each round starts a fresh
+`nyquestro serve`; the round logic is tests/fix/liveness.py's, the one the CI test runs.
 """
 
 import argparse
@@ -44,6 +46,10 @@ def main() -> None:
         "--version", type=versions_of, default=list(VERSIONS),
         help="FIX versions to draw from: 4.2, 4.4 or 4.2,4.4 (default both)",
     )  # fmt: skip
+    parser.add_argument(
+        "--fix-process", action="store_true",
+        help="run the FIX gateway in a process of its own ([fix] own_process = true)",
+    )  # fmt: skip
     args = parser.parse_args()
     if args.rounds < 1:
         parser.error(f"--rounds must be at least 1; got {args.rounds}")
@@ -52,7 +58,7 @@ def main() -> None:
     hangs = failures = 0
     with tempfile.TemporaryDirectory(prefix="logout-stress-") as work:
         for n in range(args.rounds):
-            planned = plan(args.seed + n, variants)
+            planned = plan(args.seed + n, variants, fix_process=args.fix_process)
             outcome = run_round(Path(work) / f"round-{planned.seed}", planned)
             print(outcome.line(), flush=True)
             if not outcome.ok:

@@ -11,7 +11,9 @@ are dumped with py-spy (when installed) and the venue is killed.
 The venue runs with group commit, as shipped: the reports then leave from the committer
 thread while quickfix's thread handles the disconnects, which is the pair of threads the
 issue saw deadlock. The tests' default (sync) would release every report on quickfix's
-own thread and could never show it.
+own thread and could never show it. A round runs in either layout: the FIX gateway in
+the core's process, or in a process of its own (`[fix] own_process`), where the reports
+leave from the stream's thread of that process.
 
 Used by tests/fix/test_liveness.py (a few rounds) and benchmarks/logout_stress.py (as
 many as asked). A round is fixed by its seed (variant and delay), so a failure can be run
@@ -29,7 +31,7 @@ from pathlib import Path
 from typing import Literal, get_args
 
 from tests.fix.client import FixClient, Msg
-from tests.fix.conftest import VERSIONS, Server
+from tests.fix.conftest import VERSIONS, Server, gateway_pids
 
 ORDERS = 600
 QTY = 100
@@ -108,11 +110,17 @@ class Round:
     variant: Variant
     delay_ms: float
     """From the variant's anchor to the first session leaving."""
+    fix_process: bool
+    """The FIX gateway runs in a process of its own (`[fix] own_process = true`)."""
+
+    @property
+    def layout(self) -> str:
+        return "fix-process" if self.fix_process else "one-process"
 
 
-def plan(seed: int, variants: Sequence[Variant]) -> Round:
+def plan(seed: int, variants: Sequence[Variant], *, fix_process: bool = False) -> Round:
     rng = random.Random(seed)
-    return Round(seed, rng.choice(variants), rng.uniform(0.0, MAX_DELAY_MS))
+    return Round(seed, rng.choice(variants), rng.uniform(0.0, MAX_DELAY_MS), fix_process)
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,7 +149,7 @@ class Outcome:
         verdict = "ok" if self.ok else f"{'HUNG' if self.hung else 'FAILED'} at {self.failed_step}"
         exit_status = "killed" if self.exit_status is None else str(self.exit_status)
         return (
-            f"seed {self.round.seed:>6}  {self.round.variant.name:<36} "
+            f"seed {self.round.seed:>6}  {self.round.layout:<11}  {self.round.variant.name:<36} "
             f"delay {self.round.delay_ms:5.1f} ms  reports {self.reports:>4}/{2 * ORDERS}  "
             f"logon {_ms(self.logon_ms)}  ack {_ms(self.ack_ms)}  exit {exit_status:<6}  "
             f"{verdict}"
@@ -160,7 +168,8 @@ def run_round(root: Path, planned: Round) -> Outcome:
     """Run `planned` against a fresh `nyquestro serve` under `root` and stop it."""
     variant = planned.variant
     root.mkdir(parents=True, exist_ok=True)
-    server = Server(root, durability="group")
+    own_process = "own_process = true\n" if planned.fix_process else ""
+    server = Server(root, durability="group", fix_settings=own_process)
     clients: list[FixClient] = []
 
     def client(comp_id: str) -> FixClient:  # once the venue runs: its port is known
@@ -180,6 +189,8 @@ def run_round(root: Path, planned: Round) -> Outcome:
         def add(pid: int) -> None:
             nonlocal detail
             detail += f"\nthreads of the venue (pid {pid}) {when}:\n{py_spy_dump(pid)}"
+            for gateway in gateway_pids(server, "fix")[-1:]:
+                detail += f"\nthreads of its FIX process (pid {gateway}):\n{py_spy_dump(gateway)}"
 
         return add
 
