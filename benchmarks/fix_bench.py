@@ -287,7 +287,8 @@ def running_server(target: Target, sessions: int) -> Iterator[tuple[Server, int]
 
 
 class Sampler:
-    """py-spy attached to the server, recording collapsed stacks between start and stop.
+    """py-spy attached to the server and its child processes (the FIX gateway's and the
+    replica's), recording collapsed stacks between start and stop.
 
     Python-only sampling runs with --nonblocking (the server is not paused, so its figures
     barely move); --native must pause the process for each sample, which slows the server
@@ -301,7 +302,7 @@ class Sampler:
         self.out = out
         self._command = [
             spy, "record", "--pid", str(pid), "--format", "raw", "--output", str(out),
-            "--rate", str(rate), "--native" if native else "--nonblocking",
+            "--rate", str(rate), "--subprocesses", "--native" if native else "--nonblocking",
         ]  # fmt: skip
         self._proc: subprocess.Popen[bytes] | None = None
 
@@ -326,14 +327,17 @@ class Sampler:
 
 
 def summarise_stacks(raw: str, top: int = 25) -> str:
-    """Three views of py-spy's collapsed stacks ("frame;frame;... count" per line).
+    """Four views of py-spy's collapsed stacks ("frame;frame;... count" per line).
 
     - own: the innermost frame of each sample (with --native, a C/C++ function);
     - inclusive, Python frames only: time in a function and everything it called;
     - innermost Nyquestro frame: each sample charged to the deepest nyquestro/ function on
       its stack, so the quickfix calls and library code a function makes count as its own
-      (samples with no nyquestro frame are quickfix's own work: reading, parsing, validating).
+      (samples with no nyquestro frame are quickfix's own work: reading, parsing, validating);
+    - by process: the venue is sampled with its child processes (FIX gateway, replica), each
+      named by its pid and what it runs (a forked replica runs what its parent ran).
     """
+    processes: Counter[str] = Counter()
     own: Counter[str] = Counter()
     inclusive: Counter[str] = Counter()
     ours: Counter[str] = Counter()
@@ -345,6 +349,8 @@ def summarise_stacks(raw: str, top: int = 25) -> str:
         samples = int(count_text)
         total += samples
         frames = [_frame_name(f) for f in stack.split(";")]
+        innermost_process = next((f for f in reversed(frames) if f.startswith("process ")), "")
+        processes[_process_name(innermost_process)] += samples
         own[frames[-1]] += samples
         for name in set(frames):
             if ".py)" in name or "(<string>)" in name:
@@ -366,8 +372,19 @@ def summarise_stacks(raw: str, top: int = 25) -> str:
             *table("inclusive time, Python frames", inclusive),
             "",
             *table("charged to the innermost nyquestro/ frame", ours),
+            "",
+            *table("by process", processes),
         ]
     )
+
+
+def _process_name(frame: str) -> str:
+    """`process 123:"python -m nyquestro serve --config ..."` → `123 nyquestro serve`."""
+    pid, _, command = frame.removeprefix("process ").partition(":")
+    words = command.strip('"').split()
+    start = words.index("-m") + 1 if "-m" in words else 0
+    runs = [word for word in words[start : start + 2] if not word.isdigit()]
+    return f"{pid} {' '.join(runs)}".strip() or "(unknown process)"
 
 
 def _frame_name(frame: str) -> str:
