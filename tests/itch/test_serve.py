@@ -139,8 +139,12 @@ def test_serve_exits_non_zero_and_says_why_when_the_feed_process_cannot_start(
     port = taken.getsockname()[1]
     server = Server(tmp_path, extra_toml=f"\n[itch]\nrequest_port = {port}\n")
     try:
-        with pytest.raises(RuntimeError, match="exited early"):
+        # With the FIX gateway in a process of its own its port may open before the core
+        # has heard from the feed: then start() returns, and the venue exits all the same.
+        try:
             server.start()
+        except RuntimeError as exc:
+            assert "exited early" in str(exc), exc
         server.wait_stopped()
         assert server.returncode == 1
         log = server.log.read_text()
