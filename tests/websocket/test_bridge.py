@@ -134,6 +134,14 @@ def test_the_demo_page_is_served_on_the_same_port(venue: WsVenue) -> None:
         assert "new WebSocket" in script.read().decode()
 
 
+def test_a_client_offering_compression_gets_plain_frames(venue: WsVenue) -> None:
+    ws = venue.ws()  # websockets' client offers permessage-deflate by default
+    assert "permessage-deflate" in ws.ws.request.headers.get("Sec-WebSocket-Extensions", "")
+    assert ws.ws.response.headers.get("Sec-WebSocket-Extensions") is None
+    ws.send(type="subscribe", symbols=["AAPL"])
+    assert ws.expect("snapshot")["symbol"] == "AAPL"
+
+
 def test_fix_market_data_and_the_websocket_view_agree(venue: WsVenue) -> None:
     a = venue.client("CLIENT1", V44)
     b = venue.client("CLIENT2", V44)
