@@ -489,8 +489,13 @@ def _never(_key: str, _message: object) -> bool:
 _COMMITTER_IDLE_SECONDS = 0.05
 
 
-def run_until_signalled(exchange: Exchange, load: Callable[[], VenueConfig]) -> NoReturn:
-    """Serve until SIGINT/SIGTERM; on SIGHUP reload the config `load` reads.
+def run_until_signalled(
+    exchange: Exchange,
+    load: Callable[[], VenueConfig],
+    serving: Callable[[], None] = lambda: None,
+) -> NoReturn:
+    """Serve until SIGINT/SIGTERM; on SIGHUP reload the config `load` reads. `serving` is
+    called once every port is open (the supervisor's cue, `nyquestro.runtime.supervisor`).
 
     The stop is bounded (`nyquestro.runtime.watchdog`): exit status 0 when it finished in
     `[store] shutdown_timeout` seconds, 3 (stacks in the log) when it did not or a second
@@ -530,6 +535,7 @@ def run_until_signalled(exchange: Exchange, load: Callable[[], VenueConfig]) -> 
         log.error("the venue cannot start: %s", exc)
         logging.shutdown()
         os._exit(1)
+    serving()
     while not stopping.wait(0.2):
         if reloading.is_set():
             reloading.clear()

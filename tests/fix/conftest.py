@@ -178,7 +178,14 @@ class Server:
 
     @property
     def pid(self) -> int | None:
+        """`nyquestro serve`'s own process: the supervisor (see `core_pid`)."""
         return None if self._proc is None else self._proc.pid
+
+    @property
+    def core_pid(self) -> int | None:
+        """The venue's core, the supervisor's child: the newest one its log names."""
+        found = gateway_pids(self, "core") if self.log.exists() else []
+        return found[-1] if found else None
 
     def config_text(self) -> str:
         store = self.root / f"store{self._runs}"
@@ -236,7 +243,7 @@ class Server:
             self.returncode = proc.wait(timeout)
         except subprocess.TimeoutExpired:
             if before_kill is not None:
-                before_kill(proc.pid)
+                before_kill(self.core_pid or proc.pid)
             proc.kill()
             proc.wait(STOP_TIMEOUT)
             self.returncode = None
@@ -488,8 +495,8 @@ def apply_incremental(levels: Levels, update: Msg) -> None:
 
 
 def gateway_pids(server: Server, name: str) -> list[int]:
-    """Pids of the venue's `name` gateway processes so far (fix, itch, websocket), in the
-    order the core started them (its log says so)."""
+    """Pids of the venue's `name` processes so far (core, fix, itch, websocket), in the
+    order they were started (the log says so)."""
     text = server.log.read_text(errors="replace")
     return [int(pid) for pid in re.findall(rf"{name} process started \(pid (\d+)\)", text)]
 

@@ -188,7 +188,7 @@ def run_round(root: Path, planned: Round) -> Outcome:
     def dump(when: str) -> Callable[[int], None]:
         def add(pid: int) -> None:
             nonlocal detail
-            detail += f"\nthreads of the venue (pid {pid}) {when}:\n{py_spy_dump(pid)}"
+            detail += f"\nthreads of the venue's core (pid {pid}) {when}:\n{py_spy_dump(pid)}"
             for gateway in gateway_pids(server, "fix")[-1:]:
                 detail += f"\nthreads of its FIX process (pid {gateway}):\n{py_spy_dump(gateway)}"
 
@@ -253,8 +253,8 @@ def run_round(root: Path, planned: Round) -> Outcome:
     # TimeoutError (an OSError, hence first): both mean the venue did not answer.
     except (AssertionError, TimeoutError) as exc:
         failed, hung, detail = step, True, _first_line(exc)
-        if server.pid is not None:
-            dump("when the step hung")(server.pid)
+        if server.core_pid is not None:
+            dump("when the step hung")(server.core_pid)
     except (Misbehaved, OSError, RuntimeError) as exc:
         failed, detail = step, _first_line(exc)
     finally:

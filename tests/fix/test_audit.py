@@ -115,8 +115,9 @@ def test_without_audit_the_venue_keeps_no_trail_but_still_snapshots(tmp_path: Pa
 def replica_pid(server: Server) -> int:
     """The venue's replica: its one child forked without a program of its own (gateway
     processes run `python -m nyquestro.runtime.<gateway>_process`)."""
-    assert server.pid is not None
-    children = Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split()
+    core = server.core_pid
+    assert core is not None
+    children = Path(f"/proc/{core}/task/{core}/children").read_text().split()
     (pid,) = [
         int(p) for p in children
         if "python" in Path(f"/proc/{p}/exe").resolve().name

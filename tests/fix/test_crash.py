@@ -5,7 +5,10 @@ at prices that sometimes cross. A seeded plan kills the server between messages 
 the middle of bursts, restarts it on the same store and reconnects every client the way a
 real one would: Logon without ResetSeqNumFlag at its own persisted sequence numbers, a
 ResendRequest for any gap in what it received, GapFill for what the venue asks it to
-resend. Commands sent around a kill may be lost, but only those never answered.
+resend. Commands sent around a kill may be lost, but only those never answered. What is
+killed varies (`CRASHES`): the whole venue, restarted by hand (SQLite, PostgreSQL); the
+FIX gateway's process alone, restarted by the core; the core alone, restarted by
+`nyquestro serve`'s supervisor.
 
 At the end:
 * every command that got an answer (ExecutionReport or OrderCancelReject, live or resent)
@@ -261,25 +264,37 @@ class Crash:
     own_process: bool
     """`[fix] own_process`: the FIX gateway runs in a process of its own."""
 
-    def kill(self, server: Server) -> None:
-        if self.own_process and self.name == "fix-gateway":
+    def kill(self, server: Server) -> int:
+        """Kill; returns how often the venue said it was back before (see `revive`)."""
+        seen = server.log.read_text(errors="replace").count(self._revived)
+        if self.name == "fix-gateway":
             os.kill(gateway_pids(server, "fix")[-1], signal.SIGKILL)
+        elif self.name == "core":
+            core = server.core_pid
+            assert core is not None, server.tail()
+            os.kill(core, signal.SIGKILL)
         else:
             server.kill()
+        return seen
 
-    def revive(self, server: Server) -> None:
-        if self.name == "fix-gateway":
-            # The core restarts its gateway, which replays and joins the bus again.
-            joins = server.log.read_text(errors="replace").count(FIX_JOINED)
-            deadline = time.monotonic() + 30
-            while server.log.read_text(errors="replace").count(FIX_JOINED) <= joins:
-                assert time.monotonic() < deadline, server.tail()
-                time.sleep(0.05)
-        else:
+    def revive(self, server: Server, seen: int) -> None:
+        if self.name == "venue":
             server.start(fresh=False)
+            return
+        # The core restarts its FIX gateway, which replays and joins the bus again; the
+        # supervisor restarts the core, which recovers and opens the same port.
+        deadline = time.monotonic() + 30
+        while server.log.read_text(errors="replace").count(self._revived) <= seen:
+            assert time.monotonic() < deadline, server.tail()
+            time.sleep(0.05)
+
+    @property
+    def _revived(self) -> str:
+        return FIX_JOINED if self.name == "fix-gateway" else FIX_LISTENING
 
 
 FIX_JOINED = "gateway fix joined the bus"
+FIX_LISTENING = "Nyquestro FIX acceptor on port"
 
 
 def run_flow(
@@ -319,10 +334,10 @@ def run_flow(
                 point += "; " + wait_for_snapshot(server, snapshots_seen)
             kill_log.append(f"step {step} (client {who}): kill {point}: {sent}")
             snapshots_seen = server.log.read_text(errors="replace").count(SNAPSHOT_LINE)
-            crash.kill(server)
+            seen = crash.kill(server)
             for client in clients:
                 client.drain_dead_socket()
-            crash.revive(server)
+            crash.revive(server, seen)
             for client in clients:
                 client.reconnect(server.port)
             quiesce(clients)
@@ -369,6 +384,8 @@ CRASHES = {
     "postgresql": (Crash("venue", own_process=False), True),
     # The FIX gateway's process alone (`[fix] own_process`); the core runs on.
     "fix-gateway": (Crash("fix-gateway", own_process=True), False),
+    # The core alone; `nyquestro serve`'s supervisor starts it again.
+    "core": (Crash("core", own_process=False), False),
 }
 
 
@@ -476,10 +493,12 @@ def test_random_sigkills_lose_and_duplicate_nothing_acknowledged(
                 )
         assert len(survivors) > STEPS, f"too little got through: {len(survivors)} commands"
         log = server.log.read_text(errors="replace")
-        if kind.name == "venue":
-            assert "recovered from the snapshot after command" in log, "no restart used a snapshot"
-        else:  # the core ran throughout; its FIX gateway restarted each time
+        if kind.name == "fix-gateway":  # the core ran throughout; its gateway restarted
             assert len(gateway_pids(server, "fix")) == KILLS + 1, server.tail()
+        else:
+            assert "recovered from the snapshot after command" in log, "no restart used a snapshot"
+        if kind.name == "core":  # one `nyquestro serve` throughout; its supervisor restarted
+            assert len(gateway_pids(server, "core")) == KILLS + 1, server.tail()
         assert not problems, "\n".join(problems) + f"\nkills:\n{where}\n{server.tail()}"
     finally:
         for client in clients:

@@ -80,7 +80,7 @@ def test_a_wedged_stop_ends_within_its_bound_with_every_stack_in_the_log(
 ) -> None:
     server, _client = wedged
     stalled = status_becomes(server, 1)
-    assert stalled.startswith(f"stalled: work is waiting and nothing moves: pid {server.pid},")
+    assert stalled.startswith(f"stalled: work is waiting and nothing moves: pid {server.core_pid},")
     server.signal_stop()
     # Without the watchdog the venue joins its blocked committer forever.
     server.wait_stopped(BOUND + MARGIN)
@@ -119,7 +119,7 @@ def test_status_says_ok_with_figures_and_not_running_after_an_orderly_stop(
         client.logon()
         rest(client, "IBM", "1", 10, "179.00")
         ok = status_becomes(server, 0)
-        assert ok.startswith(f"ok: pid {server.pid}, last seq "), ok
+        assert ok.startswith(f"ok: pid {server.core_pid}, last seq "), ok
         assert "commands in the last second" in ok and "durable seq" in ok
         client.logout()
     finally:
