@@ -87,6 +87,8 @@ class Supervisor:
         _own_group(pid)
         self._core, self._served = pid, False
         log.info("core process started (pid %d)", pid)
+        if self._stop_asked_at is not None:  # the signal came before `_core` was set
+            os.kill(pid, signal.SIGTERM)
         try:
             return pid, self._wait(pid, said)
         finally:
@@ -102,8 +104,11 @@ class Supervisor:
 
         try:
             _own_group(0)
-            for signum in _PASSED_ON:
-                signal.signal(signum, signal.SIG_DFL)
+            # The core installs its own handlers once it has recovered; until then a stop
+            # ends it at once (as it always did) and a reload has nothing to reload yet.
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            signal.signal(signal.SIGINT, signal.SIG_DFL)
+            signal.signal(signal.SIGHUP, signal.SIG_IGN)
             if lifeline.die_with_parent(parent):
                 code = self._run_core(serving)
         except SystemExit as exc:
