@@ -101,8 +101,9 @@ class FixGateway:
         self._venue = FixVenue(config.instruments, submit=follower.submit,
                                read=follower.read, send=send, clock=time.time_ns)  # fmt: skip
         add_sessions(self._venue, config)
-        if follower.venue_state is not None:
-            self._venue.restore_state(follower.venue_state)
+        restored = follower.restored_venue()
+        if restored is not None:
+            self._venue.restore_state(restored)
         follower.subscribe(self._venue.on_events)
         follower.on_settings = self._throttles
         highest = fix_settings.delivered_exec_ids(config)

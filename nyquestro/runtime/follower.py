@@ -37,6 +37,7 @@ from nyquestro.domain.events import EventBase
 from nyquestro.domain.ids import Seq, Ts
 from nyquestro.domain.instrument import Instrument
 from nyquestro.engine import Engine
+from nyquestro.gateways.fix.venue import VenueState
 from nyquestro.runtime import snapshotting
 from nyquestro.runtime.outbox import Outbox
 from nyquestro.runtime.sequencer import Exclusive, Sequencer, Subscriber
@@ -63,8 +64,7 @@ class Follower:
         read it to seed themselves before `join`. Once live it no longer moves: the
         stream brings events, not commands to run."""
         self.snapshot_seq = 0 if restored is None else restored.seq
-        self.venue_state = None if restored is None else restored.venue
-        """The FIX gateway's state in the snapshot (None: no snapshot)."""
+        self._restored = restored
         self._replayer: Sequencer | None = Sequencer(self.engine, time.time_ns)
         if restored is not None:
             self._replayer.resume(restored.stream_hash, restored.last_ts)
@@ -95,6 +95,13 @@ class Follower:
         not reach its destination before and goes again (a report a FIX session's
         quickfix store lacks). None: history sends nothing."""
         self._history_seq = 0
+
+    def restored_venue(self) -> VenueState | None:
+        """The FIX gateway's state in the snapshot this follower started from (None: it
+        started empty). Only the FIX gateway's process asks, once; the others never load
+        that part of the snapshot."""
+        restored, self._restored = self._restored, None
+        return None if restored is None else restored.venue()
 
     def subscribe(self, subscriber: Subscriber) -> None:
         """Before `join`: sees every command's events after the snapshot, in order."""
@@ -204,6 +211,7 @@ class Follower:
     def _apply(self, entries: list[list[Any] | int | bytes]) -> None:
         if entries and self._replayer is not None:
             self._replayer = None  # live from here: the stream has what the journal has
+            self._restored = None
         live_after = self._live_after
         assert live_after is not None, "entries come after the hello's answer"
         with self._exclusive:

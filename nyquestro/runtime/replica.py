@@ -27,7 +27,9 @@ engine and never touches the venue's objects. `stop()` asks it to record everyth
 committed, then waits: the venue flushes its journal first, so a clean stop leaves nothing
 unrecorded. It exits by itself when its parent is gone, so a venue killed with SIGKILL
 leaves no replica. The venue still snapshots itself at a clean shutdown, after stopping
-this process.
+this process, unless its FIX gateway runs in a process of its own: then the core keeps
+no FIX gateway state and this process takes that last snapshot as it stops
+(`final_snapshot`).
 """
 
 import logging
@@ -66,8 +68,11 @@ next start's replica does."""
 
 
 class Replica:
-    def __init__(self, config: VenueConfig) -> None:
+    def __init__(self, config: VenueConfig, *, final_snapshot: bool = False) -> None:
+        """`final_snapshot`: when asked to stop, follow the journal to its end and
+        snapshot it (within the stop's bound)."""
         self._config = config
+        self._final_snapshot = final_snapshot
         self._running: tuple[BaseProcess, Event] | None = None
         """The replica and its stop signal, once started (created then: multiprocessing
         objects made but never used leave semaphores behind, and a warning at exit)."""
@@ -78,7 +83,7 @@ class Replica:
         stop = context.Event()
         process = context.Process(
             target=run_replica,
-            args=(self._config, os.getpid(), stop),
+            args=(self._config, os.getpid(), stop, self._final_snapshot),
             name="nyquestro-replica",
             daemon=True,
         )
@@ -104,7 +109,9 @@ def committed_seq(db: DbEngine) -> int:
         return int(connection.execute(select(func.max(JournalRecord.seq))).scalar() or 0)
 
 
-def run_replica(config: VenueConfig, parent_pid: int, stop: Event) -> None:
+def run_replica(
+    config: VenueConfig, parent_pid: int, stop: Event, final_snapshot: bool = False
+) -> None:
     if not lifeline.die_with_parent(parent_pid):
         return
     # Ctrl-C in a terminal signals the whole process group; the venue stops the replica
@@ -126,19 +133,27 @@ def run_replica(config: VenueConfig, parent_pid: int, stop: Event) -> None:
     collector.settle()
     snapshot_seq = core.snapshot_seq
     every = config.snapshot_every
-    poll = FOLLOW_SECONDS if recorder is not None else POLL_SECONDS
+    # A replica that records, or takes the final snapshot (which must fit in the stop's
+    # bound), keeps up with the journal; one that only snapshots catches up when one is due.
+    keeps_up = recorder is not None or final_snapshot
+    poll = FOLLOW_SECONDS if keeps_up else POLL_SECONDS
     while os.getppid() == parent_pid and not stop.is_set():
         committed = committed_seq(db)
         due = bool(every) and committed - snapshot_seq >= every
-        if committed > core.sequencer.last_seq and (recorder is not None or due):
+        if committed > core.sequencer.last_seq and (keeps_up or due):
             _follow(core, db, committed, recorder)
         if due:
             snapshot_seq = _snapshot(config, core, db, parent_pid, stop, snapshot_seq)
         elif stop.wait(poll):
             break
-    if recorder is not None and os.getppid() == parent_pid:
-        # Asked to stop: the venue flushed its journal first; record all of it.
-        _follow(core, db, committed_seq(db), recorder)
+    if os.getppid() != parent_pid:
+        return
+    # Asked to stop: the venue flushed its journal first; record all of it.
+    committed = committed_seq(db)
+    if recorder is not None or (final_snapshot and committed > snapshot_seq):
+        _follow(core, db, committed, recorder)
+    if final_snapshot and committed > snapshot_seq:
+        _snapshot(config, core, db, parent_pid, stop, snapshot_seq)
 
 
 def _follow(core: VenueCore, db: DbEngine, upto: int, recorder: Recorder | None) -> None:
@@ -154,6 +169,7 @@ def _snapshot(
 ) -> int:  # fmt: skip
     """Snapshot the replica (it has replayed and recorded every committed command); returns
     the command the newest snapshot follows."""
+    assert core.venue is not None, "the replica folds the FIX gateway's state"
     taken = snapshotting.take(core.sequencer, core.engine, core.venue, config.instruments, core.udp)
     # A venue that dies after committing commands but before handing their reports to
     # quickfix re-sends those reports at recovery, but only for commands it replays: a

@@ -97,6 +97,7 @@ class Exchange:
             )
         self.journal = JournalWriter(db, Durability(config.durability), background=True)
         """Also read by the liveness monitor (its counters, never its lock)."""
+        runs_replica = bool(config.snapshot_every or config.audit)
         core = assemble(
             config,
             db,
@@ -104,6 +105,10 @@ class Exchange:
             journal=self.journal,
             on_durable=self._outbox.release_upto,
             udp_reply=self._udp_reply,
+            # With the FIX gateway in a process of its own, the FIX gateway core here
+            # would only fold state for snapshots, which the replica takes (the final one
+            # too, `Replica`); without a replica the core still takes that one itself.
+            fold_venue=not (config.fix.own_process and runs_replica),
         )
         self._engine, self.sequencer, self._venue = core.engine, core.sequencer, core.venue
         # Whoever released messages sends them once out of the lock (see the module doc).
@@ -148,6 +153,7 @@ class Exchange:
         # quickfix here, or in the FIX gateway's process (`[fix] own_process`).
         self._acceptor: fix.SocketAcceptor | None = None
         if not config.fix.own_process:
+            assert self._venue is not None, "in one process the core renders the reports"
             self._app = Application(
                 self._venue, self.writer.post, tap=self._recorder,
                 gate=LogonGate(config.fix.allow, config.fix.port),
@@ -167,7 +173,9 @@ class Exchange:
         # Records decisions and projections (when the venue keeps an audit trail) and
         # takes the snapshots, following the committed journal in a process of its own.
         # Forked here, last, while this is the only thread (see `replica`).
-        self._replica = Replica(config) if config.snapshot_every or config.audit else None
+        self._replica = (
+            Replica(config, final_snapshot=self._venue is None) if runs_replica else None
+        )
         if self._replica is not None:
             self._replica.start()
 
@@ -242,6 +250,7 @@ class Exchange:
             (s.begin_string, s.target_comp_id): s for s in throttle_changes(self.config, new)
         }
         if not self.config.fix.own_process:
+            assert self._venue is not None, "in one process the core renders the reports"
             self.sequencer.read(partial(
                 apply_throttles, self._venue, self.config.fix.comp_id, changed.values()
             ))  # fmt: skip
@@ -292,6 +301,8 @@ class Exchange:
         """At a clean stop: flush the journal and, unless the replica's newest snapshot
         already covers it, snapshot the venue (the pause no longer matters)."""
         self.sequencer.flush()
+        if self._venue is None:
+            return  # the replica took it as it stopped (see `assemble`)
         if self.sequencer.last_seq <= latest_snapshot_seq(self._db):
             return
         instruments = self.config.instruments
@@ -373,13 +384,14 @@ class Exchange:
         sequencer's lock and holds copies, not quickfix messages; the replies it causes
         leave through the outbox after it lets go of the lock, as every thread's do.
         """
-        if not self._venue.queues_messages:
+        venue = self._venue
+        if venue is None or not venue.queues_messages:
             return
 
         def release() -> None:
             while not self._stopping.wait(_THROTTLE_RELEASE_SECONDS):
                 try:
-                    self._venue.release_queued()
+                    venue.release_queued()
                 except Exception:  # a bug must not leave every queue stuck for good
                     log.exception("held messages could not be released")
 

@@ -3,10 +3,13 @@
 A snapshot is the engine's state (books with exact queue order, live orders with their
 hidden iceberg remainders and peg offsets, SMP keys, ClOrdID maps, id counters) and the
 FIX gateway's folded state (order views, depth, ExecID counters) and the UDP gateway's
-retry windows, pickled together with the event-stream hash and the last timestamp, all
-taken under the sequencer's lock right after the journal was committed up to that
-command. Recovery loads the newest usable
-snapshot and replays only the journal after it.
+retry windows, each pickled apart, together with the event-stream hash and the last
+timestamp, all taken under the sequencer's lock right after the journal was committed up
+to that command. Recovery loads the newest usable snapshot and replays only the journal
+after it. Apart, because not every process needs every part: the engine's is always
+loaded (its state hash checks the snapshot), a gateway's only by the process that runs
+that gateway (the core with the FIX gateway in a process of its own loads a third of a
+day's snapshot; the ITCH and WebSocket processes need no gateway's state at all).
 
 Pickle, not a hand-written format: it reproduces the object graph exactly (shared order
 objects between the FIFO queues and the live map, insertion order of every dict) at C
@@ -25,6 +28,7 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib.metadata import version
+from typing import Any
 
 from sqlalchemy import Engine as DbEngine
 
@@ -44,18 +48,36 @@ log = logging.getLogger(__name__)
 class Restored:
     seq: int
     engine: Engine
-    venue: VenueState
     stream_hash: str
     last_ts: int
-    udp: dict[int, RetryWindow] | None
-    """The UDP gateway's retry windows (None: the venue had no UDP gateway)."""
+    venue_part: bytes
+    udp_part: bytes
+
+    def venue(self) -> VenueState:
+        """The FIX gateway's state (unpickled on each call: call it once)."""
+        state: VenueState = _load_part(self.venue_part)
+        return state
+
+    def udp(self) -> dict[int, RetryWindow] | None:
+        """The UDP gateway's retry windows (None: the venue had no UDP gateway)."""
+        windows: dict[int, RetryWindow] | None = _load_part(self.udp_part)
+        return windows
+
+
+def _load_part(part: bytes) -> Any:
+    # A day's order views are millions of objects that live on: unpickling them with the
+    # collector running would scan them again and again for nothing.
+    with collector.paused():
+        return pickle.loads(part)
 
 
 def snapshot_format(instruments: Sequence[Instrument]) -> str:
     # Only what no Configure can change: the snapshot carries the settings in force.
     described = repr(sorted((inst.symbol, inst.tick_size) for inst in instruments)).encode()
     return (
-        f"pickle{pickle.HIGHEST_PROTOCOL}/nyquestro-{version('nyquestro')}/{BUILD_KIND}"
+        # "parts": the state's parts are pickled apart (the module doc); the store's older
+        # snapshots, pickled whole, are not tried.
+        f"parts{pickle.HIGHEST_PROTOCOL}/nyquestro-{version('nyquestro')}/{BUILD_KIND}"
         f"/s{STATE_SCHEMA}"
         f"/py{sys.version_info.major}.{sys.version_info.minor}"
         # Short: the store's format column holds 64 characters.
@@ -72,11 +94,12 @@ def take(
 ) -> Snapshot:
     """Snapshot the venue between two commands (the lock is held while pickling)."""
 
-    def capture() -> tuple[bytes, str]:
+    def capture() -> tuple[tuple[bytes, bytes, bytes], str]:
         udp_state = None if udp is None else udp.export_state()
-        state = (engine.export_state(), venue.export_state(), udp_state)
+        states = (engine.export_state(), venue.export_state(), udp_state)
         with collector.paused():
-            return pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL), engine.state_hash()
+            parts = tuple(pickle.dumps(part, protocol=pickle.HIGHEST_PROTOCOL) for part in states)
+            return (parts[0], parts[1], parts[2]), engine.state_hash()
 
     seq, ts, stream_hash, (state, state_hash) = sequencer.checkpoint(capture)
     # The hash and timestamp travel outside the pickle so a reader can check them first.
@@ -95,15 +118,16 @@ def restore_newest(
         if upto is not None and snapshot.seq > upto:
             continue
         try:
-            stream_hash, last_ts, state = pickle.loads(snapshot.payload)
+            stream_hash, last_ts, (engine_part, venue_part, udp_part) = pickle.loads(
+                snapshot.payload
+            )
             with collector.paused():
-                engine_state, venue_state, udp_state = pickle.loads(state)
-                engine = Engine.restored(engine_state)
+                engine = Engine.restored(pickle.loads(engine_part))
                 restored_hash = engine.state_hash()
             if restored_hash != snapshot.state_hash:
                 raise ValueError("the restored engine's state hash differs from the recorded one")
         except Exception as exc:  # whatever is wrong with it, an older one or replay will do
             log.warning("snapshot after command %d not used: %s", snapshot.seq, exc)
             continue
-        return Restored(snapshot.seq, engine, venue_state, stream_hash, last_ts, udp_state)
+        return Restored(snapshot.seq, engine, stream_hash, last_ts, venue_part, udp_part)
     return None

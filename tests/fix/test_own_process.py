@@ -5,6 +5,7 @@ waits for a mark from the core), a stop logs sessions out with their cancel-on-d
 carried out and journaled, and the gateway dies with a killed core. (Its kill -9 alone,
 mid-flow, is one of `test_crash.py`'s variants.)"""
 
+import re
 import time
 from pathlib import Path
 
@@ -84,6 +85,41 @@ def test_the_gateway_dies_with_a_killed_core_and_acknowledged_orders_survive(
         server.start(fresh=False)  # the same port: nothing of the old run holds it
         again = venue.client("CLIENT1", "FIX.4.4")
         again.expect("8", {11: again.cancel(order, "IBM", SELL), 150: "4"})
+    finally:
+        for fix_client in venue.clients:
+            fix_client.close()
+        server.stop()
+
+
+def test_the_replica_takes_the_final_snapshot_and_both_processes_start_from_it(
+    tmp_path: Path,
+) -> None:
+    """The core keeps no FIX gateway state here (the FIX process renders the reports), so
+    the replica snapshots at the clean stop; the next start uses that snapshot, the FIX
+    process its order views (a status request answers from them)."""
+    server = own_process_server(tmp_path)
+    server.start()
+    venue = Venue(server)
+    try:
+        client = venue.client("CLIENT1", "FIX.4.4")
+        order = rest(client, "IBM", BUY, 5, "179.00")
+        client.orders.clear()
+        client.logout()
+        client.close()
+        server.stop()
+        assert server.returncode == 0, server.tail()
+        log = server.log.read_text()
+        final = re.findall(r"runtime\.replica: snapshot after command (\d+) written", log)
+        assert final, server.tail()
+        assert "runtime.serve: snapshot after command" not in log
+        server.start(fresh=False)
+        recovered = f"recovered from the snapshot after command {final[-1]} and 0 journaled"
+        assert recovered in server.log.read_text(), server.tail()
+        again = venue.client("CLIENT1", "FIX.4.4")
+        again.status(order, "IBM", BUY)
+        status = again.expect("8", {150: "I"})
+        assert (status[39], status[151]) == ("0", "5"), status  # New, 5 left
+        again.cancel_open_orders()
     finally:
         for fix_client in venue.clients:
             fix_client.close()

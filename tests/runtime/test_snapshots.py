@@ -61,7 +61,7 @@ class Venue:
             clock=lambda: 0,
         )
         if restored is not None:
-            self.venue.restore_state(restored.venue)
+            self.venue.restore_state(restored.venue())
             self.sequencer.resume(restored.stream_hash, restored.last_ts)
         self.sequencer.subscribe(self.venue.on_events)
 
