@@ -17,7 +17,10 @@ the stop has not finished within its bound, or at once on a second SIGTERM/SIGIN
 
 A second signal reaches the watchdog through `signal.set_wakeup_fd`: the C-level handler
 writes the signal's number to a pipe from whichever thread the signal interrupts, so it
-does not wait for the main thread to get back to the interpreter.
+does not wait for the main thread to get back to the interpreter. One that comes within
+`DUPLICATE_SECONDS` of the first is the same request delivered twice, not an operator's
+second Ctrl-C: a service manager that signals every process of the venue (systemd's
+default) reaches the core both directly and through `serve`'s supervisor.
 """
 
 import faulthandler
@@ -37,6 +40,7 @@ HARD_EXIT_STATUS = 3
 BACKSTOP_SECONDS = 2.0
 """How long after the bound the C-level backstop fires if the watchdog thread has not."""
 STOP_SIGNALS = frozenset({signal.SIGTERM, signal.SIGINT})
+DUPLICATE_SECONDS = 1.0
 
 
 class ShutdownWatchdog:
@@ -66,12 +70,13 @@ class ShutdownWatchdog:
         ).start()
 
     def _watch(self, read_fd: int, deadline: float) -> None:
+        duplicates_until = time.monotonic() + DUPLICATE_SECONDS
         while (left := deadline - time.monotonic()) > 0:
             ready, _, _ = select.select([read_fd], [], [], left)
             if not ready:
                 continue
             for number in os.read(read_fd, 64):
-                if number in STOP_SIGNALS:
+                if number in STOP_SIGNALS and time.monotonic() >= duplicates_until:
                     self._end(f"{signal.Signals(number).name} received again while stopping")
         self._end(f"the stop did not finish within {self._timeout:g} s")
 

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from nyquestro.runtime.watchdog import DUPLICATE_SECONDS
 from tests.fix.client import FixClient
 from tests.fix.conftest import Server, rest
 from tests.fix.postgres import postgres_schema, schema_url
@@ -101,6 +102,7 @@ def test_a_second_sigterm_ends_a_wedged_stop_at_once(wedged: tuple[Server, FixCl
     while "SIGTERM received: logging sessions out" not in server.log.read_text(errors="replace"):
         assert time.monotonic() < deadline, server.tail()
         time.sleep(0.05)
+    time.sleep(DUPLICATE_SECONDS)  # sooner, it is taken for the first one delivered twice
     server.signal_stop()
     server.wait_stopped(MARGIN)
     assert server.returncode == 3, server.tail()

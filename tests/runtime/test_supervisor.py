@@ -59,6 +59,20 @@ def test_sigint_to_serve_stops_the_core_once_with_status_0(tmp_path: Path) -> No
     assert "received again" not in log
 
 
+def test_sigterm_to_every_process_at_once_is_one_stop(tmp_path: Path) -> None:
+    """As systemd stops a service: the core gets SIGTERM directly and again through
+    the supervisor, which is one request, not the "second signal: stop at once"."""
+    server = Server(tmp_path)
+    server.start()
+    core = server.core_pid
+    assert core is not None and server.pid is not None
+    os.kill(core, signal.SIGTERM)
+    os.kill(server.pid, signal.SIGTERM)
+    server.wait_stopped()
+    assert server.returncode == 0, server.tail()
+    assert "received again" not in server.log.read_text()
+
+
 def test_a_stop_asked_while_the_core_is_down_ends_serve_without_a_new_core(
     tmp_path: Path,
 ) -> None:
