@@ -40,9 +40,11 @@ def run_gateway(argv: list[str], name: str, build: Build) -> int:
     parent_pid, bus, start_snapshot = int(argv[1]), argv[2], int(argv[3])
     if not lifeline.die_with_parent(parent_pid):
         return 1
-    # The core stops this process by ending the stream (see the module doc).
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    # The core stops this process by ending the stream (see the module doc); a service
+    # manager's SIGTERM to every process of the venue is the core's to act on (the FIX
+    # gateway's process installs its own handler: SIGTERM is its cue to log sessions out).
+    for signum in (signal.SIGINT, signal.SIGHUP, signal.SIGTERM):
+        signal.signal(signum, signal.SIG_IGN)
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )

@@ -114,10 +114,12 @@ def run_replica(
 ) -> None:
     if not lifeline.die_with_parent(parent_pid):
         return
-    # Ctrl-C in a terminal signals the whole process group; the venue stops the replica
-    # after flushing its journal, so that everything committed gets recorded.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    # Ctrl-C in a terminal signals the whole process group, and a service manager may
+    # SIGTERM every process of the venue; the venue stops the replica after flushing its
+    # journal, so that everything committed gets recorded (and, with the FIX gateway in a
+    # process of its own, the final snapshot taken).
+    for signum in (signal.SIGINT, signal.SIGHUP, signal.SIGTERM):
+        signal.signal(signum, signal.SIG_IGN)
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )

@@ -73,6 +73,30 @@ def test_sigterm_to_every_process_at_once_is_one_stop(tmp_path: Path) -> None:
     assert "received again" not in server.log.read_text()
 
 
+def test_sigterm_to_every_process_of_a_split_venue_is_one_orderly_stop(tmp_path: Path) -> None:
+    """systemd's default: every process of the unit gets SIGTERM at once (serve, the core,
+    the replica, the FIX gateway's process). The stop is the core's, as if only serve had
+    been signalled: sessions logged out, nothing restarted, the replica's final snapshot."""
+    server = Server(tmp_path, fix_settings="own_process = true\n")
+    server.start()
+    client = FixClient(server.port, "CLIENT1", "FIX.4.4")
+    client.logon()
+    core = server.core_pid
+    assert core is not None and server.pid is not None
+    children = Path(f"/proc/{core}/task/{core}/children").read_text().split()
+    every = [server.pid, core, *map(int, children)]
+    assert gateway_pids(server, "fix")[-1] in every
+    for pid in every:
+        os.kill(pid, signal.SIGTERM)
+    server.wait_stopped()
+    assert server.returncode == 0, server.tail()
+    assert client.hung_up(), "the session was not logged out"
+    client.close()
+    log = server.log.read_text()
+    assert "received again" not in log and "restarting it" not in log, log
+    assert "runtime.replica: snapshot after command" in log, log
+
+
 def test_a_stop_asked_while_the_core_is_down_ends_serve_without_a_new_core(
     tmp_path: Path,
 ) -> None:
