@@ -125,6 +125,8 @@ class FixGateway:
         self._store = fix.FileStoreFactory(self._settings)
         self._acceptor = fix.SocketAcceptor(self._app, self._store, self._settings)
         self._stopping = threading.Event()
+        self._leaving = False
+        """A stop is under way (set by the SIGTERM handler, on the main thread only)."""
 
     def _throttles(self, payload: bytes) -> None:
         """A reload changed throttles (the core logged which): apply them here."""
@@ -158,7 +160,11 @@ class FixGateway:
                 log.exception("background work of the FIX gateway failed")
 
     def _log_out(self, _signum: int, _frame: FrameType | None) -> None:
-        """SIGTERM from the core: log out, then tell the core no more commands come."""
+        """SIGTERM from the core: log out, then tell the core no more commands come. Once:
+        a service manager that signals every process sends one too, besides the core's."""
+        if self._leaving:
+            return
+        self._leaving = True
         threading.Thread(target=self._leave, name="fix-stop", daemon=True).start()
 
     def _leave(self) -> None:
