@@ -109,9 +109,7 @@ def committed_seq(db: DbEngine) -> int:
         return int(connection.execute(select(func.max(JournalRecord.seq))).scalar() or 0)
 
 
-def run_replica(
-    config: VenueConfig, parent_pid: int, stop: Event, final_snapshot: bool = False
-) -> None:
+def run_replica(config: VenueConfig, parent_pid: int, stop: Event, final_snapshot: bool) -> None:
     if not lifeline.die_with_parent(parent_pid):
         return
     # Ctrl-C in a terminal signals the whole process group, and a service manager may
