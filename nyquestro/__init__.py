@@ -2,8 +2,8 @@
 
 Gateways translate, the engine decides, the journal remembers.
 
-The engine core (`nyquestro.domain`, `nyquestro.engine`) is compiled with mypyc by
-`pip install` (see setup.py). Importing this package decides which build runs:
+The engine core (`nyquestro.domain`, `nyquestro.engine`) and the ITCH feed
+(`nyquestro.gateways.itch`) are compiled with mypyc by `pip install` (see setup.py). Importing this package decides which build runs:
 
 - `NYQUESTRO_PURE=1` in the environment: the `.py` sources, whatever is built;
 - else, if a compiled core is present, it, but only when the source manifest written at
@@ -33,7 +33,7 @@ from typing import Any
 __version__ = "0.1.0"
 
 _HERE = Path(__file__).resolve().parent
-_COMPILED_PACKAGES = ("domain", "engine")
+_COMPILED_PACKAGES = ("domain", "engine", "gateways/itch")
 _MANIFEST = _HERE / "_build.json"
 _REBUILD = (
     "rebuild it with `.venv/bin/python -m pip install -e .`, "
@@ -60,18 +60,18 @@ class _PureSources:
         target: ModuleType | None = None,
     ) -> ModuleSpec | None:
         parts = fullname.split(".")
-        if len(parts) < 2 or parts[0] != __name__ or parts[1] not in _COMPILED_PACKAGES:
+        if not _in_compiled_package(parts):
             return None
         for entry in path or ():
-            package = Path(entry) / parts[-1]
-            if (package / "__init__.py").is_file():
-                return importlib.util.spec_from_file_location(
-                    fullname, package / "__init__.py", submodule_search_locations=[str(package)]
-                )
             module = Path(entry) / f"{parts[-1]}.py"
             if module.is_file():
                 return importlib.util.spec_from_file_location(fullname, module)
         return None
+
+
+def _in_compiled_package(parts: list[str]) -> bool:
+    """Whether the module named by `parts` (a dotted name, split) is one mypyc compiles."""
+    return parts[0] == __name__ and "/".join(parts[1:-1]) in _COMPILED_PACKAGES
 
 
 def _compiled_modules() -> set[str]:
@@ -145,8 +145,7 @@ def declared_hints(cls: type) -> dict[str, Any]:
         return typing.get_type_hints(cls)
     hints: dict[str, Any] = {}
     for klass in reversed(cls.__mro__):
-        parts = klass.__module__.split(".")
-        if len(parts) >= 3 and parts[0] == __name__ and parts[1] in _COMPILED_PACKAGES:
+        if _in_compiled_package(klass.__module__.split(".")):
             hints.update(_source_annotations(klass))
         elif klass is not object:
             hints.update(typing.get_type_hints(klass))

@@ -35,7 +35,7 @@ def _copy_sources(root: Path) -> Path:
     target = root / "nyquestro"
     target.mkdir()
     shutil.copy(PACKAGE / "__init__.py", target)
-    for name in ("domain", "engine"):
+    for name in ("domain", "engine", "gateways/itch"):
         shutil.copytree(PACKAGE / name, target / name, ignore=shutil.ignore_patterns("*.so"))
     return target
 
