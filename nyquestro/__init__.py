@@ -3,7 +3,8 @@
 Gateways translate, the engine decides, the journal remembers.
 
 The engine core (`nyquestro.domain`, `nyquestro.engine`) and the ITCH feed
-(`nyquestro.gateways.itch`) are compiled with mypyc by `pip install` (see setup.py). Importing this package decides which build runs:
+(`nyquestro.gateways.itch`) are compiled with mypyc by `pip install` (see setup.py).
+Importing this package decides which build runs:
 
 - `NYQUESTRO_PURE=1` in the environment: the `.py` sources, whatever is built;
 - else, if a compiled core is present, it, but only when the source manifest written at
