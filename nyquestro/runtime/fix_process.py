@@ -43,7 +43,7 @@ from nyquestro.gateways.fix.venue import FixVenue
 from nyquestro.runtime import fix_settings
 from nyquestro.runtime.assembly import add_sessions
 from nyquestro.runtime.follower import Follower
-from nyquestro.runtime.gateway_main import run_gateway
+from nyquestro.runtime.gateway_main import Start, read_start, run_gateway
 from nyquestro.runtime.recorder import Recorder
 from nyquestro.runtime.settings import apply_throttles
 from nyquestro.runtime.writer import Writer
@@ -186,5 +186,9 @@ class FixGateway:
         os._exit(0)
 
 
+def main(start: Start) -> int:
+    return run_gateway(start, "fix", FixGateway)
+
+
 if __name__ == "__main__":
-    sys.exit(run_gateway(sys.argv, "fix", FixGateway))
+    sys.exit(main(read_start(sys.argv)))

@@ -1,7 +1,9 @@
 """What every gateway process does around its gateway (`gateway_process.py` starts them).
 
-Arguments: the core's pid, the bus address and the snapshot the core started from; the
-venue's config pickled on stdin. Then: die with the core; rebuild the gateway's state from
+It starts from a `Start`: the core's pid, the bus address, the snapshot the core started
+from and the venue's config (a forked process is handed it; a fresh interpreter reads the
+first three from its arguments and the config pickled on its stdin). Then: die with the
+core; rebuild the gateway's state from
 that snapshot and the journal; start the gateway (its port open: the core lets clients in
 once every gateway has joined); join the bus; follow the stream. When the core ends the
 stream cleanly the gateway stops cleanly, exit status 0; when the core went away, 1.
@@ -12,6 +14,7 @@ import pickle
 import signal
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Protocol
 
 from nyquestro.config.venue import VenueConfig
@@ -36,9 +39,28 @@ Build = Callable[[VenueConfig, Follower], Gateway]
 """Makes the gateway and subscribes it to the follower (which has not replayed yet)."""
 
 
-def run_gateway(argv: list[str], name: str, build: Build) -> int:
-    parent_pid, bus, start_snapshot = int(argv[1]), argv[2], int(argv[3])
-    if not lifeline.die_with_parent(parent_pid):
+@dataclass(frozen=True, slots=True)
+class Start:
+    parent_pid: int
+    """The core's: this process dies with it."""
+    bus: str
+    start_snapshot: int
+    """The command the core's snapshot follows (0: the core started without one)."""
+    config: VenueConfig
+
+    def arguments(self) -> list[str]:
+        """What a fresh interpreter gets on its command line (the config goes on stdin)."""
+        return [str(self.parent_pid), self.bus, str(self.start_snapshot)]
+
+
+def read_start(argv: list[str]) -> Start:
+    """A fresh interpreter's `Start`: `arguments()` after the program, config on stdin."""
+    config: VenueConfig = pickle.load(sys.stdin.buffer)
+    return Start(int(argv[1]), argv[2], int(argv[3]), config)
+
+
+def run_gateway(start: Start, name: str, build: Build) -> int:
+    if not lifeline.die_with_parent(start.parent_pid):
         return 1
     # The core stops this process by ending the stream (see the module doc); a service
     # manager's SIGTERM to every process of the venue is the core's to act on (the FIX
@@ -48,13 +70,13 @@ def run_gateway(argv: list[str], name: str, build: Build) -> int:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    config: VenueConfig = pickle.load(sys.stdin.buffer)
-    follower = Follower(create_db_engine(config.db), config.instruments, start_snapshot)
+    config = start.config
+    follower = Follower(create_db_engine(config.db), config.instruments, start.start_snapshot)
     gateway = build(config, follower)
     follower.catch_up()
     collector.settle()
     gateway.start()
-    follower.join(bus, name)
+    follower.join(start.bus, name)
     if not follower.run():
         log.error("the core went away without ending the stream; %s stops", name)
         return 1

@@ -12,7 +12,7 @@ import sys
 from nyquestro.config.venue import VenueConfig
 from nyquestro.gateways.itch.gateway import ItchGateway
 from nyquestro.runtime.follower import Follower
-from nyquestro.runtime.gateway_main import run_gateway
+from nyquestro.runtime.gateway_main import Start, read_start, run_gateway
 from nyquestro.runtime.itch import itch_gateway
 
 log = logging.getLogger("nyquestro.runtime.itch_process")
@@ -47,5 +47,9 @@ class _Feed:
         log.info("ITCH session ended after message %d", self._gateway.feed.next_seq - 1)
 
 
+def main(start: Start) -> int:
+    return run_gateway(start, "itch", _Feed)
+
+
 if __name__ == "__main__":
-    sys.exit(run_gateway(sys.argv, "itch", _Feed))
+    sys.exit(main(read_start(sys.argv)))

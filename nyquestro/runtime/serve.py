@@ -454,6 +454,8 @@ class Exchange:
         self._write_recorded()
         self._final_snapshot()
         if self._bus is not None:  # after the final flush: the gateways get everything
+            for gateway in self._gateways:
+                gateway.expect_exit()
             self._bus.close(_BUS_DRAIN_SECONDS)
         for gateway in self._gateways:
             gateway.stop(_GATEWAY_STOP_SECONDS)

@@ -11,7 +11,7 @@ import sys
 from nyquestro.config.venue import VenueConfig
 from nyquestro.gateways.websocket.server import WebSocketServer
 from nyquestro.runtime.follower import Follower
-from nyquestro.runtime.gateway_main import run_gateway
+from nyquestro.runtime.gateway_main import Start, read_start, run_gateway
 
 
 class _Bridge:
@@ -33,5 +33,9 @@ class _Bridge:
         self._server.stop()
 
 
+def main(start: Start) -> int:
+    return run_gateway(start, "websocket", _Bridge)
+
+
 if __name__ == "__main__":
-    sys.exit(run_gateway(sys.argv, "websocket", _Bridge))
+    sys.exit(main(read_start(sys.argv)))
