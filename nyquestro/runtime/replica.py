@@ -89,6 +89,7 @@ class Replica:
         )
         process.start()
         self._running = (process, stop)
+        log.info("replica process started (pid %s)", process.pid)
 
     def stop(self) -> None:
         """Let the replica record what was committed and finish what it is writing, then

@@ -495,7 +495,7 @@ def apply_incremental(levels: Levels, update: Msg) -> None:
 
 
 def gateway_pids(server: Server, name: str) -> list[int]:
-    """Pids of the venue's `name` processes so far (core, fix, itch, websocket), in the
+    """Pids of the venue's `name` processes so far (core, replica, fix, itch, websocket), in the
     order they were started (the log says so)."""
     text = server.log.read_text(errors="replace")
     return [int(pid) for pid in re.findall(rf"{name} process started \(pid (\d+)\)", text)]

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from nyquestro.store.database import create_db_engine
 from nyquestro.store.models import ExecutionRecord, OrderRecord, SessionRecord
 from tests.fix.client import FixClient
-from tests.fix.conftest import Server
+from tests.fix.conftest import Server, gateway_pids
 
 BUY, SELL = "1", "2"
 
@@ -113,16 +113,11 @@ def test_without_audit_the_venue_keeps_no_trail_but_still_snapshots(tmp_path: Pa
 
 
 def replica_pid(server: Server) -> int:
-    """The venue's replica: its one child forked without a program of its own (gateway
-    processes run `python -m nyquestro.runtime.<gateway>_process`)."""
+    """The venue's replica, as the log names it, checked to be the core's child."""
     core = server.core_pid
     assert core is not None
-    children = Path(f"/proc/{core}/task/{core}/children").read_text().split()
-    (pid,) = [
-        int(p) for p in children
-        if "python" in Path(f"/proc/{p}/exe").resolve().name
-        and b"_process" not in Path(f"/proc/{p}/cmdline").read_bytes()
-    ]  # fmt: skip
+    (pid,) = gateway_pids(server, "replica")
+    assert str(pid) in Path(f"/proc/{core}/task/{core}/children").read_text().split()
     return pid
 
 
