@@ -93,7 +93,8 @@ class Target:
     audit: bool = True
     """Nyquestro's `[store] audit` (audit trail and projections)."""
     own_process: bool = False
-    """Nyquestro's `[fix] own_process`: the FIX gateway in a process of its own."""
+    """Nyquestro's `[fix] own_process`: the FIX gateway in a process of its own (as
+    shipped), or in the core's (the "nyquestro" target)."""
 
     @property
     def label(self) -> str:
@@ -250,7 +251,7 @@ def venue_toml(
     text = VENUE_TOML.format(
         store=store_dir, port=port, comp_id=COMP_ID, sessions=rows, audit=str(audit).lower()
     )
-    return text.replace("[fix]\n", "[fix]\nown_process = true\n") if own_process else text
+    return text.replace("[fix]\n", f"[fix]\nown_process = {str(own_process).lower()}\n")
 
 
 def start_server(target: Target, workdir: Path, port: int, sessions: int) -> Server:
@@ -786,8 +787,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )  # fmt: skip
     parser.add_argument(
         "--targets",
-        help="comma-separated: bare, nyquestro, nyquestro-process (the FIX gateway in a "
-        "process of its own) (default bare,nyquestro; with --profile, nyquestro)",
+        help="comma-separated: bare, nyquestro-process (the venue as shipped: the FIX "
+        "gateway in a process of its own), nyquestro ([fix] own_process = false: one "
+        "process) (default bare,nyquestro-process; with --profile, nyquestro-process)",
     )
     parser.add_argument(
         "--baseline-store", choices=("file", "memory"), default="file",
@@ -824,7 +826,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         parser.error(f"--sessions: comma-separated integers, got {args.sessions!r}")
     if not args.session_counts or min(args.session_counts) < 1:
         parser.error("--sessions: at least one session")
-    targets = args.targets or ("nyquestro" if args.profile else "bare,nyquestro")
+    targets = args.targets or ("nyquestro-process" if args.profile else "bare,nyquestro-process")
     args.target_names = [t.strip() for t in targets.split(",") if t.strip()]
     if not set(args.target_names) <= {"bare", *NYQUESTRO_TARGETS} or not args.target_names:
         parser.error("--targets: bare, nyquestro and/or nyquestro-process")

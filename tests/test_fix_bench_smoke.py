@@ -11,7 +11,7 @@ import simplefix
 from benchmarks.fix_bench import RunOptions, Target, run_targets
 from benchmarks.fix_load import FixCodec, OrderFlow, field_value
 
-TARGETS = [Target("bare", "file"), Target("nyquestro", "file")]
+TARGETS = [Target("bare", "file"), Target("nyquestro-process", "file", own_process=True)]
 
 
 def test_load_generator_gets_a_report_for_every_request_from_both_targets() -> None:

@@ -66,6 +66,17 @@ def test_the_drop_copy_session_is_on_by_default_and_can_be_renamed_or_turned_off
         assert parse_venue(text, "t.toml").fix.drop_copy == expected
 
 
+def test_the_fix_gateway_runs_in_its_own_process_unless_turned_off() -> None:
+    assert parse_venue(BASE.format(store=""), "t.toml").fix.own_process is True
+    assert default_venue().fix.own_process is True
+    text = BASE.format(store="").replace("[fix]\n", "[fix]\nown_process = false\n")
+    assert parse_venue(text, "t.toml").fix.own_process is False
+    with pytest.raises(ConfigError) as caught:
+        parse_venue(BASE.format(store="").replace("[fix]\n", '[fix]\nown_process = "no"\n'),
+                    "t.toml")  # fmt: skip
+    assert "fix.own_process" in str(caught.value)
+
+
 def test_the_drop_copy_cannot_take_an_order_entry_sessions_comp_id() -> None:
     text = BASE.format(store="").replace("[fix]\n", '[fix]\ndrop_copy_comp_id = "C1"\n')
     with pytest.raises(ConfigError) as caught:

@@ -168,7 +168,7 @@ def run_round(root: Path, planned: Round) -> Outcome:
     """Run `planned` against a fresh `nyquestro serve` under `root` and stop it."""
     variant = planned.variant
     root.mkdir(parents=True, exist_ok=True)
-    own_process = "own_process = true\n" if planned.fix_process else ""
+    own_process = f"own_process = {str(planned.fix_process).lower()}\n"
     server = Server(root, durability="group", fix_settings=own_process)
     clients: list[FixClient] = []
 

@@ -379,13 +379,16 @@ def reference_states(
 
 
 CRASHES = {
-    # The whole venue, its journal in SQLite or in PostgreSQL.
-    "sqlite": (Crash("venue", own_process=False), False),
+    # The whole venue, its journal in SQLite (the default layout: the FIX gateway in a
+    # process of its own) or in PostgreSQL (everything in the core's process).
+    "sqlite": (Crash("venue", own_process=True), False),
     "postgresql": (Crash("venue", own_process=False), True),
-    # The FIX gateway's process alone (`[fix] own_process`); the core runs on.
+    # The FIX gateway's process alone; the core runs on.
     "fix-gateway": (Crash("fix-gateway", own_process=True), False),
-    # The core alone; `nyquestro serve`'s supervisor starts it again.
-    "core": (Crash("core", own_process=False), False),
+    # The core alone, which takes its gateway processes with it; `nyquestro serve`'s
+    # supervisor starts it again, and it starts them again. In either layout.
+    "core": (Crash("core", own_process=True), False),
+    "core-one-process": (Crash("core", own_process=False), False),
 }
 
 
@@ -405,7 +408,7 @@ def test_random_sigkills_lose_and_duplicate_nothing_acknowledged(
     kind, db_url = crash
     # Snapshots every few commands: restarts recover from a snapshot plus a journal tail.
     server = Server(tmp_path / "venue", durability="group", db=db_url, snapshot_every=5,
-                    fix_settings="own_process = true\n" if kind.own_process else "")  # fmt: skip
+                    fix_settings=f"own_process = {str(kind.own_process).lower()}\n")  # fmt: skip
     (tmp_path / "venue").mkdir()
     (tmp_path / "reference").mkdir()
     clients: list[CrashClient] = []
