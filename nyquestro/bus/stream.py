@@ -25,8 +25,10 @@ before it is on the stream (the core's `on_mark` queues the answer behind them, 
 sends it): how a gateway answers a query only after the commands that came before it.
 `[FINISHED]` says the gateway will send no more commands (a stop under way).
 `[SETTINGS, payload]` carries settings the core changed while running (a reload) to
-every gateway, between two entries. This module knows sockets and frames, not commands
-or events.
+every gateway, between two entries. `[OPEN]` says the core lets clients in (every
+gateway has joined): every gateway gets it then, and one that joins later right after
+its history, so a gateway whose port is what clients wait for opens that port last. This
+module knows sockets and frames, not commands or events.
 """
 
 import contextlib
@@ -58,6 +60,7 @@ MARK = 6
 MARKED = 7
 FINISHED = 8
 SETTINGS = 9
+OPEN = 10
 
 _ENCODER = msgspec.msgpack.Encoder()
 _DECODER = msgspec.msgpack.Decoder()
@@ -144,6 +147,8 @@ class StreamServer:
         self._stopping = threading.Event()
         self._ended = False
         """Whether END was queued (a clean stop is under way)."""
+        self._open = False
+        """Whether `open` was called (under the lock)."""
         self._thread = threading.Thread(target=self._serve, name="bus", daemon=True)
         self.joined = threading.Condition(self._lock)
         """Notified whenever a gateway's hello was answered (`wait_for`)."""
@@ -183,6 +188,16 @@ class StreamServer:
         appended so far."""
         data = frame(_ENCODER.encode([SETTINGS, settings]))
         with self._lock:
+            for sub in self._subscribers.values():
+                if sub.name:
+                    sub.out += data
+        self.flush()
+
+    def open(self) -> None:
+        """Tell every gateway, and each that joins from now on, that the venue is open."""
+        data = frame(_ENCODER.encode([OPEN]))
+        with self._lock:
+            self._open = True
             for sub in self._subscribers.values():
                 if sub.name:
                     sub.out += data
@@ -303,6 +318,8 @@ class StreamServer:
         sub.out += frame(_ENCODER.encode([JOINED, self._last_seq]))
         start = after + 1 - oldest
         sub.out += b"".join(ring[i][1] for i in range(start, len(ring)))
+        if self._open:
+            sub.out += frame(_ENCODER.encode([OPEN]))
         log.info("gateway %s joined the bus after command %d", name, after)
         self.joined.notify_all()
 
@@ -444,6 +461,8 @@ class StreamClient:
         """Whether the core said END: a clean stop, not a crash."""
         self.joined_at: int | None = None
         """The core's newest entry when it answered the hello (None before that)."""
+        self.opened = False
+        """Whether the core said the venue is open (`StreamServer.open`)."""
         self._sending = threading.Lock()
 
     def send(self, message: bytes) -> None:
@@ -456,8 +475,9 @@ class StreamClient:
     def read(self) -> list[list[Any] | int | bytes] | None:
         """The entries (`[seq, *body]`), answered marks (their tokens) and settings (their
         payloads) of one receive, in order, blocking until some arrive (or the answer to
-        the hello: then `joined_at` is set, maybe with nothing yet); None once the stream
-        is over (END, or the core went away: see `ended`). Raises Gone."""
+        the hello, or OPEN: then `joined_at` or `opened` is set, maybe with nothing yet);
+        None once the stream is over (END, or the core went away: see `ended`). Raises
+        Gone."""
         while True:
             try:
                 data = self._sock.recv(_RECV_BYTES)
@@ -466,7 +486,7 @@ class StreamClient:
             if not data:
                 return None
             entries: list[list[Any] | int | bytes] = []
-            joined = False
+            answered = False
             for payload in self._reader.feed(data):
                 message = _DECODER.decode(payload)
                 kind = message[0]
@@ -475,7 +495,9 @@ class StreamClient:
                 elif kind in (MARKED, SETTINGS):
                     entries.append(message[1])
                 elif kind == JOINED:
-                    self.joined_at, joined = message[1], True
+                    self.joined_at, answered = message[1], True
+                elif kind == OPEN:
+                    self.opened = answered = True
                 elif kind == GONE:
                     raise Gone(message[1])
                 elif kind == END:
@@ -483,7 +505,7 @@ class StreamClient:
                     return entries or None
                 else:
                     raise StreamError(f"unknown message kind {kind!r} from the core")
-            if entries or joined:
+            if entries or answered:
                 return entries
 
     def close(self) -> None:

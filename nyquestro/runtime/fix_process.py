@@ -24,6 +24,7 @@ import logging
 import os
 import pickle
 import signal
+import socket
 import sys
 import threading
 import time
@@ -106,6 +107,7 @@ class FixGateway:
             self._venue.restore_state(restored)
         follower.subscribe(self._venue.on_events)
         follower.on_settings = self._throttles
+        follower.on_open = self._open
         highest = fix_settings.delivered_exec_ids(config)
         follower.resend = lambda key, seq, message: (
             not fix_settings.in_store(highest.get(key, 0), seq, message)
@@ -138,10 +140,19 @@ class FixGateway:
         self._app.send(SessionKey(key), message)
 
     def start(self) -> None:
+        """Everything but the port, which opens when the core opens the venue (`_open`):
+        a client that can connect finds every gateway ready. That the port is free is
+        checked now, so a gateway that could not listen fails before it joins and
+        `nyquestro serve` exits non-zero."""
+        _check_port_free(self._config.fix.port)
         self._writer.start()
-        self._acceptor.start()
         threading.Thread(target=self._background, name="fix-background", daemon=True).start()
         signal.signal(signal.SIGTERM, self._log_out)
+
+    def _open(self) -> None:
+        if self._leaving:
+            return  # the venue is stopping before it opened: nobody to let in
+        self._acceptor.start()
         log.info("%s (the FIX gateway's process, pid %d)", fix_settings.listening(self._config),
                  os.getpid())  # fmt: skip
 
@@ -184,6 +195,18 @@ class FixGateway:
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(0)
+
+
+def _check_port_free(port: int) -> None:
+    """OSError naming the port if another process listens on it (quickfix's acceptor binds
+    every IPv4 interface, with SO_REUSEADDR as here)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("0.0.0.0", port))
+        except OSError as exc:
+            why = f"[fix] port {port} cannot be listened on: {exc.strerror}"
+            raise OSError(exc.errno, why) from None
 
 
 def main(start: Start) -> int:

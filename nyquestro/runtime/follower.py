@@ -90,6 +90,10 @@ class Follower:
         """Called with each answered mark's token (see `mark`)."""
         self.on_settings: Callable[[bytes], None] = _no_settings
         """Called with settings the core changed while running (under the lock)."""
+        self.on_open: Callable[[], None] = _no_port
+        """Called once, when the core opens the venue (every gateway has joined), on the
+        stream's thread and not under the lock (it may start quickfix's acceptor)."""
+        self._opened = False
         self.resend: Callable[[str, int, Any], bool] | None = None
         """For history: whether a send (destination, the command it is for, message) did
         not reach its destination before and goes again (a report a FIX session's
@@ -150,6 +154,7 @@ class Follower:
                 "%s follows the core from command %d (live after %s)",
                 name, self.last_seq, self._live_after,
             )  # fmt: skip
+            self._open_if_told(client)
             return
 
     def run(self) -> bool:
@@ -162,6 +167,7 @@ class Follower:
         try:
             while (entries := client.read()) is not None:
                 self._apply(entries)
+                self._open_if_told(client)
             return client.ended
         finally:
             client.close()
@@ -195,6 +201,11 @@ class Follower:
         nothing). Optional, but it runs beside the core's own recovery at a start, where
         replaying only once the ring said `gone` would follow it."""
         self._replay_journal(None)
+
+    def _open_if_told(self, client: StreamClient) -> None:
+        if client.opened and not self._opened:
+            self._opened = True
+            self.on_open()
 
     def _replay_journal(self, upto: int | None) -> None:
         assert self._replayer is not None
@@ -267,3 +278,8 @@ def _no_marks(token: int) -> None:
 
 def _no_settings(_payload: bytes) -> None:
     """A gateway without settings that change while running has nothing to do."""
+
+
+def _no_port() -> None:
+    """A gateway whose port opens at its start (clients need not wait for the core's
+    opening) has nothing to do when the venue opens."""

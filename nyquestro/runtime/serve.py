@@ -415,6 +415,8 @@ class Exchange:
             self._acceptor.start()
             self._start_throttle_release()
         self.sequencer.read(self.sequencer.release)  # reports recovery held back
+        if bus is not None:  # the FIX gateway's process opens its port now
+            bus.open()
         if self._acceptor is not None:
             log.info("%s", fix_settings.listening(self.config))
 

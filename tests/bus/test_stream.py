@@ -55,6 +55,13 @@ def read_until(client: StreamClient, last: int) -> list[int]:
     return seqs
 
 
+def close_later(client: StreamClient) -> None:
+    """Bound a read that might never be answered: closing the socket ends it (None)."""
+    timer = threading.Timer(5, client.close)
+    timer.daemon = True
+    timer.start()
+
+
 def test_a_gateway_gets_the_ring_after_its_command_then_live_entries_then_end(
     server: StreamServer, address: str
 ) -> None:
@@ -67,6 +74,26 @@ def test_a_gateway_gets_the_ring_after_its_command_then_live_entries_then_end(
     assert read_until(client, 40) == list(range(31, 41))
     server.close(1.0)
     assert client.read() is None and client.ended
+
+
+def test_open_reaches_every_joined_gateway_and_each_that_joins_later_after_its_history(
+    server: StreamServer, address: str
+) -> None:
+    publish(server, 1, 3)
+    early = StreamClient(address, "fix", after=0, timeout=5)
+    assert read_until(early, 3) == [1, 2, 3] and not early.opened
+    server.open()
+    # A read that OPEN does not answer ends when the timer closes the socket (None).
+    close_later(early)
+    assert early.read() == [] and early.opened  # OPEN alone still answers the read
+    publish(server, 4, 4)
+    late = StreamClient(address, "itch", after=1, timeout=5)
+    close_later(late)
+    # Its history, then OPEN: a gateway restarted while the venue runs opens at once.
+    assert read_until(late, 4) == [2, 3, 4]
+    if not late.opened:
+        assert late.read() == []
+    assert late.opened
 
 
 def test_a_gateway_that_asks_for_more_than_the_ring_holds_is_told_where_it_starts(

@@ -7,6 +7,8 @@ every acknowledged order, whichever gateway took it."""
 import os
 import signal
 import socket
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -116,3 +118,39 @@ def test_gateway_processes_die_with_a_killed_core_and_a_restart_finds_every_orde
             client.close()
         server.stop()
         itch_sink.close()
+
+
+def test_the_fix_port_opens_only_once_every_gateway_process_has_joined(tmp_path: Path) -> None:
+    """A client that waits for the FIX port (as certification scripts and these tests do)
+    finds the whole venue ready: the FIX gateway's process, which could listen first,
+    opens its port when the core opens the venue."""
+    for run in range(3):  # the processes start in parallel: give a race a few chances
+        (tmp_path / f"run{run}").mkdir()
+        server = WsServer(tmp_path / f"run{run}")
+        server.start()  # returns once the FIX port accepts
+        try:
+            socket.create_connection(("127.0.0.1", server.ws_port), timeout=1).close()
+            log = server.log.read_text()
+            listening = log.index("Nyquestro FIX acceptor on port")
+            assert log.index("gateway websocket joined the bus") < listening, log
+            assert log.index("gateway fix joined the bus") < listening, log
+        finally:
+            server.stop()
+
+
+def test_a_taken_fix_port_stops_serve_with_an_error_naming_it(tmp_path: Path) -> None:
+    """The FIX gateway's process opens its port last, but checks it is free before it
+    joins: `serve` exits non-zero at start-up rather than running without a FIX port."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        server = WsServer(tmp_path)
+        server.port = taken.getsockname()[1]
+        server.config_path.write_text(server.config_text())
+        done = subprocess.run(
+            [sys.executable, "-m", "nyquestro", "serve", "--config", str(server.config_path)],
+            capture_output=True, text=True, timeout=60, cwd=tmp_path,
+        )  # fmt: skip
+    assert done.returncode != 0, done.stderr
+    assert f"[fix] port {server.port} cannot be listened on" in done.stderr, done.stderr
+    assert "the fix process ended with exit status 1 before it joined the bus" in done.stderr
