@@ -47,7 +47,6 @@ log = logging.getLogger(__name__)
 
 _T = TypeVar("_T")
 Deliver = Callable[[str, Any], None]
-_SIDE = "|"
 _CONNECT_SECONDS = 600.0
 """How long to wait for the core's bus: it listens once it has recovered (this process
 dies with the core, so waiting longer than needed costs nothing)."""
@@ -78,7 +77,8 @@ class Follower:
         self._subscribers: list[Subscriber] = []
         self._lock = threading.RLock()
         self._exclusive = Exclusive(self._lock, self._after_unlock)
-        self._outbox: Outbox[Any] = Outbox(self._deliver)
+        self._outbox: Outbox[tuple[str, Any]] = Outbox(self._deliver)
+        """Keyed by gateway name; each message is the gateway's (key, message)."""
         self._outbox.after_release = self._flush_outputs
         self._outputs: dict[str, Deliver] = {}
         self._flushes: list[Callable[[], None]] = []
@@ -121,7 +121,11 @@ class Follower:
         self._outputs[name] = deliver
         if flush is not None:
             self._flushes.append(flush)
-        return lambda key, message: self._send(f"{name}{_SIDE}{key}", message)
+
+        def send(key: str, message: Any) -> None:
+            self._send(name, key, message)
+
+        return send
 
     def read(self, query: Callable[[], _T]) -> _T:
         """Run `query` between two commands (what it sends leaves after the lock)."""
@@ -247,15 +251,13 @@ class Follower:
 
     # --- sending ----------------------------------------------------------------------------
 
-    def _send(self, key: str, message: Any) -> None:
+    def _send(self, name: str, key: str, message: Any) -> None:
         with self._exclusive:
             resend = self.resend
-            if self._muted and (
-                resend is None or not resend(key.partition(_SIDE)[2], self._history_seq, message)
-            ):
+            if self._muted and (resend is None or not resend(key, self._history_seq, message)):
                 return  # history: rebuilt, not sent again
-            self._outbox.hold(0, key, message)
-            self._outbox.release_upto(0)
+            # Everything on the stream is durable already: ready to leave at once.
+            self._outbox.ready(name, (key, message))
 
     def _replaying(self, entry: Entry) -> None:
         self._history_seq = entry.command.seq
@@ -263,9 +265,8 @@ class Follower:
     def _after_unlock(self) -> None:
         self._outbox.deliver_ready()
 
-    def _deliver(self, key: str, message: Any) -> None:
-        name, _, rest = key.partition(_SIDE)
-        self._outputs[name](rest, message)
+    def _deliver(self, name: str, keyed: tuple[str, Any]) -> None:
+        self._outputs[name](*keyed)
 
     def _flush_outputs(self) -> None:
         for flush in self._flushes:

@@ -48,6 +48,12 @@ class Outbox(Generic[_M]):
             _, key, message = held.popleft()
             ready.append((key, message))
 
+    def ready(self, key: str, message: _M) -> None:
+        """Under the sequencer's lock: `hold` and `release_upto` for a message whose
+        command is durable already (a gateway process's: the stream carries only those)."""
+        if not self.mute(key, message):
+            self._ready.append((key, message))
+
     @property
     def waiting(self) -> int:
         """Messages held or ready, not yet delivered."""
