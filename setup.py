@@ -1,7 +1,7 @@
 """Build of the compiled engine core; all other metadata lives in pyproject.toml.
 
-`pip install .` and `pip install -e .` compile `nyquestro/domain`, `nyquestro/engine` and
-`nyquestro/gateways/itch` with mypyc (the mypy pinned in pyproject's build requirements) and write
+`pip install .` and `pip install -e .` compile `nyquestro/domain`, `nyquestro/engine`,
+`nyquestro/codec` and `nyquestro/gateways/itch` with mypyc (the mypy pinned in pyproject's build requirements) and write
 `nyquestro/_build.json`, the SHA-256 of every source compiled. At import the package
 compares that manifest with the sources and refuses to load a core built from other
 sources (see `nyquestro/__init__.py`): an editable install would otherwise keep running
@@ -20,7 +20,9 @@ from pathlib import Path
 from setuptools import setup
 
 PACKAGE = Path("nyquestro")
-COMPILED_PACKAGES = ("domain", "engine", "gateways/itch")
+# The same list as nyquestro.COMPILED_PACKAGES (a test checks): this file cannot import
+# the package it builds.
+COMPILED_PACKAGES = ("domain", "engine", "gateways/itch", "codec")
 MANIFEST = PACKAGE / "_build.json"
 # The mypyc runtime shared by all compiled modules, as an extension inside the package
 # (a top-level one would be outside what an editable install maps onto the checkout).

@@ -2,8 +2,9 @@
 
 Gateways translate, the engine decides, the journal remembers.
 
-The engine core (`nyquestro.domain`, `nyquestro.engine`) and the ITCH feed
-(`nyquestro.gateways.itch`) are compiled with mypyc by `pip install` (see setup.py).
+The engine core (`nyquestro.domain`, `nyquestro.engine`), the codecs (`nyquestro.codec`)
+and the ITCH feed (`nyquestro.gateways.itch`) are compiled with mypyc by `pip install`
+(see setup.py).
 Importing this package decides which build runs:
 
 - `NYQUESTRO_PURE=1` in the environment: the `.py` sources, whatever is built;
@@ -34,7 +35,8 @@ from typing import Any
 __version__ = "0.1.0"
 
 _HERE = Path(__file__).resolve().parent
-_COMPILED_PACKAGES = ("domain", "engine", "gateways/itch")
+COMPILED_PACKAGES = ("domain", "engine", "gateways/itch", "codec")
+"""What mypyc compiles, as paths under the package (setup.py lists the same)."""
 _MANIFEST = _HERE / "_build.json"
 _REBUILD = (
     "rebuild it with `.venv/bin/python -m pip install -e .`, "
@@ -72,13 +74,13 @@ class _PureSources:
 
 def _in_compiled_package(parts: list[str]) -> bool:
     """Whether the module named by `parts` (a dotted name, split) is one mypyc compiles."""
-    return parts[0] == __name__ and "/".join(parts[1:-1]) in _COMPILED_PACKAGES
+    return parts[0] == __name__ and "/".join(parts[1:-1]) in COMPILED_PACKAGES
 
 
 def _compiled_modules() -> set[str]:
     """The compiled modules present, as paths like 'engine/book.py' of their sources."""
     found = set()
-    for name in _COMPILED_PACKAGES:
+    for name in COMPILED_PACKAGES:
         for path in (_HERE / name).iterdir():
             # The most specific suffix comes first ('.cpython-311-x86_64-linux-gnu.so'
             # before '.so'): the module name is what precedes the first that matches.

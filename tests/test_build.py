@@ -5,6 +5,7 @@ sources, with stand-in extension files (empty: the check runs before any is load
 the pure-mode finder must never load one).
 """
 
+import ast
 import hashlib
 import importlib.machinery
 import json
@@ -35,7 +36,7 @@ def _copy_sources(root: Path) -> Path:
     target = root / "nyquestro"
     target.mkdir()
     shutil.copy(PACKAGE / "__init__.py", target)
-    for name in ("domain", "engine", "gateways/itch"):
+    for name in nyquestro.COMPILED_PACKAGES:
         shutil.copytree(PACKAGE / name, target / name, ignore=shutil.ignore_patterns("*.so"))
     return target
 
@@ -62,6 +63,16 @@ def _run(root: Path, code: str, pure: bool = False) -> subprocess.CompletedProce
         timeout=60,
         check=False,
     )
+
+
+def test_setup_compiles_the_packages_the_import_checks() -> None:
+    """setup.py cannot import the package it builds, so it keeps its own list."""
+    tree = ast.parse((PACKAGE.parent / "setup.py").read_text())
+    (listed,) = [
+        ast.literal_eval(node.value) for node in tree.body
+        if isinstance(node, ast.Assign) and ast.unparse(node.targets[0]) == "COMPILED_PACKAGES"
+    ]  # fmt: skip
+    assert listed == nyquestro.COMPILED_PACKAGES
 
 
 def test_a_build_matching_its_sources_is_the_compiled_one(tmp_path: Path) -> None:
