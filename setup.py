@@ -1,11 +1,11 @@
 """Build of the compiled engine core; all other metadata lives in pyproject.toml.
 
 `pip install .` and `pip install -e .` compile `nyquestro/domain`, `nyquestro/engine`,
-`nyquestro/codec` and `nyquestro/gateways/itch` with mypyc (the mypy pinned in pyproject's build requirements) and write
-`nyquestro/_build.json`, the SHA-256 of every source compiled. At import the package
-compares that manifest with the sources and refuses to load a core built from other
-sources (see `nyquestro/__init__.py`): an editable install would otherwise keep running
-the old `.so` after an edit to its `.py`.
+`nyquestro/codec` and `nyquestro/gateways/itch` with mypyc (the mypy pinned in pyproject's
+build requirements) and write `nyquestro/_build.json`, the SHA-256 of every source
+compiled. At import the package compares that manifest with the sources and refuses to
+load a core built from other sources (see `nyquestro/__init__.py`): an editable install
+would otherwise keep running the old `.so` after an edit to its `.py`.
 
 `NYQUESTRO_PURE=1 pip install -e .` builds nothing and deletes what an earlier compiled
 build left in the source tree, so the package imports its `.py` files.
