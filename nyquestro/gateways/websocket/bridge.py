@@ -11,8 +11,12 @@ A snapshot is asked for through `read` and sent through the same outbox, so it a
 the loop in its place among the updates: a client is switched on for a symbol when its
 snapshot arrives and gets exactly the updates after it, with no sequence arithmetic.
 
-Each client has a bounded queue of encoded messages; one whose queue is full when a
-message is due is closed with a reason (a slow client is dropped, never waited for).
+A message is encoded once, however many clients get it, and written at once to every
+client whose connection takes it (its buffer below the transport's high-water mark): no
+task wakes per client per message. A client whose connection is behind gets a bounded
+backlog, which its writer task sends as the connection drains; one whose backlog is full
+when a message is due is closed with a reason (a slow client is dropped, never waited
+for).
 """
 
 import asyncio
@@ -163,9 +167,16 @@ class Client:
     """One connection, as the loop sees it."""
 
     id: int
-    queue: asyncio.Queue[str]
     close: Callable[[str], None]
     """Close the connection with a reason (the server's part)."""
+    write: Callable[[bytes], bool]
+    """Write one encoded text message now if the connection takes it without buffering
+    beyond its limit; False leaves it to the backlog (the server's part)."""
+    backlog: deque[bytes] = field(default_factory=deque)
+    """Messages waiting for the connection to drain, oldest first (the writer task sends
+    and then removes the first)."""
+    waiting: asyncio.Event = field(default_factory=asyncio.Event)
+    """Set when the backlog gets a message: the writer task's cue."""
     wanted: set[str] = field(default_factory=set)
     """Symbols subscribed to, whose snapshot may still be on its way."""
     login: TokenConfig | None = None
@@ -185,9 +196,9 @@ class Fanout:
         self._sessions: dict[str, set[Client]] = {}
         """Per token name, the clients logged in with it."""
 
-    def connect(self, close: Callable[[str], None]) -> Client:
+    def connect(self, close: Callable[[str], None], write: Callable[[bytes], bool]) -> Client:
         self._next_id += 1
-        client = Client(self._next_id, asyncio.Queue(self._client_queue), close)
+        client = Client(self._next_id, close, write)
         self.clients[client.id] = client
         return client
 
@@ -208,17 +219,25 @@ class Fanout:
             self._watching.get(symbol, set()).discard(client)
 
     def offer(self, client: Client, text: str) -> None:
-        """Queue `text` for `client`, or drop the client when its queue is full."""
+        self.offer_encoded(client, text.encode())
+
+    def offer_encoded(self, client: Client, data: bytes) -> None:
+        """Write `data` (UTF-8 text) to `client` now, or behind its backlog; drop the
+        client when its backlog is full."""
         if client.dropped:
             return
-        try:
-            client.queue.put_nowait(text)
-        except asyncio.QueueFull:
+        backlog = client.backlog
+        if not backlog and client.write(data):
+            return
+        if len(backlog) >= self._client_queue:
             client.dropped = True
             self.disconnect(client)
             reason = f"slow client: {self._client_queue} messages waiting"
             log.warning("WebSocket client %d dropped (%s)", client.id, reason)
             client.close(reason)
+            return
+        backlog.append(data)
+        client.waiting.set()
 
     def dispatch(self, message: Published | SnapshotReady) -> None:
         if isinstance(message, SnapshotReady):
@@ -238,14 +257,15 @@ class Fanout:
         for event in message.orders:
             name = getattr(event, "session", "").removeprefix(SESSION_PREFIX)
             kind, fields = order_fields(event, self._prices)
-            text = protocol.order_message(kind, event.seq, fields)
+            data = protocol.order_message(kind, event.seq, fields).encode()
             for client in list(self._sessions.get(name, ())):
-                self.offer(client, text)
+                self.offer_encoded(client, data)
 
     def _broadcast(self, symbol: str, text: str) -> None:
-        # A copy: offer() may drop a client, which changes the set.
+        data = text.encode()
+        # A copy: offer_encoded() may drop a client, which changes the set.
         for client in list(self._watching.get(symbol, ())):
-            self.offer(client, text)
+            self.offer_encoded(client, data)
 
     def _snapshot(self, ready: SnapshotReady) -> None:
         client = self.clients.get(ready.client)

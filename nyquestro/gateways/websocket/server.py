@@ -4,9 +4,12 @@ One port serves both: a request that asks to upgrade becomes a WebSocket connect
 (any path; the demo page uses /ws), any other GET is answered from the static demo page
 files shipped in the package (`static/`), so the page needs no build step and no CDN.
 
-Per connection, a reader handles the client's messages one at a time and a writer task
-empties its queue onto the socket. The kernel's send buffer of each connection is kept
-small, so a client that stops reading fills its queue within a bounded amount of data
+Per connection, a reader handles the client's messages one at a time. Messages are
+written synchronously as the fan-out produces them (websockets' `broadcast`, which frames
+already encoded text without a task switch) while the connection's buffer is below its
+transport's high-water mark; beyond it they wait in the client's backlog, which a writer
+task sends as the connection drains. The kernel's send buffer of each connection is kept
+small, so a client that stops reading fills its backlog within a bounded amount of data
 and is dropped, instead of the venue buffering megabytes for it.
 """
 
@@ -17,7 +20,7 @@ import threading
 from collections.abc import Callable, Sequence
 from importlib import resources
 
-from websockets.asyncio.server import Server, ServerConnection, serve
+from websockets.asyncio.server import Server, ServerConnection, broadcast, serve
 from websockets.datastructures import Headers
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
@@ -155,7 +158,7 @@ class WebSocketServer:
         if sock is not None:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SEND_BUFFER_BYTES)
         fanout = self.bridge.fanout
-        client = fanout.connect(lambda reason: self._drop(ws, reason))
+        client = fanout.connect(lambda reason: self._drop(ws, reason), _writer_now(ws))
         self.bridge.greet(client)
         writer = asyncio.create_task(_write(ws, client))
         try:
@@ -172,9 +175,30 @@ class WebSocketServer:
         self._loop.create_task(ws.close(1008, reason))
 
 
+def _writer_now(ws: ServerConnection) -> Callable[[bytes], bool]:
+    transport = ws.transport
+    _low, high = transport.get_write_buffer_limits()
+    connection = (ws,)
+
+    def write_now(data: bytes) -> bool:
+        if transport.get_write_buffer_size() > high:
+            return False
+        # Skips a connection that is closing: its reader ends and disconnects the client.
+        broadcast(connection, data, text=True)
+        return True
+
+    return write_now
+
+
 async def _write(ws: ServerConnection, client: Client) -> None:
+    """Send the backlog as the connection drains (`send` waits while it is paused)."""
+    backlog = client.backlog
     try:
         while True:
-            await ws.send(await client.queue.get())
+            await client.waiting.wait()
+            client.waiting.clear()
+            while backlog:
+                await ws.send(backlog[0], text=True)
+                backlog.popleft()
     except ConnectionClosed:
         pass
