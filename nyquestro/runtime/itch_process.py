@@ -26,7 +26,7 @@ class _Feed:
         self._gateway: ItchGateway = itch_gateway(
             config.itch, follower.engine, follower.snapshot_seq, follower.side_sender
         )
-        follower.subscribe(self._gateway.on_events)
+        follower.subscribe_stamps(self._gateway.on_events)
 
     def start(self) -> None:
         self._gateway.start()

@@ -24,7 +24,7 @@ class _Bridge:
         )  # fmt: skip
         if follower.snapshot_seq:
             self._server.seed(follower.engine.depth)
-        follower.subscribe(self._server.view.on_events)
+        follower.subscribe_stamps(self._server.view.on_events)
 
     def start(self) -> None:
         self._server.start()

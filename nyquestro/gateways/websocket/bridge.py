@@ -76,6 +76,15 @@ SubmitFn = Callable[[Callable[[Seq, Ts], Command]], Sequence[EventBase]]
 DepthFn = Callable[[Symbol, Side], Sequence[tuple[int, int, int]]]
 
 
+class Stamped(Protocol):
+    """What the view reads of a command: when it was sequenced."""
+
+    @property
+    def seq(self) -> int: ...
+    @property
+    def ts(self) -> int: ...
+
+
 class ReadFn(Protocol):
     def __call__(self, query: Callable[[], _T]) -> _T:
         """Run `query` under the sequencer's lock and return what it returned."""
@@ -121,7 +130,7 @@ class BookView:
                 levels = depth(Symbol(symbol), side)
                 self._levels[(symbol, side)] = {px: (qty, n) for px, qty, n in levels}
 
-    def on_events(self, command: Command, events: Sequence[EventBase]) -> None:
+    def on_events(self, command: Stamped, events: Sequence[EventBase]) -> None:
         levels: list[LevelEvent] = []
         trades: list[Trade] = []
         orders: list[EventBase] = []
