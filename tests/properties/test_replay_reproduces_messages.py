@@ -17,7 +17,6 @@ drop copy and copied UDP sessions, `UdpOrders`, the WebSocket `BookView` and `Fa
 The replay goes through `Sequencer.recover`, the path a restarted venue takes.
 """
 
-import asyncio
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
@@ -99,14 +98,14 @@ class Venue:
             self.fix.add_copied_session(udp_key(session))
         self.udp = UdpOrders(UDP_ACCOUNTS)
         self.fanout = Fanout(PRICES, client_queue=1_000_000)
-        self.ws_client = self.fanout.connect(lambda reason: None)
+        # Its connection takes every message as it is written.
+        self.ws_client = self.fanout.connect(lambda reason: None, self._ws_write)
         self.fanout.log_in(self.ws_client, WS_TOKEN)
         self.ws_client.wanted.update(SYMBOLS)
         # The client watches every symbol from the start: every update reaches it.
         for symbol in SYMBOLS:
             self.fanout.dispatch(SnapshotReady(client=self.ws_client.id, symbol=symbol, seq=0,
                                                bids=(), asks=(), trades=()))  # fmt: skip
-        self._drain_ws()
         view = BookView(SYMBOLS, lambda _key, message: self._ws_send(message))
         self.sequencer.subscribe(self.fix.on_events)
         self.sequencer.subscribe(self._udp_events)
@@ -125,12 +124,10 @@ class Venue:
 
     def _ws_send(self, message: Any) -> None:
         self.fanout.dispatch(message)
-        self._drain_ws()
 
-    def _drain_ws(self) -> None:
-        queue: asyncio.Queue[str] = self.ws_client.queue
-        while not queue.empty():
-            self.sent.append(("ws", WS_TOKEN.name, queue.get_nowait()))
+    def _ws_write(self, data: bytes) -> bool:
+        self.sent.append(("ws", WS_TOKEN.name, data.decode()))
+        return True
 
 
 # --- one flow step: (kind, a, b, c), integers interpreted by the kind -----------------------
