@@ -30,6 +30,7 @@ import sys
 import threading
 import time
 import traceback
+import weakref
 from typing import Protocol
 
 from nyquestro.bus.stream import StreamServer
@@ -66,6 +67,9 @@ class _Forked:
     def __init__(self, pid: int) -> None:
         self.pid = pid
         self._exited = os.pidfd_open(pid)
+        # Closed only with this object: a waiter may be about to poll it when another
+        # thread reaps the child, and a number closed then could be reused by another file.
+        weakref.finalize(self, os.close, self._exited)
         self._lock = threading.Lock()
         self._code: int | None = None
 
@@ -75,7 +79,6 @@ class _Forked:
                 reaped, status = os.waitpid(self.pid, os.WNOHANG)
                 if reaped:
                     self._code = os.waitstatus_to_exitcode(status)
-                    os.close(self._exited)
             return self._code
 
     def wait(self, timeout: float | None = None) -> int:
@@ -84,8 +87,11 @@ class _Forked:
             left = None if deadline is None else deadline - time.monotonic()
             if left is not None and left <= 0:
                 raise subprocess.TimeoutExpired(f"pid {self.pid}", timeout or 0.0)
-            # Readable once the child has exited (and until it is reaped).
-            select.select([self._exited], [], [], left)
+            # Readable once the child has exited (and until it is reaped). poll, not select:
+            # a busy core's descriptor numbers may pass select's limit of 1024.
+            exited = select.poll()
+            exited.register(self._exited, select.POLLIN)
+            exited.poll(None if left is None else left * 1000)
         return code
 
     def send_signal(self, sig: int) -> None:
