@@ -4,12 +4,13 @@ unresponsive.
 Run from the repository root:
 
     .venv/bin/python -m benchmarks.logout_stress [--rounds 50] [--seed S] [--version 4.2,4.4]
-        [--fix-process]
+        [--one-process]
 
 Round n has seed S + n, which picks its variant (how the sessions leave, FIX version,
 cancel-on-disconnect) and its delay (0-40 ms); `--seed <a round's seed> --rounds 1` with the
-same `--version` (and `--fix-process`) runs that round again. `--fix-process` runs the FIX
-gateway in a process of its own (`[fix] own_process = true`). Each round starts a fresh
+same `--version` (and `--one-process`) runs that round again. Rounds run the venue as
+shipped, the FIX gateway in a process of its own; `--one-process` runs it in the core's
+(`[fix] own_process = false`). Each round starts a fresh
 `nyquestro serve`; the round logic is tests/fix/liveness.py's, the one the CI test runs.
 """
 
@@ -47,8 +48,8 @@ def main() -> None:
         help="FIX versions to draw from: 4.2, 4.4 or 4.2,4.4 (default both)",
     )  # fmt: skip
     parser.add_argument(
-        "--fix-process", action="store_true",
-        help="run the FIX gateway in a process of its own ([fix] own_process = true)",
+        "--one-process", action="store_true",
+        help="run the FIX gateway in the core's process ([fix] own_process = false)",
     )  # fmt: skip
     args = parser.parse_args()
     if args.rounds < 1:
@@ -58,7 +59,7 @@ def main() -> None:
     hangs = failures = 0
     with tempfile.TemporaryDirectory(prefix="logout-stress-") as work:
         for n in range(args.rounds):
-            planned = plan(args.seed + n, variants, fix_process=args.fix_process)
+            planned = plan(args.seed + n, variants, fix_process=not args.one_process)
             outcome = run_round(Path(work) / f"round-{planned.seed}", planned)
             print(outcome.line(), flush=True)
             if not outcome.ok:
