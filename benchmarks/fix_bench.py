@@ -22,7 +22,6 @@ import os
 import platform
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -42,6 +41,7 @@ from rich.table import Table
 
 from benchmarks.bare_acceptor import READY_TEXT as BARE_READY
 from benchmarks.fix_load import ClientResult, LoadConfig, PhaseResult, client_main
+from benchmarks.venue_process import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 HOST = "127.0.0.1"
@@ -163,13 +163,6 @@ class RunResult:
 
 
 # --- servers ------------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind((HOST, 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 class Server:

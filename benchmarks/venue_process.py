@@ -11,8 +11,12 @@ START_TIMEOUT = 30.0
 
 
 def free_port(kind: socket.SocketKind = socket.SOCK_STREAM) -> int:
+    """A port nothing uses on any IPv4 address. The venue's FIX acceptor listens on all of
+    them (quickfix binds no single one), so a port free on 127.0.0.1 alone is not enough:
+    a client's connection from 127.0.0.2, lingering in TIME_WAIT, made a FIX port taken
+    (the probe binds and closes; nothing listens or sends)."""
     with socket.socket(socket.AF_INET, kind) as probe:
-        probe.bind(("127.0.0.1", 0))
+        probe.bind(("0.0.0.0", 0))
         port: int = probe.getsockname()[1]
         return port
 

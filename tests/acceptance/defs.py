@@ -29,6 +29,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import NoReturn
 
+from benchmarks.venue_process import free_port
+
 SOH = "\x01"
 REPO_ROOT = Path(__file__).resolve().parents[2]
 ACCEPTANCE_TOML = REPO_ROOT / "sessions" / "acceptance.toml"
@@ -440,13 +442,6 @@ class DefinitionRun:
 
 
 # --- the venue under test ----------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def acceptance_config(store_dir: Path, port: int, template: Path = ACCEPTANCE_TOML) -> str:

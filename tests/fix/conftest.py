@@ -21,6 +21,7 @@ from typing import TypeVar
 
 import pytest
 
+from benchmarks.venue_process import free_port
 from tests.fix.client import Fields, FixClient, Msg
 
 VERSIONS = ("FIX.4.2", "FIX.4.4")
@@ -98,13 +99,6 @@ min_qty = 100
 max_qty = 100000
 band_reference = "50.00"
 """
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 class Server:
