@@ -9,6 +9,7 @@ gateways build one command per inbound message and recovery one per journal row.
 """
 
 from dataclasses import dataclass
+from typing import Protocol
 
 from nyquestro.domain.enums import MassCancelOrigin, OrdType, PegType, Side, SmpPolicy, TimeInForce
 from nyquestro.domain.ids import (
@@ -27,6 +28,16 @@ from nyquestro.domain.instrument import Instrument
 from nyquestro.domain.risk import DEFAULT_VAR_WINDOW, AccountRisk, SessionRisk
 
 _NO_OFFSET = Px(0)
+
+
+class Stamped(Protocol):
+    """What a reader that needs only when a command was sequenced sees of it: every
+    command, and a gateway process's undecoded stamp (`runtime/follower.py`)."""
+
+    @property
+    def seq(self) -> int: ...
+    @property
+    def ts(self) -> int: ...
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, init=False)

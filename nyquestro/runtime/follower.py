@@ -19,7 +19,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
-from typing import Any, NamedTuple, Protocol, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from sqlalchemy import Engine as DbEngine
 
@@ -31,7 +31,7 @@ from nyquestro.bus.stream import (
     mark_message,
 )
 from nyquestro.codec.frames import decode_command, decode_events, encode_command
-from nyquestro.domain.commands import Command
+from nyquestro.domain.commands import Command, Stamped
 from nyquestro.domain.errors import InvariantViolation
 from nyquestro.domain.events import EventBase
 from nyquestro.domain.ids import Seq, Ts
@@ -50,15 +50,6 @@ Deliver = Callable[[str, Any], None]
 _CONNECT_SECONDS = 600.0
 """How long to wait for the core's bus: it listens once it has recovered (this process
 dies with the core, so waiting longer than needed costs nothing)."""
-
-
-class Stamped(Protocol):
-    """What a stamps-only subscriber reads of a command."""
-
-    @property
-    def seq(self) -> int: ...
-    @property
-    def ts(self) -> int: ...
 
 
 StampSubscriber = Callable[[Stamped, Sequence[EventBase]], None]

@@ -36,6 +36,7 @@ from decimal import Decimal
 from typing import Protocol
 
 from nyquestro.config.instruments import ConfigError
+from nyquestro.domain.commands import Stamped
 from nyquestro.domain.enums import Side
 from nyquestro.domain.events import (
     Accepted,
@@ -62,15 +63,6 @@ REJOIN_REFS = 1 << 62
 _ENDED = (Filled, Cancelled, Expired)
 _TRADING = (Halted, Resumed)
 _SIDE = {Side.BUY: "B", Side.SELL: "S"}
-
-
-class Command(Protocol):
-    """What the feed reads of a command: its sequence number and timestamp."""
-
-    @property
-    def seq(self) -> int: ...
-    @property
-    def ts(self) -> int: ...
 
 
 class RestingOrder(Protocol):
@@ -159,7 +151,7 @@ class ItchFeed:
 
     # --- the subscriber -----------------------------------------------------------------
 
-    def on_events(self, command: Command, events: Sequence[EventBase]) -> None:
+    def on_events(self, command: Stamped, events: Sequence[EventBase]) -> None:
         with self._lock:
             out = self._translate(command, events)
             first = self._number(out)
@@ -261,7 +253,7 @@ class ItchFeed:
 
     # --- translation --------------------------------------------------------------------
 
-    def _translate(self, command: Command, events: Sequence[EventBase]) -> list[bytes]:
+    def _translate(self, command: Stamped, events: Sequence[EventBase]) -> list[bytes]:
         out: list[bytes] = []
         tracking = command.seq & 0xFFFF
         ts = command.ts % m.NANOS_PER_DAY

@@ -31,7 +31,7 @@ from typing import Any, Protocol, TypeVar
 
 from nyquestro.codec.prices import DecimalPrices
 from nyquestro.config.websocket import SESSION_PREFIX, TokenConfig, WebSocketConfig
-from nyquestro.domain.commands import Cancel, Command, NewOrder
+from nyquestro.domain.commands import Cancel, Command, NewOrder, Stamped
 from nyquestro.domain.enums import Side
 from nyquestro.domain.errors import InputError
 from nyquestro.domain.events import (
@@ -74,15 +74,6 @@ Send = Callable[[str, Any], None]
 Deliver = Callable[[str, Any], None]
 SubmitFn = Callable[[Callable[[Seq, Ts], Command]], Sequence[EventBase]]
 DepthFn = Callable[[Symbol, Side], Sequence[tuple[int, int, int]]]
-
-
-class Stamped(Protocol):
-    """What the view reads of a command: when it was sequenced."""
-
-    @property
-    def seq(self) -> int: ...
-    @property
-    def ts(self) -> int: ...
 
 
 class ReadFn(Protocol):
