@@ -3,10 +3,11 @@
 It starts from a `Start`: the core's pid, the bus address, the snapshot the core started
 from and the venue's config (a forked process is handed it; a fresh interpreter reads the
 first three from its arguments and the config pickled on its stdin). Then: die with the
-core; rebuild the gateway's state from
-that snapshot and the journal; start the gateway (its port open: the core lets clients in
-once every gateway has joined); join the bus; follow the stream. When the core ends the
-stream cleanly the gateway stops cleanly, exit status 0; when the core went away, 1.
+core; rebuild the gateway's state from that snapshot and the journal; start the gateway;
+join the bus; follow the stream. A gateway whose port clients wait for (FIX) opens it
+when the core says the venue is open (`[OPEN]`, once every gateway has joined). When the
+core ends the stream cleanly the gateway stops cleanly, exit status 0; when the core went
+away, 1.
 """
 
 import logging
