@@ -11,15 +11,19 @@ the journal first.
 The core never waits for a gateway. Entries go with a non-blocking send; what a socket
 does not take waits in that subscriber's buffer, flushed by the server's thread as the
 socket drains. A subscriber whose buffer passes `max_backlog` is cut off (its socket
-closed, a warning logged): it reconnects and resumes from the ring or the journal.
+closed, a warning logged): it reconnects and resumes from the ring or the journal. The
+history it was handed at its hello does not count, however much of the ring that was.
 
 Messages are MessagePack arrays whose first element says what they are: a gateway sends
 `[HELLO, name, after]`; the server answers `[JOINED, newest]` (the newest entry at that
 moment: those up to it are history to the gateway, rebuilt but not acted on again) or
 `[GONE, oldest - 1]`, then sends `[ENTRY, seq, *body]` (the body is the runtime's: the
 bus carries it without looking) and, once at a clean stop after the last entry, `[END]`.
-A gateway that joined may send `[COMMAND, frame]`: the server hands the frame to the
-core's `on_command` in the order each gateway sent them, outside its own lock. `[MARK,
+A server made `recovering` answers hellos while the core still replays its journal into
+the ring, so gateways fold that history as it comes; it sends `[JOINED, newest]` once
+the core has `recovered`, behind every replayed entry: all of them are history.
+Once JOINED came a gateway may send `[COMMAND, frame]`: the server hands the frame to
+the core's `on_command` in the order each gateway sent them, outside its own lock. `[MARK,
 token]` asks the core to answer `[MARKED, token]` once every command the gateway sent
 before it is on the stream (the core's `on_mark` queues the answer behind them, `mark`
 sends it): how a gateway answers a query only after the commands that came before it.
@@ -106,6 +110,10 @@ class _Subscriber:
     """The last command it had when it said hello."""
     finished: bool = False
     """It said it sends no more commands."""
+    history: int = 0
+    """Bytes of the history it was handed at its hello not sent yet (not a backlog)."""
+    joined: bool = False
+    """Whether JOINED was sent: until then it may not send commands."""
 
 
 class StreamServer:
@@ -121,9 +129,11 @@ class StreamServer:
         *,
         retain: int = 50_000,
         max_backlog: int = 64 << 20,
+        recovering: bool = False,
     ) -> None:
         """`address`: a Unix socket's path, or with a leading "@" a name in Linux's
-        abstract namespace (no file to clean up after a crash, no path length to mind)."""
+        abstract namespace (no file to clean up after a crash, no path length to mind).
+        `recovering`: JOINED waits for `recovered` (the module doc)."""
         self.address = address
         self._on_command = on_command
         self._on_mark = on_mark
@@ -149,6 +159,8 @@ class StreamServer:
         """Whether END was queued (a clean stop is under way)."""
         self._open = False
         """Whether `open` was called (under the lock)."""
+        self._recovering = recovering
+        """Whether JOINED waits for `recovered` (under the lock)."""
         self._thread = threading.Thread(target=self._serve, name="bus", daemon=True)
         self.joined = threading.Condition(self._lock)
         """Notified whenever a gateway's hello was answered (`wait_for`)."""
@@ -167,6 +179,16 @@ class StreamServer:
             for sub in self._subscribers.values():
                 if sub.name and seq > sub.after:
                     sub.out += data
+
+    def recovered(self) -> None:
+        """The core has replayed its journal: every gateway that said hello meanwhile gets
+        JOINED, behind the replayed entries; those that say it from now on, at once."""
+        with self._lock:
+            self._recovering = False
+            for sub in self._subscribers.values():
+                if sub.name and not sub.joined:
+                    self._answer_joined(sub)
+        self.flush()
 
     def flush(self) -> None:
         """Send what the sockets take now; the server's thread sends the rest later."""
@@ -279,7 +301,8 @@ class StreamServer:
             self._drop(sub, "its socket failed")
             return True
         del sub.out[:sent]
-        if len(sub.out) > self._max_backlog:
+        sub.history = max(0, sub.history - sent)
+        if len(sub.out) - sub.history > self._max_backlog:
             self._drop(sub, f"{len(sub.out)} bytes behind; cut off (it resumes when it reconnects)")
             return True
         return not sub.out
@@ -315,13 +338,20 @@ class StreamServer:
         # It may have read the journal a little beyond the newest entry (a commit is
         # durable a moment before it is appended here): those it gets no more.
         sub.after = after
-        sub.out += frame(_ENCODER.encode([JOINED, self._last_seq]))
+        if not self._recovering:
+            self._answer_joined(sub)
         start = after + 1 - oldest
-        sub.out += b"".join(ring[i][1] for i in range(start, len(ring)))
+        history = b"".join(ring[i][1] for i in range(start, len(ring)))
+        sub.out += history
+        sub.history = len(history)
         if self._open:
             sub.out += frame(_ENCODER.encode([OPEN]))
         log.info("gateway %s joined the bus after command %d", name, after)
         self.joined.notify_all()
+
+    def _answer_joined(self, sub: _Subscriber) -> None:
+        sub.out += frame(_ENCODER.encode([JOINED, self._last_seq]))
+        sub.joined = True
 
     # --- the server's thread --------------------------------------------------------------
 
@@ -402,6 +432,8 @@ class StreamServer:
                 if not sub.name:
                     self._hello(sub, decoded)
                 elif _is_request(decoded):
+                    if not sub.joined:
+                        raise StreamError(f"{sub.name} sent a request before JOINED")
                     commands.append((sub.name, decoded))
                 elif decoded == [FINISHED]:
                     sub.finished = True

@@ -149,6 +149,29 @@ def test_a_gateway_that_does_not_read_is_cut_off_and_the_core_never_waits(
     stalled.close()
 
 
+def test_history_larger_than_the_backlog_limit_is_not_a_backlog(address: str) -> None:
+    """A core's ring holds a snapshot interval's tail, more than a laggard may fall behind:
+    a gateway joining after it is handed all of it and is not cut off for that."""
+    bus = StreamServer(address, last_seq=0, retain=1_000, max_backlog=64 << 10)
+    try:
+        big = b"x" * 1024
+        for seq in range(1, 1_001):  # ~1 MiB of history: 16 times the limit
+            bus.append(seq, encode_entry(seq, [big]))
+        bus.start()
+        client = StreamClient(address, "late", after=0, timeout=5)
+        close_later(client)
+        got: list[int] = []
+        while not got or got[-1] < 1_000:
+            entries = client.read()
+            assert entries is not None, f"cut off after {got[-1:]}"
+            got.extend(int(seq) for seq, _body in entries)  # type: ignore[call-overload]
+        assert got == list(range(1, 1_001))
+        assert bus.subscribers() == ["late"]
+        client.close()
+    finally:
+        bus.close(0.5)
+
+
 def test_a_gateway_that_breaks_the_protocol_is_cut_off_and_the_others_carry_on(
     server: StreamServer, address: str
 ) -> None:
@@ -239,5 +262,55 @@ def test_late_commands_are_refused_once_a_stop_is_under_way(address: str) -> Non
             time.sleep(0.01)
         assert calls == [] and marks == [1]
         client.close()
+    finally:
+        bus.close(0.5)
+
+
+def test_a_recovering_core_sends_history_as_it_replays_and_says_where_it_ends_after(
+    address: str,
+) -> None:
+    """A gateway says hello while the core still replays its journal: it gets each
+    replayed entry as it comes, JOINED only once the core has recovered (so all of them
+    are history), and a command it sends before JOINED cuts it off."""
+    calls: list[tuple[str, object]] = []
+    bus = StreamServer(
+        address, last_seq=10, recovering=True,
+        on_command=lambda name, frame: calls.append((name, frame)),
+        on_mark=lambda name, token: calls.append((name, token)),
+    )  # fmt: skip
+    bus.start()
+    try:
+        client = StreamClient(address, "fix", after=10, timeout=5)
+        assert bus.wait_for("fix", 5)
+        close_later(client)
+        publish(bus, 11, 15)  # replayed
+        assert read_until(client, 15) == [11, 12, 13, 14, 15]
+        assert client.joined_at is None
+        publish(bus, 16, 20)
+        bus.recovered()
+        assert read_until(client, 20) == [16, 17, 18, 19, 20]
+        while client.joined_at is None:
+            assert client.read() is not None
+        assert client.joined_at == 20
+        publish(bus, 21, 21)  # live
+        assert read_until(client, 21) == [21]
+        late = StreamClient(address, "itch", after=18, timeout=5)  # after: at once
+        close_later(late)
+        assert read_until(late, 21) == [19, 20, 21]
+        assert late.joined_at == 21
+
+        early = StreamServer(f"{address}-early", last_seq=0, recovering=True,
+                             on_command=lambda n, f: None, on_mark=lambda n, t: None)  # fmt: skip
+        early.start()
+        try:
+            impatient = StreamClient(f"{address}-early", "fix", after=0, timeout=5)
+            assert early.wait_for("fix", 5)
+            impatient.send(command_message(b"too early"))
+            close_later(impatient)
+            assert impatient.read() is None and not impatient.ended
+            assert early.subscribers() == []
+        finally:
+            early.close(0.5)
+        assert calls == []
     finally:
         bus.close(0.5)
