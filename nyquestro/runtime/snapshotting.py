@@ -26,7 +26,6 @@ import logging
 import pickle
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
 from importlib.metadata import version
 from typing import Any
 
@@ -39,28 +38,48 @@ from nyquestro.gateways.fix.venue import FixVenue, VenueState
 from nyquestro.gateways.udp.orders import RetryWindow, UdpOrders
 from nyquestro.runtime import collector
 from nyquestro.runtime.sequencer import Sequencer
-from nyquestro.store.snapshots import Snapshot, usable_snapshots
+from nyquestro.store.snapshots import Snapshot, usable_snapshot, usable_snapshots
 
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True, slots=True)
 class Restored:
-    seq: int
-    engine: Engine
-    stream_hash: str
-    last_ts: int
-    venue_part: bytes
-    udp_part: bytes
+    """A usable snapshot, each part unpickled when first asked for: the FIX gateway's
+    process needs the engine's part only if it must replay the journal itself, and most
+    starts it does not (`follower.py`)."""
+
+    __slots__ = ("_engine", "_parts", "_state_hash", "last_ts", "seq", "stream_hash")
+
+    def __init__(self, snapshot: Snapshot) -> None:
+        self.seq = snapshot.seq
+        self.stream_hash: str
+        self.last_ts: int
+        # The hash and timestamp travel outside the parts so a reader can check them first.
+        self.stream_hash, self.last_ts, self._parts = pickle.loads(snapshot.payload)
+        self._state_hash = snapshot.state_hash
+        self._engine: Engine | None = None
+
+    @property
+    def engine(self) -> Engine:
+        """The engine's state (loaded once; ValueError if it does not reproduce the
+        recorded state hash)."""
+        if self._engine is None:
+            with collector.paused():
+                engine = Engine.restored(pickle.loads(self._parts[0]))
+                restored_hash = engine.state_hash()
+            if restored_hash != self._state_hash:
+                raise ValueError("the restored engine's state hash differs from the recorded one")
+            self._engine = engine
+        return self._engine
 
     def venue(self) -> VenueState:
         """The FIX gateway's state (unpickled on each call: call it once)."""
-        state: VenueState = _load_part(self.venue_part)
+        state: VenueState = _load_part(self._parts[1])
         return state
 
     def udp(self) -> dict[int, RetryWindow] | None:
         """The UDP gateway's retry windows (None: the venue had no UDP gateway)."""
-        windows: dict[int, RetryWindow] | None = _load_part(self.udp_part)
+        windows: dict[int, RetryWindow] | None = _load_part(self._parts[2])
         return windows
 
 
@@ -112,22 +131,28 @@ def restore_newest(
 ) -> Restored | None:
     """The newest snapshot that loads and checks out, or None (then replay everything).
 
-    `upto`: none after that command (a gateway process starts where the core started, so
-    that it numbers what it sends as the core's first gateway did)."""
+    `upto`: none after that command."""
     for snapshot in usable_snapshots(db, snapshot_format(instruments)):
         if upto is not None and snapshot.seq > upto:
             continue
         try:
-            stream_hash, last_ts, (engine_part, venue_part, udp_part) = pickle.loads(
-                snapshot.payload
-            )
-            with collector.paused():
-                engine = Engine.restored(pickle.loads(engine_part))
-                restored_hash = engine.state_hash()
-            if restored_hash != snapshot.state_hash:
-                raise ValueError("the restored engine's state hash differs from the recorded one")
+            restored = Restored(snapshot)
+            restored.engine  # noqa: B018 -- loads and checks the engine's part
         except Exception as exc:  # whatever is wrong with it, an older one or replay will do
             log.warning("snapshot after command %d not used: %s", snapshot.seq, exc)
             continue
-        return Restored(snapshot.seq, engine, stream_hash, last_ts, venue_part, udp_part)
+        return restored
     return None
+
+
+def the_core_started_from(
+    db: DbEngine, instruments: Sequence[Instrument], seq: int
+) -> Restored | None:
+    """The core's start snapshot, the newest in the store when it started (after command
+    `seq`), its engine's part not loaded yet; None if the store had none (`seq` 0), no
+    longer keeps it (a restart late in the day) or it does not check out: then the
+    journal from its start rebuilds the same state. A gateway process starts from it,
+    whenever it starts, so that it numbers what it sends as the core's first gateway
+    did."""
+    snapshot = usable_snapshot(db, snapshot_format(instruments), seq) if seq else None
+    return None if snapshot is None else Restored(snapshot)

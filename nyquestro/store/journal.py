@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import TextIO
 
-from sqlalchemy import Engine, delete, select
+from sqlalchemy import Engine, delete, func, select
 
 from nyquestro.codec import jsonl
 from nyquestro.codec.frames import FrameError, decode_command, encode_command
@@ -152,6 +152,13 @@ class JournalWriter:
 
     def close(self) -> None:
         self.flush()
+
+
+def journal_newest_seq(engine: Engine) -> int:
+    """The newest journaled command's seq (0: an empty journal), without reading records."""
+    with engine.connect() as connection:
+        seq = connection.execute(select(func.max(JournalRecord.seq))).scalar()
+    return int(seq or 0)
 
 
 def read_journal(

@@ -48,12 +48,14 @@ def write_snapshot(engine: Engine, snapshot: Snapshot) -> None:
         connection.execute(delete(SnapshotRecord).where(SnapshotRecord.seq.not_in(select(kept))))
 
 
-def latest_seq(engine: Engine) -> int:
-    """The newest snapshot's command (0: none), without reading any payload."""
+def latest_seq(engine: Engine, format: str | None = None) -> int:
+    """The newest snapshot's command (0: none), of `format` if given, without reading any
+    payload."""
+    query = select(SnapshotRecord.seq).order_by(SnapshotRecord.seq.desc()).limit(1)
+    if format is not None:
+        query = query.where(SnapshotRecord.format == format)
     with engine.connect() as connection:
-        seq = connection.execute(
-            select(SnapshotRecord.seq).order_by(SnapshotRecord.seq.desc()).limit(1)
-        ).scalar()
+        seq = connection.execute(query).scalar()
     return int(seq or 0)
 
 
@@ -66,16 +68,27 @@ def usable_snapshots(engine: Engine, format: str) -> Iterator[Snapshot]:
             .all()
         )
     for seq in seqs:
-        with engine.connect() as connection:
-            row = connection.execute(select(SnapshotRecord).where(SnapshotRecord.seq == seq)).one()
-            if row.format != format:
-                log.warning(
-                    "snapshot after command %d has format %r, this venue writes %r: not used",
-                    seq, row.format, format,
-                )  # fmt: skip
-                continue
-            if hashlib.sha256(row.payload).hexdigest() != row.sha256:
-                log.warning("snapshot after command %d is damaged (SHA-256 differs): not used", seq)
-                continue
-            snapshot = Snapshot(row.seq, row.ts, row.format, row.state_hash, row.payload)
-        yield snapshot
+        snapshot = usable_snapshot(engine, format, seq)
+        if snapshot is not None:
+            yield snapshot
+
+
+def usable_snapshot(engine: Engine, format: str, seq: int) -> Snapshot | None:
+    """The snapshot after command `seq` if it is there, intact and of `format` (else None;
+    a damaged or foreign one is logged)."""
+    with engine.connect() as connection:
+        row = connection.execute(
+            select(SnapshotRecord).where(SnapshotRecord.seq == seq)
+        ).one_or_none()
+    if row is None:
+        return None
+    if row.format != format:
+        log.warning(
+            "snapshot after command %d has format %r, this venue writes %r: not used",
+            seq, row.format, format,
+        )  # fmt: skip
+        return None
+    if hashlib.sha256(row.payload).hexdigest() != row.sha256:
+        log.warning("snapshot after command %d is damaged (SHA-256 differs): not used", seq)
+        return None
+    return Snapshot(row.seq, row.ts, row.format, row.state_hash, row.payload)
