@@ -3,7 +3,7 @@ it; not a command for people).
 
 Here run quickfix, the sessions' translation (`FixVenue`), throttles, the drop copy and
 the FIX tap of the audit trail; the core only sequences, matches and journals. The
-venue's state is rebuilt from the snapshot the core started from and the journal, and
+venue's state is rebuilt from the core's start snapshot and the committed stream, and
 reports a session's quickfix store lacks (the gateway or the whole venue died between a
 commit and the hand-over) are sent again with their original ExecIDs, as a venue in one
 process does at recovery.

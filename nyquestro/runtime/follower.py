@@ -1,11 +1,14 @@
 """A gateway process's copy of the venue's history: what its gateway folds from events.
 
 A gateway in a process of its own (ADR 0011) sees the venue only through the committed
-stream on the bus. It starts from the snapshot the core started from (so it numbers what
+stream on the bus. It starts from the core's start snapshot (so it numbers what
 it sends as an in-process gateway would have), then says hello to the core with the last
-command it has. The core answers with the entries its ring holds after that one; if the
-ring no longer reaches back so far, the follower replays the journal up to where the
-ring starts, through an engine of its own, and says hello again.
+command it has. The core answers with the entries its ring holds after that one: at a
+start, the journal's tail, which the core put there as it recovered. If the ring no
+longer reaches back so far, the follower replays the journal up to where the ring starts,
+through an engine of its own, and says hello again. Only then, or when a gateway reads
+it, is the engine's part of the snapshot loaded: the FIX gateway's process, which needs
+only its own part, starts without it.
 
 Entries up to the core's newest at the hello are history: the gateway rebuilds its state
 from them but sends nothing (the process it replaces did, or the core had not started
@@ -41,7 +44,7 @@ from nyquestro.gateways.fix.venue import VenueState
 from nyquestro.runtime import snapshotting
 from nyquestro.runtime.outbox import Outbox
 from nyquestro.runtime.sequencer import Exclusive, Sequencer, Subscriber
-from nyquestro.store.journal import Entry, read_journal
+from nyquestro.store.journal import Entry, journal_newest_seq, read_journal
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +56,7 @@ dies with the core, so waiting longer than needed costs nothing)."""
 
 
 StampSubscriber = Callable[[Stamped, Sequence[EventBase]], None]
+_ALL_HISTORY = 2**63
 
 
 class Stamp(NamedTuple):
@@ -68,21 +72,25 @@ class Follower:
     def __init__(
         self, db: DbEngine, instruments: Sequence[Instrument], start_snapshot: int | None
     ) -> None:
-        """`start_snapshot`: the command the core's snapshot follows (None: any)."""
-        restored = snapshotting.restore_newest(db, instruments, upto=start_snapshot)
-        self.engine = Engine(instruments) if restored is None else restored.engine
-        """Replays the journal when the ring does not reach back far enough; gateways may
-        read it to seed themselves before `join`. Once live it no longer moves: the
-        stream brings events, not commands to run."""
-        self.snapshot_seq = 0 if restored is None else restored.seq
-        self._restored = restored
-        self._replayer: Sequencer | None = Sequencer(self.engine, time.time_ns)
-        if restored is not None:
-            self._replayer.resume(restored.stream_hash, restored.last_ts)
+        """`start_snapshot`: the command the core's start snapshot follows (0: the store
+        had none; None: the newest snapshot that checks out, loaded now)."""
+        self._restored = (
+            snapshotting.restore_newest(db, instruments)
+            if start_snapshot is None
+            else snapshotting.the_core_started_from(db, instruments, start_snapshot)
+        )
+        self._instruments = instruments
+        self._engine: Engine | None = None
+        self.snapshot_seq = 0 if self._restored is None else self._restored.seq
+        self._replayer: Sequencer | None = None
+        """Replays the journal when the ring does not reach back far enough (made then)."""
+        self._live = False
+        """Whether entries came from the stream: the journal is not replayed again."""
         self._db = db
-        self.last_seq = self.engine.last_seq
+        self.last_seq = self.snapshot_seq
         self._live_after: int | None = None
-        """Entries after this one are live (None until the core answered the hello)."""
+        """Entries after this one are live (None until the core said where history ends:
+        all is history until then)."""
         self._muted = True
         """Whether sends are dropped: until the hello is answered, and while history is
         applied (set and cleared under the lock, so other threads never see it set)."""
@@ -116,18 +124,28 @@ class Follower:
         """The thread inside `_apply`, which holds the lock: its subscribers' sends (one or
         more per command) skip taking it again."""
 
+    @property
+    def engine(self) -> Engine:
+        """The venue's engine as of the snapshot, and as the journal's replay moved it:
+        gateways may read it to seed themselves before `join`. Once live it no longer
+        moves (the stream brings events, not commands to run) and is not kept."""
+        if self._engine is None:
+            if self._live:
+                raise InvariantViolation("the follower keeps no engine once live")
+            restored = self._restored
+            self._engine = Engine(self._instruments) if restored is None else restored.engine
+        return self._engine
+
     def restored_venue(self) -> VenueState | None:
         """The FIX gateway's state in the snapshot this follower started from (None: it
         started empty). Only the FIX gateway's process asks, once; the others never load
         that part of the snapshot."""
-        restored, self._restored = self._restored, None
-        return None if restored is None else restored.venue()
+        return None if self._restored is None else self._restored.venue()
 
     def subscribe(self, subscriber: Subscriber) -> None:
-        """Before `join`: sees every command's events after the snapshot, in order."""
+        """Before `catch_up` and `join`: sees every command's events after the snapshot,
+        in order."""
         self._subscribers.append(subscriber)
-        if self._replayer is not None:
-            self._replayer.subscribe(subscriber)
 
     def subscribe_stamps(self, subscriber: StampSubscriber) -> None:
         """`subscribe` for a subscriber that reads of a command only its `seq` and `ts`
@@ -135,8 +153,6 @@ class Follower:
         command frames are not decoded at all, a tenth of the ITCH feed process's time.
         Called after the `subscribe` ones for each command."""
         self._stamp_subscribers.append(subscriber)
-        if self._replayer is not None:
-            self._replayer.subscribe(subscriber)
 
     def side_sender(
         self, name: str, deliver: Deliver, flush: Callable[[], None] | None = None
@@ -159,17 +175,22 @@ class Follower:
 
     def join(self, address: str, name: str) -> None:
         """Say hello to the core (replaying the journal first if the ring says `gone`)
-        and apply the history it sends at once; then `submit` may be called."""
+        and apply the history it sends until it says where history ends (a core still
+        recovering says so once it has); then `submit` may be called."""
         while True:
             client = StreamClient(address, name, self.last_seq, _CONNECT_SECONDS)
             try:
                 entries = client.read()
             except Gone as gone:
                 client.close()
-                if self._replayer is None:
+                if self._live:
                     raise
                 self._replay_journal(gone.seq)
                 continue
+            after = self.last_seq
+            while entries is not None and client.joined_at is None:
+                self._apply(entries)  # all history: `_live_after` is None yet
+                entries = client.read()
             if entries is None:
                 raise ConnectionError("the core closed the bus before answering")
             self._live_after = client.joined_at
@@ -180,8 +201,8 @@ class Follower:
                 self._client = client
             self._apply(entries)
             log.info(
-                "%s follows the core from command %d (live after %s)",
-                name, self.last_seq, self._live_after,
+                "%s follows the core after command %d (history to command %s)",
+                name, after, self._live_after,
             )  # fmt: skip
             self._open_if_told(client)
             return
@@ -225,35 +246,50 @@ class Follower:
                 return
         client.send(message)
 
-    def catch_up(self) -> None:
-        """Replay what the journal holds after the snapshot (before `join`; history: sends
-        nothing). Optional, but it runs beside the core's own recovery at a start, where
-        replaying only once the ring said `gone` would follow it."""
-        self._replay_journal(None)
+    def catch_up(self, ring: int) -> None:
+        """Before `join`: replay the part of the journal after the snapshot that the core's
+        ring (`ring` entries) cannot hold, so that it runs beside the core's own recovery
+        at a start rather than after it, once the ring said `gone` (history: sends
+        nothing). Most starts it replays nothing: the ring holds the whole tail. A gateway
+        restarted while the venue trades stops half a ring short of the journal's newest
+        command, and replays only when more than three quarters of a ring are missing:
+        the core appends as it replays."""
+        behind = journal_newest_seq(self._db) - self.last_seq
+        if behind > ring * 3 // 4:
+            self._replay_journal(self.last_seq + behind - ring // 2)
 
     def _open_if_told(self, client: StreamClient) -> None:
         if client.opened and not self._opened:
             self._opened = True
             self.on_open()
 
-    def _replay_journal(self, upto: int | None) -> None:
-        assert self._replayer is not None
+    def _replay_journal(self, upto: int) -> None:
         started = time.monotonic()
         entries = read_journal(self._db, self.last_seq, upto_seq=upto, repair=False)
-        count = self._replayer.recover(entries, self._replaying)
+        count = self._replayer_now().recover(entries, self._replaying)
         self.last_seq = self.engine.last_seq
-        if upto is not None and self.last_seq < upto:
+        if self.last_seq < upto:
             raise InvariantViolation(
                 f"the journal ends at command {self.last_seq}; the core's ring starts after {upto}"
             )
         log.info("replayed %d journaled commands in %.2f s", count, time.monotonic() - started)
 
+    def _replayer_now(self) -> Sequencer:
+        if self._replayer is None:
+            replayer = Sequencer(self.engine, time.time_ns)
+            if self._restored is not None:
+                replayer.resume(self._restored.stream_hash, self._restored.last_ts)
+            for subscriber in (*self._subscribers, *self._stamp_subscribers):
+                replayer.subscribe(subscriber)
+            self._replayer = replayer
+        return self._replayer
+
     def _apply(self, entries: list[list[Any] | int | bytes]) -> None:
-        if entries and self._replayer is not None:
-            self._replayer = None  # live from here: the stream has what the journal has
-            self._restored = None
-        live_after = self._live_after
-        assert live_after is not None, "entries come after the hello's answer"
+        if entries and not self._live:
+            # Live from here: the stream has what the journal has.
+            self._live = True
+            self._replayer = self._restored = self._engine = None
+        live_after = _ALL_HISTORY if self._live_after is None else self._live_after
         with self._exclusive:
             self._applying = threading.get_ident()
             try:

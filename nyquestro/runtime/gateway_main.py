@@ -1,12 +1,13 @@
 """What every gateway process does around its gateway (`gateway_process.py` starts them).
 
-It starts from a `Start`: the core's pid, the bus address, the snapshot the core started
-from and the venue's config (a forked process is handed it; a fresh interpreter reads the
+It starts from a `Start`: the core's pid, the bus address, the core's start snapshot
+and the venue's config (a forked process is handed it; a fresh interpreter reads the
 first three from its arguments and the config pickled on its stdin). Then: die with the
-core; rebuild the gateway's state from that snapshot and the journal; start the gateway;
-join the bus; follow the stream. A gateway whose port clients wait for (FIX) opens it
-when the core says the venue is open (`[OPEN]`, once every gateway has joined). When the
-core ends the stream cleanly the gateway stops cleanly, exit status 0; when the core went
+core; load the gateway's part of that snapshot (and replay what of the journal the
+core's ring will not hold); start the gateway; join the bus, whose history rebuilds the
+rest; follow the stream. A gateway whose port clients wait for (FIX) opens it when the
+core says the venue is open (`[OPEN]`, once every gateway has joined). When the core
+ends the stream cleanly the gateway stops cleanly, exit status 0; when the core went
 away, 1.
 """
 
@@ -20,6 +21,7 @@ from typing import Protocol
 
 from nyquestro.config.venue import VenueConfig
 from nyquestro.runtime import collector, lifeline
+from nyquestro.runtime.committed_stream import ring_entries
 from nyquestro.runtime.follower import Follower
 from nyquestro.store.database import create_db_engine
 
@@ -46,7 +48,8 @@ class Start:
     """The core's: this process dies with it."""
     bus: str
     start_snapshot: int
-    """The command the core's snapshot follows (0: the core started without one)."""
+    """The command the newest snapshot in the store followed when the core started, its
+    start snapshot (0: none)."""
     config: VenueConfig
 
     def arguments(self) -> list[str]:
@@ -74,7 +77,7 @@ def run_gateway(start: Start, name: str, build: Build) -> int:
     config = start.config
     follower = Follower(create_db_engine(config.db), config.instruments, start.start_snapshot)
     gateway = build(config, follower)
-    follower.catch_up()
+    follower.catch_up(ring_entries(config.snapshot_every))
     collector.settle()
     gateway.start()
     follower.join(start.bus, name)

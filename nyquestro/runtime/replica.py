@@ -19,12 +19,15 @@ run had not); write those rows; then, once `snapshot_every` commands have passed
 last snapshot, snapshot. So a snapshot never gets ahead of the recorded rows, and a crash
 never leaves commands between them that nothing would record.
 
-Lifecycle: the venue forks it at the end of start-up, before any thread of its own or of
+Lifecycle: the venue forks it early in start-up, before any thread of its own or of
 quickfix's exists (a fork copies only the forking thread, and with it any lock another
 thread held), so it costs no interpreter start or imports: measured here, spawning a
-fresh interpreter cost about a second of CPU per venue start. It builds its own database
-engine and never touches the venue's objects. `stop()` asks it to record everything
-committed, then waits: the venue flushes its journal first, so a clean stop leaves nothing
+fresh interpreter cost about a second of CPU per venue start. It then waits until the
+venue has opened (`release`): loading the snapshot and replaying the journal's tail is
+seconds of CPU that the core and the gateway processes need for their own recovery on a
+small machine, and nothing waits for the replica. It builds its own database engine and
+never touches the venue's objects. `stop()` asks it to record everything committed,
+then waits: the venue flushes its journal first, so a clean stop leaves nothing
 unrecorded. It exits by itself when its parent is gone, so a venue killed with SIGKILL
 leaves no replica. The venue still snapshots itself at a clean shutdown, after stopping
 this process, unless its FIX gateway runs in a process of its own: then the core keeps
@@ -41,7 +44,6 @@ from multiprocessing.process import BaseProcess
 from multiprocessing.synchronize import Event
 
 from sqlalchemy import Engine as DbEngine
-from sqlalchemy import func, select
 
 from nyquestro.codec.prices import DecimalPrices
 from nyquestro.config.venue import VenueConfig
@@ -50,8 +52,7 @@ from nyquestro.runtime.assembly import VenueCore, assemble
 from nyquestro.runtime.recorder import Recorder
 from nyquestro.store.audit import AuditTrail
 from nyquestro.store.database import create_db_engine
-from nyquestro.store.journal import read_journal
-from nyquestro.store.models import JournalRecord
+from nyquestro.store.journal import journal_newest_seq, read_journal
 from nyquestro.store.projection import Projection
 from nyquestro.store.snapshots import write_snapshot
 
@@ -73,31 +74,39 @@ class Replica:
         snapshot it (within the stop's bound)."""
         self._config = config
         self._final_snapshot = final_snapshot
-        self._running: tuple[BaseProcess, Event] | None = None
-        """The replica and its stop signal, once started (created then: multiprocessing
-        objects made but never used leave semaphores behind, and a warning at exit)."""
+        self._running: tuple[BaseProcess, Event, Event] | None = None
+        """The replica, its go and its stop signals, once started (created then:
+        multiprocessing objects made but never used leave semaphores behind, and a warning
+        at exit)."""
 
     def start(self) -> None:
-        """Fork the replica; call before starting any thread (see the module doc)."""
+        """Fork the replica, which waits for `release`; call before starting any thread
+        (see the module doc)."""
         context = multiprocessing.get_context("fork")
-        stop = context.Event()
+        go, stop = context.Event(), context.Event()
         process = context.Process(
             target=run_replica,
-            args=(self._config, os.getpid(), stop, self._final_snapshot),
+            args=(self._config, os.getpid(), go, stop, self._final_snapshot),
             name="nyquestro-replica",
             daemon=True,
         )
         process.start()
-        self._running = (process, stop)
+        self._running = (process, go, stop)
         log.info("replica process started (pid %s)", process.pid)
+
+    def release(self) -> None:
+        """The venue is open: the replica may load and catch up now."""
+        if self._running is not None:
+            self._running[1].set()
 
     def stop(self) -> None:
         """Let the replica record what was committed and finish what it is writing, then
         end it (if it was started)."""
         if self._running is None:
             return
-        process, stop = self._running
+        process, go, stop = self._running
         stop.set()
+        go.set()  # a venue stopped before it opened: the replica still records it all
         process.join(_STOP_SECONDS)
         if process.is_alive():
             log.error("the replica did not finish within %.0f s; ended", _STOP_SECONDS)
@@ -105,12 +114,9 @@ class Replica:
             process.join()
 
 
-def committed_seq(db: DbEngine) -> int:
-    with db.connect() as connection:
-        return int(connection.execute(select(func.max(JournalRecord.seq))).scalar() or 0)
-
-
-def run_replica(config: VenueConfig, parent_pid: int, stop: Event, final_snapshot: bool) -> None:
+def run_replica(
+    config: VenueConfig, parent_pid: int, go: Event, stop: Event, final_snapshot: bool
+) -> None:
     if not lifeline.die_with_parent(parent_pid):
         return
     # Ctrl-C in a terminal signals the whole process group, and a service manager may
@@ -122,6 +128,7 @@ def run_replica(config: VenueConfig, parent_pid: int, stop: Event, final_snapsho
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    go.wait()
     db = create_db_engine(config.db)
     recorder = None
     if config.audit:
@@ -139,7 +146,7 @@ def run_replica(config: VenueConfig, parent_pid: int, stop: Event, final_snapsho
     keeps_up = recorder is not None or final_snapshot
     poll = FOLLOW_SECONDS if keeps_up else POLL_SECONDS
     while os.getppid() == parent_pid and not stop.is_set():
-        committed = committed_seq(db)
+        committed = journal_newest_seq(db)
         due = bool(every) and committed - snapshot_seq >= every
         if committed > core.sequencer.last_seq and (keeps_up or due):
             _follow(core, db, committed, recorder)
@@ -150,7 +157,7 @@ def run_replica(config: VenueConfig, parent_pid: int, stop: Event, final_snapsho
     if os.getppid() != parent_pid:
         return
     # Asked to stop: the venue flushed its journal first; record all of it.
-    committed = committed_seq(db)
+    committed = journal_newest_seq(db)
     if recorder is not None or (final_snapshot and committed > snapshot_seq):
         _follow(core, db, committed, recorder)
     if final_snapshot and committed > snapshot_seq:

@@ -44,7 +44,7 @@ from nyquestro.gateways.fix.venue import EXEC_SLOT
 from nyquestro.gateways.udp.gateway import UdpGateway
 from nyquestro.runtime import collector, fix_settings, snapshotting
 from nyquestro.runtime.assembly import assemble
-from nyquestro.runtime.committed_stream import CommittedStream
+from nyquestro.runtime.committed_stream import CommittedStream, ring_entries
 from nyquestro.runtime.gateway_process import GatewayProcess, GatewayStartError
 from nyquestro.runtime.liveness import LivenessMonitor
 from nyquestro.runtime.outbox import Outbox
@@ -98,6 +98,27 @@ class Exchange:
         self.journal = JournalWriter(db, Durability(config.durability), background=True)
         """Also read by the liveness monitor (its counters, never its lock)."""
         runs_replica = bool(config.snapshot_every or config.audit)
+        # Gateway processes follow the committed stream on the bus. Started first, from
+        # the newest snapshot: each loads its part of it while the core loads its own and
+        # replays the journal after it. (Should that snapshot not load here, the core
+        # starts from an older one; a gateway's part, pickled apart, still holds, and the
+        # stream brings it what follows.)
+        start_snapshot = latest_snapshot_seq(db, snapshotting.snapshot_format(config.instruments))
+        self._bus_address = f"@nyquestro-{os.getpid()}-bus"
+        self._gateways: list[GatewayProcess] = []
+        own_fix = config.fix if config.fix.own_process else None
+        for name, configured in (
+            ("fix", own_fix),
+            ("itch", config.itch),
+            ("websocket", config.websocket),
+        ):
+            if configured is not None:
+                self._gateways.append(GatewayProcess(
+                    name, f"nyquestro.runtime.{name}_process", config, self._bus_address,
+                    start_snapshot,
+                ))  # fmt: skip
+        for gateway in self._gateways:
+            gateway.start()
         core = assemble(
             config,
             db,
@@ -121,32 +142,32 @@ class Exchange:
         if config.udp is not None and core.udp is not None:
             self._udp = UdpGateway(config.udp, config.instruments, self.sequencer.submit,
                                    self.sequencer.read, self.side_sender, core.udp)  # fmt: skip
-        # Gateway processes follow the committed stream on the bus. Started before
-        # recovery: each rebuilds its state from the journal beside the core's own replay.
-        self._bus_address = f"@nyquestro-{os.getpid()}-bus"
-        self._gateways: list[GatewayProcess] = []
-        own_fix = config.fix if config.fix.own_process else None
-        for name, configured in (
-            ("fix", own_fix),
-            ("itch", config.itch),
-            ("websocket", config.websocket),
-        ):
-            if configured is not None:
-                self._gateways.append(GatewayProcess(
-                    name, f"nyquestro.runtime.{name}_process", config, self._bus_address,
-                    self._snapshot_seq,
-                ))  # fmt: skip
-        for gateway in self._gateways:
-            gateway.start()
-        self._recover()
+        # Records decisions and projections (when the venue keeps an audit trail) and
+        # takes the snapshots, following the committed journal in a process of its own.
+        # Forked here, while this is the only thread (see `replica`); it waits for the
+        # opening (`start`) before it loads anything.
+        self._replica = (
+            Replica(config, final_snapshot=self._venue is None) if runs_replica else None
+        )
+        if self._replica is not None:
+            self._replica.start()
+        # The bus before recovery, after the forks (no child holds its socket), serving
+        # already: what the core replays fills its ring, and the gateways fold it as it
+        # comes, on the other CPU (`committed_stream`).
         self._bus: StreamServer | None = None
+        self._stream: CommittedStream | None = None
         if self._gateways:
             self._bus = StreamServer(
                 self._bus_address, self.sequencer.last_seq, self._gateway_command,
-                self._gateway_mark,
+                self._gateway_mark, retain=ring_entries(config.snapshot_every),
+                recovering=True,
             )  # fmt: skip
-            self._stream = CommittedStream(self._bus, self.side_sender)
+            self._stream = CommittedStream(self._bus, self.side_sender, replaying=True)
             self.sequencer.subscribe(self._stream.on_events)
+            self._bus.start()
+        self._recover()
+        if self._stream is not None:
+            self._stream.recovered()
         self._write_recorded()
         # The recovered books and views live all day: out of the collector's sight.
         collector.settle()
@@ -170,14 +191,6 @@ class Exchange:
         self._apply_operator_requests()
         self._committer = threading.Thread(target=self._commit_loop, name="journal", daemon=True)
         self._stopping = threading.Event()
-        # Records decisions and projections (when the venue keeps an audit trail) and
-        # takes the snapshots, following the committed journal in a process of its own.
-        # Forked here, last, while this is the only thread (see `replica`).
-        self._replica = (
-            Replica(config, final_snapshot=self._venue is None) if runs_replica else None
-        )
-        if self._replica is not None:
-            self._replica.start()
 
     def _recover(self) -> None:
         """Start-up is recovery: replay the journal after the snapshot through the live path.
@@ -338,6 +351,7 @@ class Exchange:
 
     def _gateway_mark(self, name: str, token: int) -> None:
         """A gateway process's mark (on the bus's thread): answered behind its commands."""
+        assert self._stream is not None, "only gateway processes mark, on the bus"
         self._stream.mark(name, token)
 
     def _udp_reply(self, session: int, frame: bytes) -> None:
@@ -403,8 +417,6 @@ class Exchange:
         if self._udp is not None:  # bound before the FIX port opens: listening means ready
             self._udp.start()
         bus = self._bus
-        if bus is not None:
-            bus.start()
         for gateway in self._gateways:
             assert bus is not None
             gateway.supervise(bus)
@@ -419,6 +431,8 @@ class Exchange:
             bus.open()
         if self._acceptor is not None:
             log.info("%s", fix_settings.listening(self.config))
+        if self._replica is not None:
+            self._replica.release()
 
     def _log_out_gateway_process(self) -> None:
         """`[fix] own_process`: the FIX gateway logs its sessions out and sends what

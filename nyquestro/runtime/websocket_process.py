@@ -1,6 +1,6 @@
 """The WebSocket bridge's process (`gateway_process.py` starts it; not a command for people).
 
-Its book view is rebuilt from the snapshot the core started from and the journal; then
+Its book view is rebuilt from the core's start snapshot and the committed stream; then
 the committed stream keeps it current and the bridge fans each update out. Orders and
 cancels its clients send go to the core over the bus; their reports come back on the
 stream like everyone else's.

@@ -266,7 +266,7 @@ class Crash:
 
     def kill(self, server: Server) -> int:
         """Kill; returns how often the venue said it was back before (see `revive`)."""
-        seen = server.log.read_text(errors="replace").count(self._revived)
+        seen = server.log.read_text(errors="replace").count(FIX_LISTENING)
         if self.name == "fix-gateway":
             os.kill(gateway_pids(server, "fix")[-1], signal.SIGKILL)
         elif self.name == "core":
@@ -281,19 +281,15 @@ class Crash:
         if self.name == "venue":
             server.start(fresh=False)
             return
-        # The core restarts its FIX gateway, which replays and joins the bus again; the
-        # supervisor restarts the core, which recovers and opens the same port.
+        # The core restarts its FIX gateway, which joins the bus again, folds the history
+        # and opens the port; the supervisor restarts the core, which recovers and opens
+        # the same port (itself or through its new FIX gateway).
         deadline = time.monotonic() + 30
-        while server.log.read_text(errors="replace").count(self._revived) <= seen:
+        while server.log.read_text(errors="replace").count(FIX_LISTENING) <= seen:
             assert time.monotonic() < deadline, server.tail()
             time.sleep(0.05)
 
-    @property
-    def _revived(self) -> str:
-        return FIX_JOINED if self.name == "fix-gateway" else FIX_LISTENING
 
-
-FIX_JOINED = "gateway fix joined the bus"
 FIX_LISTENING = "Nyquestro FIX acceptor on port"
 
 

@@ -2,8 +2,10 @@
 SQLite, the sequencer, the bus over a Unix socket. The follower sees every command with
 the very events the core produced, whether it read them from the journal or the ring;
 what its gateway sends for history is dropped and what it sends for live commands leaves;
-a clean stop ends the stream."""
+a clean stop ends the stream. When the core's ring holds the journal's tail, the follower
+replays nothing."""
 
+import logging
 import os
 import threading
 from collections.abc import Callable, Sequence
@@ -23,7 +25,7 @@ from nyquestro.runtime.follower import Follower
 from nyquestro.runtime.outbox import Outbox
 from nyquestro.runtime.sequencer import Sequencer
 from nyquestro.store.database import create_db_engine, upgrade
-from nyquestro.store.journal import Durability, JournalWriter
+from nyquestro.store.journal import Durability, JournalWriter, read_journal
 from tests.runtime.flows import random_flow
 
 INSTRUMENTS = tuple(default_instruments())
@@ -70,19 +72,25 @@ def _restamped(command: Command, seq: Seq, ts: Ts) -> Command:
     return command
 
 
-@pytest.mark.parametrize("catch_up", [True, False], ids=["journal-first", "ring-says-gone"])
+MODES = ("journal-first", "ring-says-gone", "while-the-core-recovers")
+
+
+@pytest.mark.parametrize("mode", MODES)
 def test_the_follower_sees_what_the_core_produced_and_sends_only_for_live_commands(
-    tmp_path: Path, catch_up: bool
+    tmp_path: Path, mode: str, caplog: pytest.LogCaptureFixture
 ) -> None:
+    """The first 40 commands are journaled before the core's start. "while-the-core-
+    recovers": as `nyquestro serve` does, the core's bus serves while it replays them into
+    its ring, and the follower folds them as they come without replaying the journal;
+    otherwise the bus starts once the core has recovered, its ring holds none of them, and
+    the follower replays them, before its hello or once told `gone`."""
+    caplog.set_level(logging.INFO, logger="nyquestro.runtime.follower")
+    pipelined = mode == "while-the-core-recovers"
     commands = random_flow(7, 100)
     url = f"sqlite:///{tmp_path / 'venue.db'}"
-    core = Core(url)
-    core.run(commands[:40])  # before the bus: a core recovering from its journal
-    address = f"@nyquestro-test-follower-{os.getpid()}-{catch_up}"
-    server = StreamServer(address, core.sequencer.last_seq)
-    core.sequencer.subscribe(CommittedStream(server, core.side_sender).on_events)
-    server.start()
-    core.run(commands[40:60])
+    Core(url).run(commands[:40])
+    core = Core(url)  # restarted
+    address = f"@nyquestro-test-follower-{os.getpid()}-{mode}"
 
     follower = Follower(create_db_engine(url), INSTRUMENTS, start_snapshot=None)
     followed: Seen = []
@@ -94,10 +102,27 @@ def test_the_follower_sees_what_the_core_produced_and_sends_only_for_live_comman
         send("k", command.seq)
 
     follower.subscribe(gateway)
-    if catch_up:
-        follower.catch_up()
+    joining = threading.Thread(target=follower.join, args=(address, "test"))
+    if pipelined:
+        server = StreamServer(address, core.sequencer.last_seq, recovering=True)
+        stream = CommittedStream(server, core.side_sender, replaying=True)
+        core.sequencer.subscribe(stream.on_events)
+        server.start()
+        joining.start()
+        assert server.wait_for("test", 5)  # said hello before the core replays
+        core.sequencer.recover(read_journal(create_db_engine(url)))
+        stream.recovered()
+    else:
+        core.sequencer.recover(read_journal(create_db_engine(url)))
+        server = StreamServer(address, core.sequencer.last_seq)
+        core.sequencer.subscribe(CommittedStream(server, core.side_sender).on_events)
+        server.start()
+        follower.catch_up(0 if mode == "journal-first" else 1_000)
+        joining.start()
+    joining.join(10)
+    assert not joining.is_alive()
+    core.run(commands[40:60])
     ended: list[bool] = []
-    follower.join(address, "test")
     thread = threading.Thread(target=lambda: ended.append(follower.run()))
     thread.start()
     core.run(commands[60:])
@@ -109,4 +134,9 @@ def test_the_follower_sees_what_the_core_produced_and_sends_only_for_live_comman
     assert [type(e) for _c, events in followed for e in events] == [
         type(e) for _c, events in core.seen for e in events
     ]
-    assert sent == list(range(61, 101))
+    assert sent == list(range(41, 101))
+    replays = [r.getMessage() for r in caplog.records if r.getMessage().startswith("replayed")]
+    if pipelined:
+        assert replays == []
+    else:
+        assert replays == ["replayed 40 journaled commands in " + replays[0].rsplit(" in ", 1)[1]]
