@@ -360,7 +360,10 @@ class StreamServer:
             with self._lock:
                 subscribers = list(self._subscribers.values())
             readers = [self._listener, self._wake_r, *(s.sock for s in subscribers)]
-            writers = [s.sock for s in subscribers if s.out]
+            # While the core recovers, its own flushes send (`flush`): this thread, woken
+            # each time a socket takes what was appended, would take turns with the
+            # replay for the GIL.
+            writers = [] if self._recovering else [s.sock for s in subscribers if s.out]
             try:
                 readable, writable, _ = select.select(readers, writers, [], _POLL_SECONDS)
             except (OSError, ValueError):

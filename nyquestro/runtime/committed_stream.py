@@ -39,16 +39,23 @@ def ring_entries(snapshot_every: int) -> int:
 
 class CommittedStream:
     def __init__(
-        self, server: StreamServer, side_sender: SideSender, *, replaying: bool = False
+        self,
+        server: StreamServer,
+        side_sender: SideSender,
+        *,
+        replaying: bool = False,
+        events_frame: Callable[[Sequence[EventBase]], bytes] = encode_events,
     ) -> None:
-        """`replaying`: the core is about to recover; call `recovered` once it has."""
+        """`replaying`: the core is about to recover; call `recovered` once it has.
+        `events_frame`: the sequencer's, which has the frame already."""
+        self._events_frame = events_frame
         self._server = server
         self._send = side_sender("bus", self._deliver, server.flush)
         self._replaying = replaying
         self._unflushed = 0
 
     def on_events(self, command: Command, events: Sequence[EventBase]) -> None:
-        body = (command.ts, encode_command(command), encode_events(events))
+        body = (command.ts, encode_command(command), self._events_frame(events))
         entry = encode_entry(command.seq, body)
         if not self._replaying:
             self._send(_ENTRY, (command.seq, entry))

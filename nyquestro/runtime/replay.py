@@ -68,10 +68,14 @@ class EventStreamHash:
         self._hex = resume_from
         """The hash after the last command added."""
         self._digest = bytes.fromhex(resume_from)
+        self.last: tuple[Sequence[EventBase] | None, bytes] = (None, b"")
+        """The events `add` hashed last and their frame (`Sequencer.events_frame`)."""
 
     def add(self, events: Sequence[EventBase]) -> str:
         """Fold one command's events in; returns the hash of the stream so far."""
-        digest = hashlib.sha256(self._digest + encode_events(events)).digest()
+        frame = encode_events(events)
+        self.last = (events, frame)
+        digest = hashlib.sha256(self._digest + frame).digest()
         self._digest = digest
         self._hex = digest.hex()
         return self._hex

@@ -28,6 +28,7 @@ from collections.abc import Callable, Iterable, Sequence
 from types import TracebackType
 from typing import Protocol, TypeVar
 
+from nyquestro.codec.frames import encode_events
 from nyquestro.domain.commands import Command
 from nyquestro.domain.errors import InvariantViolation
 from nyquestro.domain.events import EventBase
@@ -100,6 +101,12 @@ class Sequencer:
                 if journal.pending and not self.work.is_set():
                     self.work.set()  # (set() takes a lock even when already set)
             return events
+
+    def events_frame(self, events: Sequence[EventBase]) -> bytes:
+        """`encode_events(events)` for a subscriber of the command being run: the frame
+        its stream hash was taken over when it was (not encoded twice)."""
+        hashed, frame = self._stream.last
+        return frame if hashed is events else encode_events(events)
 
     def release(self) -> None:
         """Let out everything already durable (call under the lock, e.g. inside `read`)."""

@@ -162,7 +162,10 @@ class Exchange:
                 self._gateway_mark, retain=ring_entries(config.snapshot_every),
                 recovering=True,
             )  # fmt: skip
-            self._stream = CommittedStream(self._bus, self.side_sender, replaying=True)
+            self._stream = CommittedStream(
+                self._bus, self.side_sender, replaying=True,
+                events_frame=self.sequencer.events_frame,
+            )  # fmt: skip
             self.sequencer.subscribe(self._stream.on_events)
             self._bus.start()
         self._recover()
