@@ -55,6 +55,19 @@ def read_until(client: StreamClient, last: int) -> list[int]:
     return seqs
 
 
+def recording_server(
+    address: str, calls: list[tuple[str, object]], *, last_seq: int, recovering: bool = False
+) -> StreamServer:
+    """A started server that takes commands and marks, noting each in `calls`."""
+    bus = StreamServer(
+        address, last_seq=last_seq, recovering=recovering,
+        on_command=lambda name, frame: calls.append((name, frame)),
+        on_mark=lambda name, token: calls.append((name, token)),
+    )  # fmt: skip
+    bus.start()
+    return bus
+
+
 def close_later(client: StreamClient) -> None:
     """Bound a read that might never be answered: closing the socket ends it (None)."""
     timer = threading.Timer(5, client.close)
@@ -208,12 +221,7 @@ def test_commands_and_marks_reach_the_core_in_order_and_marks_come_back_behind_e
     address: str,
 ) -> None:
     calls: list[tuple[str, object]] = []
-    bus = StreamServer(
-        address, last_seq=0,
-        on_command=lambda name, frame: calls.append((name, frame)),
-        on_mark=lambda name, token: calls.append((name, token)),
-    )  # fmt: skip
-    bus.start()
+    bus = recording_server(address, calls, last_seq=0)
     try:
         client = StreamClient(address, "fix", after=0, timeout=5)
         assert client.read() == []
@@ -273,12 +281,7 @@ def test_a_recovering_core_sends_history_as_it_replays_and_says_where_it_ends_af
     replayed entry as it comes, JOINED only once the core has recovered (so all of them
     are history), and a command it sends before JOINED cuts it off."""
     calls: list[tuple[str, object]] = []
-    bus = StreamServer(
-        address, last_seq=10, recovering=True,
-        on_command=lambda name, frame: calls.append((name, frame)),
-        on_mark=lambda name, token: calls.append((name, token)),
-    )  # fmt: skip
-    bus.start()
+    bus = recording_server(address, calls, last_seq=10, recovering=True)
     try:
         client = StreamClient(address, "fix", after=10, timeout=5)
         assert bus.wait_for("fix", 5)
