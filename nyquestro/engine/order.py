@@ -1,5 +1,7 @@
 """The engine's mutable record of a live order. Never leaves the engine."""
 
+from collections.abc import Callable
+
 from mypy_extensions import mypyc_attr
 
 from nyquestro.domain.enums import OrdType, PegType, Side, SmpPolicy, TimeInForce
@@ -100,8 +102,41 @@ class LiveOrder:
         self.smp_policy = smp_policy
         self.in_book = False
 
+    def __reduce__(self) -> tuple[Callable[..., "LiveOrder"], tuple[object, ...]]:
+        # A snapshot holds every resting order: one tuple read back by a function, rather
+        # than mypyc's dictionary of attributes set name by name at loading.
+        return (
+            _restored,
+            (self.order_id, self.session, self.account, self.cl_ord_id, self.symbol,
+             self.side, self.ord_type, self.tif, self.px, self.qty, self.display_qty,
+             self.peg, self.peg_offset, self.smp_key, self.smp_policy, self.cum_qty,
+             self.cum_notional, self.leaves_qty, self.visible_qty, self.in_book),
+        )  # fmt: skip
+
     def next_slice(self) -> int:
         """Quantity to show after the visible part is used up (iceberg replenishment)."""
         if self.display_qty is None:
             return self.leaves_qty
         return min(self.display_qty, self.leaves_qty)
+
+
+def _restored(
+    order_id: OrderId, session: SessionKey, account: Account, cl_ord_id: ClOrdId,
+    symbol: Symbol, side: Side, ord_type: OrdType, tif: TimeInForce, px: Px | None,
+    qty: Qty, display_qty: Qty | None, peg: PegType | None, peg_offset: Px, smp_key: str,
+    smp_policy: SmpPolicy, cum_qty: int, cum_notional: int, leaves_qty: int,
+    visible_qty: int, in_book: bool,
+) -> LiveOrder:  # fmt: skip
+    """A pickled order (`LiveOrder.__reduce__`), with the fills it had."""
+    order = LiveOrder(
+        order_id=order_id, session=session, account=account, cl_ord_id=cl_ord_id,
+        symbol=symbol, side=side, ord_type=ord_type, tif=tif, px=px, qty=qty,
+        display_qty=display_qty, peg=peg, peg_offset=peg_offset, smp_key=smp_key,
+        smp_policy=smp_policy,
+    )  # fmt: skip
+    order.cum_qty = cum_qty
+    order.cum_notional = cum_notional
+    order.leaves_qty = leaves_qty
+    order.visible_qty = visible_qty
+    order.in_book = in_book
+    return order
