@@ -126,15 +126,9 @@ def take(
     return Snapshot(seq, ts, snapshot_format(instruments), state_hash, payload)
 
 
-def restore_newest(
-    db: DbEngine, instruments: Sequence[Instrument], upto: int | None = None
-) -> Restored | None:
-    """The newest snapshot that loads and checks out, or None (then replay everything).
-
-    `upto`: none after that command."""
+def restore_newest(db: DbEngine, instruments: Sequence[Instrument]) -> Restored | None:
+    """The newest snapshot that loads and checks out, or None (then replay everything)."""
     for snapshot in usable_snapshots(db, snapshot_format(instruments)):
-        if upto is not None and snapshot.seq > upto:
-            continue
         try:
             restored = Restored(snapshot)
             restored.engine  # noqa: B018 -- loads and checks the engine's part
