@@ -2,7 +2,7 @@
 
 Which variables count. A variable overrides the config when its name starts with
 `NYQUESTRO_` (in capitals) followed by one of the config's tables — `STORE`, `FIX`,
-`INSTRUMENTS`, `RISK`, `WEBSOCKET`, `UDP`, `ITCH`, in any case. Every other `NYQUESTRO_`
+`INSTRUMENTS`, `RISK`, `WEBSOCKET`, `UDP`, `ITCH`, `CONTROL`, in any case. Every other `NYQUESTRO_`
 variable (the test suite's `NYQUESTRO_CRASH_SEED`, `NYQUESTRO_ACCEPTANCE_DIR`) is left
 alone, so new settings of that kind must not start with a table name. A name that
 starts with a table and a single underscore (`NYQUESTRO_FIX_PORT`) is an error rather
@@ -43,12 +43,12 @@ from nyquestro.config.instruments import ConfigError
 
 PREFIX = "NYQUESTRO_"
 SEPARATOR = "__"
-TABLES = ("store", "fix", "instruments", "risk", "websocket", "udp", "itch")
+TABLES = ("store", "fix", "instruments", "risk", "websocket", "udp", "itch", "control")
 # Keys under these tables are names the operator chose, not field names: a new one keeps
 # the variable's spelling instead of being lower-cased.
 _NAME_TABLES = {
     ("instruments",), ("risk", "accounts"), ("risk", "sessions"), ("websocket", "tokens"),
-    ("itch", "mpids"),
+    ("itch", "mpids"), ("control", "tokens"),
 }  # fmt: skip
 _INDEX = re.compile(r"[0-9]+")
 _EXAMPLE = "e.g. NYQUESTRO_FIX__PORT"

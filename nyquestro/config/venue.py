@@ -67,6 +67,9 @@ shipped example):
     [websocket], [websocket.tokens]
                    the WebSocket bridge and its demo page: see nyquestro/config/websocket.py
 
+    [control], [control.tokens]
+                   the gRPC control plane: see nyquestro/config/control.py
+
     [risk], [risk.accounts.ACCOUNT], [risk.sessions.CLIENT_COMP_ID]
                    account limits, per-client overrides and switches, the VaR monitor:
                    see nyquestro/config/risk.py
@@ -81,6 +84,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from nyquestro.config.control import ControlConfig, control_from
 from nyquestro.config.environment import apply_environment
 from nyquestro.config.instruments import ConfigError, instruments_from, parse_toml
 from nyquestro.config.itch import ItchConfig, itch_from
@@ -147,6 +151,8 @@ class VenueConfig:
     """Binary UDP order entry; None: no UDP gateway."""
     itch: ItchConfig | None = None
     """The ITCH market-data feed; None: no feed."""
+    control: ControlConfig | None = None
+    """The gRPC control plane; None: not served."""
 
 
 def default_venue(environ: Mapping[str, str] | None = None) -> VenueConfig:
@@ -181,12 +187,13 @@ def parse_venue(text: str, source: str, environ: Mapping[str, str] | None = None
 
 
 def _venue(doc: dict[str, Any]) -> VenueConfig:
-    unknown = sorted(set(doc) - {"store", "fix", "instruments", "risk", "websocket", "udp", "itch"})
+    tables = {"store", "fix", "instruments", "risk", "websocket", "udp", "itch", "control"}
+    unknown = sorted(set(doc) - tables)
     if unknown:
         raise ConfigError(
             unknown[0],
             doc[unknown[0]],
-            "one of [store], [fix], [instruments], [risk], [websocket], [udp], [itch]",
+            "one of [store], [fix], [instruments], [risk], [websocket], [udp], [itch], [control]",
         )
     store = _table(doc, "store")
     fix = _table(doc, "fix")
@@ -269,6 +276,7 @@ def _venue(doc: dict[str, Any]) -> VenueConfig:
         websocket=websocket_from(doc.get("websocket")),
         udp=udp_from(doc.get("udp")),
         itch=itch_from(doc.get("itch")),
+        control=control_from(doc.get("control")),
     )
 
 

@@ -192,6 +192,11 @@ class MassCancel(CommandBase):
     """The engine ignores it; the gateways' answers depend on it, and they must follow
     from the journaled command alone (a replay has no memory of the live request). The
     default is what a journal written before the field existed replays as."""
+    order_id: OrderId | None = None
+    """One order, whoever's it is: how an operator cancels a single order without a
+    ClOrdID of the owner's (its session sees an unsolicited cancel)."""
+    request_id: int = 0
+    """The operator request it carries out (see KillSwitch), or 0."""
 
     def __init__(
         self,
@@ -204,6 +209,8 @@ class MassCancel(CommandBase):
         account: Account | None = None,
         symbol: Symbol | None = None,
         origin: MassCancelOrigin = MassCancelOrigin.OPERATOR,
+        order_id: OrderId | None = None,
+        request_id: int = 0,
     ) -> None:
         object.__setattr__(self, "seq", seq)
         object.__setattr__(self, "ts", ts)
@@ -213,6 +220,8 @@ class MassCancel(CommandBase):
         object.__setattr__(self, "account", account)
         object.__setattr__(self, "symbol", symbol)
         object.__setattr__(self, "origin", origin)
+        object.__setattr__(self, "order_id", order_id)
+        object.__setattr__(self, "request_id", request_id)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, init=False)

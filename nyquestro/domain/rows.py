@@ -123,7 +123,8 @@ def command_from_row(row: list[Any], seq: Seq, ts: Ts) -> Command:
     if tag == MASS_CANCEL:
         return MassCancel(
             seq=seq, ts=ts, session=row[1], cl_ord_id=row[2], scope_session=row[3],
-            account=row[4], symbol=row[5], origin=_ORIGINS[row[6]],
+            account=row[4], symbol=row[5], origin=_ORIGINS[row[6]], order_id=row[7],
+            request_id=row[8],
         )  # fmt: skip
     if tag == HALT:
         return Halt(seq=seq, ts=ts, symbol=row[1], reason=row[2], request_id=row[3])

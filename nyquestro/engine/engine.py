@@ -556,11 +556,13 @@ class Engine:
         )
 
     def _mass_cancel(self, cmd: MassCancel) -> None:
+        self._last_request_id = max(self._last_request_id, cmd.request_id)
         ctx = self._ctx
         victims = [
             o
             for o in ctx.live.values()
-            if (cmd.scope_session is None or o.session == cmd.scope_session)
+            if (cmd.order_id is None or o.order_id == cmd.order_id)
+            and (cmd.scope_session is None or o.session == cmd.scope_session)
             and (cmd.account is None or o.account == cmd.account)
             and (cmd.symbol is None or o.symbol == cmd.symbol)
         ]

@@ -35,9 +35,10 @@ from nyquestro.codec.frames import decode_command
 from nyquestro.codec.prices import DecimalPrices
 from nyquestro.config.instruments import ConfigError
 from nyquestro.config.venue import VenueConfig
-from nyquestro.domain.commands import Command, Halt, KillSwitch, Resume
+from nyquestro.domain.commands import Command, Halt, KillSwitch, MassCancel, Resume
+from nyquestro.domain.enums import MassCancelOrigin
 from nyquestro.domain.events import Configured
-from nyquestro.domain.ids import Account, Seq, SessionKey, Symbol, Ts
+from nyquestro.domain.ids import Account, ClOrdId, OrderId, Seq, SessionKey, Symbol, Ts
 from nyquestro.gateways.fix.acceptor import Application
 from nyquestro.gateways.fix.peers import LogonGate
 from nyquestro.gateways.fix.venue import EXEC_SLOT
@@ -111,6 +112,7 @@ class Exchange:
             ("fix", own_fix),
             ("itch", config.itch),
             ("websocket", config.websocket),
+            ("control", config.control),
         ):
             if configured is not None:
                 self._gateways.append(GatewayProcess(
@@ -289,7 +291,8 @@ class Exchange:
         log.info("config reloaded")
 
     def _apply_operator_requests(self) -> None:
-        """Carry out what the operator queued (kill switches, halts, resumes) since last time."""
+        """Carry out what the operator queued (kill switches, halts, resumes, cancels; from
+        the CLI or the control plane) since last time."""
         self._operator_polled = time.monotonic()
         for request in requests_after(self._db, self._operator_seen):
             self._operator_seen = request.id
@@ -303,6 +306,8 @@ class Exchange:
             elif request.kind in ("halt", "resume"):
                 command = partial(_trading, request.id, request.kind, str(p.get("symbol")),
                                   str(p.get("reason") or ""))  # fmt: skip
+            elif request.kind in ("cancel", "mass_cancel"):
+                command = partial(_operator_cancel, request.id, p)
             else:
                 log.error("operator request %d: unknown kind %r, ignored", request.id, request.kind)
                 continue
@@ -507,6 +512,27 @@ def _trading(request_id: int, kind: str, symbol: str, reason: str, seq: Seq, ts:
     if kind == "halt":
         return Halt(seq=seq, ts=ts, symbol=Symbol(symbol), reason=reason, request_id=request_id)
     return Resume(seq=seq, ts=ts, symbol=Symbol(symbol), request_id=request_id)
+
+
+def _operator_cancel(request_id: int, params: dict[str, Any], seq: Seq, ts: Ts) -> MassCancel:
+    """One order (`order_id`) or every open order matching the filters, for whoever asked
+    (`by`): an unsolicited cancel for each order's session, no answer to anyone."""
+
+    def given(key: str) -> str | None:
+        value = params.get(key)
+        return None if value is None else str(value)
+
+    order_id, scope, account, symbol = (given(key) for key in ("order_id", "session",
+                                                               "account", "symbol"))  # fmt: skip
+    return MassCancel(
+        seq=seq, ts=ts, session=SessionKey(f"operator:{params.get('by') or 'cli'}"),
+        cl_ord_id=ClOrdId(f"operator-{request_id}"),
+        scope_session=None if scope is None else SessionKey(scope),
+        account=None if account is None else Account(account),
+        symbol=None if symbol is None else Symbol(symbol),
+        order_id=None if order_id is None else OrderId(int(order_id)),
+        origin=MassCancelOrigin.OPERATOR, request_id=request_id,
+    )  # fmt: skip
 
 
 _OPERATOR_POLL_SECONDS = 0.25

@@ -1,0 +1,522 @@
+"""The control plane's gRPC service (`nyquestro/control/control.proto`).
+
+Queries read the stream's fold (`ControlView`, through the follower's lock) or the
+store's projections and audit trail. Actions never decide anything here: each becomes an
+operator request in the store (who, what, when: the audit's record of it), which the core
+carries out as a journaled command; the answer waits until that command comes back on
+the stream, so an answered action is committed. A request the venue refuses comes back
+as a gRPC status naming the problem; so does one refused here first: a bad token, an
+unknown order or symbol, a state the action makes no sense in.
+"""
+
+import json
+import logging
+from collections.abc import Iterator, Sequence
+from functools import partial
+from typing import Any, NoReturn, Protocol, TypeVar
+
+import grpc
+
+from nyquestro.codec.jsonl import encode_event
+from nyquestro.codec.prices import DecimalPrices
+from nyquestro.config.control import ControlConfig, ControlToken
+from nyquestro.control import control_pb2 as pb
+from nyquestro.control import control_pb2_grpc as pb_grpc
+from nyquestro.domain.enums import Side
+from nyquestro.domain.events import EventBase, OperatorRejected
+from nyquestro.domain.reasons import RejectReason
+from nyquestro.gateways.control.view import Committed, ControlView, ReadFn
+
+log = logging.getLogger(__name__)
+
+_T = TypeVar("_T")
+_DEFAULT_PAGE = 100
+_MAX_PAGE = 1000
+_STREAM_BATCH = 1000
+_STREAM_POLL_SECONDS = 0.5
+"""How often a waiting stream checks that its client is still there."""
+_BOOK_EVENTS = frozenset({"level_added", "level_changed", "level_removed"})
+"""The audit trail's names of the level events, which name the order that moved a level
+but belong to the book's history, not the order's."""
+ORDER_STATUSES = ("new", "partially_filled", "filled", "canceled", "expired", "open", "done")
+
+
+class Store(Protocol):
+    """What the control plane reads and writes in the venue's store."""
+
+    def orders(
+        self, session: str, account: str, symbol: str, status: str, after: int, limit: int
+    ) -> list[dict[str, Any]]: ...
+    def order(self, order_id: int) -> dict[str, Any] | None: ...
+    def executions(
+        self,
+        session: str,
+        account: str,
+        symbol: str,
+        order_id: int,
+        after: tuple[int, int],
+        limit: int,
+    ) -> list[dict[str, Any]]: ...
+    def sessions(self) -> list[dict[str, Any]]: ...
+    def decisions(self, first_seq: int, last_seq: int) -> Iterator[tuple[int, int, Any]]: ...
+    def projected_seq(self) -> int: ...
+    def queue_request(self, kind: str, params: dict[str, Any]) -> int: ...
+
+
+class ControlService(pb_grpc.ControlServicer):
+    def __init__(
+        self,
+        config: ControlConfig,
+        view: ControlView,
+        read: ReadFn,
+        store: Store,
+        prices: DecimalPrices,
+        action_timeout: float,
+    ) -> None:
+        """`action_timeout`: how long an action waits for the core to carry it out."""
+        self._config = config
+        self._view = view
+        self._read = read
+        self._store = store
+        self._prices = prices
+        self._action_timeout = action_timeout
+
+    # --- queries ------------------------------------------------------------------------
+
+    def ListInstruments(
+        self, request: pb.ListInstrumentsRequest, context: grpc.ServicerContext
+    ) -> pb.ListInstrumentsResponse:
+        self._caller(context)
+        view = self._view
+
+        def instruments() -> pb.ListInstrumentsResponse:
+            out = pb.ListInstrumentsResponse(as_of_seq=view.last_seq)
+            for symbol, instrument in sorted(view.instruments.items()):
+                state = view.states[symbol]
+                message = out.instruments.add(
+                    symbol=symbol,
+                    tick_size=str(instrument.tick_size),
+                    state=pb.Instrument.HALTED if state.halted else pb.Instrument.OPEN,
+                    halt_reason=state.halt_reason,
+                )
+                if state.last_trade_px is not None:
+                    message.last_trade_px = state.last_trade_px
+            return out
+
+        return self._read(instruments)
+
+    def ListSessions(
+        self, request: pb.ListSessionsRequest, context: grpc.ServicerContext
+    ) -> pb.ListSessionsResponse:
+        self._caller(context)
+        out = pb.ListSessionsResponse()
+        for row in self._store.sessions():
+            out.sessions.add(
+                session_key=row["session_key"],
+                begin_string=row["begin_string"],
+                sender_comp_id=row["sender_comp_id"],
+                target_comp_id=row["target_comp_id"],
+                state=row["state"],
+                next_sender_seq=row["next_sender_seq"],
+                next_target_seq=row["next_target_seq"],
+                updated_ts=row["updated_ts"],
+            )
+        return out
+
+    def ListOrders(
+        self, request: pb.ListOrdersRequest, context: grpc.ServicerContext
+    ) -> pb.ListOrdersResponse:
+        self._caller(context)
+        if request.status and request.status not in ORDER_STATUSES:
+            _abort(
+                context,
+                grpc.StatusCode.INVALID_ARGUMENT,
+                f"status {request.status!r}: expected one of {', '.join(ORDER_STATUSES)}",
+            )
+        limit = _page_size(request.page_size, context)
+        after = _int_token(request.page_token, context)
+        rows = self._store.orders(
+            request.session, request.account, request.symbol, request.status, after, limit + 1
+        )
+        out = pb.ListOrdersResponse(orders=[_order(row) for row in rows[:limit]])
+        if len(rows) > limit:
+            out.next_page_token = str(rows[limit - 1]["order_id"])
+        return out
+
+    def GetOrderHistory(
+        self, request: pb.GetOrderHistoryRequest, context: grpc.ServicerContext
+    ) -> pb.GetOrderHistoryResponse:
+        self._caller(context)
+        order_id = request.order_id
+        row = self._store.order(order_id)
+        out = pb.GetOrderHistoryResponse()
+        seen: set[int] = set()
+        if row is not None:
+            out.order.CopyFrom(_order(row))
+            for seq, ts, decision in self._store.decisions(row["accepted_seq"], row["updated_seq"]):
+                seen.add(seq)
+                out.events.extend(
+                    _event(seq, ts, fields)
+                    for fields in decision["events"]
+                    if fields.get("order_id") == order_id and fields["type"] not in _BOOK_EVENTS
+                )
+        recent = self._read(lambda: self._view.order_events(order_id))
+        out.events.extend(self._event(c, event) for c, event in recent if c.seq not in seen)
+        if not out.events and row is None:
+            _abort(context, grpc.StatusCode.NOT_FOUND, f"unknown order {order_id}")
+        out.complete = bool(out.events) and out.events[0].type == "accepted"
+        return out
+
+    def ListExecutions(
+        self, request: pb.ListExecutionsRequest, context: grpc.ServicerContext
+    ) -> pb.ListExecutionsResponse:
+        self._caller(context)
+        limit = _page_size(request.page_size, context)
+        after = (0, 0)
+        if request.page_token:
+            seq, _, order_id = request.page_token.partition(":")
+            after = (_int_token(seq, context), _int_token(order_id, context))
+        rows = self._store.executions(
+            request.session, request.account, request.symbol, request.order_id, after, limit + 1
+        )
+        out = pb.ListExecutionsResponse(executions=[pb.ExecutionRow(**r) for r in rows[:limit]])
+        if len(rows) > limit:
+            last = rows[limit - 1]
+            out.next_page_token = f"{last['seq']}:{last['order_id']}"
+        return out
+
+    def GetBook(
+        self, request: pb.GetBookRequest, context: grpc.ServicerContext
+    ) -> pb.GetBookResponse:
+        self._caller(context)
+        symbol = self._symbol(request.symbol, context)
+        view = self._view
+
+        def book() -> pb.GetBookResponse:
+            return pb.GetBookResponse(
+                symbol=symbol,
+                as_of_seq=view.last_seq,
+                bids=[_level(*level) for level in view.depth(symbol, Side.BUY, request.levels)],
+                asks=[_level(*level) for level in view.depth(symbol, Side.SELL, request.levels)],
+            )
+
+        return self._read(book)
+
+    def ListKillSwitches(
+        self, request: pb.ListKillSwitchesRequest, context: grpc.ServicerContext
+    ) -> pb.ListKillSwitchesResponse:
+        self._caller(context)
+        engaged = self._read(lambda: sorted(self._view.kill_switches.items()))
+        return pb.ListKillSwitchesResponse(
+            engaged=[
+                pb.KillSwitch(scope=scope, name=name, reason=reason)
+                for (scope, name), reason in engaged
+            ]
+        )
+
+    def GetEngineStats(
+        self, request: pb.GetEngineStatsRequest, context: grpc.ServicerContext
+    ) -> pb.GetEngineStatsResponse:
+        self._caller(context)
+        stats = self._read(self._view.stats)
+        projected = self._store.projected_seq()
+        return pb.GetEngineStatsResponse(
+            last_seq=stats.last_seq,
+            commands_per_second=stats.commands_per_second,
+            events_per_second=stats.events_per_second,
+            projected_seq=projected,
+            journal_lag=max(stats.last_seq - projected, 0),
+            history_from_seq=stats.history_from_seq,
+        )
+
+    def StreamEvents(
+        self, request: pb.StreamEventsRequest, context: grpc.ServicerContext
+    ) -> Iterator[pb.CommittedEvents]:
+        self._caller(context)
+        view = self._view
+        after = request.after_seq
+        while context.is_active():
+            batch, generation, last_seq = self._read(partial(view.next_batch, after, _STREAM_BATCH))
+            if after > last_seq:
+                _abort(
+                    context,
+                    grpc.StatusCode.OUT_OF_RANGE,
+                    f"after_seq {after} is ahead of the venue's newest command {last_seq}",
+                )
+            if batch is None:
+                _abort(
+                    context,
+                    grpc.StatusCode.OUT_OF_RANGE,
+                    f"the control plane's history no longer reaches back to command "
+                    f"{after + 1}: it resumes after {self._read(lambda: view.history_from_seq)} "
+                    "at the earliest; query the state again and stream from there",
+                )
+            for committed in batch:
+                yield pb.CommittedEvents(
+                    seq=committed.seq,
+                    ts=committed.ts,
+                    events=[self._event(committed, event) for event in committed.events],
+                )
+                after = committed.seq
+            if not batch:
+                view.wait_past(generation, _STREAM_POLL_SECONDS)
+
+    # --- actions -------------------------------------------------------------------------
+
+    def CancelOrder(
+        self, request: pb.CancelOrderRequest, context: grpc.ServicerContext
+    ) -> pb.ActionResponse:
+        who = self._actor(context)
+        row = self._store.order(request.order_id)
+        recent = self._read(lambda: self._view.order_events(request.order_id))
+        if row is None and not recent:
+            _abort(context, grpc.StatusCode.NOT_FOUND, f"unknown order {request.order_id}")
+        done = _done_status(row, recent)
+        if done is not None:
+            _abort(
+                context,
+                grpc.StatusCode.FAILED_PRECONDITION,
+                f"order {request.order_id} is not open: it is {done}",
+            )
+        params = {"order_id": request.order_id, "reason": request.reason}
+        response = self._act(context, who, "cancel", params)
+        if not any(e.type == "cancelled" for e in response.events):
+            _abort(
+                context,
+                grpc.StatusCode.FAILED_PRECONDITION,
+                f"order {request.order_id} was no longer open when the venue came to "
+                f"cancel it (request {response.request_id}, command {response.seq})",
+            )
+        return response
+
+    def MassCancel(
+        self, request: pb.MassCancelRequest, context: grpc.ServicerContext
+    ) -> pb.ActionResponse:
+        who = self._actor(context)
+        if not (request.session or request.account or request.symbol or request.all):
+            _abort(
+                context,
+                grpc.StatusCode.INVALID_ARGUMENT,
+                "no filter: give a session, an account or a symbol, or all=true to "
+                "cancel every open order of the venue",
+            )
+        if request.symbol:
+            self._symbol(request.symbol, context)
+        params = {
+            "session": request.session or None,
+            "account": request.account or None,
+            "symbol": request.symbol or None,
+            "reason": request.reason,
+        }
+        return self._act(context, who, "mass_cancel", params)
+
+    def Halt(self, request: pb.HaltRequest, context: grpc.ServicerContext) -> pb.ActionResponse:
+        who = self._actor(context)
+        symbol = self._symbol(request.symbol, context)
+        state = self._read(lambda: self._view.states[symbol])
+        if state.halted:
+            _abort(
+                context,
+                grpc.StatusCode.FAILED_PRECONDITION,
+                f"{symbol} is already halted"
+                + (f" ({state.halt_reason})" if state.halt_reason else ""),
+            )
+        return self._act(context, who, "halt", {"symbol": symbol, "reason": request.reason})
+
+    def Resume(self, request: pb.ResumeRequest, context: grpc.ServicerContext) -> pb.ActionResponse:
+        who = self._actor(context)
+        symbol = self._symbol(request.symbol, context)
+        if not self._read(lambda: self._view.states[symbol].halted):
+            _abort(
+                context,
+                grpc.StatusCode.FAILED_PRECONDITION,
+                f"{symbol} is not halted: nothing to resume",
+            )
+        return self._act(context, who, "resume", {"symbol": symbol, "reason": ""})
+
+    def SetKillSwitch(
+        self, request: pb.SetKillSwitchRequest, context: grpc.ServicerContext
+    ) -> pb.ActionResponse:
+        who = self._actor(context)
+        if request.account and request.session:
+            _abort(
+                context,
+                grpc.StatusCode.INVALID_ARGUMENT,
+                "account and session: give one scope, or neither for the whole venue",
+            )
+        scope = (
+            ("account", request.account)
+            if request.account
+            else ("session", request.session)
+            if request.session
+            else ("venue", "")
+        )
+        engaged = self._read(lambda: scope in self._view.kill_switches)
+        if engaged == request.engage:
+            where = "the venue" if scope[0] == "venue" else " ".join(scope)
+            state = "engaged" if engaged else "not engaged"
+            _abort(
+                context,
+                grpc.StatusCode.FAILED_PRECONDITION,
+                f"the kill switch for {where} is already {state}",
+            )
+        params = {
+            "engage": request.engage,
+            "account": request.account or None,
+            "session": request.session or None,
+            "reason": request.reason,
+        }
+        return self._act(context, who, "kill_switch", params)
+
+    # --- helpers -------------------------------------------------------------------------
+
+    def _caller(self, context: grpc.ServicerContext) -> ControlToken:
+        presented = ""
+        for key, value in context.invocation_metadata():
+            if key == "authorization" and isinstance(value, str):
+                presented = value.removeprefix("Bearer ").strip()
+        if not presented:
+            _abort(
+                context,
+                grpc.StatusCode.UNAUTHENTICATED,
+                "no token: send the metadata entry authorization: Bearer <token>",
+            )
+        token = self._config.token(presented)
+        if token is None:
+            _abort(
+                context,
+                grpc.StatusCode.UNAUTHENTICATED,
+                "unknown token: it is not in the venue's [control.tokens]",
+            )
+        return token
+
+    def _actor(self, context: grpc.ServicerContext) -> ControlToken:
+        token = self._caller(context)
+        if not token.actions:
+            _abort(
+                context,
+                grpc.StatusCode.PERMISSION_DENIED,
+                f"token {token.name!r} may only query: its [control.tokens] entry "
+                "lacks actions = true",
+            )
+        return token
+
+    def _symbol(self, symbol: str, context: grpc.ServicerContext) -> str:
+        if symbol not in self._view.instruments:
+            _abort(
+                context,
+                grpc.StatusCode.NOT_FOUND,
+                f"unknown symbol {symbol!r}: the venue lists "
+                f"{', '.join(sorted(self._view.instruments))}",
+            )
+        return symbol
+
+    def _act(
+        self,
+        context: grpc.ServicerContext,
+        who: ControlToken,
+        kind: str,
+        params: dict[str, Any],
+    ) -> pb.ActionResponse:
+        request_id = self._store.queue_request(kind, {**params, "by": who.name})
+        log.warning(
+            "control plane: %s asked for %s %s (request %d)",
+            who.name,
+            kind,
+            json.dumps(params, sort_keys=True),
+            request_id,
+        )
+        committed = self._view.wait_carried_out(self._read, request_id, self._action_timeout)
+        if committed is None:
+            _abort(
+                context,
+                grpc.StatusCode.DEADLINE_EXCEEDED,
+                f"request {request_id} is queued, but the venue did not carry it out "
+                f"within {self._action_timeout:g} s; it will when it can",
+            )
+        for event in committed.events:
+            if isinstance(event, OperatorRejected):
+                code = (
+                    grpc.StatusCode.NOT_FOUND
+                    if event.reason is RejectReason.UNKNOWN_SYMBOL
+                    else grpc.StatusCode.FAILED_PRECONDITION
+                )
+                _abort(context, code, f"the venue refused request {request_id}: {event.text}")
+        events = [self._event(committed, event) for event in committed.events]
+        return pb.ActionResponse(
+            request_id=request_id,
+            seq=committed.seq,
+            events=events,
+            summary=_summary(kind, committed.events),
+        )
+
+    def _event(self, committed: Committed, event: EventBase) -> pb.Event:
+        return _event(committed.seq, committed.ts, encode_event(event, self._prices))
+
+
+def _event(seq: int, ts: int, fields: dict[str, Any]) -> pb.Event:
+    return pb.Event(
+        seq=seq,
+        ts=ts,
+        type=str(fields["type"]),
+        order_id=int(fields.get("order_id") or 0),
+        session=str(fields.get("session") or ""),
+        symbol=str(fields.get("symbol") or ""),
+        fields_json=json.dumps(fields, separators=(",", ":")),
+    )
+
+
+def _order(row: dict[str, Any]) -> pb.Order:
+    return pb.Order(**row)
+
+
+def _level(px: int, qty: int, orders: int) -> pb.Level:
+    return pb.Level(px=px, qty=qty, orders=orders)
+
+
+def _done_status(
+    row: dict[str, Any] | None, recent: Sequence[tuple[Committed, EventBase]]
+) -> str | None:
+    """The order's final status if it is done (None while open), from its newest event
+    here, else from the projection."""
+    for _, event in reversed(recent):
+        kind = type(event).__name__
+        if kind in ("Filled", "Cancelled", "Expired"):
+            return {"Filled": "filled", "Cancelled": "canceled", "Expired": "expired"}[kind]
+        if kind in ("Accepted", "PartiallyFilled", "Replaced", "Restated"):
+            return None
+    if row is not None and row["status"] in ("filled", "canceled", "expired"):
+        return str(row["status"])
+    return None
+
+
+def _summary(kind: str, events: Sequence[EventBase]) -> str:
+    cancelled = sum(type(e).__name__ == "Cancelled" for e in events)
+    if kind in ("cancel", "mass_cancel"):
+        return f"{cancelled} order{'s' if cancelled != 1 else ''} cancelled"
+    return "; ".join(type(e).__name__ for e in events if type(e).__name__ != "Cancelled") + (
+        f"; {cancelled} orders cancelled" if cancelled else ""
+    )
+
+
+def _page_size(asked: int, context: grpc.ServicerContext) -> int:
+    if asked > _MAX_PAGE:
+        _abort(context, grpc.StatusCode.INVALID_ARGUMENT, f"page_size {asked}: at most {_MAX_PAGE}")
+    return asked or _DEFAULT_PAGE
+
+
+def _int_token(token: str, context: grpc.ServicerContext) -> int:
+    if not token:
+        return 0
+    if not token.isdigit():
+        _abort(
+            context,
+            grpc.StatusCode.INVALID_ARGUMENT,
+            f"page_token {token!r}: not a token a page of this call gave",
+        )
+    return int(token)
+
+
+def _abort(context: grpc.ServicerContext, code: grpc.StatusCode, message: str) -> NoReturn:
+    context.abort(code, message)
+    raise AssertionError("grpc's abort returned")  # it raises; this satisfies the type

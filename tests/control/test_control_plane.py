@@ -1,0 +1,250 @@
+"""The control plane against a real venue: `nyquestro serve` in a subprocess, FIX clients
+over TCP, and a gRPC client on the control plane's port.
+
+Queries see what the FIX clients did; actions are carried out by the venue (the FIX
+client sees their effect) and refused with a status that names the problem."""
+
+import json
+
+import grpc
+import pytest
+from sqlalchemy import select
+
+from nyquestro.control import control_pb2 as pb
+from nyquestro.control.client import ControlClient
+from nyquestro.store.database import create_db_engine
+from nyquestro.store.models import OperatorRequest
+from tests.control.conftest import VIEWER, ControlServer, eventually
+from tests.fix.client import FixClient
+from tests.fix.conftest import Venue, rest
+
+BUY, SELL = "1", "2"
+
+
+def instrument(client: ControlClient, symbol: str) -> pb.Instrument:
+    listed = client.stub.ListInstruments(pb.ListInstrumentsRequest(), **client.call())
+    return next(i for i in listed.instruments if i.symbol == symbol)
+
+
+def status_of(call: object) -> grpc.RpcError:
+    """The error a call raised (the test fails if it raised none)."""
+    assert callable(call)
+    with pytest.raises(grpc.RpcError) as raised:
+        call()
+    return raised.value
+
+
+def test_every_call_needs_a_known_token(server: ControlServer) -> None:
+    with ControlClient(server.control_address, "not-a-token") as stranger:
+        error = status_of(
+            lambda: stranger.stub.ListInstruments(pb.ListInstrumentsRequest(), **stranger.call())
+        )
+    assert error.code() is grpc.StatusCode.UNAUTHENTICATED
+    assert "unknown token" in (error.details() or "")
+    with ControlClient(server.control_address, "") as anonymous:
+        error = status_of(
+            lambda: anonymous.stub.GetEngineStats(pb.GetEngineStatsRequest(), **anonymous.call())
+        )
+    assert error.code() is grpc.StatusCode.UNAUTHENTICATED
+    assert "authorization: Bearer" in (error.details() or "")
+
+
+def test_a_watching_token_may_query_but_not_act(server: ControlServer) -> None:
+    with server.client(VIEWER) as watcher:
+        listed = watcher.stub.ListInstruments(pb.ListInstrumentsRequest(), **watcher.call())
+        assert "AAPL" in [i.symbol for i in listed.instruments]
+        error = status_of(
+            lambda: watcher.stub.Halt(pb.HaltRequest(symbol="AAPL"), **watcher.call())
+        )
+    assert error.code() is grpc.StatusCode.PERMISSION_DENIED
+    assert "watcher" in (error.details() or "")
+
+
+def test_queries_see_what_fix_clients_did(venue: Venue, ops: ControlClient) -> None:
+    buyer = venue.client("CLIENT1", "FIX.4.4")
+    seller = venue.client("CLIENT2", "FIX.4.4")
+    resting = rest(buyer, "MSFT", BUY, 300, "419.50")
+    rest(buyer, "MSFT", BUY, 100, "419.00")
+    seller.new_order("MSFT", SELL, 120, "419.50")
+    fill = buyer.expect("8", {11: resting, 150: "F"})
+    order_id = int(fill[37])
+
+    book = ops.stub.GetBook(pb.GetBookRequest(symbol="MSFT"), **ops.call())
+    assert [(level.px, level.qty, level.orders) for level in book.bids] == [
+        (41950, 180, 1),
+        (41900, 100, 1),
+    ]
+    assert not book.asks
+    msft = instrument(ops, "MSFT")
+    assert (msft.state, msft.last_trade_px, msft.tick_size) == (pb.Instrument.OPEN, 41950, "0.01")
+
+    def partially_filled() -> pb.ListOrdersResponse | None:
+        page = ops.stub.ListOrders(
+            pb.ListOrdersRequest(symbol="MSFT", status="partially_filled"), **ops.call()
+        )
+        return page if page.orders else None
+
+    (order,) = eventually(partially_filled).orders
+    assert (order.order_id, order.cl_ord_id, order.cum_qty, order.leaves_qty) == (
+        order_id,
+        resting,
+        120,
+        180,
+    )
+    fills = ops.stub.ListExecutions(pb.ListExecutionsRequest(order_id=order_id), **ops.call())
+    assert [(e.qty, e.px, e.aggressor) for e in fills.executions] == [(120, 41950, False)]
+
+    history = ops.stub.GetOrderHistory(pb.GetOrderHistoryRequest(order_id=order_id), **ops.call())
+    assert history.complete
+    assert [e.type for e in history.events] == ["accepted", "partially_filled"]
+    assert json.loads(history.events[1].fields_json)["px"] == "419.50"
+    stats = ops.stub.GetEngineStats(pb.GetEngineStatsRequest(), **ops.call())
+    assert stats.last_seq >= history.events[-1].seq
+    assert stats.commands_per_second > 0
+
+
+def test_orders_come_a_page_at_a_time(venue: Venue, ops: ControlClient) -> None:
+    client = venue.client("CLIENT3", "FIX.4.2")
+    for i in range(5):
+        rest(client, "IBM", BUY, 10 + i, "170.00")
+
+    def all_five() -> list[pb.Order] | None:
+        got: list[pb.Order] = []
+        token = ""
+        while True:
+            page = ops.stub.ListOrders(
+                pb.ListOrdersRequest(symbol="IBM", status="open", page_size=2, page_token=token),
+                **ops.call(),
+            )
+            got += page.orders
+            token = page.next_page_token
+            if not token:
+                return got if len(got) == 5 else None
+
+    orders = eventually(all_five)
+    assert [o.qty for o in orders] == [10, 11, 12, 13, 14]
+    error = status_of(
+        lambda: ops.stub.ListOrders(pb.ListOrdersRequest(status="resting"), **ops.call())
+    )
+    assert error.code() is grpc.StatusCode.INVALID_ARGUMENT
+    assert "status 'resting'" in (error.details() or "")
+
+
+def test_halt_and_resume_with_who_asked_recorded(
+    server: ControlServer, venue: Venue, ops: ControlClient
+) -> None:
+    client = venue.client("CLIENT1", "FIX.4.2")
+    halted = ops.stub.Halt(pb.HaltRequest(symbol="ESZ6", reason="news pending"), **ops.call())
+    assert [e.type for e in halted.events] == ["halted"]
+    try:
+        cl_ord_id = client.new_order("ESZ6", BUY, 1, "6000.00")
+        reject = client.expect("8", {11: cl_ord_id})
+        assert reject[39] == "8", reject
+        state = instrument(ops, "ESZ6")
+        assert (state.state, state.halt_reason) == (pb.Instrument.HALTED, "news pending")
+        again = status_of(lambda: ops.stub.Halt(pb.HaltRequest(symbol="ESZ6"), **ops.call()))
+        assert again.code() is grpc.StatusCode.FAILED_PRECONDITION
+        assert again.details() == "ESZ6 is already halted (news pending)"
+    finally:
+        resumed = ops.stub.Resume(pb.ResumeRequest(symbol="ESZ6"), **ops.call())
+    assert [e.type for e in resumed.events] == ["resumed"]
+    assert resumed.seq > halted.seq
+    rest(client, "ESZ6", BUY, 1, "6000.00")
+    error = status_of(lambda: ops.stub.Resume(pb.ResumeRequest(symbol="ESZ6"), **ops.call()))
+    assert error.code() is grpc.StatusCode.FAILED_PRECONDITION
+    unknown = status_of(lambda: ops.stub.Halt(pb.HaltRequest(symbol="TSLA"), **ops.call()))
+    assert unknown.code() is grpc.StatusCode.NOT_FOUND
+    assert "unknown symbol 'TSLA'" in (unknown.details() or "")
+
+    db = create_db_engine(str(server.store_db))
+    with db.connect() as connection:
+        row = connection.execute(
+            select(OperatorRequest.kind, OperatorRequest.payload, OperatorRequest.ts).where(
+                OperatorRequest.id == halted.request_id
+            )
+        ).one()
+    assert row.kind == "halt"
+    assert json.loads(row.payload) == {"by": "ops", "reason": "news pending", "symbol": "ESZ6"}
+    assert row.ts > 0
+
+
+def acknowledged(client: FixClient, symbol: str, side: str, qty: int, px: str) -> int:
+    """Rest a limit order; its OrderID."""
+    cl_ord_id = client.new_order(symbol, side, qty, px)
+    ack = client.expect("8", {11: cl_ord_id})
+    assert ack[150] == "0", ack
+    return int(ack[37])
+
+
+def test_an_operator_cancels_one_order_and_the_client_sees_it_unsolicited(
+    venue: Venue, ops: ControlClient
+) -> None:
+    client = venue.client("CLIENT2", "FIX.4.4")
+    order_id = acknowledged(client, "AAPL", BUY, 50, "185.00")
+    other = acknowledged(client, "AAPL", BUY, 60, "184.00")
+    done = ops.stub.CancelOrder(
+        pb.CancelOrderRequest(order_id=order_id, reason="fat finger"), **ops.call()
+    )
+    assert done.summary == "1 order cancelled"
+    assert [(e.type, e.order_id) for e in done.events if e.type == "cancelled"] == [
+        ("cancelled", order_id)
+    ]
+    report = client.expect("8", {37: str(order_id), 150: "4"})
+    assert report[39] == "4" and report[151] == "0"
+    again = status_of(
+        lambda: ops.stub.CancelOrder(pb.CancelOrderRequest(order_id=order_id), **ops.call())
+    )
+    assert again.code() is grpc.StatusCode.FAILED_PRECONDITION
+    assert again.details() == f"order {order_id} is not open: it is canceled"
+    unknown = status_of(
+        lambda: ops.stub.CancelOrder(pb.CancelOrderRequest(order_id=987654), **ops.call())
+    )
+    assert unknown.code() is grpc.StatusCode.NOT_FOUND
+    assert unknown.details() == "unknown order 987654"
+    book = ops.stub.GetBook(pb.GetBookRequest(symbol="AAPL"), **ops.call())
+    assert [(level.px, level.qty) for level in book.bids] == [(18400, 60)]
+    ops.stub.CancelOrder(pb.CancelOrderRequest(order_id=other), **ops.call())
+
+
+def test_mass_cancel_by_account_and_symbol(venue: Venue, ops: ControlClient) -> None:
+    one = venue.client("CLIENT3", "FIX.4.4")
+    two = venue.client("CLIENT1", "FIX.4.4")
+    for client in (one, two):
+        acknowledged(client, "IBM", SELL, 10, "181.00")
+        acknowledged(client, "MSFT", SELL, 10, "421.00")
+    nothing = status_of(lambda: ops.stub.MassCancel(pb.MassCancelRequest(), **ops.call()))
+    assert nothing.code() is grpc.StatusCode.INVALID_ARGUMENT
+    assert "all=true" in (nothing.details() or "")
+    done = ops.stub.MassCancel(pb.MassCancelRequest(symbol="IBM"), **ops.call())
+    assert done.summary == "2 orders cancelled"
+    for client in (one, two):
+        client.expect("8", {55: "IBM", 150: "4"})
+    book = ops.stub.GetBook(pb.GetBookRequest(symbol="MSFT"), **ops.call())
+    assert [(level.px, level.qty, level.orders) for level in book.asks] == [(42100, 20, 2)]
+    ops.stub.MassCancel(pb.MassCancelRequest(all=True), **ops.call())
+    assert not ops.stub.GetBook(pb.GetBookRequest(symbol="MSFT"), **ops.call()).asks
+
+
+def test_a_kill_switch_engaged_and_released(venue: Venue, ops: ControlClient) -> None:
+    client = venue.client("CLIENT4", "FIX.4.2")
+    acknowledged(client, "AAPL", SELL, 5, "195.00")
+    engaged = ops.stub.SetKillSwitch(
+        pb.SetKillSwitchRequest(engage=True, account="CLIENT4", reason="runaway algo"),
+        **ops.call(),
+    )
+    assert "1 orders cancelled" in engaged.summary
+    client.expect("8", {150: "4"})
+    switches = ops.stub.ListKillSwitches(pb.ListKillSwitchesRequest(), **ops.call()).engaged
+    assert [(k.scope, k.name, k.reason) for k in switches] == [
+        ("account", "CLIENT4", "runaway algo")
+    ]
+    twice = status_of(
+        lambda: ops.stub.SetKillSwitch(
+            pb.SetKillSwitchRequest(engage=True, account="CLIENT4"), **ops.call()
+        )
+    )
+    assert twice.code() is grpc.StatusCode.FAILED_PRECONDITION
+    assert twice.details() == "the kill switch for account CLIENT4 is already engaged"
+    ops.stub.SetKillSwitch(pb.SetKillSwitchRequest(engage=False, account="CLIENT4"), **ops.call())
+    assert not ops.stub.ListKillSwitches(pb.ListKillSwitchesRequest(), **ops.call()).engaged
+    acknowledged(client, "AAPL", SELL, 5, "195.00")
