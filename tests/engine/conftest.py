@@ -256,6 +256,8 @@ class Harness:
         symbol: str | None = None,
         session: SessionKey = S1,
         cl: str | None = None,
+        order_id: OrderId | None = None,
+        request_id: int = 0,
     ) -> list[EventBase]:
         seq, ts = self.stamp()
         return self.send(
@@ -267,6 +269,8 @@ class Harness:
                 scope_session=scope_session,
                 account=account,
                 symbol=None if symbol is None else Symbol(symbol),
+                order_id=order_id,
+                request_id=request_id,
             )
         )
 

@@ -230,6 +230,23 @@ def test_mass_cancel_updates_the_book(h: Harness) -> None:
     assert h.asks() == [(110, 1, 1), (111, 1, 1)]
 
 
+def test_an_operator_mass_cancel_of_one_order_cancels_it_alone_and_is_remembered(
+    h: Harness,
+) -> None:
+    populate(h)
+    target = next(o for o in h.engine.live_orders() if o.cl_ord_id == "s2-a1-x")
+    events = h.mass_cancel(session=SessionKey("operator:ops"), cl="operator-7",
+                           order_id=target.order_id, request_id=7)  # fmt: skip
+    (cancel,) = of(events, Cancelled)
+    assert (cancel.order_id, cancel.session, cancel.cl_ord_id) == (target.order_id, S2, "s2-a1-x")
+    assert one(events, MassCancelled).cancelled_count == 1
+    assert len(h.engine.live_orders()) == 5
+    assert h.engine.last_request_id == 7
+    again = h.mass_cancel(order_id=target.order_id, request_id=8)
+    assert not of(again, Cancelled) and one(again, MassCancelled).cancelled_count == 0
+    assert h.engine.last_request_id == 8
+
+
 # --- state hash and determinism -------------------------------------------------------------
 
 

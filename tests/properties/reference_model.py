@@ -352,7 +352,8 @@ class ReferenceBook:
         victims = [
             o
             for o in self.resting
-            if (cmd.scope_session is None or o.session == cmd.scope_session)
+            if (cmd.order_id is None or o.oid == cmd.order_id)
+            and (cmd.scope_session is None or o.session == cmd.scope_session)
             and (cmd.account is None or o.account == cmd.account)
             and (cmd.symbol is None or o.symbol == cmd.symbol)
         ]

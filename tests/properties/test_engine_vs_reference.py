@@ -373,6 +373,11 @@ class EngineVsReference(RuleBasedStateMachine):
                         st.sampled_from([None, *ACCOUNTS, *ACCOUNTS]), label="account"
                     ),
                     symbol=data.draw(st.sampled_from([None, *SYMBOLS]), label="symbol"),
+                    # An operator's cancel of one order, whoever's (or one long gone).
+                    order_id=data.draw(
+                        st.none() | st.integers(1, self.ref.next_oid).map(OrderId),
+                        label="order_id",
+                    ),
                 )
             )
 
