@@ -32,11 +32,9 @@ port = {port}
 class ControlServer(Server):
     """The FIX tests' server with the control plane on a port of its own."""
 
-    def __init__(self, root: Path, snapshot_every: int | None = None) -> None:
+    def __init__(self, root: Path, audit: bool = True) -> None:
         self.control_port = free_port()
-        super().__init__(
-            root, snapshot_every=snapshot_every, extra_toml=control_toml(self.control_port)
-        )
+        super().__init__(root, audit=audit, extra_toml=control_toml(self.control_port))
 
     @property
     def store_db(self) -> Path:

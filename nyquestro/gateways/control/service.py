@@ -244,13 +244,13 @@ class ControlService(pb_grpc.ControlServicer):
                     f"after_seq {after} is ahead of the venue's newest command {last_seq}",
                 )
             if batch is None:
-                _abort(
-                    context,
-                    grpc.StatusCode.OUT_OF_RANGE,
-                    f"the control plane's history no longer reaches back to command "
-                    f"{after + 1}: it resumes after {self._read(lambda: view.history_from_seq)} "
-                    "at the earliest; query the state again and stream from there",
-                )
+                # Older than what this process holds (it started from a snapshot after
+                # it, or the client fell behind): the audit trail has every command up
+                # to the snapshot this process started from, and usually beyond.
+                from_trail = self._from_trail(after, context)
+                yield from from_trail
+                after = from_trail[-1].seq
+                continue
             for committed in batch:
                 yield pb.CommittedEvents(
                     seq=committed.seq,
@@ -260,6 +260,28 @@ class ControlService(pb_grpc.ControlServicer):
                 after = committed.seq
             if not batch:
                 view.wait_past(generation, _STREAM_POLL_SECONDS)
+
+    def _from_trail(self, after: int, context: grpc.ServicerContext) -> list[pb.CommittedEvents]:
+        """The commands after `after` that the audit trail holds, up to a batch of them;
+        OUT_OF_RANGE when it has none."""
+        upto = self._read(lambda: self._view.history_from_seq)
+        found = [
+            pb.CommittedEvents(
+                seq=seq, ts=ts, events=[_event(seq, ts, fields) for fields in decision["events"]]
+            )
+            for seq, ts, decision in self._store.decisions(
+                after + 1, min(upto, after + _STREAM_BATCH)
+            )
+        ]
+        if not found or found[0].seq != after + 1:
+            _abort(
+                context,
+                grpc.StatusCode.OUT_OF_RANGE,
+                f"command {after + 1} is neither in the control plane's history (it resumes "
+                f"after {upto} at the earliest) nor in the audit trail; query the state "
+                "again and stream from there",
+            )
+        return found
 
     # --- actions -------------------------------------------------------------------------
 
