@@ -16,6 +16,7 @@ from nyquestro import __version__
 from nyquestro.config.instruments import ConfigError, default_instruments, load_instruments
 from nyquestro.config.paths import DEFAULT_URL
 from nyquestro.config.venue import DURABILITY
+from nyquestro.control import DEFAULT_ADDRESS, TOKEN_VARIABLE
 from nyquestro.domain.instrument import Instrument
 
 
@@ -111,7 +112,7 @@ def build_parser() -> argparse.ArgumentParser:
     kill.add_argument("--account", help="scope: one account")
     kill.add_argument("--session", help="scope: one FIX session, e.g. FIX.4.4:NYQUESTRO->CLIENT1")
     kill.add_argument("--reason", default="", help="said in every reject and cancel it causes")
-    kill.add_argument("--db", default=DEFAULT_URL, help=f"the venue's store ({DEFAULT_URL})")
+    _operator_arguments(kill)
 
     for action, text in (
         ("halt", "halt a symbol in the running venue (only cancels are accepted)"),
@@ -120,13 +121,31 @@ def build_parser() -> argparse.ArgumentParser:
         trading = commands.add_parser(action, help=text)
         trading.add_argument("symbol")
         trading.add_argument("--reason", default="", help="said in the halt event")
-        trading.add_argument("--db", default=DEFAULT_URL, help=f"the venue's store ({DEFAULT_URL})")
+        _operator_arguments(trading)
 
     db = commands.add_parser("db", help="manage the store's schema")
     db_commands = db.add_subparsers(dest="db_command", required=True)
     db_upgrade = db_commands.add_parser("upgrade", help="apply migrations up to the newest")
     db_upgrade.add_argument("--db", default=DEFAULT_URL, help=f"path or URL ({DEFAULT_URL})")
     return parser
+
+
+def _operator_arguments(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--token", default=os.environ.get(TOKEN_VARIABLE),
+        help=f"a [control.tokens] token that may act (default: ${TOKEN_VARIABLE}): go "
+        "through the venue's control plane and wait until it is done; without one, queue "
+        "the request in the store",
+    )  # fmt: skip
+    command.add_argument(
+        "--connect", default=DEFAULT_ADDRESS, metavar="HOST:PORT",
+        help=f"the running venue's control plane ({DEFAULT_ADDRESS})",
+    )  # fmt: skip
+    command.add_argument(
+        "--db", default=DEFAULT_URL,
+        help=f"the venue's store, where a request is queued without a token or while the "
+        f"control plane is not answering ({DEFAULT_URL})",
+    )  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -151,13 +170,14 @@ def main(argv: list[str] | None = None) -> int:
 
         return db_upgrade_command(args.db, errors)
     if args.command in ("kill-switch", "halt", "resume"):
-        from nyquestro.cli.operator import kill_switch_command, trading_command
+        from nyquestro.cli.operator import Through, kill_switch_command, trading_command
 
+        through = Through(args.db, args.connect, args.token, errors)
         if args.command == "kill-switch":
             return kill_switch_command(
-                args.action, args.account, args.session, args.reason, args.db, errors
+                args.action, args.account, args.session, args.reason, through
             )
-        return trading_command(args.command, args.symbol, args.reason, args.db, errors)
+        return trading_command(args.command, args.symbol, args.reason, through)
     if args.command == "journal":
         from nyquestro.cli.export import export_command
 

@@ -1,42 +1,103 @@
 """Operator commands for the running venue: `nyquestro kill-switch engage|release` and
 `nyquestro halt|resume SYMBOL` (resume also releases a tripped circuit breaker).
 
-Each is queued in the store's operator_requests table; the venue polls it and carries
-every request out exactly once, as a journaled command.
+With a control-plane token (`--token`, or NYQUESTRO_OPERATOR_TOKEN) each goes through
+the venue's control plane (`--connect`), which answers once the venue has carried it out,
+or says why it will not. Without one, or when the control plane is not answering (the
+venue is down), the request is queued in the store's operator_requests table; the venue
+polls it and carries every request out exactly once, as a journaled command, within a
+second or at its next start.
 """
 
+import getpass
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
+import grpc
 from rich.console import Console
 from sqlalchemy.exc import SQLAlchemyError
 
+from nyquestro.control import control_pb2 as pb
+from nyquestro.control.client import ControlClient
 from nyquestro.store.database import create_db_engine, upgrade
 from nyquestro.store.operator import queue_request
 
 
+@dataclass(frozen=True, slots=True)
+class Through:
+    """How a command reaches the venue: the control plane at `connect` (when `token` is
+    set), else the store's queue in `db`; `out` is where the command reports."""
+
+    db: str
+    connect: str
+    token: str | None
+    out: Console
+
+
 def kill_switch_command(
-    action: str, account: str | None, session: str | None, reason: str, db: str, out: Console
+    action: str, account: str | None, session: str | None, reason: str, through: Through
 ) -> int:
+    out = through.out
     if account is not None and session is not None:
         out.print("--account and --session: give one scope (or neither, for the venue)")
         return 2
     params = {"engage": action == "engage", "account": account, "session": session,
               "reason": reason}  # fmt: skip
     scope = f"account {account}" if account else f"session {session}" if session else "the venue"
-    return _queue("kill_switch", params, f"{action} the kill switch for {scope}", db, out)
+    request = pb.SetKillSwitchRequest(engage=action == "engage", account=account or "",
+                                      session=session or "", reason=reason)  # fmt: skip
+    return _carry_out(
+        "kill_switch", params, f"{action} the kill switch for {scope}", through,
+        lambda client: client.stub.SetKillSwitch(request, **client.call()),
+    )  # fmt: skip
 
 
-def trading_command(action: str, symbol: str, reason: str, db: str, out: Console) -> int:
+def trading_command(action: str, symbol: str, reason: str, through: Through) -> int:
     """`action` is "halt" or "resume"."""
     params = {"symbol": symbol, "reason": reason}
-    return _queue(action, params, f"{action} {symbol}", db, out)
+
+    def call(client: ControlClient) -> pb.ActionResponse:
+        if action == "halt":
+            return client.stub.Halt(pb.HaltRequest(symbol=symbol, reason=reason), **client.call())
+        return client.stub.Resume(pb.ResumeRequest(symbol=symbol), **client.call())
+
+    return _carry_out(action, params, f"{action} {symbol}", through, call)
+
+
+def _carry_out(
+    kind: str, params: dict[str, Any], what: str, through: Through,
+    call: Callable[[ControlClient], pb.ActionResponse],
+) -> int:  # fmt: skip
+    out = through.out
+    if through.token is None:
+        return _queue(kind, params, what, through.db, out)
+    with ControlClient(through.connect, through.token) as client:
+        try:
+            done = call(client)
+        except grpc.RpcError as error:
+            code, details = error.code(), error.details()
+            if code is not grpc.StatusCode.UNAVAILABLE:
+                out.print(f"{what}: refused ({code.name}): {details}", markup=False)
+                return 1
+            out.print(
+                f"the control plane at {through.connect} is not answering (is the venue "
+                "running?): queuing the request in the store instead",
+                markup=False,
+            )
+            return _queue(kind, params, what, through.db, out)
+    out.print(
+        f"{what}: done as command {done.seq} (request {done.request_id}): {done.summary}",
+        markup=False,
+    )
+    return 0
 
 
 def _queue(kind: str, params: dict[str, Any], what: str, db: str, out: Console) -> int:
     try:
         engine = create_db_engine(db)
         upgrade(engine)
-        request_id = queue_request(engine, kind, params)
+        request_id = queue_request(engine, kind, {**params, "by": f"cli:{_user()}"})
     except SQLAlchemyError as exc:
         reason_text = str(getattr(exc, "orig", None) or exc).splitlines()[0]
         out.print(f"--db {db}: cannot queue the request: {reason_text}", markup=False)
@@ -47,3 +108,11 @@ def _queue(kind: str, params: dict[str, Any], what: str, db: str, out: Console) 
         markup=False,
     )
     return 0
+
+
+def _user() -> str:
+    """Who ran the command, for the audit's record of the request."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no login name: a container's anonymous uid
+        return "unknown"

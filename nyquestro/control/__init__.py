@@ -7,3 +7,9 @@ same on every machine; tests/control/test_generated.py fails while they are stal
 
     python -m nyquestro.control.generate
 """
+
+DEFAULT_ADDRESS = "127.0.0.1:9881"
+"""The shipped demo venue's `[control]`: where clients connect unless told otherwise."""
+TOKEN_VARIABLE = "NYQUESTRO_OPERATOR_TOKEN"
+"""Where the operator commands and `nyquestro-tui` find a token when given none (not
+NYQUESTRO_CONTROL_...: that prefix overrides the venue config's [control] table)."""

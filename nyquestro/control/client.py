@@ -11,9 +11,6 @@ import grpc
 
 from nyquestro.control import control_pb2_grpc
 
-DEFAULT_ADDRESS = "127.0.0.1:9881"
-"""The shipped demo venue's `[control]`."""
-
 
 class ControlClient:
     def __init__(self, address: str, token: str, timeout: float = 15.0) -> None:

@@ -5,6 +5,11 @@ Queries see what the FIX clients did; actions are carried out by the venue (the 
 client sees their effect) and refused with a status that names the problem."""
 
 import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
 
 import grpc
 import pytest
@@ -14,9 +19,9 @@ from nyquestro.control import control_pb2 as pb
 from nyquestro.control.client import ControlClient
 from nyquestro.store.database import create_db_engine
 from nyquestro.store.models import OperatorRequest
-from tests.control.conftest import VIEWER, ControlServer, eventually
+from tests.control.conftest import OPERATOR, VIEWER, ControlServer, eventually
 from tests.fix.client import FixClient
-from tests.fix.conftest import Venue, rest
+from tests.fix.conftest import Venue, free_port, rest
 
 BUY, SELL = "1", "2"
 
@@ -248,3 +253,50 @@ def test_a_kill_switch_engaged_and_released(venue: Venue, ops: ControlClient) ->
     ops.stub.SetKillSwitch(pb.SetKillSwitchRequest(engage=False, account="CLIENT4"), **ops.call())
     assert not ops.stub.ListKillSwitches(pb.ListKillSwitchesRequest(), **ops.call()).engaged
     acknowledged(client, "AAPL", SELL, 5, "195.00")
+
+
+def nyquestro(*args: str) -> subprocess.CompletedProcess[str]:
+    """The CLI, with no operator token from this environment."""
+    environment = {**os.environ}
+    environment.pop("NYQUESTRO_OPERATOR_TOKEN", None)
+    command = [sys.executable, "-m", "nyquestro", *args]
+    return subprocess.run(command, capture_output=True, text=True, timeout=60, env=environment)
+
+
+def test_the_operator_commands_go_through_the_control_plane(
+    server: ControlServer, venue: Venue, tmp_path: Path
+) -> None:
+    through = (
+        "--connect",
+        server.control_address,
+        "--token",
+        OPERATOR,
+        "--db",
+        str(server.store_db),
+    )
+    halted = nyquestro("halt", "IBM", "--reason", "cli test", *through)
+    assert halted.returncode == 0, halted.stderr
+    assert re.search(r"halt IBM: done as command \d+ \(request \d+\): Halted", halted.stderr)
+    twice = nyquestro("halt", "IBM", *through)
+    assert twice.returncode == 1
+    assert (
+        "halt IBM: refused (FAILED_PRECONDITION): IBM is already halted (cli test)" in twice.stderr
+    )
+    resumed = nyquestro("resume", "IBM", *through)
+    assert resumed.returncode == 0, resumed.stderr
+    scope = nyquestro("kill-switch", "engage", "--session", "NOSUCH", "--account", "A", *through)
+    assert scope.returncode == 2
+    watcher = nyquestro("halt", "IBM", "--connect", server.control_address, "--token", VIEWER)
+    assert watcher.returncode == 1
+    assert "PERMISSION_DENIED" in watcher.stderr
+
+
+def test_with_the_venue_down_a_command_is_queued_in_the_store(tmp_path: Path) -> None:
+    db = tmp_path / "store.db"
+    queued = nyquestro("halt", "IBM", "--connect", f"127.0.0.1:{free_port()}", "--token",
+                       OPERATOR, "--db", str(db))  # fmt: skip
+    assert queued.returncode == 0, queued.stderr
+    assert "is not answering" in queued.stderr and "request 1 queued: halt IBM" in queued.stderr
+    with create_db_engine(str(db)).connect() as connection:
+        (payload,) = connection.execute(select(OperatorRequest.payload)).one()
+    assert json.loads(payload)["by"].startswith("cli:")

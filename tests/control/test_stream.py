@@ -3,8 +3,8 @@ commits; a client that reconnects with the last seq it saw misses nothing, acros
 restart of the venue too."""
 
 import threading
-from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import grpc
 import pytest
@@ -17,10 +17,11 @@ from tests.fix.conftest import Venue, rest
 BUY = "1"
 
 
-def take(stream: Iterator[pb.CommittedEvents], accepted: int) -> list[pb.CommittedEvents]:
-    """Read until `accepted` orders were accepted; what was read."""
+def take(stream: Any, accepted: int) -> list[pb.CommittedEvents]:
+    """Read until `accepted` orders were accepted (a stream call is an iterator with
+    `cancel`); what was read."""
     got: list[pb.CommittedEvents] = []
-    timer = threading.Timer(10.0, stream.cancel)  # type: ignore[attr-defined]
+    timer = threading.Timer(10.0, stream.cancel)
     timer.start()
     try:
         for committed in stream:
@@ -63,8 +64,8 @@ def test_a_seq_ahead_of_the_venue_is_refused(ops: ControlClient) -> None:
     stream = ops.stub.StreamEvents(pb.StreamEventsRequest(after_seq=ahead), **ops.stream())
     with pytest.raises(grpc.RpcError) as raised:
         next(iter(stream))
-    assert raised.value.code() is grpc.StatusCode.OUT_OF_RANGE  # type: ignore[attr-defined]
-    assert f"after_seq {ahead} is ahead" in raised.value.details()  # type: ignore[attr-defined]
+    assert raised.value.code() is grpc.StatusCode.OUT_OF_RANGE
+    assert f"after_seq {ahead} is ahead" in raised.value.details()
 
 
 def test_the_stream_resumes_across_a_venue_restart(tmp_path: Path) -> None:
@@ -120,10 +121,10 @@ def test_without_an_audit_trail_history_before_the_snapshot_is_refused(tmp_path:
             with pytest.raises(grpc.RpcError) as raised:
                 next(iter(stream))
             error = raised.value
-            assert error.code() is grpc.StatusCode.OUT_OF_RANGE  # type: ignore[attr-defined]
+            assert error.code() is grpc.StatusCode.OUT_OF_RANGE
             assert (
                 f"command 1 is neither in the control plane's history (it resumes after "
                 f"{start.history_from_seq} at the earliest) nor in the audit trail"
-            ) in error.details()  # type: ignore[attr-defined]
+            ) in error.details()
     finally:
         server.stop()
