@@ -643,6 +643,198 @@ class ListKillSwitchesResponse(_message.Message):
 Global___ListKillSwitchesResponse: _TypeAlias = ListKillSwitchesResponse  # noqa: Y015
 
 @_typing.final
+class GetRiskRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ACCOUNT_FIELD_NUMBER: _builtins.int
+    account: _builtins.str
+    """empty: every account"""
+    def __init__(
+        self,
+        *,
+        account: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["account", b"account"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetRiskRequest: _TypeAlias = GetRiskRequest  # noqa: Y015
+
+@_typing.final
+class Position(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SYMBOL_FIELD_NUMBER: _builtins.int
+    POSITION_FIELD_NUMBER: _builtins.int
+    OPEN_BUY_FIELD_NUMBER: _builtins.int
+    OPEN_SELL_FIELD_NUMBER: _builtins.int
+    REALISED_PNL_FIELD_NUMBER: _builtins.int
+    UNREALISED_PNL_FIELD_NUMBER: _builtins.int
+    symbol: _builtins.str
+    position: _builtins.int
+    """signed: long > 0"""
+    open_buy: _builtins.int
+    """quantity of open buy orders"""
+    open_sell: _builtins.int
+    realised_pnl: _builtins.str
+    """decimals, in price units (FIFO lots)"""
+    unrealised_pnl: _builtins.str
+    """marked at the symbol's last trade"""
+    def __init__(
+        self,
+        *,
+        symbol: _builtins.str = ...,
+        position: _builtins.int = ...,
+        open_buy: _builtins.int = ...,
+        open_sell: _builtins.int = ...,
+        realised_pnl: _builtins.str = ...,
+        unrealised_pnl: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["open_buy", b"open_buy", "open_sell", b"open_sell", "position", b"position", "realised_pnl", b"realised_pnl", "symbol", b"symbol", "unrealised_pnl", b"unrealised_pnl"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Position: _TypeAlias = Position  # noqa: Y015
+
+@_typing.final
+class AccountRisk(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    @_typing.final
+    class LimitsEntry(_message.Message):
+        DESCRIPTOR: _descriptor.Descriptor
+
+        KEY_FIELD_NUMBER: _builtins.int
+        VALUE_FIELD_NUMBER: _builtins.int
+        key: _builtins.str
+        value: _builtins.str
+        def __init__(
+            self,
+            *,
+            key: _builtins.str = ...,
+            value: _builtins.str = ...,
+        ) -> None: ...
+        _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+        def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+        _ClearFieldArgType: _TypeAlias = _typing.Literal["key", b"key", "value", b"value"]  # noqa: Y015
+        def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+        def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+    ACCOUNT_FIELD_NUMBER: _builtins.int
+    POSITIONS_FIELD_NUMBER: _builtins.int
+    LIMITS_FIELD_NUMBER: _builtins.int
+    account: _builtins.str
+    @_builtins.property
+    def positions(self) -> _containers.RepeatedCompositeFieldContainer[Global___Position]:
+        """by symbol; symbols never traded nor ordered left out"""
+
+    @_builtins.property
+    def limits(self) -> _containers.ScalarMap[_builtins.str, _builtins.str]:
+        """Each limit set for the account: max_long, max_short, max_gross_notional,
+        max_pnl_variance, and its order limits max_qty, max_notional, price_band_pct,
+        price_band_ticks. A limit not listed is not set (the instrument's applies).
+        """
+
+    def __init__(
+        self,
+        *,
+        account: _builtins.str = ...,
+        positions: _abc.Iterable[Global___Position] | None = ...,
+        limits: _abc.Mapping[_builtins.str, _builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["account", b"account", "limits", b"limits", "positions", b"positions"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AccountRisk: _TypeAlias = AccountRisk  # noqa: Y015
+
+@_typing.final
+class SessionRisk(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    @_typing.final
+    class LimitsEntry(_message.Message):
+        DESCRIPTOR: _descriptor.Descriptor
+
+        KEY_FIELD_NUMBER: _builtins.int
+        VALUE_FIELD_NUMBER: _builtins.int
+        key: _builtins.str
+        value: _builtins.str
+        def __init__(
+            self,
+            *,
+            key: _builtins.str = ...,
+            value: _builtins.str = ...,
+        ) -> None: ...
+        _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+        def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+        _ClearFieldArgType: _TypeAlias = _typing.Literal["key", b"key", "value", b"value"]  # noqa: Y015
+        def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+        def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+    SESSION_FIELD_NUMBER: _builtins.int
+    LIMITS_FIELD_NUMBER: _builtins.int
+    CHECKS_OFF_FIELD_NUMBER: _builtins.int
+    session: _builtins.str
+    @_builtins.property
+    def limits(self) -> _containers.ScalarMap[_builtins.str, _builtins.str]:
+        """its order limits, as AccountRisk's"""
+
+    @_builtins.property
+    def checks_off(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """price_band, max_qty, max_notional, position, gross_notional"""
+
+    def __init__(
+        self,
+        *,
+        session: _builtins.str = ...,
+        limits: _abc.Mapping[_builtins.str, _builtins.str] | None = ...,
+        checks_off: _abc.Iterable[_builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["checks_off", b"checks_off", "limits", b"limits", "session", b"session"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SessionRisk: _TypeAlias = SessionRisk  # noqa: Y015
+
+@_typing.final
+class GetRiskResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ACCOUNTS_FIELD_NUMBER: _builtins.int
+    SESSIONS_FIELD_NUMBER: _builtins.int
+    AS_OF_SEQ_FIELD_NUMBER: _builtins.int
+    as_of_seq: _builtins.int
+    @_builtins.property
+    def accounts(self) -> _containers.RepeatedCompositeFieldContainer[Global___AccountRisk]: ...
+    @_builtins.property
+    def sessions(self) -> _containers.RepeatedCompositeFieldContainer[Global___SessionRisk]:
+        """sessions with risk settings"""
+
+    def __init__(
+        self,
+        *,
+        accounts: _abc.Iterable[Global___AccountRisk] | None = ...,
+        sessions: _abc.Iterable[Global___SessionRisk] | None = ...,
+        as_of_seq: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["accounts", b"accounts", "as_of_seq", b"as_of_seq", "sessions", b"sessions"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetRiskResponse: _TypeAlias = GetRiskResponse  # noqa: Y015
+
+@_typing.final
 class GetEngineStatsRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
@@ -907,6 +1099,63 @@ class SetKillSwitchRequest(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___SetKillSwitchRequest: _TypeAlias = SetKillSwitchRequest  # noqa: Y015
+
+@_typing.final
+class SetLimitRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ACCOUNT_FIELD_NUMBER: _builtins.int
+    SESSION_FIELD_NUMBER: _builtins.int
+    LIMIT_FIELD_NUMBER: _builtins.int
+    VALUE_FIELD_NUMBER: _builtins.int
+    account: _builtins.str
+    """One of them: an account's limits, or a session's order limits."""
+    session: _builtins.str
+    limit: _builtins.str
+    """a name GetRisk lists"""
+    value: _builtins.str
+    """a whole number or a decimal > 0; empty removes the limit"""
+    def __init__(
+        self,
+        *,
+        account: _builtins.str = ...,
+        session: _builtins.str = ...,
+        limit: _builtins.str = ...,
+        value: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["account", b"account", "limit", b"limit", "session", b"session", "value", b"value"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SetLimitRequest: _TypeAlias = SetLimitRequest  # noqa: Y015
+
+@_typing.final
+class SetRiskCheckRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SESSION_FIELD_NUMBER: _builtins.int
+    CHECK_FIELD_NUMBER: _builtins.int
+    ENABLED_FIELD_NUMBER: _builtins.int
+    session: _builtins.str
+    check: _builtins.str
+    """price_band, max_qty, max_notional, position, gross_notional"""
+    enabled: _builtins.bool
+    def __init__(
+        self,
+        *,
+        session: _builtins.str = ...,
+        check: _builtins.str = ...,
+        enabled: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["check", b"check", "enabled", b"enabled", "session", b"session"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SetRiskCheckRequest: _TypeAlias = SetRiskCheckRequest  # noqa: Y015
 
 @_typing.final
 class ActionResponse(_message.Message):

@@ -69,6 +69,11 @@ class ControlStub:
                 request_serializer=nyquestro_dot_control_dot_control__pb2.ListKillSwitchesRequest.SerializeToString,
                 response_deserializer=nyquestro_dot_control_dot_control__pb2.ListKillSwitchesResponse.FromString,
                 _registered_method=True)
+        self.GetRisk = channel.unary_unary(
+                '/nyquestro.control.v1.Control/GetRisk',
+                request_serializer=nyquestro_dot_control_dot_control__pb2.GetRiskRequest.SerializeToString,
+                response_deserializer=nyquestro_dot_control_dot_control__pb2.GetRiskResponse.FromString,
+                _registered_method=True)
         self.GetEngineStats = channel.unary_unary(
                 '/nyquestro.control.v1.Control/GetEngineStats',
                 request_serializer=nyquestro_dot_control_dot_control__pb2.GetEngineStatsRequest.SerializeToString,
@@ -102,6 +107,16 @@ class ControlStub:
         self.SetKillSwitch = channel.unary_unary(
                 '/nyquestro.control.v1.Control/SetKillSwitch',
                 request_serializer=nyquestro_dot_control_dot_control__pb2.SetKillSwitchRequest.SerializeToString,
+                response_deserializer=nyquestro_dot_control_dot_control__pb2.ActionResponse.FromString,
+                _registered_method=True)
+        self.SetLimit = channel.unary_unary(
+                '/nyquestro.control.v1.Control/SetLimit',
+                request_serializer=nyquestro_dot_control_dot_control__pb2.SetLimitRequest.SerializeToString,
+                response_deserializer=nyquestro_dot_control_dot_control__pb2.ActionResponse.FromString,
+                _registered_method=True)
+        self.SetRiskCheck = channel.unary_unary(
+                '/nyquestro.control.v1.Control/SetRiskCheck',
+                request_serializer=nyquestro_dot_control_dot_control__pb2.SetRiskCheckRequest.SerializeToString,
                 response_deserializer=nyquestro_dot_control_dot_control__pb2.ActionResponse.FromString,
                 _registered_method=True)
 
@@ -147,6 +162,12 @@ class ControlServicer:
         raise NotImplementedError('Method not implemented!')
 
     def ListKillSwitches(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetRisk(self, request, context):
         """Missing associated documentation comment in .proto file."""
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -198,6 +219,20 @@ class ControlServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def SetLimit(self, request, context):
+        """A limit of an account or a session, changed as a journaled Configure: in force at
+        once and after a restart, until the next config reload (SIGHUP) sets the file's.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SetRiskCheck(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ControlServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -236,6 +271,11 @@ def add_ControlServicer_to_server(servicer, server):
                     request_deserializer=nyquestro_dot_control_dot_control__pb2.ListKillSwitchesRequest.FromString,
                     response_serializer=nyquestro_dot_control_dot_control__pb2.ListKillSwitchesResponse.SerializeToString,
             ),
+            'GetRisk': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetRisk,
+                    request_deserializer=nyquestro_dot_control_dot_control__pb2.GetRiskRequest.FromString,
+                    response_serializer=nyquestro_dot_control_dot_control__pb2.GetRiskResponse.SerializeToString,
+            ),
             'GetEngineStats': grpc.unary_unary_rpc_method_handler(
                     servicer.GetEngineStats,
                     request_deserializer=nyquestro_dot_control_dot_control__pb2.GetEngineStatsRequest.FromString,
@@ -269,6 +309,16 @@ def add_ControlServicer_to_server(servicer, server):
             'SetKillSwitch': grpc.unary_unary_rpc_method_handler(
                     servicer.SetKillSwitch,
                     request_deserializer=nyquestro_dot_control_dot_control__pb2.SetKillSwitchRequest.FromString,
+                    response_serializer=nyquestro_dot_control_dot_control__pb2.ActionResponse.SerializeToString,
+            ),
+            'SetLimit': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetLimit,
+                    request_deserializer=nyquestro_dot_control_dot_control__pb2.SetLimitRequest.FromString,
+                    response_serializer=nyquestro_dot_control_dot_control__pb2.ActionResponse.SerializeToString,
+            ),
+            'SetRiskCheck': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetRiskCheck,
+                    request_deserializer=nyquestro_dot_control_dot_control__pb2.SetRiskCheckRequest.FromString,
                     response_serializer=nyquestro_dot_control_dot_control__pb2.ActionResponse.SerializeToString,
             ),
     }
@@ -472,6 +522,33 @@ class Control:
             _registered_method=True)
 
     @staticmethod
+    def GetRisk(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/nyquestro.control.v1.Control/GetRisk',
+            nyquestro_dot_control_dot_control__pb2.GetRiskRequest.SerializeToString,
+            nyquestro_dot_control_dot_control__pb2.GetRiskResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
     def GetEngineStats(request,
             target,
             options=(),
@@ -649,6 +726,60 @@ class Control:
             target,
             '/nyquestro.control.v1.Control/SetKillSwitch',
             nyquestro_dot_control_dot_control__pb2.SetKillSwitchRequest.SerializeToString,
+            nyquestro_dot_control_dot_control__pb2.ActionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetLimit(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/nyquestro.control.v1.Control/SetLimit',
+            nyquestro_dot_control_dot_control__pb2.SetLimitRequest.SerializeToString,
+            nyquestro_dot_control_dot_control__pb2.ActionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetRiskCheck(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/nyquestro.control.v1.Control/SetRiskCheck',
+            nyquestro_dot_control_dot_control__pb2.SetRiskCheckRequest.SerializeToString,
             nyquestro_dot_control_dot_control__pb2.ActionResponse.FromString,
             options,
             channel_credentials,

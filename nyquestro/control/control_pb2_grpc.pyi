@@ -47,6 +47,7 @@ class ControlStub:
     ListExecutions: _grpc.UnaryUnaryMultiCallable[_control_pb2.ListExecutionsRequest, _control_pb2.ListExecutionsResponse]
     GetBook: _grpc.UnaryUnaryMultiCallable[_control_pb2.GetBookRequest, _control_pb2.GetBookResponse]
     ListKillSwitches: _grpc.UnaryUnaryMultiCallable[_control_pb2.ListKillSwitchesRequest, _control_pb2.ListKillSwitchesResponse]
+    GetRisk: _grpc.UnaryUnaryMultiCallable[_control_pb2.GetRiskRequest, _control_pb2.GetRiskResponse]
     GetEngineStats: _grpc.UnaryUnaryMultiCallable[_control_pb2.GetEngineStatsRequest, _control_pb2.GetEngineStatsResponse]
     StreamEvents: _grpc.UnaryStreamMultiCallable[_control_pb2.StreamEventsRequest, _control_pb2.CommittedEvents]
     """Every event after `after_seq`, then each as it is committed: a client that
@@ -60,6 +61,11 @@ class ControlStub:
     Halt: _grpc.UnaryUnaryMultiCallable[_control_pb2.HaltRequest, _control_pb2.ActionResponse]
     Resume: _grpc.UnaryUnaryMultiCallable[_control_pb2.ResumeRequest, _control_pb2.ActionResponse]
     SetKillSwitch: _grpc.UnaryUnaryMultiCallable[_control_pb2.SetKillSwitchRequest, _control_pb2.ActionResponse]
+    SetLimit: _grpc.UnaryUnaryMultiCallable[_control_pb2.SetLimitRequest, _control_pb2.ActionResponse]
+    """A limit of an account or a session, changed as a journaled Configure: in force at
+    once and after a restart, until the next config reload (SIGHUP) sets the file's.
+    """
+    SetRiskCheck: _grpc.UnaryUnaryMultiCallable[_control_pb2.SetRiskCheckRequest, _control_pb2.ActionResponse]
 
 @_typing.type_check_only
 class ControlAsyncStub(ControlStub):
@@ -72,6 +78,7 @@ class ControlAsyncStub(ControlStub):
     ListExecutions: _aio.UnaryUnaryMultiCallable[_control_pb2.ListExecutionsRequest, _control_pb2.ListExecutionsResponse]  # type: ignore[assignment]
     GetBook: _aio.UnaryUnaryMultiCallable[_control_pb2.GetBookRequest, _control_pb2.GetBookResponse]  # type: ignore[assignment]
     ListKillSwitches: _aio.UnaryUnaryMultiCallable[_control_pb2.ListKillSwitchesRequest, _control_pb2.ListKillSwitchesResponse]  # type: ignore[assignment]
+    GetRisk: _aio.UnaryUnaryMultiCallable[_control_pb2.GetRiskRequest, _control_pb2.GetRiskResponse]  # type: ignore[assignment]
     GetEngineStats: _aio.UnaryUnaryMultiCallable[_control_pb2.GetEngineStatsRequest, _control_pb2.GetEngineStatsResponse]  # type: ignore[assignment]
     StreamEvents: _aio.UnaryStreamMultiCallable[_control_pb2.StreamEventsRequest, _control_pb2.CommittedEvents]  # type: ignore[assignment]
     """Every event after `after_seq`, then each as it is committed: a client that
@@ -85,6 +92,11 @@ class ControlAsyncStub(ControlStub):
     Halt: _aio.UnaryUnaryMultiCallable[_control_pb2.HaltRequest, _control_pb2.ActionResponse]  # type: ignore[assignment]
     Resume: _aio.UnaryUnaryMultiCallable[_control_pb2.ResumeRequest, _control_pb2.ActionResponse]  # type: ignore[assignment]
     SetKillSwitch: _aio.UnaryUnaryMultiCallable[_control_pb2.SetKillSwitchRequest, _control_pb2.ActionResponse]  # type: ignore[assignment]
+    SetLimit: _aio.UnaryUnaryMultiCallable[_control_pb2.SetLimitRequest, _control_pb2.ActionResponse]  # type: ignore[assignment]
+    """A limit of an account or a session, changed as a journaled Configure: in force at
+    once and after a restart, until the next config reload (SIGHUP) sets the file's.
+    """
+    SetRiskCheck: _aio.UnaryUnaryMultiCallable[_control_pb2.SetRiskCheckRequest, _control_pb2.ActionResponse]  # type: ignore[assignment]
 
 class ControlServicer(metaclass=_abc_1.ABCMeta):
     @_abc_1.abstractmethod
@@ -138,6 +150,13 @@ class ControlServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_control_pb2.ListKillSwitchesResponse, _abc.Awaitable[_control_pb2.ListKillSwitchesResponse]]: ...
 
     @_abc_1.abstractmethod
+    def GetRisk(
+        self,
+        request: _control_pb2.GetRiskRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_control_pb2.GetRiskResponse, _abc.Awaitable[_control_pb2.GetRiskResponse]]: ...
+
+    @_abc_1.abstractmethod
     def GetEngineStats(
         self,
         request: _control_pb2.GetEngineStatsRequest,
@@ -189,6 +208,23 @@ class ControlServicer(metaclass=_abc_1.ABCMeta):
     def SetKillSwitch(
         self,
         request: _control_pb2.SetKillSwitchRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_control_pb2.ActionResponse, _abc.Awaitable[_control_pb2.ActionResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def SetLimit(
+        self,
+        request: _control_pb2.SetLimitRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_control_pb2.ActionResponse, _abc.Awaitable[_control_pb2.ActionResponse]]:
+        """A limit of an account or a session, changed as a journaled Configure: in force at
+        once and after a restart, until the next config reload (SIGHUP) sets the file's.
+        """
+
+    @_abc_1.abstractmethod
+    def SetRiskCheck(
+        self,
+        request: _control_pb2.SetRiskCheckRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_control_pb2.ActionResponse, _abc.Awaitable[_control_pb2.ActionResponse]]: ...
 

@@ -279,6 +279,9 @@ class Configure(CommandBase):
     sessions: tuple[SessionRisk, ...] = ()
     var_window: int = DEFAULT_VAR_WINDOW
     """Samples the VaR monitor and the circuit breakers compute their variance over."""
+    request_id: int = 0
+    """The operator request it carries out (a limit or a check changed from the control
+    plane; see KillSwitch), or 0 (a start or a config reload)."""
 
     def __init__(
         self,
@@ -289,6 +292,7 @@ class Configure(CommandBase):
         accounts: tuple[AccountRisk, ...] = (),
         sessions: tuple[SessionRisk, ...] = (),
         var_window: int = DEFAULT_VAR_WINDOW,
+        request_id: int = 0,
     ) -> None:
         object.__setattr__(self, "seq", seq)
         object.__setattr__(self, "ts", ts)
@@ -296,6 +300,7 @@ class Configure(CommandBase):
         object.__setattr__(self, "accounts", accounts)
         object.__setattr__(self, "sessions", sessions)
         object.__setattr__(self, "var_window", var_window)
+        object.__setattr__(self, "request_id", request_id)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, init=False)

@@ -135,7 +135,7 @@ def command_from_row(row: list[Any], seq: Seq, ts: Ts) -> Command:
     if tag == CONFIGURE:
         return Configure(
             seq=seq, ts=ts, instruments=row[1], accounts=row[2], sessions=row[3],
-            var_window=row[4],
+            var_window=row[4], request_id=row[5],
         )  # fmt: skip
     if tag == KILL_SWITCH:
         return KillSwitch(

@@ -608,6 +608,7 @@ class Engine:
     # --- settings -------------------------------------------------------------------------
 
     def _configure(self, cmd: Configure) -> None:
+        self._last_request_id = max(self._last_request_id, cmd.request_id)
         old = self._settings
         new = Settings(
             instruments={inst.symbol: inst for inst in cmd.instruments},
@@ -879,6 +880,10 @@ class Engine:
 
     def kill_switches(self) -> dict[tuple[str, str], str]:
         return dict(self._kills)
+
+    def accounts(self) -> list[Account]:
+        """Every account with a position, an open order or risk settings, by name."""
+        return sorted(self._positions.by_account.keys() | self._settings.accounts.keys())
 
     @property
     def settings(self) -> Settings:

@@ -1,17 +1,20 @@
 """The control plane's process (`gateway_process.py` starts it; not a command for people).
 
-It follows the committed stream like every gateway process: its view of the venue
-(instrument states, books, kill switches, recent events) starts from the engine as of
-the core's start snapshot and folds every command after it. Orders, executions and
-sessions come from the store's projections, order histories from the audit trail.
+It follows the committed stream like every gateway process, and keeps an engine of its
+own in step by running each command the stream brings, from the core's start snapshot
+on: books, positions, PnL, kill switches and risk settings are read from it exactly as
+the core has them, without a question to the core. Orders, executions and sessions come
+from the store's projections, order histories and old events from the audit trail.
 Actions go to the core as operator requests in the store, never over the bus: the core
 carries them out as journaled commands exactly once, whoever queued them (this process or
 the CLI), and a restarted core knows which it has carried out.
 """
 
+import logging
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from concurrent import futures
+from decimal import Decimal
 from typing import Any
 
 import grpc
@@ -20,7 +23,12 @@ from sqlalchemy import Engine as DbEngine
 from nyquestro.codec.prices import DecimalPrices
 from nyquestro.config.venue import VenueConfig
 from nyquestro.control import control_pb2_grpc
-from nyquestro.domain.ids import Symbol
+from nyquestro.domain.commands import Command
+from nyquestro.domain.enums import Side
+from nyquestro.domain.events import EventBase
+from nyquestro.domain.ids import Account, Px, Qty, Symbol
+from nyquestro.domain.risk import AccountRisk, SessionRisk
+from nyquestro.engine import Engine
 from nyquestro.gateways.control.service import ControlService
 from nyquestro.gateways.control.view import ControlView
 from nyquestro.runtime.follower import Follower
@@ -28,6 +36,8 @@ from nyquestro.runtime.gateway_main import Start, read_start, run_gateway
 from nyquestro.store import queries
 from nyquestro.store.database import create_db_engine
 from nyquestro.store.operator import queue_request
+
+log = logging.getLogger(__name__)
 
 _WORKERS = 16
 """gRPC threads: each open StreamEvents holds one."""
@@ -73,31 +83,71 @@ class _SqlStore:
         return queue_request(self._db, kind, params)
 
 
+class _EngineCopy:
+    """The control plane's own engine, kept in step with the core's by running every
+    command the stream brings (as the replica does): positions, PnL, books and settings
+    exactly as the core has them, without asking the core anything."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._diverged = False
+
+    def on_events(self, command: Command, events: Sequence[EventBase]) -> None:
+        # The follower's journal replay (before the join) moves this engine itself.
+        if command.seq <= self.engine.last_seq:
+            return
+        produced = self.engine.process(command)
+        if produced != list(events) and not self._diverged:
+            self._diverged = True
+            log.error("the control plane's engine decided command %d otherwise than the core; "
+                      "its positions and books are wrong from here", command.seq)  # fmt: skip
+
+    # --- VenueReads ----------------------------------------------------------------------
+
+    def is_halted(self, symbol: Symbol) -> bool:
+        return self.engine.is_halted(symbol)
+
+    def last_trade_px(self, symbol: Symbol) -> Px | None:
+        return self.engine.last_trade_px(symbol)
+
+    def depth(self, symbol: Symbol, side: Side) -> list[tuple[Px, Qty, int]]:
+        return self.engine.depth(symbol, side)
+
+    def kill_switches(self) -> dict[tuple[str, str], str]:
+        return self.engine.kill_switches()
+
+    def accounts(self) -> list[Account]:
+        return self.engine.accounts()
+
+    def exposure(self, account: Account, symbol: Symbol) -> tuple[int, int, int]:
+        return self.engine.exposure(account, symbol)
+
+    def pnl(self, account: Account, symbol: Symbol) -> tuple[Decimal, Decimal]:
+        return self.engine.pnl(account, symbol)
+
+    def account_risk(self, account: Account) -> AccountRisk | None:
+        return self.engine.settings.accounts.get(account)
+
+    def session_risks(self) -> list[SessionRisk]:
+        sessions = self.engine.settings.sessions
+        return [sessions[key] for key in sorted(sessions)]
+
+
 class _ControlPlane:
     def __init__(self, config: VenueConfig, follower: Follower) -> None:
         if config.control is None:
             raise ValueError("the venue's config has no [control] table")
         self._config = config.control
         view = ControlView(config.instruments, config.control.history)
-        if follower.snapshot_seq:
-            engine = follower.engine
-            view.seed(
-                follower.snapshot_seq,
-                lambda symbol, side: engine.depth(Symbol(symbol), side),
-                lambda symbol: engine.is_halted(Symbol(symbol)),
-                lambda symbol: engine.last_trade_px(Symbol(symbol)),
-                engine.kill_switches(),
-            )
+        view.start_at(follower.snapshot_seq)
+        engine = _EngineCopy(follower.engine)
+        follower.subscribe(engine.on_events)
         follower.subscribe(view.on_events)
         prices = DecimalPrices({i.symbol: i for i in config.instruments})
         self._service = ControlService(
-            config.control,
-            view,
-            follower.read,
-            _SqlStore(create_db_engine(config.db)),
-            prices,
-            _ACTION_TIMEOUT_SECONDS,
-        )
+            config.control, view, engine, follower.read,
+            _SqlStore(create_db_engine(config.db)), prices, _ACTION_TIMEOUT_SECONDS,
+        )  # fmt: skip
         self._server = grpc.server(futures.ThreadPoolExecutor(max_workers=_WORKERS))
         control_pb2_grpc.add_ControlServicer_to_server(self._service, self._server)
 

@@ -58,6 +58,7 @@ from nyquestro.runtime.settings import (
     not_live,
     settings_of,
     throttle_changes,
+    with_risk_change,
 )
 from nyquestro.runtime.watchdog import ShutdownWatchdog
 from nyquestro.runtime.writer import Writer
@@ -308,6 +309,13 @@ class Exchange:
                                   str(p.get("reason") or ""))  # fmt: skip
             elif request.kind in ("cancel", "mass_cancel"):
                 command = partial(_operator_cancel, request.id, p)
+            elif request.kind in ("set_limit", "risk_check"):
+                running = self.sequencer.read(lambda: self._engine.settings)
+                try:
+                    command = configure(with_risk_change(running, request.kind, p), request.id)
+                except ValueError as exc:
+                    log.error("operator request %d refused: %s", request.id, exc)
+                    continue
             else:
                 log.error("operator request %d: unknown kind %r, ignored", request.id, request.kind)
                 continue

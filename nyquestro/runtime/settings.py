@@ -5,15 +5,16 @@ The engine learns its settings only from journaled Configure commands (see
 says which differences between two configs must wait for a restart.
 """
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import fields, replace
 from functools import partial
+from typing import Any
 
 from nyquestro.config.venue import FixSessionConfig, VenueConfig
 from nyquestro.domain.commands import Configure
-from nyquestro.domain.ids import Seq, SessionKey, Ts
+from nyquestro.domain.ids import Account, Seq, SessionKey, Ts
 from nyquestro.domain.instrument import Instrument
-from nyquestro.domain.risk import SessionRisk
+from nyquestro.domain.risk import SessionRisk, with_account_limit, with_check, with_session_limit
 from nyquestro.engine.engine import Settings
 from nyquestro.gateways.fix.acceptor import session_key_of
 from nyquestro.gateways.fix.venue import FixVenue
@@ -47,12 +48,13 @@ def settings_of(config: VenueConfig, running: Settings | None = None) -> Setting
     )
 
 
-def configure(settings: Settings) -> partial[Configure]:
-    """A command factory for the sequencer (it stamps seq and ts)."""
-    return partial(_configure, settings)
+def configure(settings: Settings, request_id: int = 0) -> partial[Configure]:
+    """A command factory for the sequencer (it stamps seq and ts); `request_id`: the
+    operator request it carries out, if any."""
+    return partial(_configure, settings, request_id)
 
 
-def _configure(settings: Settings, seq: Seq, ts: Ts) -> Configure:
+def _configure(settings: Settings, request_id: int, seq: Seq, ts: Ts) -> Configure:
     return Configure(
         seq=seq,
         ts=ts,
@@ -60,7 +62,30 @@ def _configure(settings: Settings, seq: Seq, ts: Ts) -> Configure:
         accounts=tuple(settings.accounts[a] for a in sorted(settings.accounts)),
         sessions=tuple(settings.sessions[k] for k in sorted(settings.sessions)),
         var_window=settings.var_window,
+        request_id=request_id,
     )
+
+
+def with_risk_change(settings: Settings, kind: str, params: Mapping[str, Any]) -> Settings:
+    """`settings` with one operator change (kind "set_limit": `limit` of an `account` or
+    a `session` set to `value`; kind "risk_check": `check` of a `session` made or not,
+    `enabled`); ValueError naming what is wrong with it."""
+    account, session = params.get("account"), params.get("session")
+    if kind == "set_limit":
+        name, value = str(params.get("limit")), str(params.get("value") or "")
+        if account:
+            key = Account(str(account))
+            changed = with_account_limit(settings.accounts.get(key), key, name, value)
+            return replace(settings, accounts={**settings.accounts, key: changed})
+    if not session:
+        raise ValueError(f"{kind}: no session" + (" or account" if kind == "set_limit" else ""))
+    at = SessionKey(str(session))
+    current = settings.sessions.get(at)
+    if kind == "set_limit":
+        change = with_session_limit(current, at, name, value)
+    else:
+        change = with_check(current, at, str(params.get("check")), bool(params.get("enabled")))
+    return replace(settings, sessions={**settings.sessions, at: change})
 
 
 def not_live(running: VenueConfig, new: VenueConfig) -> list[str]:

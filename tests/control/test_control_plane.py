@@ -237,7 +237,7 @@ def test_a_kill_switch_engaged_and_released(venue: Venue, ops: ControlClient) ->
         pb.SetKillSwitchRequest(engage=True, account="CLIENT4", reason="runaway algo"),
         **ops.call(),
     )
-    assert "1 orders cancelled" in engaged.summary
+    assert engaged.summary == "kill switch engaged for account CLIENT4; 1 order cancelled"
     client.expect("8", {150: "4"})
     switches = ops.stub.ListKillSwitches(pb.ListKillSwitchesRequest(), **ops.call()).engaged
     assert [(k.scope, k.name, k.reason) for k in switches] == [
@@ -278,7 +278,9 @@ def test_the_operator_commands_go_through_the_control_plane(
     )
     halted = nyquestro("halt", "IBM", "--reason", "cli test", *through)
     assert halted.returncode == 0, halted.stderr
-    assert re.search(r"halt IBM: done as command \d+ \(request \d+\): Halted", halted.stderr)
+    assert re.search(
+        r"halt IBM: done as command \d+ \(request \d+\): IBM halted \(cli test\)", halted.stderr
+    )
     twice = nyquestro("halt", "IBM", *through)
     assert twice.returncode == 1
     assert (
@@ -302,3 +304,78 @@ def test_with_the_venue_down_a_command_is_queued_in_the_store(tmp_path: Path) ->
     with create_db_engine(str(db)).connect() as connection:
         (payload,) = connection.execute(select(OperatorRequest.payload)).one()
     assert json.loads(payload)["by"].startswith("cli:")
+
+
+def test_risk_shows_positions_pnl_and_limits_and_a_limit_changes_live(
+    venue: Venue, ops: ControlClient
+) -> None:
+    buyer = venue.client("CLIENT5", "FIX.4.4")  # trades for account LIMITED
+    seller = venue.client("CLIENT3", "FIX.4.4")
+    acknowledged(seller, "IBM", SELL, 40, "180.00")
+    buyer.new_order("IBM", BUY, 30, "180.00")
+    buyer.expect("8", {150: "F"})
+    risk = ops.stub.GetRisk(pb.GetRiskRequest(account="LIMITED"), **ops.call())
+    (limited,) = risk.accounts
+    (ibm,) = [p for p in limited.positions if p.symbol == "IBM"]
+    assert (ibm.position, ibm.open_buy, ibm.open_sell) == (30, 0, 0)
+    assert (ibm.realised_pnl, ibm.unrealised_pnl) == ("0.00", "0.00")
+
+    changed = ops.stub.SetLimit(
+        pb.SetLimitRequest(account="LIMITED", limit="max_qty", value="5"), **ops.call()
+    )
+    assert "max_qty" in changed.summary and [e.type for e in changed.events] == ["configured"]
+    limits = ops.stub.GetRisk(pb.GetRiskRequest(account="LIMITED"), **ops.call())
+    assert limits.accounts[0].limits["max_qty"] == "5"
+    too_big = buyer.new_order("IBM", BUY, 6, "170.00")
+    assert buyer.expect("8", {11: too_big})[39] == "8"
+    ops.stub.SetLimit(pb.SetLimitRequest(account="LIMITED", limit="max_qty", value=""),
+                      **ops.call())  # fmt: skip
+    assert (
+        "max_qty"
+        not in ops.stub.GetRisk(pb.GetRiskRequest(account="LIMITED"), **ops.call())
+        .accounts[0]
+        .limits
+    )
+    acknowledged(buyer, "IBM", BUY, 6, "170.00")
+
+    bad = status_of(
+        lambda: ops.stub.SetLimit(
+            pb.SetLimitRequest(account="LIMITED", limit="max_qty", value="lots"), **ops.call()
+        )
+    )
+    assert bad.code() is grpc.StatusCode.INVALID_ARGUMENT
+    assert bad.details() == "max_qty: expected a whole number > 0 (or none), got 'lots'"
+    unknown = status_of(
+        lambda: ops.stub.SetLimit(
+            pb.SetLimitRequest(session="x", limit="max_long", value="1"), **ops.call()
+        )
+    )
+    assert unknown.details() == (
+        "'max_long' is not a session limit: one of max_qty, max_notional, price_band_pct, "
+        "price_band_ticks"
+    )
+
+
+def test_a_risk_check_switched_off_for_one_session(venue: Venue, ops: ControlClient) -> None:
+    client = venue.client("CLIENT1", "FIX.4.2")
+    session = "FIX.4.2:NYQUESTRO->CLIENT1"
+    far = client.new_order("RSKY", BUY, 1, "120.00")  # outside RSKY's 5% band
+    assert client.expect("8", {11: far})[39] == "8"
+    ops.stub.SetRiskCheck(pb.SetRiskCheckRequest(session=session, check="price_band",
+                                                 enabled=False), **ops.call())  # fmt: skip
+    try:
+        sessions = ops.stub.GetRisk(pb.GetRiskRequest(), **ops.call()).sessions
+        assert [list(s.checks_off) for s in sessions if s.session == session] == [["price_band"]]
+        acknowledged(client, "RSKY", BUY, 1, "120.00")
+    finally:
+        ops.stub.SetRiskCheck(pb.SetRiskCheckRequest(session=session, check="price_band",
+                                                     enabled=True), **ops.call())  # fmt: skip
+    again = client.new_order("RSKY", BUY, 1, "120.00")
+    assert client.expect("8", {11: again})[39] == "8"
+    bad = status_of(
+        lambda: ops.stub.SetRiskCheck(
+            pb.SetRiskCheckRequest(session=session, check="speed"), **ops.call()
+        )
+    )
+    assert bad.code() is grpc.StatusCode.INVALID_ARGUMENT
+    assert "unknown risk check 'speed'" in (bad.details() or "")

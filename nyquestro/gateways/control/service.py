@@ -12,6 +12,7 @@ unknown order or symbol, a state the action makes no sense in.
 import json
 import logging
 from collections.abc import Iterator, Sequence
+from decimal import Decimal
 from functools import partial
 from typing import Any, NoReturn, Protocol, TypeVar
 
@@ -23,8 +24,27 @@ from nyquestro.config.control import ControlConfig, ControlToken
 from nyquestro.control import control_pb2 as pb
 from nyquestro.control import control_pb2_grpc as pb_grpc
 from nyquestro.domain.enums import Side
-from nyquestro.domain.events import EventBase, OperatorRejected
+from nyquestro.domain.events import (
+    Cancelled,
+    Configured,
+    EventBase,
+    Halted,
+    KillSwitchSet,
+    OperatorRejected,
+    Resumed,
+)
+from nyquestro.domain.ids import Account, Px, Qty, SessionKey, Symbol
 from nyquestro.domain.reasons import RejectReason
+from nyquestro.domain.risk import (
+    ACCOUNT_LIMITS,
+    ORDER_LIMITS,
+    AccountRisk,
+    OrderLimits,
+    SessionRisk,
+    with_account_limit,
+    with_check,
+    with_session_limit,
+)
 from nyquestro.gateways.control.view import Committed, ControlView, ReadFn
 
 log = logging.getLogger(__name__)
@@ -63,11 +83,27 @@ class Store(Protocol):
     def queue_request(self, kind: str, params: dict[str, Any]) -> int: ...
 
 
+class VenueReads(Protocol):
+    """What the control plane reads of its copy of the venue's engine (under the
+    follower's lock; `nyquestro.engine.Engine` is one)."""
+
+    def is_halted(self, symbol: Symbol) -> bool: ...
+    def last_trade_px(self, symbol: Symbol) -> Px | None: ...
+    def depth(self, symbol: Symbol, side: Side) -> list[tuple[Px, Qty, int]]: ...
+    def kill_switches(self) -> dict[tuple[str, str], str]: ...
+    def accounts(self) -> list[Account]: ...
+    def exposure(self, account: Account, symbol: Symbol) -> tuple[int, int, int]: ...
+    def pnl(self, account: Account, symbol: Symbol) -> tuple[Decimal, Decimal]: ...
+    def account_risk(self, account: Account) -> AccountRisk | None: ...
+    def session_risks(self) -> list[SessionRisk]: ...
+
+
 class ControlService(pb_grpc.ControlServicer):
     def __init__(
         self,
         config: ControlConfig,
         view: ControlView,
+        venue: VenueReads,
         read: ReadFn,
         store: Store,
         prices: DecimalPrices,
@@ -76,6 +112,7 @@ class ControlService(pb_grpc.ControlServicer):
         """`action_timeout`: how long an action waits for the core to carry it out."""
         self._config = config
         self._view = view
+        self._venue = venue
         self._read = read
         self._store = store
         self._prices = prices
@@ -87,20 +124,21 @@ class ControlService(pb_grpc.ControlServicer):
         self, request: pb.ListInstrumentsRequest, context: grpc.ServicerContext
     ) -> pb.ListInstrumentsResponse:
         self._caller(context)
-        view = self._view
+        view, venue = self._view, self._venue
 
         def instruments() -> pb.ListInstrumentsResponse:
             out = pb.ListInstrumentsResponse(as_of_seq=view.last_seq)
             for symbol, instrument in sorted(view.instruments.items()):
-                state = view.states[symbol]
+                halted = venue.is_halted(Symbol(symbol))
                 message = out.instruments.add(
                     symbol=symbol,
                     tick_size=str(instrument.tick_size),
-                    state=pb.Instrument.HALTED if state.halted else pb.Instrument.OPEN,
-                    halt_reason=state.halt_reason,
+                    state=pb.Instrument.HALTED if halted else pb.Instrument.OPEN,
+                    halt_reason=view.halt_reasons.get(symbol, "") if halted else "",
                 )
-                if state.last_trade_px is not None:
-                    message.last_trade_px = state.last_trade_px
+                last = venue.last_trade_px(Symbol(symbol))
+                if last is not None:
+                    message.last_trade_px = last
             return out
 
         return self._read(instruments)
@@ -190,14 +228,14 @@ class ControlService(pb_grpc.ControlServicer):
     ) -> pb.GetBookResponse:
         self._caller(context)
         symbol = self._symbol(request.symbol, context)
-        view = self._view
+        view, venue, levels = self._view, self._venue, request.levels or None
 
         def book() -> pb.GetBookResponse:
             return pb.GetBookResponse(
                 symbol=symbol,
                 as_of_seq=view.last_seq,
-                bids=[_level(*level) for level in view.depth(symbol, Side.BUY, request.levels)],
-                asks=[_level(*level) for level in view.depth(symbol, Side.SELL, request.levels)],
+                bids=[_level(*level) for level in venue.depth(Symbol(symbol), Side.BUY)[:levels]],
+                asks=[_level(*level) for level in venue.depth(Symbol(symbol), Side.SELL)[:levels]],
             )
 
         return self._read(book)
@@ -206,13 +244,49 @@ class ControlService(pb_grpc.ControlServicer):
         self, request: pb.ListKillSwitchesRequest, context: grpc.ServicerContext
     ) -> pb.ListKillSwitchesResponse:
         self._caller(context)
-        engaged = self._read(lambda: sorted(self._view.kill_switches.items()))
+        engaged = self._read(lambda: sorted(self._venue.kill_switches().items()))
         return pb.ListKillSwitchesResponse(
             engaged=[
                 pb.KillSwitch(scope=scope, name=name, reason=reason)
                 for (scope, name), reason in engaged
             ]
         )
+
+    def GetRisk(
+        self, request: pb.GetRiskRequest, context: grpc.ServicerContext
+    ) -> pb.GetRiskResponse:
+        self._caller(context)
+        view, venue = self._view, self._venue
+        symbols = [Symbol(symbol) for symbol in sorted(view.instruments)]
+
+        def risk() -> pb.GetRiskResponse:
+            out = pb.GetRiskResponse(as_of_seq=view.last_seq)
+            accounts = venue.accounts()
+            if request.account:
+                accounts = [a for a in accounts if a == request.account]
+            for account in accounts:
+                entry = out.accounts.add(account=account)
+                for symbol in symbols:
+                    position, open_buy, open_sell = venue.exposure(account, symbol)
+                    if position or open_buy or open_sell or venue.pnl(account, symbol)[0]:
+                        realised, unrealised = venue.pnl(account, symbol)
+                        entry.positions.add(
+                            symbol=symbol, position=position, open_buy=open_buy,
+                            open_sell=open_sell, realised_pnl=str(realised),
+                            unrealised_pnl=str(unrealised),
+                        )  # fmt: skip
+                settings = venue.account_risk(account)
+                if settings is not None:
+                    entry.limits.update(_limits(settings, ACCOUNT_LIMITS))
+                    entry.limits.update(_limits(settings.limits, ORDER_LIMITS))
+            for session in venue.session_risks():
+                out.sessions.add(
+                    session=session.session, limits=_limits(session.limits, ORDER_LIMITS),
+                    checks_off=sorted(check.value for check in session.off),
+                )  # fmt: skip
+            return out
+
+        return self._read(risk)
 
     def GetEngineStats(
         self, request: pb.GetEngineStatsRequest, context: grpc.ServicerContext
@@ -335,20 +409,21 @@ class ControlService(pb_grpc.ControlServicer):
     def Halt(self, request: pb.HaltRequest, context: grpc.ServicerContext) -> pb.ActionResponse:
         who = self._actor(context)
         symbol = self._symbol(request.symbol, context)
-        state = self._read(lambda: self._view.states[symbol])
-        if state.halted:
+        halted, reason = self._read(
+            lambda: (self._venue.is_halted(Symbol(symbol)), self._view.halt_reasons.get(symbol))
+        )
+        if halted:
             _abort(
                 context,
                 grpc.StatusCode.FAILED_PRECONDITION,
-                f"{symbol} is already halted"
-                + (f" ({state.halt_reason})" if state.halt_reason else ""),
+                f"{symbol} is already halted" + (f" ({reason})" if reason else ""),
             )
         return self._act(context, who, "halt", {"symbol": symbol, "reason": request.reason})
 
     def Resume(self, request: pb.ResumeRequest, context: grpc.ServicerContext) -> pb.ActionResponse:
         who = self._actor(context)
         symbol = self._symbol(request.symbol, context)
-        if not self._read(lambda: self._view.states[symbol].halted):
+        if not self._read(lambda: self._venue.is_halted(Symbol(symbol))):
             _abort(
                 context,
                 grpc.StatusCode.FAILED_PRECONDITION,
@@ -373,7 +448,7 @@ class ControlService(pb_grpc.ControlServicer):
             if request.session
             else ("venue", "")
         )
-        engaged = self._read(lambda: scope in self._view.kill_switches)
+        engaged = self._read(lambda: scope in self._venue.kill_switches())
         if engaged == request.engage:
             where = "the venue" if scope[0] == "venue" else " ".join(scope)
             state = "engaged" if engaged else "not engaged"
@@ -389,6 +464,41 @@ class ControlService(pb_grpc.ControlServicer):
             "reason": request.reason,
         }
         return self._act(context, who, "kill_switch", params)
+
+    def SetLimit(
+        self, request: pb.SetLimitRequest, context: grpc.ServicerContext
+    ) -> pb.ActionResponse:
+        who = self._actor(context)
+        if bool(request.account) == bool(request.session):
+            _abort(context, grpc.StatusCode.INVALID_ARGUMENT,
+                   "give one of account and session: whose limit this is")  # fmt: skip
+        try:
+            if request.account:
+                account = Account(request.account)
+                current = self._read(lambda: self._venue.account_risk(account))
+                with_account_limit(current, account, request.limit, request.value)
+            else:
+                with_session_limit(None, SessionKey(request.session), request.limit,
+                                   request.value)  # fmt: skip
+        except ValueError as exc:
+            _abort(context, grpc.StatusCode.INVALID_ARGUMENT, str(exc))
+        params = {"account": request.account or None, "session": request.session or None,
+                  "limit": request.limit, "value": request.value}  # fmt: skip
+        return self._act(context, who, "set_limit", params)
+
+    def SetRiskCheck(
+        self, request: pb.SetRiskCheckRequest, context: grpc.ServicerContext
+    ) -> pb.ActionResponse:
+        who = self._actor(context)
+        if not request.session:
+            _abort(context, grpc.StatusCode.INVALID_ARGUMENT, "no session: checks are per session")
+        try:
+            with_check(None, SessionKey(request.session), request.check, request.enabled)
+        except ValueError as exc:
+            _abort(context, grpc.StatusCode.INVALID_ARGUMENT, str(exc))
+        params = {"session": request.session, "check": request.check,
+                  "enabled": request.enabled}  # fmt: skip
+        return self._act(context, who, "risk_check", params)
 
     # --- helpers -------------------------------------------------------------------------
 
@@ -488,6 +598,11 @@ def _event(seq: int, ts: int, fields: dict[str, Any]) -> pb.Event:
     )
 
 
+def _limits(settings: AccountRisk | OrderLimits, names: Sequence[str]) -> dict[str, str]:
+    """The limits among `names` that `settings` sets, as text."""
+    return {name: str(value) for name in names if (value := getattr(settings, name)) is not None}
+
+
 def _order(row: dict[str, Any]) -> pb.Order:
     return pb.Order(**row)
 
@@ -513,12 +628,29 @@ def _done_status(
 
 
 def _summary(kind: str, events: Sequence[EventBase]) -> str:
-    cancelled = sum(type(e).__name__ == "Cancelled" for e in events)
-    if kind in ("cancel", "mass_cancel"):
-        return f"{cancelled} order{'s' if cancelled != 1 else ''} cancelled"
-    return "; ".join(type(e).__name__ for e in events if type(e).__name__ != "Cancelled") + (
-        f"; {cancelled} orders cancelled" if cancelled else ""
-    )
+    """One line of what the venue did."""
+    told = [line for event in events if (line := _told(event))]
+    cancelled = sum(isinstance(e, Cancelled) for e in events)
+    if cancelled or kind in ("cancel", "mass_cancel"):
+        told.append(f"{cancelled} order{'s' if cancelled != 1 else ''} cancelled")
+    return "; ".join(told)
+
+
+def _told(event: EventBase) -> str | None:
+    """What an action's event says, for its summary (None: a consequence told otherwise,
+    such as the book's levels, or the cancels, which are counted)."""
+    if isinstance(event, Halted):
+        return f"{event.symbol} halted" + (f" ({event.reason})" if event.reason else "")
+    if isinstance(event, Resumed):
+        return f"{event.symbol} resumed"
+    if isinstance(event, KillSwitchSet):
+        scope = (f"account {event.account}" if event.account is not None
+                 else f"session {event.session}" if event.session is not None
+                 else "the venue")  # fmt: skip
+        return f"kill switch {'engaged' if event.engaged else 'released'} for {scope}"
+    if isinstance(event, Configured):
+        return "; ".join(event.changes) or "settings unchanged"
+    return None
 
 
 def _page_size(asked: int, context: grpc.ServicerContext) -> int:

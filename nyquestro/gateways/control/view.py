@@ -1,12 +1,12 @@
-"""What the control plane knows of the venue from the committed stream.
+"""What the control plane keeps of the committed stream, beside its copy of the engine.
 
 Folded from every command's events, in the follower's lock (`on_events`); read by the
 gRPC threads through the follower's `read`, so a query sees the state between two
-commands. Kept: each instrument's trading state and last trade, each book's levels (the
-visible totals the level events carry), the engaged kill switches, the events of the last
-`history` commands (what `StreamEvents` resumes from), and which operator requests have
-been carried out (what an action waits for). The orders and executions themselves are
-the projections' (the store's tables), not held here.
+commands. Kept: the events of the last `history` commands (what `StreamEvents` resumes
+from), which operator requests have been carried out (what an action waits for), why
+each halted instrument is halted (the engine keeps no reason), and the rates of commands
+and events. The books, positions and settings are the engine's; the orders and
+executions are the projections' (the store's tables).
 """
 
 import threading
@@ -16,17 +16,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
-from nyquestro.domain.commands import Command, Halt, KillSwitch, MassCancel, Resume
-from nyquestro.domain.enums import Side
-from nyquestro.domain.events import (
-    EventBase,
-    Halted,
-    KillSwitchSet,
-    LevelEvent,
-    LevelRemoved,
-    Resumed,
-    Trade,
-)
+from nyquestro.domain.commands import Command, Configure, Halt, KillSwitch, MassCancel, Resume
+from nyquestro.domain.events import EventBase, Halted, LevelEvent, Resumed
 from nyquestro.domain.instrument import Instrument
 
 _T = TypeVar("_T")
@@ -43,22 +34,12 @@ class Committed:
     events: Sequence[EventBase]
 
 
-@dataclass(slots=True)
-class InstrumentState:
-    halted: bool = False
-    halt_reason: str = ""
-    last_trade_px: int | None = None
-
-
 @dataclass(frozen=True, slots=True)
 class Stats:
     last_seq: int
     commands_per_second: float
     events_per_second: float
     history_from_seq: int
-
-
-Depth = Callable[[str, Side], Sequence[tuple[int, int, int]]]
 
 
 class ReadFn(Protocol):
@@ -70,12 +51,8 @@ class ReadFn(Protocol):
 class ControlView:
     def __init__(self, instruments: Iterable[Instrument], history: int) -> None:
         self.instruments = {str(i.symbol): i for i in instruments}
-        self.states = {symbol: InstrumentState() for symbol in self.instruments}
-        self.books: dict[str, dict[Side, dict[int, tuple[int, int]]]] = {
-            symbol: {Side.BUY: {}, Side.SELL: {}} for symbol in self.instruments
-        }
-        self.kill_switches: dict[tuple[str, str], str] = {}
-        """(scope, name) → reason: scope "venue" (name ""), "account" or "session"."""
+        self.halt_reasons: dict[str, str] = {}
+        """Why a symbol halted, from its Halted event (since this process started)."""
         self.last_seq = 0
         self._history: deque[Committed] = deque(maxlen=history)
         self._carried_out: dict[int, Committed] = {}
@@ -89,22 +66,9 @@ class ControlView:
         """Counts the commands folded; changes under `_changed`, which is notified then."""
         self._changed = threading.Condition()
 
-    def seed(
-        self,
-        last_seq: int,
-        depth: Depth,
-        halted: Callable[[str], bool],
-        last_trade_px: Callable[[str], int | None],
-        kill_switches: dict[tuple[str, str], str],
-    ) -> None:
-        """Start from the engine as of the start snapshot (before the stream's history)."""
+    def start_at(self, last_seq: int) -> None:
+        """The stream follows command `last_seq` (the start snapshot's)."""
         self.last_seq = last_seq
-        for symbol, state in self.states.items():
-            state.halted = halted(symbol)
-            state.last_trade_px = last_trade_px(symbol)
-            for side, levels in self.books[symbol].items():
-                levels.update((px, (qty, orders)) for px, qty, orders in depth(symbol, side))
-        self.kill_switches = dict(kill_switches)
 
     def on_events(self, command: Command, events: Sequence[EventBase]) -> None:
         committed = Committed(command.seq, command.ts, events)
@@ -123,32 +87,10 @@ class ControlView:
             self._changed.notify_all()
 
     def _fold(self, event: EventBase) -> None:
-        if isinstance(event, LevelEvent):
-            levels = self.books[str(event.symbol)][event.side]
-            if isinstance(event, LevelRemoved):
-                levels.pop(event.px, None)
-            else:
-                levels[event.px] = (event.qty, event.orders)
-        elif isinstance(event, Trade):
-            self.states[str(event.symbol)].last_trade_px = event.px
-        elif isinstance(event, Halted):
-            state = self.states[str(event.symbol)]
-            state.halted, state.halt_reason = True, event.reason
+        if isinstance(event, Halted):
+            self.halt_reasons[str(event.symbol)] = event.reason
         elif isinstance(event, Resumed):
-            state = self.states[str(event.symbol)]
-            state.halted, state.halt_reason = False, ""
-        elif isinstance(event, KillSwitchSet):
-            scope = (
-                ("account", str(event.account))
-                if event.account is not None
-                else ("session", str(event.session))
-                if event.session is not None
-                else ("venue", "")
-            )
-            if event.engaged:
-                self.kill_switches[scope] = event.reason
-            else:
-                self.kill_switches.pop(scope, None)
+            self.halt_reasons.pop(str(event.symbol), None)
 
     def _forget_old_samples(self) -> None:
         now = time.monotonic()
@@ -156,14 +98,6 @@ class ControlView:
             self._rates.popleft()
 
     # --- reads (under the follower's lock) ------------------------------------------------
-
-    def depth(self, symbol: str, side: Side, levels: int) -> list[tuple[int, int, int]]:
-        """(px, qty, orders), best first; `levels` 0: all."""
-        book = self.books[symbol][side]
-        prices = sorted(book, reverse=side is Side.BUY)
-        if levels:
-            prices = prices[:levels]
-        return [(px, *book[px]) for px in prices]
 
     def history_after(self, seq: int, limit: int) -> list[Committed] | None:
         """Up to `limit` commands after `seq`, oldest first; None if the history no longer
@@ -230,6 +164,6 @@ class ControlView:
 
 
 def _request_id(command: Command) -> int:
-    if isinstance(command, Halt | Resume | KillSwitch | MassCancel):
+    if isinstance(command, Halt | Resume | KillSwitch | MassCancel | Configure):
         return command.request_id
     return 0
