@@ -97,6 +97,37 @@ def encode_event(event: events.EventBase, prices: DecimalPrices) -> dict[str, An
     return out
 
 
+def decode_event(fields: Mapping[str, Any], prices: DecimalPrices) -> events.EventBase:
+    """The event `encode_event` made `fields` (its JSON object decoded): how a client of
+    the control plane's stream gets the venue's events back. InputError naming a field
+    it cannot read."""
+    kind = fields.get("type")
+    cls = _EVENT_CLASSES.get(kind) if isinstance(kind, str) else None
+    if cls is None:
+        raise InputError("type", kind, "an event type encode_event writes")
+    names, kinds, _ = _EVENT_ENCODERS[cls]
+    symbol = fields.get("symbol")
+    values: dict[str, Any] = {}
+    for name, conversion in zip(names, kinds, strict=True):
+        if name not in fields:
+            raise InputError(name, None, f"a value (every field of {kind} is written)")
+        raw = fields[name]
+        if raw is None or conversion is None:
+            values[name] = tuple(raw) if isinstance(raw, list) else raw
+        elif conversion is _PRICE:
+            values[name] = raw if symbol is None else prices.to_ticks(symbol, raw, name)
+        else:
+            member = _MEMBERS[id(conversion)].get(raw)
+            if member is None:
+                raise InputError(name, raw, f"one of {', '.join(map(str, conversion.values()))}")
+            values[name] = member
+    try:
+        decoded: events.EventBase = cls(**values)
+    except TypeError as exc:
+        raise InputError(str(kind), dict(fields), f"the fields of {kind} ({exc})") from None
+    return decoded
+
+
 _PRICE: dict[Any, Any] = {}
 """Marks a field converted to a decimal string in the symbol's ticks (see `_event_encoder`)."""
 
@@ -250,3 +281,11 @@ _JOURNAL_ENCODERS = {
 }
 _JOURNAL_DECODERS = {cls: codecs[1] for cls, codecs in _JOURNAL_CODECS.items()}
 _EVENT_ENCODERS = {cls: _event_encoder(cls) for cls in _EVENT_TYPE_NAMES}
+_EVENT_CLASSES = {name: cls for cls, name in _EVENT_TYPE_NAMES.items()}
+_MEMBERS = {
+    id(conversion): {plain: member for member, plain in conversion.items()}
+    for _, conversions, _ in _EVENT_ENCODERS.values()
+    for conversion in conversions
+    if conversion is not None and conversion is not _PRICE
+}
+"""Per enum conversion of `_event_encoder` (by identity), its inverse."""

@@ -1,9 +1,10 @@
 """The `orders`, `executions` and `sessions` tables, kept from engine events for people
 who query the database (the engine and the gateway never read them back).
 
-Each event becomes one statement computed from the event alone — no copy of the orders
-in memory — and every statement is idempotent: recovery replays journaled commands whose
-events may already be projected, and applying them again leaves the same rows.
+Each event becomes one statement (two for a fill) computed from the event alone — no copy
+of the orders in memory — by the fold `nyquestro.codec.order_rows` that `nyquestro-tui`'s
+blotter keeps too; every statement is idempotent: recovery replays journaled commands
+whose events may already be projected, and applying them again leaves the same rows.
 
 Threading: `apply` runs under the sequencer's lock and `session_state` on quickfix's
 thread; both only buffer. The committer thread writes (`write_pending`), keeping event
@@ -17,25 +18,12 @@ from typing import Any
 from sqlalchemy import Engine, Insert, Update, bindparam, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from nyquestro.domain.events import (
-    Accepted,
-    Cancelled,
-    EventBase,
-    Execution,
-    Expired,
-    Filled,
-    PartiallyFilled,
-    Replaced,
-    Restated,
-)
+from nyquestro.codec.order_rows import order_change
+from nyquestro.domain.events import EventBase
 from nyquestro.store.models import ExecutionRecord, OrderRecord, SessionRecord
 
 Statement = Insert | Update
 Row = dict[str, Any]
-
-
-def _status(cum_qty: int) -> str:
-    return "partially_filled" if cum_qty else "new"
 
 
 class Projection:
@@ -55,22 +43,22 @@ class Projection:
         )
         self._lock = threading.Lock()
         self._pending: list[tuple[Statement, Row]] = []
-        self._handlers: dict[type, Callable[[Any], list[tuple[Statement, Row]]]] = {
-            Accepted: self._accepted,
-            PartiallyFilled: self._execution,
-            Filled: self._execution,
-            Cancelled: self._done,
-            Expired: self._done,
-            Replaced: self._amended,
-            Restated: self._amended,
-        }
+        self._updates: dict[tuple[str, ...], Update] = {}
+        """An UPDATE per set of columns an event changes (a fill's, a cancel's, ...)."""
 
     def apply(self, events: Sequence[EventBase]) -> None:
-        statements = []
+        statements: list[tuple[Statement, Row]] = []
         for event in events:
-            handler = self._handlers.get(type(event))
-            if handler is not None:
-                statements += handler(event)
+            change = order_change(event)
+            if change is None:
+                continue
+            if change.fill is not None:
+                statements.append((self._insert_execution, change.fill))
+            if change.new:
+                statements.append((self._upsert_order, change.values))
+            else:
+                statements.append((self._update(tuple(change.values)),
+                                   _bound(change.order_id, change.values)))  # fmt: skip
         if statements:
             with self._lock:
                 self._pending += statements
@@ -108,39 +96,15 @@ class Projection:
                     start = end
         return True
 
-    # --- one statement (or two) per event -----------------------------------------------
-
-    def _accepted(self, e: Accepted) -> list[tuple[Statement, Row]]:
-        row = {"order_id": e.order_id, "session": e.session, "account": e.account,
-               "cl_ord_id": e.cl_ord_id, "symbol": e.symbol, "side": e.side.name.lower(),
-               "ord_type": e.ord_type.value, "tif": e.tif.value, "px": e.px, "qty": e.qty,
-               "cum_qty": 0, "leaves_qty": e.qty, "status": "new", "accepted_seq": e.seq,
-               "updated_seq": e.seq, "updated_ts": e.ts}  # fmt: skip
-        return [(self._upsert_order, row)]
-
-    def _execution(self, e: Execution) -> list[tuple[Statement, Row]]:
-        fill = {"trade_id": e.trade_id, "order_id": e.order_id, "seq": e.seq, "ts": e.ts,
-                "session": e.session, "account": e.account, "cl_ord_id": e.cl_ord_id,
-                "symbol": e.symbol, "side": e.side.name.lower(), "px": e.px, "qty": e.qty,
-                "cum_qty": e.cum_qty, "leaves_qty": e.leaves_qty,
-                "aggressor": e.side is e.aggressor_side,
-                "contra_order_id": e.contra_order_id}  # fmt: skip
-        status = "filled" if isinstance(e, Filled) else "partially_filled"
-        return [
-            (self._insert_execution, fill),
-            (_FILL, _changes(e.order_id, e.seq, e.ts, cum_qty=e.cum_qty,
-                             leaves_qty=e.leaves_qty, status=status)),
-        ]  # fmt: skip
-
-    def _done(self, e: Cancelled | Expired) -> list[tuple[Statement, Row]]:
-        status = "canceled" if isinstance(e, Cancelled) else "expired"
-        return [(_FILL, _changes(e.order_id, e.seq, e.ts, cum_qty=e.cum_qty, leaves_qty=0,
-                                 status=status))]  # fmt: skip
-
-    def _amended(self, e: Replaced | Restated) -> list[tuple[Statement, Row]]:
-        return [(_AMEND, _changes(e.order_id, e.seq, e.ts, cl_ord_id=e.cl_ord_id, px=e.px,
-                                  qty=e.qty, cum_qty=e.cum_qty, leaves_qty=e.leaves_qty,
-                                  status=_status(e.cum_qty)))]  # fmt: skip
+    def _update(self, columns: tuple[str, ...]) -> Update:
+        found = self._updates.get(columns)
+        if found is None:
+            found = self._updates[columns] = (
+                update(OrderRecord)
+                .where(OrderRecord.order_id == bindparam("key_order_id"))
+                .values({name: bindparam(f"new_{name}") for name in columns})
+            )
+        return found
 
 
 _INSERTS: dict[str, Callable[[Any], Any]] = {
@@ -151,21 +115,8 @@ _ORDER_COLUMNS = [c.name for c in OrderRecord.__table__.columns]
 _SESSION_COLUMNS = [c.name for c in SessionRecord.__table__.columns]
 
 
-def _changes(order_id: int, seq: int, ts: int, **values: object) -> Row:
+def _bound(order_id: int, values: dict[str, object]) -> Row:
     # Bound names differ from column names: SQLAlchemy reserves those for the SET clause.
-    row = {f"new_{name}": value for name, value in values.items()}
-    row.update(key_order_id=order_id, new_updated_seq=seq, new_updated_ts=ts)
+    row: Row = {f"new_{name}": value for name, value in values.items()}
+    row["key_order_id"] = order_id
     return row
-
-
-def _update(*columns: str) -> Update:
-    names = (*columns, "updated_seq", "updated_ts")
-    return (
-        update(OrderRecord)
-        .where(OrderRecord.order_id == bindparam("key_order_id"))
-        .values({name: bindparam(f"new_{name}") for name in names})
-    )
-
-
-_FILL = _update("cum_qty", "leaves_qty", "status")
-_AMEND = _update("cl_ord_id", "px", "qty", "cum_qty", "leaves_qty", "status")

@@ -13,13 +13,9 @@ from typing import Any
 
 from sqlalchemy import Engine, Row, Select, and_, func, or_, select
 
+from nyquestro.codec.order_rows import DONE_STATUSES, OPEN_STATUSES
 from nyquestro.store.audit import DECISION
 from nyquestro.store.models import AuditRecord, ExecutionRecord, OrderRecord, SessionRecord
-
-OPEN_STATUSES = ("new", "partially_filled")
-DONE_STATUSES = ("filled", "canceled", "expired")
-STATUSES = (*OPEN_STATUSES, *DONE_STATUSES)
-"""What `orders` filters on, besides "open" and "done"."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -28,7 +24,7 @@ class OrderFilter:
     account: str = ""
     symbol: str = ""
     status: str = ""
-    """One of STATUSES, "open", "done", or "" for any."""
+    """An order status, "open", "done", or "" for any."""
 
 
 def orders(db: Engine, where: OrderFilter, after_order_id: int, limit: int) -> list[dict[str, Any]]:

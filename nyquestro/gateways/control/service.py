@@ -19,6 +19,7 @@ from typing import Any, NoReturn, Protocol, TypeVar
 import grpc
 
 from nyquestro.codec.jsonl import encode_event
+from nyquestro.codec.order_rows import DONE_STATUSES, OPEN_STATUSES
 from nyquestro.codec.prices import DecimalPrices
 from nyquestro.config.control import ControlConfig, ControlToken
 from nyquestro.control import control_pb2 as pb
@@ -58,7 +59,7 @@ _STREAM_POLL_SECONDS = 0.5
 _BOOK_EVENTS = frozenset({"level_added", "level_changed", "level_removed"})
 """The audit trail's names of the level events, which name the order that moved a level
 but belong to the book's history, not the order's."""
-ORDER_STATUSES = ("new", "partially_filled", "filled", "canceled", "expired", "open", "done")
+ORDER_STATUSES = (*OPEN_STATUSES, *DONE_STATUSES, "open", "done")
 
 
 class Store(Protocol):
@@ -622,7 +623,7 @@ def _done_status(
             return {"Filled": "filled", "Cancelled": "canceled", "Expired": "expired"}[kind]
         if kind in ("Accepted", "PartiallyFilled", "Replaced", "Restated"):
             return None
-    if row is not None and row["status"] in ("filled", "canceled", "expired"):
+    if row is not None and row["status"] in DONE_STATUSES:
         return str(row["status"])
     return None
 
