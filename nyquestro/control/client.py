@@ -11,13 +11,21 @@ import grpc
 
 from nyquestro.control import control_pb2_grpc
 
+_RECONNECT = [
+    ("grpc.initial_reconnect_backoff_ms", 250),
+    ("grpc.min_reconnect_backoff_ms", 250),
+    ("grpc.max_reconnect_backoff_ms", 2000),
+]
+
 
 class ControlClient:
     def __init__(self, address: str, token: str, timeout: float = 15.0) -> None:
         """`timeout`: seconds a unary call may take (an action waits for the venue to
         commit it)."""
         self.address = address
-        self._channel = grpc.insecure_channel(address)
+        # Retry a lost venue every second or two, not grpc's default of up to two minutes:
+        # a venue restarting is back within seconds, and its clients should be too.
+        self._channel = grpc.insecure_channel(address, options=_RECONNECT)
         self.stub = control_pb2_grpc.ControlStub(self._channel)
         self._metadata = (("authorization", f"Bearer {token}"),)
         self._timeout = timeout

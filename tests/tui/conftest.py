@@ -1,0 +1,40 @@
+"""nyquestro-tui against a real venue: `nyquestro serve` with its control plane (the
+control-plane tests' server), FIX clients over TCP, and the app driven by Textual's Pilot."""
+
+import asyncio
+from collections.abc import Callable, Coroutine, Iterator
+from typing import Any
+
+import pytest
+from textual.pilot import Pilot
+
+from tests.control.conftest import OPERATOR, ControlServer
+from tests.fix.conftest import Venue, managed
+
+__all__ = ["OPERATOR", "ControlServer", "drive", "until"]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ControlServer]:
+    srv = ControlServer(tmp_path_factory.mktemp("tui-venue"))
+    srv.start()
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture
+def venue(server: ControlServer) -> Iterator[Venue]:
+    yield from managed(Venue(server), server)
+
+
+async def until(pilot: Pilot[Any], condition: Callable[[], bool], timeout: float = 15.0) -> None:
+    """Let the app run until `condition()` holds (the test fails after `timeout` s)."""
+    for _ in range(int(timeout / 0.05)):
+        if condition():
+            return
+        await pilot.pause(0.05)
+    raise AssertionError(f"not within {timeout}s: {condition}")
+
+
+def drive(scenario: Coroutine[Any, Any, None]) -> None:
+    asyncio.run(scenario)
