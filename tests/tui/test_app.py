@@ -10,7 +10,7 @@ from textual.widgets import DataTable, Input, Static
 from nyquestro.control import control_pb2 as pb
 from nyquestro.tui.app import Confirm, History, NyquestroApp
 from tests.control.conftest import ControlServer
-from tests.fix.conftest import Venue, rest
+from tests.fix.conftest import Venue
 from tests.tui.conftest import OPERATOR, drive, until
 
 BUY, SELL = "1", "2"
