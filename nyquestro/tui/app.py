@@ -39,7 +39,7 @@ from nyquestro.control.client import ControlClient
 from nyquestro.control.control_pb2_grpc import ControlStub
 from nyquestro.domain.ids import Symbol
 from nyquestro.domain.instrument import Instrument
-from nyquestro.tui.feed import Feed, Loaded, Lost, Polled, Resumed, Update
+from nyquestro.tui.feed import Feed, Loaded, Lost, Polled, Resumed, Source, Update
 from nyquestro.tui.model import BLOTTER_COLUMNS, FILL_COLUMNS, Blotter, Filter, Series, clock
 
 _DRAIN_SECONDS = 0.1
@@ -126,7 +126,9 @@ class NyquestroApp(App[None]):
         Binding("q", "quit", "Quit"),
     ]
 
-    def __init__(self, address: str, token: str) -> None:
+    def __init__(self, address: str, token: str, feed: Source | None = None) -> None:
+        """`feed`: where the app's data comes from (None: a `Feed` from the control plane
+        at `address`)."""
         super().__init__()
         self.address = address
         self._client = ControlClient(address, token)
@@ -139,7 +141,7 @@ class NyquestroApp(App[None]):
         self._engaged: set[tuple[str, str]] = set()
         self._rates = Series()
         self._dirty = False
-        self.feed = Feed(self._client, self.book_symbol)
+        self.feed: Source = feed if feed is not None else Feed(self._client, self.book_symbol)
 
     # --- layout --------------------------------------------------------------------------
 
@@ -335,7 +337,7 @@ class NyquestroApp(App[None]):
             return
         halted = " HALTED" if self._halted.get(book.symbol) else ""
         self.query_one("#depth-title", Label).update(
-            f"{book.symbol}{halted}  ([ and ] change symbol)  as of command {book.as_of_seq}"
+            Text(f"{book.symbol}{halted}  ([ and ] change symbol)  as of command {book.as_of_seq}")
         )
         table = self.query_one("#ladder", DataTable)
         table.clear()

@@ -11,6 +11,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 import grpc
 
@@ -57,6 +58,15 @@ class Polled:
 
 
 Update = Loaded | Lost | Resumed | Polled | pb.CommittedEvents
+
+
+class Source(Protocol):
+    """What the app takes its data from: a `Feed`, or recorded updates."""
+
+    @property
+    def updates(self) -> "queue.Queue[Update]": ...
+    def start(self) -> None: ...
+    def stop(self) -> None: ...
 
 
 class Feed:

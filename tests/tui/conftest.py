@@ -10,8 +10,9 @@ from textual.pilot import Pilot
 
 from tests.control.conftest import OPERATOR, ControlServer
 from tests.fix.conftest import Venue, managed
+from tests.store.conftest import db_engine
 
-__all__ = ["OPERATOR", "ControlServer", "drive", "until"]
+__all__ = ["OPERATOR", "ControlServer", "db_engine", "drive", "until"]
 
 
 @pytest.fixture(scope="module")
