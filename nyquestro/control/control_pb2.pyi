@@ -144,16 +144,33 @@ class Session(_message.Message):
     NEXT_SENDER_SEQ_FIELD_NUMBER: _builtins.int
     NEXT_TARGET_SEQ_FIELD_NUMBER: _builtins.int
     UPDATED_TS_FIELD_NUMBER: _builtins.int
+    HEARTBEAT_INTERVAL_FIELD_NUMBER: _builtins.int
+    LAST_INBOUND_TS_FIELD_NUMBER: _builtins.int
+    LAST_OUTBOUND_TS_FIELD_NUMBER: _builtins.int
+    THROTTLE_REFUSALS_FIELD_NUMBER: _builtins.int
+    QUEUED_MESSAGES_FIELD_NUMBER: _builtins.int
     session_key: _builtins.str
     begin_string: _builtins.str
     sender_comp_id: _builtins.str
     target_comp_id: _builtins.str
     state: _builtins.str
-    """"logged_on" or "logged_out" """
+    """"logged_on" or "logged_out"; the next sequence numbers are as of"""
     next_sender_seq: _builtins.int
+    """the last refresh (every second) or logon/logout"""
     next_target_seq: _builtins.int
     updated_ts: _builtins.int
     """nanoseconds since the epoch: the last change recorded"""
+    heartbeat_interval: _builtins.int
+    """Activity, refreshed every second by the FIX gateway (absent: not known yet).
+    HeartBtInt of its last Logon, seconds
+    """
+    last_inbound_ts: _builtins.int
+    """its last message in, ns since the epoch"""
+    last_outbound_ts: _builtins.int
+    throttle_refusals: _builtins.int
+    """messages its throttles refused"""
+    queued_messages: _builtins.int
+    """held by a queue-mode throttle"""
     def __init__(
         self,
         *,
@@ -165,12 +182,36 @@ class Session(_message.Message):
         next_sender_seq: _builtins.int = ...,
         next_target_seq: _builtins.int = ...,
         updated_ts: _builtins.int = ...,
+        heartbeat_interval: _builtins.int | None = ...,
+        last_inbound_ts: _builtins.int | None = ...,
+        last_outbound_ts: _builtins.int | None = ...,
+        throttle_refusals: _builtins.int | None = ...,
+        queued_messages: _builtins.int | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_heartbeat_interval", b"_heartbeat_interval", "_last_inbound_ts", b"_last_inbound_ts", "_last_outbound_ts", b"_last_outbound_ts", "_queued_messages", b"_queued_messages", "_throttle_refusals", b"_throttle_refusals", "heartbeat_interval", b"heartbeat_interval", "last_inbound_ts", b"last_inbound_ts", "last_outbound_ts", b"last_outbound_ts", "queued_messages", b"queued_messages", "throttle_refusals", b"throttle_refusals"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["begin_string", b"begin_string", "next_sender_seq", b"next_sender_seq", "next_target_seq", b"next_target_seq", "sender_comp_id", b"sender_comp_id", "session_key", b"session_key", "state", b"state", "target_comp_id", b"target_comp_id", "updated_ts", b"updated_ts"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_heartbeat_interval", b"_heartbeat_interval", "_last_inbound_ts", b"_last_inbound_ts", "_last_outbound_ts", b"_last_outbound_ts", "_queued_messages", b"_queued_messages", "_throttle_refusals", b"_throttle_refusals", "begin_string", b"begin_string", "heartbeat_interval", b"heartbeat_interval", "last_inbound_ts", b"last_inbound_ts", "last_outbound_ts", b"last_outbound_ts", "next_sender_seq", b"next_sender_seq", "next_target_seq", b"next_target_seq", "queued_messages", b"queued_messages", "sender_comp_id", b"sender_comp_id", "session_key", b"session_key", "state", b"state", "target_comp_id", b"target_comp_id", "throttle_refusals", b"throttle_refusals", "updated_ts", b"updated_ts"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    def WhichOneof(self, oneof_group: _Never) -> None: ...
+    _WhichOneofReturnType__heartbeat_interval: _TypeAlias = _typing.Literal["heartbeat_interval"]  # noqa: Y015
+    _WhichOneofArgType__heartbeat_interval: _TypeAlias = _typing.Literal["_heartbeat_interval", b"_heartbeat_interval"]  # noqa: Y015
+    _WhichOneofReturnType__last_inbound_ts: _TypeAlias = _typing.Literal["last_inbound_ts"]  # noqa: Y015
+    _WhichOneofArgType__last_inbound_ts: _TypeAlias = _typing.Literal["_last_inbound_ts", b"_last_inbound_ts"]  # noqa: Y015
+    _WhichOneofReturnType__last_outbound_ts: _TypeAlias = _typing.Literal["last_outbound_ts"]  # noqa: Y015
+    _WhichOneofArgType__last_outbound_ts: _TypeAlias = _typing.Literal["_last_outbound_ts", b"_last_outbound_ts"]  # noqa: Y015
+    _WhichOneofReturnType__queued_messages: _TypeAlias = _typing.Literal["queued_messages"]  # noqa: Y015
+    _WhichOneofArgType__queued_messages: _TypeAlias = _typing.Literal["_queued_messages", b"_queued_messages"]  # noqa: Y015
+    _WhichOneofReturnType__throttle_refusals: _TypeAlias = _typing.Literal["throttle_refusals"]  # noqa: Y015
+    _WhichOneofArgType__throttle_refusals: _TypeAlias = _typing.Literal["_throttle_refusals", b"_throttle_refusals"]  # noqa: Y015
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__heartbeat_interval) -> _WhichOneofReturnType__heartbeat_interval | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__last_inbound_ts) -> _WhichOneofReturnType__last_inbound_ts | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__last_outbound_ts) -> _WhichOneofReturnType__last_outbound_ts | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__queued_messages) -> _WhichOneofReturnType__queued_messages | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__throttle_refusals) -> _WhichOneofReturnType__throttle_refusals | None: ...
 
 Global___Session: _TypeAlias = Session  # noqa: Y015
 

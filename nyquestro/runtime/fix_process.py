@@ -45,7 +45,7 @@ from nyquestro.runtime import fix_settings
 from nyquestro.runtime.assembly import add_sessions
 from nyquestro.runtime.follower import Follower
 from nyquestro.runtime.gateway_main import Start, read_start, run_gateway
-from nyquestro.runtime.recorder import Recorder
+from nyquestro.runtime.recorder import SESSIONS_REFRESH_SECONDS, Recorder
 from nyquestro.runtime.settings import apply_throttles
 from nyquestro.runtime.writer import Writer
 from nyquestro.store.audit import AuditTrail
@@ -118,6 +118,7 @@ class FixGateway:
             prices = DecimalPrices({i.symbol: i for i in config.instruments})
             self._recorder = Recorder(AuditTrail(db, prices), Projection(db),
                                       lambda: follower.last_seq, time.time_ns)  # fmt: skip
+            self._recorder.throttle_usage = self._venue.throttle_usage
         self._writer = Writer(follower.read)
         self._app = Application(
             Deferring(self._venue, follower), self._writer.post, tap=self._recorder,
@@ -157,13 +158,17 @@ class FixGateway:
                  os.getpid())  # fmt: skip
 
     def _background(self) -> None:
-        """Queue-mode throttles' held messages, and the tap's audit writes."""
-        last_write = time.monotonic()
+        """Queue-mode throttles' held messages, the tap's audit writes and the sessions'
+        activity."""
+        last_write = last_refresh = time.monotonic()
         while not self._stopping.wait(_THROTTLE_RELEASE_SECONDS):
             try:
                 if self._venue.queues_messages:
                     self._venue.release_queued()
                 now = time.monotonic()
+                if self._recorder is not None and now - last_refresh > SESSIONS_REFRESH_SECONDS:
+                    last_refresh = now
+                    self._recorder.refresh_sessions(self._app.session_states())
                 if self._recorder is not None and now - last_write > _TAP_WRITE_SECONDS:
                     last_write = now
                     self._recorder.write_pending(now=False)

@@ -11,17 +11,22 @@ snapshot on): decisions already in the audit trail (up to `audited_upto`) are no
 recorded twice, and the projections' writes are idempotent upserts.
 """
 
+import re
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from nyquestro.domain.commands import Command
 from nyquestro.domain.events import EventBase
 from nyquestro.domain.ids import SessionKey
 from nyquestro.gateways.fix.acceptor import SessionSeqNums
 from nyquestro.store.audit import AuditTrail
-from nyquestro.store.projection import Projection
+from nyquestro.store.projection import Projection, SessionActivity
 
+_LOGON = "\x0135=A\x01"
+_HEARTBEAT = re.compile("\x01108=([0-9]{1,9})\x01")
 WRITE_INTERVAL_S = 0.25
+SESSIONS_REFRESH_SECONDS = 1.0
+"""How often the FIX gateway's owner passes every session's state to `refresh_sessions`."""
 WRITE_EVERY_COMMANDS = 64
 
 
@@ -41,16 +46,45 @@ class Recorder:
         """Decisions up to this command are already in the audit trail."""
         self._written_at = 0.0
         self._unwritten = 0
+        self._last_in: dict[SessionKey, int] = {}
+        self._last_out: dict[SessionKey, int] = {}
+        self._heartbeat: dict[SessionKey, int] = {}
+        self._seen: dict[SessionKey, tuple[SessionSeqNums, bool, SessionActivity]] = {}
+        """What each session's row says (a refresh writes only what changed)."""
+        self.throttle_usage: Callable[[SessionKey], tuple[int | None, int | None]] = _unknown
+        """A session's throttle refusals and queued messages (set by whoever runs the FIX
+        gateway; read without its lock, so from any thread)."""
 
     # --- the acceptor's Tap ------------------------------------------------------------
 
     def inbound(self, key: SessionKey, text: str) -> None:
-        self._audit.inbound(self._last_seq(), self._clock(), key, text)
+        now = self._clock()
+        self._audit.inbound(self._last_seq(), now, key, text)
+        self._last_in[key] = now
+        if _LOGON in text:
+            found = _HEARTBEAT.search(text)
+            if found is not None:
+                self._heartbeat[key] = int(found.group(1))
 
     def outbound(self, key: SessionKey, text: str) -> None:
-        self._audit.outbound(self._last_seq(), self._clock(), key, text)
+        now = self._clock()
+        self._audit.outbound(self._last_seq(), now, key, text)
+        self._last_out[key] = now
 
     def session_state(self, key: SessionKey, state: SessionSeqNums, logged_on: bool) -> None:
+        """At a logon or logout (quickfix's callback: nothing here waits for a lock)."""
+        refusals, queued = self.throttle_usage(key)
+        activity = SessionActivity(
+            heartbeat_interval=self._heartbeat.get(key),
+            last_inbound_ts=self._last_in.get(key),
+            last_outbound_ts=self._last_out.get(key),
+            throttle_refusals=refusals,
+            queued_messages=queued,
+        )
+        seen = (state, logged_on, activity)
+        if self._seen.get(key) == seen:
+            return
+        self._seen[key] = seen
         self._projection.session_state(
             session_key=key,
             begin_string=state.begin_string,
@@ -60,7 +94,13 @@ class Recorder:
             next_target_seq=state.next_target_seq,
             state="logged_on" if logged_on else "logged_out",
             ts=self._clock(),
+            activity=activity,
         )
+
+    def refresh_sessions(self, states: Iterable[tuple[SessionKey, SessionSeqNums, bool]]) -> None:
+        """Every second or so: the sessions whose numbers or activity changed since."""
+        for key, state, logged_on in states:
+            self.session_state(key, state, logged_on)
 
     # --- the sequencer subscriber ------------------------------------------------------
 
@@ -89,3 +129,8 @@ class Recorder:
         self._unwritten = 0
         self._projection.write_pending()
         self._audit.write_pending()
+
+
+def _unknown(_key: SessionKey) -> tuple[int | None, int | None]:
+    """No FIX gateway here tells its throttles' figures."""
+    return None, None

@@ -49,7 +49,7 @@ from nyquestro.runtime.committed_stream import CommittedStream, ring_entries
 from nyquestro.runtime.gateway_process import GatewayProcess, GatewayStartError
 from nyquestro.runtime.liveness import LivenessMonitor
 from nyquestro.runtime.outbox import Outbox
-from nyquestro.runtime.recorder import Recorder
+from nyquestro.runtime.recorder import SESSIONS_REFRESH_SECONDS, Recorder
 from nyquestro.runtime.replica import Replica
 from nyquestro.runtime.settings import (
     apply_throttles,
@@ -194,6 +194,9 @@ class Exchange:
         self._apply_settings(config)
         self._operator_seen = self._engine.last_request_id
         self._operator_polled = 0.0
+        self._sessions_refreshed = 0.0
+        if self._recorder is not None and self._venue is not None:
+            self._recorder.throttle_usage = self._venue.throttle_usage
         self._apply_operator_requests()
         self._committer = threading.Thread(target=self._commit_loop, name="journal", daemon=True)
         self._stopping = threading.Event()
@@ -399,11 +402,21 @@ class Exchange:
             while self.sequencer.commit_pending():
                 pass
             self._write_recorded(now=False)
+            if time.monotonic() - self._sessions_refreshed >= SESSIONS_REFRESH_SECONDS:
+                self._refresh_sessions()
             if time.monotonic() - self._operator_polled >= _OPERATOR_POLL_SECONDS:
                 try:
                     self._apply_operator_requests()
                 except Exception:  # a bad request must not stop the journal
                     log.exception("operator requests could not be applied")
+
+    def _refresh_sessions(self) -> None:
+        """The sessions' activity for the sessions table, with the FIX gateway here (its
+        own process does this itself). Not under any lock of the venue's: each session's
+        lookup takes its quickfix mutex."""
+        self._sessions_refreshed = time.monotonic()
+        if self._app is not None and self._recorder is not None:
+            self._recorder.refresh_sessions(self._app.session_states())
 
     def _start_throttle_release(self) -> None:
         """Queue-mode throttles: let held messages go as their sessions' tokens come back.

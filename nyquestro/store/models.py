@@ -129,6 +129,14 @@ class SessionRecord(Base):
     state: Mapped[str] = mapped_column(String(16))
     """`logged_on` or `logged_out`."""
     updated_ts: Mapped[int] = mapped_column(BigInteger)
+    heartbeat_interval: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    """HeartBtInt of the session's last Logon, in seconds."""
+    last_inbound_ts: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    last_outbound_ts: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    throttle_refusals: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    """Messages its throttles refused since the FIX gateway started."""
+    queued_messages: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    """Messages its queue-mode throttle holds."""
 
 
 class OperatorRequest(Base):

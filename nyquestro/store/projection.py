@@ -13,6 +13,7 @@ order; runs of the same statement go in as one executemany.
 
 import threading
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Engine, Insert, Update, bindparam, update
@@ -23,6 +24,19 @@ from nyquestro.domain.events import EventBase
 from nyquestro.store.models import ExecutionRecord, OrderRecord, SessionRecord
 
 Statement = Insert | Update
+
+
+@dataclass(frozen=True, slots=True)
+class SessionActivity:
+    """What a session did lately, beside its sequence numbers (None: not known yet)."""
+
+    heartbeat_interval: int | None = None
+    last_inbound_ts: int | None = None
+    last_outbound_ts: int | None = None
+    throttle_refusals: int | None = None
+    queued_messages: int | None = None
+
+
 Row = dict[str, Any]
 
 
@@ -74,11 +88,17 @@ class Projection:
         next_target_seq: int,
         state: str,
         ts: int,
+        activity: SessionActivity,
     ) -> None:
         row = {"session_key": session_key, "begin_string": begin_string,
                "sender_comp_id": sender_comp_id, "target_comp_id": target_comp_id,
                "next_sender_seq": next_sender_seq, "next_target_seq": next_target_seq,
-               "state": state, "updated_ts": ts}  # fmt: skip
+               "state": state, "updated_ts": ts,
+               "heartbeat_interval": activity.heartbeat_interval,
+               "last_inbound_ts": activity.last_inbound_ts,
+               "last_outbound_ts": activity.last_outbound_ts,
+               "throttle_refusals": activity.throttle_refusals,
+               "queued_messages": activity.queued_messages}  # fmt: skip
         with self._lock:
             self._pending.append((self._upsert_session, row))
 

@@ -180,7 +180,15 @@ class NyquestroApp(App[None]):
             "bid orders", "bid qty", "price", "ask qty", "ask orders"
         )
         self.query_one("#session-table", DataTable).add_columns(
-            "session", "state", "next out", "next in", "changed"
+            "session",
+            "state",
+            "next out",
+            "next in",
+            "heartbeat",
+            "last in",
+            "last out",
+            "throttled",
+            "queued",
         )
         self.query_one("#positions", DataTable).add_columns(
             "account",
@@ -305,8 +313,13 @@ class NyquestroApp(App[None]):
                 s.state,
                 str(s.next_sender_seq),
                 str(s.next_target_seq),
-                clock(s.updated_ts),
+                f"{s.heartbeat_interval} s" if s.HasField("heartbeat_interval") else "",
+                clock(s.last_inbound_ts) if s.HasField("last_inbound_ts") else "",
+                clock(s.last_outbound_ts) if s.HasField("last_outbound_ts") else "",
+                str(s.throttle_refusals) if s.HasField("throttle_refusals") else "",
+                str(s.queued_messages) if s.HasField("queued_messages") else "",
             )
+
         positions = self.query_one("#positions", DataTable)
         positions.clear()
         for account in polled.risk.accounts:

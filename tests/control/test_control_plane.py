@@ -379,3 +379,26 @@ def test_a_risk_check_switched_off_for_one_session(venue: Venue, ops: ControlCli
     )
     assert bad.code() is grpc.StatusCode.INVALID_ARGUMENT
     assert "unknown risk check 'speed'" in (bad.details() or "")
+
+
+def test_sessions_show_their_numbers_and_activity(venue: Venue, ops: ControlClient) -> None:
+    client = venue.client("CLIENT4", "FIX.4.4")
+    acknowledged(client, "MSFT", BUY, 1, "410.00")
+    key = "FIX.4.4:NYQUESTRO->CLIENT4"
+
+    def active() -> pb.Session | None:
+        sessions = ops.stub.ListSessions(pb.ListSessionsRequest(), **ops.call()).sessions
+        found = [s for s in sessions if s.session_key == key]
+        if found and found[0].next_target_seq >= 3 and found[0].HasField("last_outbound_ts"):
+            return found[0]
+        return None
+
+    session = eventually(active)
+    assert (session.state, session.sender_comp_id, session.target_comp_id) == (
+        "logged_on",
+        "NYQUESTRO",
+        "CLIENT4",
+    )
+    assert session.heartbeat_interval == client.heartbeat
+    assert session.last_inbound_ts > 0 and session.throttle_refusals == 0
+    assert not session.HasField("queued_messages")  # reject-mode throttles hold nothing

@@ -11,7 +11,7 @@ from nyquestro.domain.events import EventBase, Execution, Trade
 from nyquestro.engine import Engine
 from nyquestro.store.database import upgrade
 from nyquestro.store.models import ExecutionRecord, OrderRecord, SessionRecord
-from nyquestro.store.projection import Projection
+from nyquestro.store.projection import Projection, SessionActivity
 from tests.runtime.flows import random_flow
 
 INSTRUMENTS = default_instruments()
@@ -92,8 +92,11 @@ def test_a_session_row_holds_its_latest_state(db_engine: DbEngine) -> None:
             session_key="FIX.4.4:NYQUESTRO->CLIENT1", begin_string="FIX.4.4",
             sender_comp_id="NYQUESTRO", target_comp_id="CLIENT1", next_sender_seq=sender,
             next_target_seq=target, state=state, ts=sender,
+            activity=SessionActivity(heartbeat_interval=30, last_inbound_ts=sender,
+                                     throttle_refusals=target),
         )  # fmt: skip
         projection.write_pending()
     assert table(db_engine, SessionRecord) == [
-        ("FIX.4.4:NYQUESTRO->CLIENT1", "FIX.4.4", "NYQUESTRO", "CLIENT1", 9, 7, "logged_out", 9)
-    ]
+        ("FIX.4.4:NYQUESTRO->CLIENT1", "FIX.4.4", "NYQUESTRO", "CLIENT1", 9, 7, "logged_out", 9,
+         30, 9, None, 7, None)
+    ]  # fmt: skip

@@ -99,6 +99,11 @@ def polled() -> Polled:
                 next_sender_seq=9,
                 next_target_seq=8,
                 updated_ts=T0,
+                heartbeat_interval=30,
+                last_inbound_ts=T0 + 4_000_000,
+                last_outbound_ts=T0 + 5_000_000,
+                throttle_refusals=2,
+                queued_messages=0,
             ),
             pb.Session(
                 session_key=S2,

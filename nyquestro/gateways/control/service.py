@@ -148,19 +148,12 @@ class ControlService(pb_grpc.ControlServicer):
         self, request: pb.ListSessionsRequest, context: grpc.ServicerContext
     ) -> pb.ListSessionsResponse:
         self._caller(context)
-        out = pb.ListSessionsResponse()
-        for row in self._store.sessions():
-            out.sessions.add(
-                session_key=row["session_key"],
-                begin_string=row["begin_string"],
-                sender_comp_id=row["sender_comp_id"],
-                target_comp_id=row["target_comp_id"],
-                state=row["state"],
-                next_sender_seq=row["next_sender_seq"],
-                next_target_seq=row["next_target_seq"],
-                updated_ts=row["updated_ts"],
-            )
-        return out
+        return pb.ListSessionsResponse(
+            sessions=[
+                pb.Session(**{name: value for name, value in row.items() if value is not None})
+                for row in self._store.sessions()
+            ]
+        )
 
     def ListOrders(
         self, request: pb.ListOrdersRequest, context: grpc.ServicerContext

@@ -159,6 +159,16 @@ class SessionSeqNums:
     next_target_seq: int
 
 
+def _seq_nums(session_id: fix.SessionID, session: fix.Session) -> SessionSeqNums:
+    return SessionSeqNums(
+        begin_string=session_id.getBeginString().getString(),
+        sender_comp_id=session_id.getSenderCompID().getString(),
+        target_comp_id=session_id.getTargetCompID().getString(),
+        next_sender_seq=session.getExpectedSenderNum(),
+        next_target_seq=session.getExpectedTargetNum(),
+    )
+
+
 class Tap(Protocol):
     """Sees every message in and out, and every session's logon and logout (audit trail)."""
 
@@ -237,14 +247,17 @@ class Application(fix.Application):  # type: ignore[misc]
         session = fix.Session.lookupSession(session_id)
         if self._tap is None or session is None:
             return
-        nums = SessionSeqNums(
-            begin_string=session_id.getBeginString().getString(),
-            sender_comp_id=session_id.getSenderCompID().getString(),
-            target_comp_id=session_id.getTargetCompID().getString(),
-            next_sender_seq=session.getExpectedSenderNum(),
-            next_target_seq=session.getExpectedTargetNum(),
-        )
-        self._tap.session_state(session_key(session_id), nums, logged_on)
+        self._tap.session_state(session_key(session_id), _seq_nums(session_id, session), logged_on)
+
+    def session_states(self) -> list[tuple[SessionKey, SessionSeqNums, bool]]:
+        """Every session's numbers and whether it is logged on, now. From a thread of the
+        caller's that holds no lock: each lookup takes that session's quickfix mutex."""
+        states = []
+        for key, session_id in list(self._ids.items()):
+            session = fix.Session.lookupSession(session_id)
+            if session is not None:
+                states.append((key, _seq_nums(session_id, session), session.isLoggedOn()))
+        return states
 
     def toAdmin(self, message: fix.Message, sessionID: fix.SessionID) -> None:  # noqa: N802, N803
         if self._tap is not None:

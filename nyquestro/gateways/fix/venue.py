@@ -91,6 +91,8 @@ class SessionState:
     """Queue mode: messages waiting for tokens, oldest first (None: reject mode)."""
     queue_limit: int = 0
     """Queue mode: most messages held at once; one beyond it is refused."""
+    refused: int = 0
+    """Messages its throttles refused since this gateway started."""
 
     def throttled(self, msg_type: str, now_ns: int) -> str | None:
         """Why this message cannot be taken now, or None: then its tokens are taken.
@@ -380,6 +382,15 @@ class FixVenue:
             text = f"throttled: more than {session.queue_limit} messages queued on this session"
             self._refuse(session, msg_type, msg, text)
 
+    def throttle_usage(self, key: SessionKey) -> tuple[int | None, int | None]:
+        """A session's throttle refusals so far and messages queued now (None: no such
+        session; queued None: not in queue mode). Read without the lock, from any
+        thread: two counters, each as it was at some instant."""
+        session = self._sessions.get(key)
+        if session is None:
+            return None, None
+        return session.refused, None if session.queue is None else len(session.queue)
+
     @property
     def queues_messages(self) -> bool:
         """Whether any session is in queue mode (and so needs `release_queued` called)."""
@@ -429,6 +440,7 @@ class FixVenue:
 
     def _refuse(self, session: SessionState, msg_type: str, msg: FieldSource, text: str) -> None:
         """Answer a throttled message as its type is answered when refused."""
+        session.refused += 1
         cl_ord_id = msg.get(tag("ClOrdID")) or ""
         if msg_type == "D":
             self._request(session, BadOrder(
