@@ -35,6 +35,7 @@ COMMAND_TYPES: Mapping[str, type[commands.CommandBase]] = {
     "end_of_day": commands.EndOfDay,
     "configure": commands.Configure,
     "kill_switch": commands.KillSwitch,
+    "control_session": commands.ControlSession,
 }
 
 # A replace carries no symbol in the engine, but its price is only meaningful in the

@@ -1199,6 +1199,48 @@ class SetRiskCheckRequest(_message.Message):
 Global___SetRiskCheckRequest: _TypeAlias = SetRiskCheckRequest  # noqa: Y015
 
 @_typing.final
+class ForceLogoutRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SESSION_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    session: _builtins.str
+    """a session key, e.g. FIX.4.4:NYQUESTRO->CLIENT1"""
+    reason: _builtins.str
+    def __init__(
+        self,
+        *,
+        session: _builtins.str = ...,
+        reason: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["reason", b"reason", "session", b"session"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ForceLogoutRequest: _TypeAlias = ForceLogoutRequest  # noqa: Y015
+
+@_typing.final
+class ResetSequenceRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SESSION_FIELD_NUMBER: _builtins.int
+    session: _builtins.str
+    def __init__(
+        self,
+        *,
+        session: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["session", b"session"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ResetSequenceRequest: _TypeAlias = ResetSequenceRequest  # noqa: Y015
+
+@_typing.final
 class ActionResponse(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 

@@ -119,6 +119,16 @@ class ControlStub:
                 request_serializer=nyquestro_dot_control_dot_control__pb2.SetRiskCheckRequest.SerializeToString,
                 response_deserializer=nyquestro_dot_control_dot_control__pb2.ActionResponse.FromString,
                 _registered_method=True)
+        self.ForceLogout = channel.unary_unary(
+                '/nyquestro.control.v1.Control/ForceLogout',
+                request_serializer=nyquestro_dot_control_dot_control__pb2.ForceLogoutRequest.SerializeToString,
+                response_deserializer=nyquestro_dot_control_dot_control__pb2.ActionResponse.FromString,
+                _registered_method=True)
+        self.ResetSequence = channel.unary_unary(
+                '/nyquestro.control.v1.Control/ResetSequence',
+                request_serializer=nyquestro_dot_control_dot_control__pb2.ResetSequenceRequest.SerializeToString,
+                response_deserializer=nyquestro_dot_control_dot_control__pb2.ActionResponse.FromString,
+                _registered_method=True)
 
 
 class ControlServicer:
@@ -233,6 +243,20 @@ class ControlServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ForceLogout(self, request, context):
+        """A FIX session: a Logout with the reason as Text; or a reset, which logs it out and
+        starts both its sequence numbers again at 1 (the client logs on with 34=1).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ResetSequence(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ControlServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -319,6 +343,16 @@ def add_ControlServicer_to_server(servicer, server):
             'SetRiskCheck': grpc.unary_unary_rpc_method_handler(
                     servicer.SetRiskCheck,
                     request_deserializer=nyquestro_dot_control_dot_control__pb2.SetRiskCheckRequest.FromString,
+                    response_serializer=nyquestro_dot_control_dot_control__pb2.ActionResponse.SerializeToString,
+            ),
+            'ForceLogout': grpc.unary_unary_rpc_method_handler(
+                    servicer.ForceLogout,
+                    request_deserializer=nyquestro_dot_control_dot_control__pb2.ForceLogoutRequest.FromString,
+                    response_serializer=nyquestro_dot_control_dot_control__pb2.ActionResponse.SerializeToString,
+            ),
+            'ResetSequence': grpc.unary_unary_rpc_method_handler(
+                    servicer.ResetSequence,
+                    request_deserializer=nyquestro_dot_control_dot_control__pb2.ResetSequenceRequest.FromString,
                     response_serializer=nyquestro_dot_control_dot_control__pb2.ActionResponse.SerializeToString,
             ),
     }
@@ -780,6 +814,60 @@ class Control:
             target,
             '/nyquestro.control.v1.Control/SetRiskCheck',
             nyquestro_dot_control_dot_control__pb2.SetRiskCheckRequest.SerializeToString,
+            nyquestro_dot_control_dot_control__pb2.ActionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ForceLogout(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/nyquestro.control.v1.Control/ForceLogout',
+            nyquestro_dot_control_dot_control__pb2.ForceLogoutRequest.SerializeToString,
+            nyquestro_dot_control_dot_control__pb2.ActionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ResetSequence(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/nyquestro.control.v1.Control/ResetSequence',
+            nyquestro_dot_control_dot_control__pb2.ResetSequenceRequest.SerializeToString,
             nyquestro_dot_control_dot_control__pb2.ActionResponse.FromString,
             options,
             channel_credentials,

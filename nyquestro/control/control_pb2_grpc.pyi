@@ -66,6 +66,11 @@ class ControlStub:
     once and after a restart, until the next config reload (SIGHUP) sets the file's.
     """
     SetRiskCheck: _grpc.UnaryUnaryMultiCallable[_control_pb2.SetRiskCheckRequest, _control_pb2.ActionResponse]
+    ForceLogout: _grpc.UnaryUnaryMultiCallable[_control_pb2.ForceLogoutRequest, _control_pb2.ActionResponse]
+    """A FIX session: a Logout with the reason as Text; or a reset, which logs it out and
+    starts both its sequence numbers again at 1 (the client logs on with 34=1).
+    """
+    ResetSequence: _grpc.UnaryUnaryMultiCallable[_control_pb2.ResetSequenceRequest, _control_pb2.ActionResponse]
 
 @_typing.type_check_only
 class ControlAsyncStub(ControlStub):
@@ -97,6 +102,11 @@ class ControlAsyncStub(ControlStub):
     once and after a restart, until the next config reload (SIGHUP) sets the file's.
     """
     SetRiskCheck: _aio.UnaryUnaryMultiCallable[_control_pb2.SetRiskCheckRequest, _control_pb2.ActionResponse]  # type: ignore[assignment]
+    ForceLogout: _aio.UnaryUnaryMultiCallable[_control_pb2.ForceLogoutRequest, _control_pb2.ActionResponse]  # type: ignore[assignment]
+    """A FIX session: a Logout with the reason as Text; or a reset, which logs it out and
+    starts both its sequence numbers again at 1 (the client logs on with 34=1).
+    """
+    ResetSequence: _aio.UnaryUnaryMultiCallable[_control_pb2.ResetSequenceRequest, _control_pb2.ActionResponse]  # type: ignore[assignment]
 
 class ControlServicer(metaclass=_abc_1.ABCMeta):
     @_abc_1.abstractmethod
@@ -225,6 +235,23 @@ class ControlServicer(metaclass=_abc_1.ABCMeta):
     def SetRiskCheck(
         self,
         request: _control_pb2.SetRiskCheckRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_control_pb2.ActionResponse, _abc.Awaitable[_control_pb2.ActionResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def ForceLogout(
+        self,
+        request: _control_pb2.ForceLogoutRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_control_pb2.ActionResponse, _abc.Awaitable[_control_pb2.ActionResponse]]:
+        """A FIX session: a Logout with the reason as Text; or a reset, which logs it out and
+        starts both its sequence numbers again at 1 (the client logs on with 34=1).
+        """
+
+    @_abc_1.abstractmethod
+    def ResetSequence(
+        self,
+        request: _control_pb2.ResetSequenceRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_control_pb2.ActionResponse, _abc.Awaitable[_control_pb2.ActionResponse]]: ...
 

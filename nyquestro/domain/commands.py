@@ -11,7 +11,15 @@ gateways build one command per inbound message and recovery one per journal row.
 from dataclasses import dataclass
 from typing import Protocol
 
-from nyquestro.domain.enums import MassCancelOrigin, OrdType, PegType, Side, SmpPolicy, TimeInForce
+from nyquestro.domain.enums import (
+    MassCancelOrigin,
+    OrdType,
+    PegType,
+    SessionAction,
+    Side,
+    SmpPolicy,
+    TimeInForce,
+)
 from nyquestro.domain.ids import (
     Account,
     ClOrdId,
@@ -338,6 +346,39 @@ class KillSwitch(CommandBase):
         object.__setattr__(self, "request_id", request_id)
 
 
+@dataclass(frozen=True, slots=True, kw_only=True, init=False)
+class ControlSession(CommandBase):
+    """An operator's action on a FIX session (log it out, reset its sequence numbers).
+
+    The engine only records it (SessionControlled): the FIX gateway acts on that event, so
+    the action is journaled, ordered with everything else and carried out once, after
+    the command is durable, like any message the gateway sends.
+    """
+
+    session: SessionKey
+    action: SessionAction
+    reason: str = ""
+    request_id: int = 0
+    """The operator request it carries out (see KillSwitch)."""
+
+    def __init__(
+        self,
+        *,
+        seq: Seq,
+        ts: Ts,
+        session: SessionKey,
+        action: SessionAction,
+        reason: str = "",
+        request_id: int = 0,
+    ) -> None:
+        object.__setattr__(self, "seq", seq)
+        object.__setattr__(self, "ts", ts)
+        object.__setattr__(self, "session", session)
+        object.__setattr__(self, "action", action)
+        object.__setattr__(self, "reason", reason)
+        object.__setattr__(self, "request_id", request_id)
+
+
 Command = (
     NewOrder
     | Cancel
@@ -348,4 +389,5 @@ Command = (
     | EndOfDay
     | Configure
     | KillSwitch
+    | ControlSession
 )

@@ -57,3 +57,12 @@ class MassCancelOrigin(StrEnum):
     """Cancel-on-disconnect: the session has gone, nobody is answered."""
     OPERATOR = "operator"
     """A script or operator command: no session asked, nobody is answered."""
+
+
+class SessionAction(StrEnum):
+    """What an operator has done to a FIX session (ControlSession)."""
+
+    LOGOUT = "logout"
+    """Send it a Logout (with the reason as Text) and end the connection."""
+    RESET = "reset"
+    """Log it out and start both its sequence numbers again at 1."""

@@ -13,7 +13,7 @@ class sets its own fields. Equality, hashing and `repr` are still the dataclass'
 
 from dataclasses import dataclass
 
-from nyquestro.domain.enums import OrdType, PegType, Side, TimeInForce
+from nyquestro.domain.enums import OrdType, PegType, SessionAction, Side, TimeInForce
 from nyquestro.domain.ids import (
     Account,
     ClOrdId,
@@ -605,6 +605,24 @@ class OperatorRejected(EventBase):
         object.__setattr__(self, "text", text)
 
 
+@dataclass(frozen=True, slots=True, kw_only=True, init=False)
+class SessionControlled(EventBase):
+    """An operator's action on a FIX session, for its gateway to carry out."""
+
+    session: SessionKey
+    action: SessionAction
+    reason: str
+
+    def __init__(
+        self, *, seq: Seq, ts: Ts, session: SessionKey, action: SessionAction, reason: str
+    ) -> None:
+        object.__setattr__(self, "seq", seq)
+        object.__setattr__(self, "ts", ts)
+        object.__setattr__(self, "session", session)
+        object.__setattr__(self, "action", action)
+        object.__setattr__(self, "reason", reason)
+
+
 Event = (
     Accepted
     | Rejected
@@ -625,4 +643,5 @@ Event = (
     | OperatorRejected
     | Configured
     | KillSwitchSet
+    | SessionControlled
 )

@@ -23,6 +23,7 @@ from nyquestro.domain.commands import (
     Command,
     CommandBase,
     Configure,
+    ControlSession,
     EndOfDay,
     Halt,
     KillSwitch,
@@ -30,7 +31,15 @@ from nyquestro.domain.commands import (
     NewOrder,
     Resume,
 )
-from nyquestro.domain.enums import MassCancelOrigin, OrdType, PegType, Side, SmpPolicy, TimeInForce
+from nyquestro.domain.enums import (
+    MassCancelOrigin,
+    OrdType,
+    PegType,
+    SessionAction,
+    Side,
+    SmpPolicy,
+    TimeInForce,
+)
 from nyquestro.domain.events import (
     Accepted,
     Cancelled,
@@ -53,6 +62,7 @@ from nyquestro.domain.events import (
     Replaced,
     Restated,
     Resumed,
+    SessionControlled,
     Trade,
 )
 from nyquestro.domain.ids import Seq, Ts
@@ -73,6 +83,7 @@ RESUME: Final = 6
 END_OF_DAY: Final = 7
 CONFIGURE: Final = 8
 KILL_SWITCH: Final = 9
+CONTROL_SESSION: Final = 10
 
 COMMAND_TAGS: Final[dict[type[CommandBase], int]] = {
     NewOrder: NEW_ORDER,
@@ -84,6 +95,7 @@ COMMAND_TAGS: Final[dict[type[CommandBase], int]] = {
     EndOfDay: END_OF_DAY,
     Configure: CONFIGURE,
     KillSwitch: KILL_SWITCH,
+    ControlSession: CONTROL_SESSION,
 }
 """A tag names one command class for good: never reused or renumbered."""
 
@@ -94,6 +106,7 @@ _TIFS: Final = {member.value: member for member in TimeInForce}
 _PEGS: Final = {member.value: member for member in PegType}
 _SMP_POLICIES: Final = {member.value: member for member in SmpPolicy}
 _ORIGINS: Final = {member.value: member for member in MassCancelOrigin}
+_SESSION_ACTIONS: Final = {member.value: member for member in SessionAction}
 
 
 def command_from_row(row: list[Any], seq: Seq, ts: Ts) -> Command:
@@ -142,6 +155,11 @@ def command_from_row(row: list[Any], seq: Seq, ts: Ts) -> Command:
             seq=seq, ts=ts, engage=row[1], account=row[2], session=row[3], reason=row[4],
             request_id=row[5],
         )  # fmt: skip
+    if tag == CONTROL_SESSION:
+        return ControlSession(
+            seq=seq, ts=ts, session=row[1], action=_SESSION_ACTIONS[row[2]], reason=row[3],
+            request_id=row[4],
+        )  # fmt: skip
     raise KeyError(f"unknown command tag {tag!r}")
 
 
@@ -165,6 +183,7 @@ EVENT_TAGS: Final[dict[type[EventBase], int]] = {
     OperatorRejected: 17,
     Configured: 18,
     KillSwitchSet: 19,
+    SessionControlled: 20,
 }
 """A tag names one event class for good: never reused or renumbered."""
 
@@ -227,6 +246,8 @@ def event_row(e: EventBase) -> list[object]:
         return [tag, e.seq, e.ts, list(e.changes)]
     if isinstance(e, KillSwitchSet):
         return [tag, e.seq, e.ts, e.engaged, e.account, e.session, e.reason, e.cancelled]
+    if isinstance(e, SessionControlled):
+        return [tag, e.seq, e.ts, e.session, e.action, e.reason]
     raise KeyError(f"no row for event class {type(e).__name__}")
 
 
@@ -328,5 +349,9 @@ def event_from_row(r: list[Any]) -> EventBase:
         return KillSwitchSet(
             seq=r[1], ts=r[2], engaged=r[3], account=r[4], session=r[5], reason=r[6],
             cancelled=r[7],
+        )  # fmt: skip
+    if tag == 20:
+        return SessionControlled(
+            seq=r[1], ts=r[2], session=r[3], action=_SESSION_ACTIONS[r[4]], reason=r[5]
         )  # fmt: skip
     raise KeyError(f"unknown event tag {tag!r}")

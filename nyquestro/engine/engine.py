@@ -22,6 +22,7 @@ from nyquestro.domain.commands import (
     CancelReplace,
     Command,
     Configure,
+    ControlSession,
     EndOfDay,
     Halt,
     KillSwitch,
@@ -43,6 +44,7 @@ from nyquestro.domain.events import (
     Rejected,
     Replaced,
     Resumed,
+    SessionControlled,
     Trade,
 )
 from nyquestro.domain.ids import (
@@ -239,6 +241,10 @@ class Engine:
             self._configure(cmd)
         elif isinstance(cmd, KillSwitch):
             self._kill_switch(cmd)
+        elif isinstance(cmd, ControlSession):
+            self._last_request_id = max(self._last_request_id, cmd.request_id)
+            out.append(SessionControlled(seq=cmd.seq, ts=cmd.ts, session=cmd.session,
+                                         action=cmd.action, reason=cmd.reason))  # fmt: skip
         else:
             raise TypeError(f"not a command the engine knows: {type(cmd).__name__}")
         self._positions.apply(out)

@@ -15,7 +15,7 @@ from nyquestro.domain.events import EventBase
 from nyquestro.domain.ids import SessionKey
 from nyquestro.engine import Engine
 from nyquestro.gateways.fix.acceptor import session_key_of
-from nyquestro.gateways.fix.message import OutMessage
+from nyquestro.gateways.fix.message import ToSession
 from nyquestro.gateways.fix.venue import FixVenue
 from nyquestro.gateways.udp.orders import UdpOrders
 from nyquestro.gateways.udp.orders import session_key as udp_session_key
@@ -39,7 +39,7 @@ class VenueCore:
 def assemble(
     config: VenueConfig,
     db: DbEngine,
-    send: Callable[[str, OutMessage], None],
+    send: Callable[[str, ToSession], None],
     journal: JournalWriter | None = None,
     on_durable: Callable[[int], None] | None = None,
     recorder: Subscriber | None = None,

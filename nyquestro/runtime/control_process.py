@@ -31,6 +31,7 @@ from nyquestro.domain.risk import AccountRisk, SessionRisk
 from nyquestro.engine import Engine
 from nyquestro.gateways.control.service import ControlService
 from nyquestro.gateways.control.view import ControlView
+from nyquestro.runtime.fix_settings import fix_session_keys
 from nyquestro.runtime.follower import Follower
 from nyquestro.runtime.gateway_main import Start, read_start, run_gateway
 from nyquestro.store import queries
@@ -146,7 +147,8 @@ class _ControlPlane:
         prices = DecimalPrices({i.symbol: i for i in config.instruments})
         self._service = ControlService(
             config.control, view, engine, follower.read,
-            _SqlStore(create_db_engine(config.db)), prices, _ACTION_TIMEOUT_SECONDS,
+            _SqlStore(create_db_engine(config.db)), prices, fix_session_keys(config),
+            _ACTION_TIMEOUT_SECONDS,
         )  # fmt: skip
         self._server = grpc.server(futures.ThreadPoolExecutor(max_workers=_WORKERS))
         control_pb2_grpc.add_ControlServicer_to_server(self._service, self._server)

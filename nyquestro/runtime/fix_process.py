@@ -38,7 +38,7 @@ from nyquestro.domain.ids import SessionKey
 from nyquestro.gateways.fix.acceptor import Application
 from nyquestro.gateways.fix.dialect import tag
 from nyquestro.gateways.fix.inbound import FieldSource
-from nyquestro.gateways.fix.message import OutMessage
+from nyquestro.gateways.fix.message import ToSession
 from nyquestro.gateways.fix.peers import LogonGate
 from nyquestro.gateways.fix.venue import FixVenue
 from nyquestro.runtime import fix_settings
@@ -137,7 +137,7 @@ class FixGateway:
         apply_throttles(self._venue, self._config.fix.comp_id, changed)
         log.info("throttles of %d session(s) applied to the FIX gateway's sessions", len(changed))
 
-    def _deliver(self, key: str, message: OutMessage) -> None:
+    def _deliver(self, key: str, message: ToSession) -> None:
         self._app.send(SessionKey(key), message)
 
     def start(self) -> None:

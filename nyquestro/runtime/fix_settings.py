@@ -14,7 +14,7 @@ from nyquestro.config.instruments import ConfigError
 from nyquestro.config.paths import FIXSPEC_DIR, SESSIONS_DIR
 from nyquestro.config.venue import VenueConfig
 from nyquestro.gateways.fix.acceptor import session_key_of
-from nyquestro.gateways.fix.message import OutMessage
+from nyquestro.gateways.fix.message import OutMessage, SessionOrder
 from nyquestro.gateways.fix.venue import EXEC_SLOT
 
 DICTIONARY = {"FIX.4.2": "FIX42.xml", "FIX.4.4": "FIX44.xml"}
@@ -53,6 +53,13 @@ def session_pairs(config: VenueConfig) -> list[tuple[str, str]]:
     if config.fix.drop_copy is not None:
         pairs.append((DROP_COPY_BEGIN_STRING, config.fix.drop_copy))
     return pairs
+
+
+def fix_session_keys(config: VenueConfig) -> frozenset[str]:
+    """The session keys of every session, as events and the sessions table name them."""
+    comp_id = config.fix.comp_id
+    return frozenset(session_key_of(begin, comp_id, target) for begin, target in
+                     session_pairs(config))  # fmt: skip
 
 
 def write(config: VenueConfig) -> Path:
@@ -98,6 +105,8 @@ def in_store(highest_exec_id: int, seq: int, message: object) -> bool:
     ExecID is `highest_exec_id`. A report by its own ExecID: a crash may fall between two
     reports of one command to one session (two fills of one order). Anything else (a
     cancel reject, market data) by its command."""
+    if isinstance(message, SessionOrder):
+        return True  # a logout or reset from before a restart, which ended every session
     exec_id = message.get(EXEC_ID) if isinstance(message, OutMessage) else None
     if exec_id is not None and exec_id.isdigit():
         return int(exec_id) <= highest_exec_id

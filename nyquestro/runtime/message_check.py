@@ -30,7 +30,7 @@ from sqlalchemy import Engine as DbEngine
 from nyquestro.config.venue import VenueConfig
 from nyquestro.domain.commands import Command
 from nyquestro.domain.events import EventBase
-from nyquestro.gateways.fix.message import OutMessage
+from nyquestro.gateways.fix.message import OutMessage, ToSession
 from nyquestro.gateways.fix.venue import EXEC_SLOT, REPLY_OFFSET, FixVenue
 from nyquestro.runtime.assembly import add_sessions
 from nyquestro.store.audit import OUTBOUND, audit_rows
@@ -122,8 +122,8 @@ class Rendering:
         self._seq = command.seq
         self.venue.on_events(command, events)
 
-    def _send(self, key: str, out: OutMessage) -> None:
-        if out.msg_type in COMPARED_TYPES:
+    def _send(self, key: str, out: ToSession) -> None:
+        if isinstance(out, OutMessage) and out.msg_type in COMPARED_TYPES:
             self.messages.append(Message(key, out.msg_type, dict(out.fields), self._seq))
 
 

@@ -35,8 +35,15 @@ from nyquestro.codec.frames import decode_command
 from nyquestro.codec.prices import DecimalPrices
 from nyquestro.config.instruments import ConfigError
 from nyquestro.config.venue import VenueConfig
-from nyquestro.domain.commands import Command, Halt, KillSwitch, MassCancel, Resume
-from nyquestro.domain.enums import MassCancelOrigin
+from nyquestro.domain.commands import (
+    Command,
+    ControlSession,
+    Halt,
+    KillSwitch,
+    MassCancel,
+    Resume,
+)
+from nyquestro.domain.enums import MassCancelOrigin, SessionAction
 from nyquestro.domain.events import Configured
 from nyquestro.domain.ids import Account, ClOrdId, OrderId, Seq, SessionKey, Symbol, Ts
 from nyquestro.gateways.fix.acceptor import Application
@@ -312,6 +319,8 @@ class Exchange:
                                   str(p.get("reason") or ""))  # fmt: skip
             elif request.kind in ("cancel", "mass_cancel"):
                 command = partial(_operator_cancel, request.id, p)
+            elif request.kind in ("logout", "reset"):
+                command = partial(_control_session, request.id, request.kind, p)
             elif request.kind in ("set_limit", "risk_check"):
                 running = self.sequencer.read(lambda: self._engine.settings)
                 try:
@@ -533,6 +542,16 @@ def _trading(request_id: int, kind: str, symbol: str, reason: str, seq: Seq, ts:
     if kind == "halt":
         return Halt(seq=seq, ts=ts, symbol=Symbol(symbol), reason=reason, request_id=request_id)
     return Resume(seq=seq, ts=ts, symbol=Symbol(symbol), request_id=request_id)
+
+
+def _control_session(
+    request_id: int, kind: str, params: dict[str, Any], seq: Seq, ts: Ts
+) -> ControlSession:
+    return ControlSession(
+        seq=seq, ts=ts, session=SessionKey(str(params.get("session"))),
+        action=SessionAction(kind), reason=str(params.get("reason") or ""),
+        request_id=request_id,
+    )  # fmt: skip
 
 
 def _operator_cancel(request_id: int, params: dict[str, Any], seq: Seq, ts: Ts) -> MassCancel:

@@ -119,6 +119,7 @@ class NyquestroApp(App[None]):
         Binding("m", "mass_cancel", "Mass cancel"),
         Binding("h", "halt", "Halt/resume"),
         Binding("k", "kill_switch", "Kill switch"),
+        Binding("l", "force_logout", "Log out"),
         Binding("slash", "filter", "Filter"),
         Binding("s", "sort", "Sort"),
         Binding("left_square_bracket", "symbol(-1)", "Prev symbol", show=False),
@@ -306,6 +307,7 @@ class NyquestroApp(App[None]):
         )
         self.query_one("#rate", Sparkline).data = self._rates.values()
         sessions = self.query_one("#session-table", DataTable)
+        selected = sessions.cursor_row
         sessions.clear()
         for s in polled.sessions:
             sessions.add_row(
@@ -318,7 +320,10 @@ class NyquestroApp(App[None]):
                 clock(s.last_outbound_ts) if s.HasField("last_outbound_ts") else "",
                 str(s.throttle_refusals) if s.HasField("throttle_refusals") else "",
                 str(s.queued_messages) if s.HasField("queued_messages") else "",
+                key=s.session_key,
             )
+        if sessions.row_count:  # the same rows each second, in the same order
+            sessions.move_cursor(row=min(selected, sessions.row_count - 1))
 
         positions = self.query_one("#positions", DataTable)
         positions.clear()
@@ -511,6 +516,30 @@ class NyquestroApp(App[None]):
                 **call,
             ),
         )
+
+    def action_force_logout(self) -> None:
+        session = self._selected_session()
+        if not session:
+            self.notify("select a session (sessions tab) or an order", severity="warning")
+            return
+        self._confirm(
+            f"Log session {session} out?",
+            lambda stub, call: stub.ForceLogout(
+                pb.ForceLogoutRequest(session=session, reason="logged out from nyquestro-tui"),
+                **call,
+            ),
+        )
+
+    def _selected_session(self) -> str:
+        """The sessions tab's selected session there, else the selected order's."""
+        if self.query_one(TabbedContent).active == "sessions":
+            table = self.query_one("#session-table", DataTable)
+            if not table.row_count:
+                return ""
+            key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+            return key or ""
+        row = self._selected_row()
+        return "" if row is None else str(row["session"])
 
     def _confirm(self, question: str, call: Call) -> None:
         def answered(yes: bool | None) -> None:

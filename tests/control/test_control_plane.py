@@ -402,3 +402,47 @@ def test_sessions_show_their_numbers_and_activity(venue: Venue, ops: ControlClie
     assert session.heartbeat_interval == client.heartbeat
     assert session.last_inbound_ts > 0 and session.throttle_refusals == 0
     assert not session.HasField("queued_messages")  # reject-mode throttles hold nothing
+
+
+def session_row(ops: ControlClient, key: str) -> pb.Session | None:
+    sessions = ops.stub.ListSessions(pb.ListSessionsRequest(), **ops.call()).sessions
+    return next((s for s in sessions if s.session_key == key), None)
+
+
+def test_an_operator_logs_a_session_out_and_resets_its_numbers(
+    server: ControlServer, venue: Venue, ops: ControlClient
+) -> None:
+    key = "FIX.4.2:NYQUESTRO->CLIENT3"
+    client = venue.client("CLIENT3", "FIX.4.2")
+    client.sync()
+    eventually(lambda: ((row := session_row(ops, key)) and row.state == "logged_on") or None)
+    done = ops.stub.ForceLogout(pb.ForceLogoutRequest(session=key, reason="end of test day"),
+                                **ops.call())  # fmt: skip
+    assert done.summary == f"{key} logged out"
+    assert client.expect("5")[58] == "end of test day"
+    client.send("5", [])
+    assert client.hung_up()
+    eventually(lambda: ((row := session_row(ops, key)) and row.state == "logged_out") or None)
+    again = status_of(lambda: ops.stub.ForceLogout(pb.ForceLogoutRequest(session=key),
+                                                   **ops.call()))  # fmt: skip
+    assert again.code() is grpc.StatusCode.FAILED_PRECONDITION
+    assert again.details() == f"session {key} is not logged on"
+    unknown = status_of(
+        lambda: ops.stub.ResetSequence(
+            pb.ResetSequenceRequest(session="FIX.4.4:NYQUESTRO->NOBODY"), **ops.call()
+        )
+    )
+    assert unknown.code() is grpc.StatusCode.NOT_FOUND
+
+    # Numbers well past 1 on both sides, then a reset: the client starts again at 1
+    # without asking (no ResetSeqNumFlag), and the venue answers at 1.
+    numbered = venue.client("CLIENT3", "FIX.4.2")
+    for _ in range(3):
+        numbered.sync()
+    ops.stub.ResetSequence(pb.ResetSequenceRequest(session=key), **ops.call())
+    assert numbered.expect("5")
+    assert numbered.hung_up()
+    fresh = venue.client("CLIENT3", "FIX.4.2", logon=False)
+    answer = fresh.logon(reset=False)
+    assert (answer[34], answer.get(141)) == ("1", None)
+    fresh.sync()

@@ -24,7 +24,7 @@ from nyquestro.codec.prices import DecimalPrices
 from nyquestro.config.control import ControlConfig, ControlToken
 from nyquestro.control import control_pb2 as pb
 from nyquestro.control import control_pb2_grpc as pb_grpc
-from nyquestro.domain.enums import Side
+from nyquestro.domain.enums import SessionAction, Side
 from nyquestro.domain.events import (
     Cancelled,
     Configured,
@@ -33,6 +33,7 @@ from nyquestro.domain.events import (
     KillSwitchSet,
     OperatorRejected,
     Resumed,
+    SessionControlled,
 )
 from nyquestro.domain.ids import Account, Px, Qty, SessionKey, Symbol
 from nyquestro.domain.reasons import RejectReason
@@ -108,15 +109,18 @@ class ControlService(pb_grpc.ControlServicer):
         read: ReadFn,
         store: Store,
         prices: DecimalPrices,
+        fix_sessions: frozenset[str],
         action_timeout: float,
     ) -> None:
-        """`action_timeout`: how long an action waits for the core to carry it out."""
+        """`fix_sessions`: the keys of the venue's FIX sessions. `action_timeout`: how
+        long an action waits for the core to carry it out."""
         self._config = config
         self._view = view
         self._venue = venue
         self._read = read
         self._store = store
         self._prices = prices
+        self._fix_sessions = fix_sessions
         self._action_timeout = action_timeout
 
     # --- queries ------------------------------------------------------------------------
@@ -494,7 +498,37 @@ class ControlService(pb_grpc.ControlServicer):
                   "enabled": request.enabled}  # fmt: skip
         return self._act(context, who, "risk_check", params)
 
+    def ForceLogout(
+        self, request: pb.ForceLogoutRequest, context: grpc.ServicerContext
+    ) -> pb.ActionResponse:
+        who = self._actor(context)
+        session = self._session(request.session, context)
+        if not any(
+            row["session_key"] == session and row["state"] == "logged_on"
+            for row in self._store.sessions()
+        ):
+            _abort(context, grpc.StatusCode.FAILED_PRECONDITION,
+                   f"session {session} is not logged on")  # fmt: skip
+        return self._act(context, who, "logout", {"session": session, "reason": request.reason})
+
+    def ResetSequence(
+        self, request: pb.ResetSequenceRequest, context: grpc.ServicerContext
+    ) -> pb.ActionResponse:
+        who = self._actor(context)
+        session = self._session(request.session, context)
+        return self._act(context, who, "reset", {"session": session, "reason": ""})
+
     # --- helpers -------------------------------------------------------------------------
+
+    def _session(self, session: str, context: grpc.ServicerContext) -> str:
+        if session not in self._fix_sessions:
+            _abort(
+                context,
+                grpc.StatusCode.NOT_FOUND,
+                f"unknown FIX session {session!r}: the venue has "
+                f"{', '.join(sorted(self._fix_sessions))}",
+            )
+        return session
 
     def _caller(self, context: grpc.ServicerContext) -> ControlToken:
         presented = ""
@@ -644,6 +678,9 @@ def _told(event: EventBase) -> str | None:
         return f"kill switch {'engaged' if event.engaged else 'released'} for {scope}"
     if isinstance(event, Configured):
         return "; ".join(event.changes) or "settings unchanged"
+    if isinstance(event, SessionControlled):
+        done = "logged out" if event.action is SessionAction.LOGOUT else "reset to 1"
+        return f"{event.session} {done}"
     return None
 
 

@@ -16,7 +16,15 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
-from nyquestro.domain.commands import Command, Configure, Halt, KillSwitch, MassCancel, Resume
+from nyquestro.domain.commands import (
+    Command,
+    Configure,
+    ControlSession,
+    Halt,
+    KillSwitch,
+    MassCancel,
+    Resume,
+)
 from nyquestro.domain.events import EventBase, Halted, LevelEvent, Resumed
 from nyquestro.domain.instrument import Instrument
 
@@ -164,6 +172,6 @@ class ControlView:
 
 
 def _request_id(command: Command) -> int:
-    if isinstance(command, Halt | Resume | KillSwitch | MassCancel | Configure):
+    if isinstance(command, Halt | Resume | KillSwitch | MassCancel | Configure | ControlSession):
         return command.request_id
     return 0

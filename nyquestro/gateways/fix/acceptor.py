@@ -13,6 +13,7 @@ and waits for a session mutex can never be waited for in return (ADR 0008).
 """
 
 import logging
+import threading
 import time
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
@@ -23,9 +24,10 @@ import quickfix as fix
 import quickfix42 as fix42
 import quickfix44 as fix44
 
+from nyquestro.domain.enums import SessionAction
 from nyquestro.domain.ids import SessionKey
 from nyquestro.gateways.fix.inbound import FieldSource
-from nyquestro.gateways.fix.message import OutMessage
+from nyquestro.gateways.fix.message import OutMessage, SessionOrder, ToSession
 from nyquestro.gateways.fix.peers import LogonGate
 from nyquestro.gateways.fix.throttle import HeldFields
 from nyquestro.gateways.fix.venue import GROUP_COUNT_TAGS
@@ -159,6 +161,23 @@ class SessionSeqNums:
     next_target_seq: int
 
 
+_REENABLE_POLL_SECONDS = 0.05
+_REENABLE_WITHIN_SECONDS = 30.0
+"""A forced logout's session is enabled again once off, or after this long anyway."""
+
+
+def _enable_when_off(session_id: fix.SessionID) -> None:
+    deadline = time.monotonic() + _REENABLE_WITHIN_SECONDS
+    while time.monotonic() < deadline:
+        session = fix.Session.lookupSession(session_id)
+        if session is None:
+            return
+        if not session.isLoggedOn():
+            session.logon()  # quickfix's name for enabling an acceptor's session again
+            return
+        time.sleep(_REENABLE_POLL_SECONDS)
+
+
 def _seq_nums(session_id: fix.SessionID, session: fix.Session) -> SessionSeqNums:
     return SessionSeqNums(
         begin_string=session_id.getBeginString().getString(),
@@ -222,12 +241,32 @@ class Application(fix.Application):  # type: ignore[misc]
     def session_ids(self) -> list[fix.SessionID]:
         return list(self._ids.values())
 
-    def send(self, key: SessionKey, out: OutMessage) -> None:
+    def send(self, key: SessionKey, out: ToSession) -> None:
         session_id = self._ids.get(key)
         if session_id is None:
-            log.warning("no FIX session %s; dropped %s", key, out.msg_type)
+            log.warning("no FIX session %s; dropped %s", key, out)
+            return
+        if isinstance(out, SessionOrder):
+            self._order_session(session_id, out)
             return
         fix.Session.sendToTarget(to_quickfix(out, self._begin[key]), session_id)
+
+    def _order_session(self, session_id: fix.SessionID, order: SessionOrder) -> None:
+        session = fix.Session.lookupSession(session_id)
+        if session is None:
+            return
+        if order.action is SessionAction.RESET:
+            # quickfix's reset: a Logout if logged on, the connection closed, and both
+            # sequence numbers back to 1 in its store.
+            session.reset()
+            log.warning("%s: sequence numbers reset by an operator", session_id.toString())
+        elif session.isLoggedOn():
+            # quickfix's logout disables the session (its timer then sends the Logout);
+            # enabled again once it is off, the client may log back on, as after any logout.
+            session.logout(order.reason or "logged out by the venue's operator")
+            log.warning("%s: logged out by an operator: %s", session_id.toString(), order.reason)
+            threading.Thread(target=_enable_when_off, args=(session_id,), daemon=True,
+                             name="fix-reenable").start()  # fmt: skip
 
     def onCreate(self, sessionID: fix.SessionID) -> None:  # noqa: N802, N803 (quickfix API)
         key = session_key(sessionID)

@@ -1,6 +1,9 @@
-"""An outbound FIX message as plain data: what to send, not how."""
+"""An outbound FIX message as plain data: what to send, not how; and an operator's order
+to a session's session layer, which goes the same way."""
 
 from dataclasses import dataclass, field
+
+from nyquestro.domain.enums import SessionAction
 
 
 @dataclass(slots=True)
@@ -21,3 +24,16 @@ class OutMessage:
             if key == tag:
                 return value
         return None
+
+
+@dataclass(frozen=True, slots=True)
+class SessionOrder:
+    """Not a message: log the session out, or reset its sequence numbers. Sent in order
+    with the session's messages, once the command that decided it is durable."""
+
+    action: SessionAction
+    reason: str
+
+
+ToSession = OutMessage | SessionOrder
+"""What the FIX gateway hands a session's session layer."""

@@ -35,6 +35,7 @@ from nyquestro.domain.events import (
     Rejected,
     Replaced,
     Restated,
+    SessionControlled,
 )
 from nyquestro.domain.ids import ClOrdId, SessionKey, Symbol
 from nyquestro.domain.instrument import Instrument
@@ -49,14 +50,14 @@ from nyquestro.gateways.fix.inbound import (
     Submit,
 )
 from nyquestro.gateways.fix.marketdata import Depth, MarketData, Subscription
-from nyquestro.gateways.fix.message import Group, OutMessage
+from nyquestro.gateways.fix.message import Group, OutMessage, SessionOrder, ToSession
 from nyquestro.gateways.fix.orders import OrderState, OrderViews
 from nyquestro.gateways.fix.outbound import Outbound
 from nyquestro.gateways.fix.throttle import Held, TokenBucket
 
 log = logging.getLogger(__name__)
 
-Send = Callable[[SessionKey, OutMessage], None]
+Send = Callable[[SessionKey, ToSession], None]
 SubmitFn = Callable[[CommandFactory], Sequence[EventBase]]
 _T = TypeVar("_T")
 
@@ -645,6 +646,9 @@ class FixVenue:
                     self._send(event.session, session.outbound.cancel_rejected_event(event, state))
             elif isinstance(event, MassCancelled):
                 self._on_mass_cancelled(command, event)
+            elif isinstance(event, SessionControlled):
+                if event.session in self._sessions:
+                    self._send(event.session, SessionOrder(event.action, event.reason))
             elif isinstance(event, ORDER_EVENTS):
                 state = self._orders.apply(event)
                 if state is None:
