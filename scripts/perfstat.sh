@@ -49,9 +49,12 @@ if ! perf stat -e "$events" -p "$list" --per-thread -o "$out" -- sleep "$seconds
     exit 2
 fi
 cat "$out"
-if grep -q "<not supported>\|<not counted>" "$out"; then
+if grep -q "<not supported>" "$out"; then
     echo >&2
-    echo "some hardware counters are not available on this machine (a VM often hides the" \
-        "PMU): the lines marked <not supported> or <not counted> have no figure;" \
-        "task-clock and context-switches are software counters and always count" >&2
+    echo "<not supported>: this machine does not let perf read that counter (a VM often" \
+        "hides the CPU's performance counters); the software counters (task-clock," \
+        "context-switches) still count" >&2
+fi
+if grep -q "<not counted>" "$out"; then
+    echo "<not counted>: that thread did not run while perf counted" >&2
 fi

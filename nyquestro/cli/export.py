@@ -9,9 +9,10 @@ from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
-from nyquestro.store.audit import export_jsonl
+from nyquestro.runtime.progress import Progress
+from nyquestro.store.audit import audit_row_count, export_jsonl
 from nyquestro.store.database import create_db_engine, normalise_url, upgrade
-from nyquestro.store.journal import JournalCorrupt, export_commands_jsonl
+from nyquestro.store.journal import JournalCorrupt, export_commands_jsonl, journal_newest_seq
 
 
 class _BadDb(Exception):
@@ -32,11 +33,17 @@ def export_command(
     try:
         engine = _open(db)
         upgrade(engine)
-        if out_path is None:
-            count = export(engine, sys.stdout, after_seq)
-        else:
-            with out_path.open("w", encoding="utf-8") as out:
-                count = export(engine, out, after_seq)
+        total = (
+            journal_newest_seq(engine) - (after_seq or 0) if commands
+            else audit_row_count(engine, after_seq)
+        )  # fmt: skip
+        with Progress(f"{what} exported", max(total, 0), console=errors,
+                      say=lambda line: errors.print(line, markup=False)) as progress:  # fmt: skip
+            if out_path is None:
+                count = export(engine, sys.stdout, after_seq, progress)
+            else:
+                with out_path.open("w", encoding="utf-8") as out:
+                    count = export(engine, out, after_seq, progress)
     except _BadDb as exc:
         errors.print(f"--db {db}: {exc}", markup=False)
         return 2

@@ -5,10 +5,11 @@ from rich.console import Console
 from nyquestro.config.venue import VenueConfig
 from nyquestro.domain.instrument import Instrument
 from nyquestro.runtime.message_check import Rendering, compare, recorded_messages
+from nyquestro.runtime.progress import Progress
 from nyquestro.runtime.replay import replay
 from nyquestro.store.audit import has_outbound
 from nyquestro.store.database import create_db_engine, normalise_url, upgrade
-from nyquestro.store.journal import JournalCorrupt
+from nyquestro.store.journal import JournalCorrupt, journal_newest_seq
 
 
 def db_upgrade_command(db: str, out: Console) -> int:
@@ -23,8 +24,11 @@ def replay_command(db: str, instruments: list[Instrument], venue: VenueConfig, o
     engine = create_db_engine(db)
     upgrade(engine)
     rendering = Rendering(venue)
+    total = journal_newest_seq(engine)
     try:
-        result = replay(engine, instruments, [rendering.on_events])
+        with Progress("commands replayed", total, console=out,
+                      say=lambda line: out.print(line, markup=False)) as progress:  # fmt: skip
+            result = replay(engine, instruments, [rendering.on_events], progress)
     except JournalCorrupt as exc:
         out.print(f"journal is damaged: {exc}", markup=False)
         return 2

@@ -37,6 +37,7 @@ class Progress:
         self._every = every
         self._clock = clock
         self._started = self._told = clock()
+        self._done = 0
         self._bar: Bar | None = None
         self._task = None
         if console is not None and console.is_terminal:
@@ -48,6 +49,7 @@ class Progress:
             self._bar.start()
 
     def __call__(self, done: int) -> None:
+        self._done = done
         if done % _CHECK_EVERY:
             return
         if self._bar is not None and self._task is not None:
@@ -71,7 +73,8 @@ class Progress:
         )
 
     def close(self) -> None:
-        if self._bar is not None:
+        if self._bar is not None and self._task is not None:
+            self._bar.update(self._task, completed=self._done)
             self._bar.stop()
             self._bar = None
 

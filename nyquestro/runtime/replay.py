@@ -113,10 +113,12 @@ def replay(
     journal: DbEngine,
     instruments: Iterable[Instrument],
     subscribers: Sequence[Callable[[Command, Sequence[EventBase]], None]] = (),
+    progress: Callable[[int], None] | None = None,
 ) -> ReplayResult:
     """Replay the whole journal. A venue's journal starts with the Configure of its first
     start, whose instruments then replace `instruments` (the venue started with those).
-    `subscribers` see each command's events, as the live venue's did."""
+    `subscribers` see each command's events, as the live venue's did; `progress` gets
+    the count of commands replayed after each."""
     engine: Engine | None = None
     stream = EventStreamHash()
     commands = events = 0
@@ -129,6 +131,8 @@ def replay(
         produced = engine.process(entry.command)
         commands += 1
         events += len(produced)
+        if progress is not None:
+            progress(commands)
         for subscriber in subscribers:
             subscriber(entry.command, produced)
         now = stream.add_entry(produced, entry)

@@ -56,6 +56,7 @@ from nyquestro.runtime.committed_stream import CommittedStream, ring_entries
 from nyquestro.runtime.gateway_process import GatewayProcess, GatewayStartError
 from nyquestro.runtime.liveness import LivenessMonitor
 from nyquestro.runtime.outbox import Outbox
+from nyquestro.runtime.progress import Progress
 from nyquestro.runtime.recorder import SESSIONS_REFRESH_SECONDS, Recorder
 from nyquestro.runtime.replica import Replica
 from nyquestro.runtime.settings import (
@@ -71,7 +72,13 @@ from nyquestro.runtime.watchdog import ShutdownWatchdog
 from nyquestro.runtime.writer import Writer
 from nyquestro.store.audit import AuditTrail
 from nyquestro.store.database import create_db_engine, upgrade
-from nyquestro.store.journal import Durability, Entry, JournalWriter, read_journal
+from nyquestro.store.journal import (
+    Durability,
+    Entry,
+    JournalWriter,
+    journal_newest_seq,
+    read_journal,
+)
 from nyquestro.store.operator import requests_after
 from nyquestro.store.projection import Projection
 from nyquestro.store.snapshots import latest_seq as latest_snapshot_seq
@@ -219,12 +226,15 @@ class Exchange:
         started = time.monotonic()
         highest = fix_settings.delivered_exec_ids(self.config)
         replaying = 0
+        after = self._snapshot_seq
+        progress = Progress("recovery: commands replayed",
+                            max(journal_newest_seq(self._db) - after, 0), say=log.info)  # fmt: skip
 
         def note(entry: Entry) -> None:
             nonlocal replaying
             replaying = entry.command.seq
+            progress(replaying - after)
 
-        after = self._snapshot_seq
         # Side gateways rebuild their state from the replay but send none of it again.
         self._outbox.mute = lambda key, message: (
             _SIDE in key or fix_settings.in_store(highest.get(key, 0), replaying, message)

@@ -12,7 +12,7 @@ committer thread encodes and writes the buffer (`write_pending`) off the critica
 
 import json
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TextIO
 
 from sqlalchemy import Engine, case, func, select
@@ -96,6 +96,15 @@ def has_outbound(engine: Engine) -> bool:
     return row is not None
 
 
+def audit_row_count(engine: Engine, after_seq: int | None = None) -> int:
+    """How many rows `audit_rows` gives (for a progress bar's total)."""
+    query = select(func.count()).select_from(AuditRecord)
+    if after_seq is not None:
+        query = query.where(AuditRecord.seq > after_seq)
+    with engine.connect() as connection:
+        return int(connection.execute(query).scalar() or 0)
+
+
 def audit_rows(engine: Engine, after_seq: int | None = None) -> Iterator[dict[str, Any]]:
     """The trail in recording order, one dict per row; decisions' payloads decoded.
 
@@ -127,10 +136,18 @@ def audit_rows(engine: Engine, after_seq: int | None = None) -> Iterator[dict[st
             }
 
 
-def export_jsonl(engine: Engine, out: TextIO, after_seq: int | None = None) -> int:
-    """Write the trail as JSON lines; returns how many rows were written."""
+def export_jsonl(
+    engine: Engine,
+    out: TextIO,
+    after_seq: int | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> int:
+    """Write the trail as JSON lines; returns how many rows were written. `progress`
+    gets the count so far after each row."""
     count = 0
     for row in audit_rows(engine, after_seq):
         out.write(json.dumps(row, separators=(",", ":")) + "\n")
         count += 1
+        if progress is not None:
+            progress(count)
     return count

@@ -20,7 +20,7 @@ import json
 import logging
 import time
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import TextIO
@@ -209,9 +209,15 @@ def read_journal(
             connection.execute(delete(JournalRecord).where(JournalRecord.seq == damaged))
 
 
-def export_commands_jsonl(engine: Engine, out: TextIO, after_seq: int | None = None) -> int:
+def export_commands_jsonl(
+    engine: Engine,
+    out: TextIO,
+    after_seq: int | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> int:
     """The journal as JSON lines, one object per command: seq, ts, command (its JSON form,
-    prices in ticks), event_hash; returns how many were written."""
+    prices in ticks), event_hash; returns how many were written. `progress` gets the
+    count so far after each command."""
     count = 0
     for entry in read_journal(engine, after_seq or 0, repair=False):
         command = entry.command
@@ -219,4 +225,6 @@ def export_commands_jsonl(engine: Engine, out: TextIO, after_seq: int | None = N
                "event_hash": entry.event_hash}  # fmt: skip
         out.write(json.dumps(row, separators=(",", ":")) + "\n")
         count += 1
+        if progress is not None:
+            progress(count)
     return count

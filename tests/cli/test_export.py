@@ -4,12 +4,15 @@ nothing it can open. (A missing file, a missing --jsonl and an unreachable serve
 test_journal_commands.py.)"""
 
 import importlib.util
+import io
 import json
 from pathlib import Path
 from typing import Any
 
 import pytest
+from rich.console import Console
 
+from nyquestro.cli.export import export_command
 from nyquestro.codec.jsonl import encode_command, encode_event
 from nyquestro.codec.prices import DecimalPrices
 from nyquestro.config.instruments import default_instruments
@@ -103,3 +106,16 @@ def test_a_db_it_cannot_open_is_one_line_and_exit_2(tmp_path: Path, db: str, mes
     assert (run.returncode, run.stdout) == (2, "")
     assert run.stderr.startswith(f"--db {db}: {message}")
     assert len(run.stderr.splitlines()) == 1, run.stderr
+
+
+def test_on_a_terminal_a_long_export_shows_a_bar(tmp_path: Path) -> None:
+    db = tmp_path / "trail.db"
+    expected = record_trail(db, 1200)  # three rows a command: the bar moves
+    terminal = io.StringIO()
+    errors = Console(file=terminal, force_terminal=True, width=120)
+    out = tmp_path / "trail.jsonl"
+    assert export_command(str(db), out, None, errors) == 0
+    assert len(out.read_text().splitlines()) == len(expected)
+    shown = terminal.getvalue()
+    assert "audit rows exported" in shown and f"{len(expected)}/{len(expected)}" in shown
+    assert "audit rows exported\n" in shown  # the closing line, after the bar
