@@ -22,7 +22,7 @@ Errors name the field path, the value and what was expected.
 from dataclasses import dataclass
 from typing import Any
 
-from nyquestro.config.instruments import ConfigError, only_fields, positive_int
+from nyquestro.config.instruments import ConfigError, listen_address, only_fields, positive_int
 
 DEFAULT_HISTORY = 50_000
 
@@ -55,12 +55,7 @@ def control_from(table: Any) -> ControlConfig | None:
     if not isinstance(table, dict):
         raise ConfigError("control", table, "a table")
     only_fields(table, "control", {"port", "host", "history", "tokens"})
-    port = table.get("port")
-    if isinstance(port, bool) or not isinstance(port, int) or not 0 < port < 65536:
-        raise ConfigError("control.port", port, "an integer port number between 1 and 65535")
-    host = table.get("host", "127.0.0.1")
-    if not isinstance(host, str) or not host:
-        raise ConfigError("control.host", host, "a non-empty host name or address")
+    port, host = listen_address(table, "control")
     return ControlConfig(
         port=port,
         host=host,

@@ -125,6 +125,18 @@ def _instrument(symbol: str, spec: Any) -> Instrument:
     )
 
 
+def listen_address(table: dict[str, Any], where: str) -> tuple[int, str]:
+    """A TCP server's `port` (required) and `host` (default 127.0.0.1: this machine only)
+    in table `where`."""
+    port = table.get("port")
+    if isinstance(port, bool) or not isinstance(port, int) or not 0 < port < 65536:
+        raise ConfigError(f"{where}.port", port, "an integer port number between 1 and 65535")
+    host = table.get("host", "127.0.0.1")
+    if not isinstance(host, str) or not host:
+        raise ConfigError(f"{where}.host", host, "a non-empty host name or address")
+    return port, host
+
+
 def only_fields(table: dict[str, Any], where: str, known: set[str]) -> None:
     """Refuse the first unknown field of `table` (a typo must not pass as a default)."""
     unknown = sorted(set(table) - known)

@@ -21,7 +21,7 @@ Errors name the field path, the value and what was expected.
 from dataclasses import dataclass
 from typing import Any
 
-from nyquestro.config.instruments import ConfigError, only_fields, positive_int
+from nyquestro.config.instruments import ConfigError, listen_address, only_fields, positive_int
 
 DEFAULT_MAX_MESSAGE_BYTES = 4096
 DEFAULT_CLIENT_QUEUE = 1000
@@ -57,12 +57,7 @@ def websocket_from(table: Any) -> WebSocketConfig | None:
         raise ConfigError("websocket", table, "a table")
     only_fields(table, "websocket", {"port", "host", "max_message_bytes", "client_queue",
                                      "tokens"})  # fmt: skip
-    port = table.get("port")
-    if isinstance(port, bool) or not isinstance(port, int) or not 0 < port < 65536:
-        raise ConfigError("websocket.port", port, "an integer port number between 1 and 65535")
-    host = table.get("host", "127.0.0.1")
-    if not isinstance(host, str) or not host:
-        raise ConfigError("websocket.host", host, "a non-empty host name or address")
+    port, host = listen_address(table, "websocket")
     return WebSocketConfig(
         port=port,
         host=host,

@@ -2,30 +2,15 @@
 control-plane tests' server), FIX clients over TCP, and the app driven by Textual's Pilot."""
 
 import asyncio
-from collections.abc import Callable, Coroutine, Iterator
+from collections.abc import Callable, Coroutine
 from typing import Any
 
-import pytest
 from textual.pilot import Pilot
 
-from tests.control.conftest import OPERATOR, ControlServer
-from tests.fix.conftest import Venue, managed
+from tests.control.conftest import OPERATOR, ControlServer, server, venue
 from tests.store.conftest import db_engine
 
-__all__ = ["OPERATOR", "ControlServer", "db_engine", "drive", "until"]
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ControlServer]:
-    srv = ControlServer(tmp_path_factory.mktemp("tui-venue"))
-    srv.start()
-    yield srv
-    srv.stop()
-
-
-@pytest.fixture
-def venue(server: ControlServer) -> Iterator[Venue]:
-    yield from managed(Venue(server), server)
+__all__ = ["OPERATOR", "ControlServer", "db_engine", "drive", "server", "until", "venue"]
 
 
 async def until(pilot: Pilot[Any], condition: Callable[[], bool], timeout: float = 15.0) -> None:
