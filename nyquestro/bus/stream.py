@@ -239,6 +239,15 @@ class StreamServer:
         with self._lock:
             return self._joins.get(name, 0)
 
+    def backlogs(self) -> dict[str, int]:
+        """Bytes waiting to be sent, by gateway (the history handed at a hello aside)."""
+        with self._lock:
+            return {
+                sub.name: max(len(sub.out) - sub.history, 0)
+                for sub in self._subscribers.values()
+                if sub.name
+            }
+
     def subscribers(self) -> list[str]:
         """Names of the gateways connected and answered."""
         with self._lock:

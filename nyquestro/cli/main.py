@@ -152,6 +152,9 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     errors = Console(stderr=True, highlight=False, soft_wrap=True)
     if args.command == "serve":
+        from nyquestro.cli.metrics_dir import prepare
+
+        prepare(args.config, os.environ)  # before prometheus_client is imported
         from nyquestro.cli.serve import serve_command
 
         return serve_command(args.config, args.db, errors)

@@ -70,6 +70,8 @@ shipped example):
     [control], [control.tokens]
                    the gRPC control plane: see nyquestro/config/control.py
 
+    [metrics]      the Prometheus endpoint: see nyquestro/config/metrics.py
+
     [risk], [risk.accounts.ACCOUNT], [risk.sessions.CLIENT_COMP_ID]
                    account limits, per-client overrides and switches, the VaR monitor:
                    see nyquestro/config/risk.py
@@ -88,6 +90,7 @@ from nyquestro.config.control import ControlConfig, control_from
 from nyquestro.config.environment import apply_environment
 from nyquestro.config.instruments import ConfigError, instruments_from, parse_toml
 from nyquestro.config.itch import ItchConfig, itch_from
+from nyquestro.config.metrics import MetricsConfig, metrics_from
 from nyquestro.config.peers import AllowList, allow_list_from
 from nyquestro.config.risk import RiskConfig, risk_from
 from nyquestro.config.udp import UdpConfig, udp_from
@@ -153,6 +156,8 @@ class VenueConfig:
     """The ITCH market-data feed; None: no feed."""
     control: ControlConfig | None = None
     """The gRPC control plane; None: not served."""
+    metrics: MetricsConfig | None = None
+    """The Prometheus endpoint; None: no metrics are kept."""
 
 
 def default_venue(environ: Mapping[str, str] | None = None) -> VenueConfig:
@@ -187,13 +192,16 @@ def parse_venue(text: str, source: str, environ: Mapping[str, str] | None = None
 
 
 def _venue(doc: dict[str, Any]) -> VenueConfig:
-    tables = {"store", "fix", "instruments", "risk", "websocket", "udp", "itch", "control"}
+    tables = {
+        "store", "fix", "instruments", "risk", "websocket", "udp", "itch", "control", "metrics",
+    }  # fmt: skip
     unknown = sorted(set(doc) - tables)
     if unknown:
         raise ConfigError(
             unknown[0],
             doc[unknown[0]],
-            "one of [store], [fix], [instruments], [risk], [websocket], [udp], [itch], [control]",
+            "one of [store], [fix], [instruments], [risk], [websocket], [udp], [itch], [control], "
+            "[metrics]",
         )
     store = _table(doc, "store")
     fix = _table(doc, "fix")
@@ -277,6 +285,7 @@ def _venue(doc: dict[str, Any]) -> VenueConfig:
         udp=udp_from(doc.get("udp")),
         itch=itch_from(doc.get("itch")),
         control=control_from(doc.get("control")),
+        metrics=metrics_from(doc.get("metrics")),
     )
 
 

@@ -45,6 +45,7 @@ from nyquestro.runtime import fix_settings
 from nyquestro.runtime.assembly import add_sessions
 from nyquestro.runtime.follower import Follower
 from nyquestro.runtime.gateway_main import Start, read_start, run_gateway
+from nyquestro.runtime.metrics import fix_observer
 from nyquestro.runtime.recorder import SESSIONS_REFRESH_SECONDS, Recorder
 from nyquestro.runtime.settings import apply_throttles
 from nyquestro.runtime.writer import Writer
@@ -122,7 +123,7 @@ class FixGateway:
         self._writer = Writer(follower.read)
         self._app = Application(
             Deferring(self._venue, follower), self._writer.post, tap=self._recorder,
-            gate=LogonGate(config.fix.allow, config.fix.port),
+            gate=LogonGate(config.fix.allow, config.fix.port), observe=fix_observer(self._venue),
         )  # fmt: skip
         self._settings = fix.SessionSettings(str(fix_settings.write(config)))
         self._store = fix.FileStoreFactory(self._settings)

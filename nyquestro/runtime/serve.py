@@ -55,6 +55,7 @@ from nyquestro.runtime.assembly import assemble
 from nyquestro.runtime.committed_stream import CommittedStream, ring_entries
 from nyquestro.runtime.gateway_process import GatewayProcess, GatewayStartError
 from nyquestro.runtime.liveness import LivenessMonitor
+from nyquestro.runtime.metrics import VenueMetrics, fix_observer, venue_metrics
 from nyquestro.runtime.outbox import Outbox
 from nyquestro.runtime.progress import Progress
 from nyquestro.runtime.recorder import SESSIONS_REFRESH_SECONDS, Recorder
@@ -112,6 +113,9 @@ class Exchange:
                 time.time_ns,
             )
         self.journal = JournalWriter(db, Durability(config.durability), background=True)
+        metrics = venue_metrics()
+        if metrics is not None:
+            self.journal.on_commit = partial(_commit_observed, metrics)
         """Also read by the liveness monitor (its counters, never its lock)."""
         runs_replica = bool(config.snapshot_every or config.audit)
         # Gateway processes follow the committed stream on the bus. Started first, from
@@ -128,6 +132,7 @@ class Exchange:
             ("itch", config.itch),
             ("websocket", config.websocket),
             ("control", config.control),
+            ("metrics", config.metrics),
         ):
             if configured is not None:
                 self._gateways.append(GatewayProcess(
@@ -198,6 +203,7 @@ class Exchange:
             self._app = Application(
                 self._venue, self.writer.post, tap=self._recorder,
                 gate=LogonGate(config.fix.allow, config.fix.port),
+                observe=fix_observer(self._venue),
             )  # fmt: skip
             settings_path = fix_settings.write(config)
             self._settings = fix.SessionSettings(str(settings_path))
@@ -423,6 +429,7 @@ class Exchange:
             self._write_recorded(now=False)
             if time.monotonic() - self._sessions_refreshed >= SESSIONS_REFRESH_SECONDS:
                 self._refresh_sessions()
+                self._sample_backlogs()
             if time.monotonic() - self._operator_polled >= _OPERATOR_POLL_SECONDS:
                 try:
                     self._apply_operator_requests()
@@ -436,6 +443,12 @@ class Exchange:
         self._sessions_refreshed = time.monotonic()
         if self._app is not None and self._recorder is not None:
             self._recorder.refresh_sessions(self._app.session_states())
+
+    def _sample_backlogs(self) -> None:
+        metrics = venue_metrics()
+        if metrics is not None and self._bus is not None:
+            for gateway, backlog in self._bus.backlogs().items():
+                metrics.bus_backlog.labels(gateway).set(backlog)
 
     def _start_throttle_release(self) -> None:
         """Queue-mode throttles: let held messages go as their sessions' tokens come back.
@@ -552,6 +565,11 @@ def _trading(request_id: int, kind: str, symbol: str, reason: str, seq: Seq, ts:
     if kind == "halt":
         return Halt(seq=seq, ts=ts, symbol=Symbol(symbol), reason=reason, request_id=request_id)
     return Resume(seq=seq, ts=ts, symbol=Symbol(symbol), request_id=request_id)
+
+
+def _commit_observed(metrics: VenueMetrics, records: int, seconds: float) -> None:
+    metrics.journal_commit.observe(seconds)
+    metrics.journal_records.inc(records)
 
 
 def _control_session(

@@ -105,6 +105,8 @@ class JournalWriter:
         self._oldest_ns = 0
         self.appended_seq = 0
         self.durable_seq = 0
+        self.on_commit: Callable[[int, float], None] | None = None
+        """Told each batch's record count and seconds to commit (the venue's metrics)."""
         """Every command up to this one is committed."""
 
     def append(self, command: Command, event_hash: str) -> None:
@@ -144,8 +146,11 @@ class JournalWriter:
         """Write records in one transaction; on return they are durable."""
         if not records:
             return
+        started = time.perf_counter()
         insert_binary_batch(self._engine, JournalRecord.__tablename__, _INSERT_COLUMNS, records)
         self.durable_seq = max(self.durable_seq, records[-1][0])
+        if self.on_commit is not None:
+            self.on_commit(len(records), time.perf_counter() - started)
 
     def flush(self) -> None:
         self.commit(self.take())

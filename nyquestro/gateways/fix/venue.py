@@ -178,6 +178,11 @@ class FixVenue:
         self._exec_next = 0
         self._reply_next = REPLY_OFFSET
         self._cod_next = 1
+        self.on_refused: Callable[[SessionKey], None] | None = None
+        """Told the session of each message a throttle refused (the venue's metrics)."""
+        self.on_rejected: Callable[[SessionKey, str], None] | None = None
+        """Told the session and reason of each request refused here, before the engine
+        (malformed, throttled): the engine's own rejects are on the committed stream."""
 
     # --- snapshots ------------------------------------------------------------------------
 
@@ -442,6 +447,8 @@ class FixVenue:
     def _refuse(self, session: SessionState, msg_type: str, msg: FieldSource, text: str) -> None:
         """Answer a throttled message as its type is answered when refused."""
         session.refused += 1
+        if self.on_refused is not None:
+            self.on_refused(session.key)
         cl_ord_id = msg.get(tag("ClOrdID")) or ""
         if msg_type == "D":
             self._request(session, BadOrder(
@@ -470,7 +477,10 @@ class FixVenue:
     def _request(self, session: SessionState, translation: Submit | BadOrder | BadCancel) -> None:
         if isinstance(translation, Submit):
             self._submit(translation.build)
-        elif isinstance(translation, BadOrder):
+            return
+        if self.on_rejected is not None:
+            self.on_rejected(session.key, translation.reason.name.lower())
+        if isinstance(translation, BadOrder):
             bad = translation
             reply_id, now = self._reply_id(), self._clock()
             self._report(
