@@ -61,6 +61,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     status.add_argument("--config", type=Path, help="venue TOML (default: the shipped demo venue)")
 
+    stats = commands.add_parser(
+        "stats", help="the order path's latency by stage, as the running venue measured it"
+    )
+    stats.add_argument("--config", type=Path, help="venue TOML (default: the shipped demo venue)")
+    stats.add_argument(
+        "--plot", type=Path, metavar="FILE.png",
+        help="also draw each stage's percentiles (needs the plot extra)",
+    )  # fmt: skip
+
     config = commands.add_parser("config", help="check a venue config")
     config_commands = config.add_subparsers(dest="config_command", required=True)
     check = config_commands.add_parser(
@@ -168,6 +177,11 @@ def main(argv: list[str] | None = None) -> int:
 
         out = Console(highlight=False, soft_wrap=True)
         return status_command(args.config, os.environ, out, errors)
+    if args.command == "stats":
+        from nyquestro.cli.stats import stats_command
+
+        out = Console(highlight=False, soft_wrap=True)
+        return stats_command(args.config, os.environ, args.plot, out, errors)
     if args.command == "db":
         from nyquestro.cli.journal import db_upgrade_command
 

@@ -900,6 +900,7 @@ class GetEngineStatsResponse(_message.Message):
     PROJECTED_SEQ_FIELD_NUMBER: _builtins.int
     JOURNAL_LAG_FIELD_NUMBER: _builtins.int
     HISTORY_FROM_SEQ_FIELD_NUMBER: _builtins.int
+    LATENCY_FIELD_NUMBER: _builtins.int
     last_seq: _builtins.int
     """the newest committed command"""
     commands_per_second: _builtins.float
@@ -911,6 +912,12 @@ class GetEngineStatsResponse(_message.Message):
     """last_seq - projected_seq"""
     history_from_seq: _builtins.int
     """StreamEvents can resume from here"""
+    @_builtins.property
+    def latency(self) -> _containers.RepeatedCompositeFieldContainer[Global___StageLatency]:
+        """The order path's latency by stage, as the FIX gateway measured it since it started
+        (empty without [metrics] in the venue's config): see docs/metrics.md.
+        """
+
     def __init__(
         self,
         *,
@@ -920,14 +927,50 @@ class GetEngineStatsResponse(_message.Message):
         projected_seq: _builtins.int = ...,
         journal_lag: _builtins.int = ...,
         history_from_seq: _builtins.int = ...,
+        latency: _abc.Iterable[Global___StageLatency] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["commands_per_second", b"commands_per_second", "events_per_second", b"events_per_second", "history_from_seq", b"history_from_seq", "journal_lag", b"journal_lag", "last_seq", b"last_seq", "projected_seq", b"projected_seq"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["commands_per_second", b"commands_per_second", "events_per_second", b"events_per_second", "history_from_seq", b"history_from_seq", "journal_lag", b"journal_lag", "last_seq", b"last_seq", "latency", b"latency", "projected_seq", b"projected_seq"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___GetEngineStatsResponse: _TypeAlias = GetEngineStatsResponse  # noqa: Y015
+
+@_typing.final
+class StageLatency(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    STAGE_FIELD_NUMBER: _builtins.int
+    REQUESTS_FIELD_NUMBER: _builtins.int
+    P50_US_FIELD_NUMBER: _builtins.int
+    P99_US_FIELD_NUMBER: _builtins.int
+    P999_US_FIELD_NUMBER: _builtins.int
+    MAX_US_FIELD_NUMBER: _builtins.int
+    stage: _builtins.str
+    """"arrived to sequenced", ..., "arrived to answered" """
+    requests: _builtins.int
+    p50_us: _builtins.int
+    p99_us: _builtins.int
+    p999_us: _builtins.int
+    max_us: _builtins.int
+    def __init__(
+        self,
+        *,
+        stage: _builtins.str = ...,
+        requests: _builtins.int = ...,
+        p50_us: _builtins.int = ...,
+        p99_us: _builtins.int = ...,
+        p999_us: _builtins.int = ...,
+        max_us: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["max_us", b"max_us", "p50_us", b"p50_us", "p999_us", b"p999_us", "p99_us", b"p99_us", "requests", b"requests", "stage", b"stage"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___StageLatency: _TypeAlias = StageLatency  # noqa: Y015
 
 @_typing.final
 class StreamEventsRequest(_message.Message):

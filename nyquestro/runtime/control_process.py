@@ -15,6 +15,8 @@ import sys
 from collections.abc import Iterator, Sequence
 from concurrent import futures
 from decimal import Decimal
+from functools import partial
+from pathlib import Path
 from typing import Any
 
 import grpc
@@ -34,6 +36,7 @@ from nyquestro.gateways.control.view import ControlView
 from nyquestro.runtime.fix_settings import fix_session_keys
 from nyquestro.runtime.follower import Follower
 from nyquestro.runtime.gateway_main import Start, read_start, run_gateway
+from nyquestro.runtime.latency import read_latency, summary
 from nyquestro.store import queries
 from nyquestro.store.database import create_db_engine
 from nyquestro.store.operator import queue_request
@@ -134,6 +137,11 @@ class _EngineCopy:
         return [sessions[key] for key in sorted(sessions)]
 
 
+def _latency(store_dir: Path) -> list[tuple[str, int, int, int, int, int]]:
+    histograms = read_latency(store_dir)
+    return [] if histograms is None else [(s, *summary(h)) for s, h in histograms.items()]
+
+
 class _ControlPlane:
     def __init__(self, config: VenueConfig, follower: Follower) -> None:
         if config.control is None:
@@ -148,7 +156,7 @@ class _ControlPlane:
         self._service = ControlService(
             config.control, view, engine, follower.read,
             _SqlStore(create_db_engine(config.db)), prices, fix_session_keys(config),
-            _ACTION_TIMEOUT_SECONDS,
+            _ACTION_TIMEOUT_SECONDS, partial(_latency, config.store_dir),
         )  # fmt: skip
         self._server = grpc.server(futures.ThreadPoolExecutor(max_workers=_WORKERS))
         control_pb2_grpc.add_ControlServicer_to_server(self._service, self._server)

@@ -45,7 +45,7 @@ from nyquestro.runtime import fix_settings
 from nyquestro.runtime.assembly import add_sessions
 from nyquestro.runtime.follower import Follower
 from nyquestro.runtime.gateway_main import Start, read_start, run_gateway
-from nyquestro.runtime.metrics import fix_observer
+from nyquestro.runtime.latency import stage_clock
 from nyquestro.runtime.recorder import SESSIONS_REFRESH_SECONDS, Recorder
 from nyquestro.runtime.settings import apply_throttles
 from nyquestro.runtime.writer import Writer
@@ -121,9 +121,12 @@ class FixGateway:
                                       lambda: follower.last_seq, time.time_ns)  # fmt: skip
             self._recorder.throttle_usage = self._venue.throttle_usage
         self._writer = Writer(follower.read)
+        timing = stage_clock(config, self._venue)
+        self._latency = None if timing is None else timing[1]
         self._app = Application(
             Deferring(self._venue, follower), self._writer.post, tap=self._recorder,
-            gate=LogonGate(config.fix.allow, config.fix.port), observe=fix_observer(self._venue),
+            gate=LogonGate(config.fix.allow, config.fix.port),
+            stages=None if timing is None else timing[0],
         )  # fmt: skip
         self._settings = fix.SessionSettings(str(fix_settings.write(config)))
         self._store = fix.FileStoreFactory(self._settings)
@@ -167,9 +170,12 @@ class FixGateway:
                 if self._venue.queues_messages:
                     self._venue.release_queued()
                 now = time.monotonic()
-                if self._recorder is not None and now - last_refresh > SESSIONS_REFRESH_SECONDS:
+                if now - last_refresh > SESSIONS_REFRESH_SECONDS:
                     last_refresh = now
-                    self._recorder.refresh_sessions(self._app.session_states())
+                    if self._recorder is not None:
+                        self._recorder.refresh_sessions(self._app.session_states())
+                    if self._latency is not None:
+                        self._latency.write()
                 if self._recorder is not None and now - last_write > _TAP_WRITE_SECONDS:
                     last_write = now
                     self._recorder.write_pending(now=False)

@@ -23,11 +23,8 @@ Without `[metrics]` in the config nothing here is created or costs anything:
 
 import functools
 import os
-from collections.abc import Callable
 
 from prometheus_client import Counter, Gauge, Histogram
-
-from nyquestro.gateways.fix.venue import FixVenue
 
 ENVIRONMENT = "PROMETHEUS_MULTIPROC_DIR"
 """The variable `nyquestro.cli.metrics_dir` sets (the same name: prometheus_client's)."""
@@ -88,14 +85,3 @@ def venue_metrics() -> VenueMetrics | None:
     if ENVIRONMENT not in os.environ:
         return None
     return VenueMetrics()
-
-
-def fix_observer(venue: FixVenue) -> Callable[[str, float], None] | None:
-    """What the FIX gateway reports its requests' times to (None: no metrics), with
-    `venue`'s throttle refusals and its own rejects counted too."""
-    metrics = venue_metrics()
-    if metrics is None:
-        return None
-    venue.on_refused = lambda session: metrics.throttle_refusals.labels(session).inc()
-    venue.on_rejected = lambda session, reason: metrics.rejects.labels(session, reason).inc()
-    return lambda msg_type, seconds: metrics.request_latency.labels(msg_type).observe(seconds)

@@ -54,8 +54,9 @@ from nyquestro.runtime import collector, fix_settings, snapshotting
 from nyquestro.runtime.assembly import assemble
 from nyquestro.runtime.committed_stream import CommittedStream, ring_entries
 from nyquestro.runtime.gateway_process import GatewayProcess, GatewayStartError
+from nyquestro.runtime.latency import LatencyRecorder, stage_clock
 from nyquestro.runtime.liveness import LivenessMonitor
-from nyquestro.runtime.metrics import VenueMetrics, fix_observer, venue_metrics
+from nyquestro.runtime.metrics import VenueMetrics, venue_metrics
 from nyquestro.runtime.outbox import Outbox
 from nyquestro.runtime.progress import Progress
 from nyquestro.runtime.recorder import SESSIONS_REFRESH_SECONDS, Recorder
@@ -198,12 +199,15 @@ class Exchange:
         collector.settle()
         # quickfix here, or in the FIX gateway's process (`[fix] own_process`).
         self._acceptor: fix.SocketAcceptor | None = None
+        self._latency: LatencyRecorder | None = None
         if not config.fix.own_process:
             assert self._venue is not None, "in one process the core renders the reports"
+            timing = stage_clock(config, self._venue)
+            self._latency = None if timing is None else timing[1]
             self._app = Application(
                 self._venue, self.writer.post, tap=self._recorder,
                 gate=LogonGate(config.fix.allow, config.fix.port),
-                observe=fix_observer(self._venue),
+                stages=None if timing is None else timing[0],
             )  # fmt: skip
             settings_path = fix_settings.write(config)
             self._settings = fix.SessionSettings(str(settings_path))
@@ -443,6 +447,8 @@ class Exchange:
         self._sessions_refreshed = time.monotonic()
         if self._app is not None and self._recorder is not None:
             self._recorder.refresh_sessions(self._app.session_states())
+        if self._latency is not None:
+            self._latency.write()
 
     def _sample_backlogs(self) -> None:
         metrics = venue_metrics()

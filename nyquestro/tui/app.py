@@ -112,7 +112,7 @@ class NyquestroApp(App[None]):
     Confirm, History { align: center middle; }
     #buttons { height: auto; margin-top: 1; }
     #buttons Button { margin-right: 2; }
-    #rate { height: 6; }
+    #rate, #p99 { height: 4; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("c", "cancel_order", "Cancel"),
@@ -141,6 +141,7 @@ class NyquestroApp(App[None]):
         self._halted: dict[str, bool] = {}
         self._engaged: set[tuple[str, str]] = set()
         self._rates = Series()
+        self._p99 = Series()
         self._dirty = False
         self.feed: Source = feed if feed is not None else Feed(self._client, self.book_symbol)
 
@@ -171,6 +172,9 @@ class NyquestroApp(App[None]):
                 yield Static("", id="stats")
                 yield Label("commands/s, last minute")
                 yield Sparkline([], id="rate")
+                yield Label("FIX requests, arrived to answered: p99 µs, last minute")
+                yield Sparkline([], id="p99")
+                yield DataTable(id="latency", cursor_type="none")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -202,6 +206,9 @@ class NyquestroApp(App[None]):
             "limits",
         )
         self.query_one("#kills", DataTable).add_columns("scope", "name", "reason")
+        self.query_one("#latency", DataTable).add_columns(
+            "stage (µs)", "requests", "p50", "p99", "p99.9", "max"
+        )
         self.feed.start()
         self.set_interval(_DRAIN_SECONDS, self._drain)
 
@@ -306,6 +313,15 @@ class NyquestroApp(App[None]):
             f"{stats.journal_lag}   stream history from {stats.history_from_seq}"
         )
         self.query_one("#rate", Sparkline).data = self._rates.values()
+        latency = self.query_one("#latency", DataTable)
+        latency.clear()
+        for stage in stats.latency:
+            latency.add_row(stage.stage, *(f"{n:,}" for n in (stage.requests, stage.p50_us,
+                                                             stage.p99_us, stage.p999_us,
+                                                             stage.max_us)))  # fmt: skip
+            if stage.stage == "arrived to answered":
+                self._p99.add(stage.p99_us)
+        self.query_one("#p99", Sparkline).data = self._p99.values()
         sessions = self.query_one("#session-table", DataTable)
         selected = sessions.cursor_row
         sessions.clear()

@@ -2,18 +2,25 @@
 scraped over HTTP before and after a small load: the figures move as the load says."""
 
 import contextlib
+import json
 import math
 import os
 import signal
+import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from nyquestro.control import control_pb2 as pb
+from nyquestro.control.client import ControlClient
+from tests.control.conftest import OPERATOR, control_toml
 from tests.fix.conftest import Server, Venue, free_port, gateway_pids, rest
 
 BUY, SELL = "1", "2"
@@ -24,9 +31,16 @@ Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
 class MetricsServer(Server):
     def __init__(self, root: Path) -> None:
         self.metrics_port = free_port()
+        self.control_port = free_port()
         # Two orders a second per session: the test's third order in a burst is refused.
-        super().__init__(root, extra_toml=f"\n[metrics]\nport = {self.metrics_port}\n",
+        # Every request traced.
+        metrics = f"\n[metrics]\nport = {self.metrics_port}\ntrace = 1.0\n"
+        super().__init__(root, extra_toml=metrics + control_toml(self.control_port),
                          fix_settings="orders_per_second = 2\n")  # fmt: skip
+
+    @property
+    def store(self) -> Path:
+        return self.root / f"store{self._runs}"
 
     def scrape(self) -> Samples:
         url = f"http://127.0.0.1:{self.metrics_port}/metrics"
@@ -125,4 +139,50 @@ def test_a_restarted_metrics_process_keeps_the_totals(server: MetricsServer) -> 
     for name, labels in (("nyquestro_orders_accepted_total", {"session": key}),
                          ("nyquestro_executions_total", {"session": S1})):  # fmt: skip
         assert value(after, name, **labels) == value(before, name, **labels), name
+    venue.cleanup()
+
+
+def test_stage_latencies_in_stats_the_control_plane_and_traces(
+    server: MetricsServer, tmp_path: Path
+) -> None:
+    venue = Venue(server)
+    client = venue.client("CLIENT4", "FIX.4.4")
+    cl_ord_id = rest(client, "IBM", BUY, 3, "179.00")
+    time.sleep(0.6)  # the throttle's token back
+    client.cancel(cl_ord_id, "IBM", BUY)
+    client.expect("8", {150: "4"})
+    answered = "arrived to answered"
+    plot = tmp_path / "latency.png"
+    deadline = time.monotonic() + 15
+    while True:  # the FIX gateway writes its histograms every second
+        run = subprocess.run(
+            [sys.executable, "-m", "nyquestro", "stats", "--config", str(server.config_path),
+             "--plot", str(plot)], capture_output=True, text=True, timeout=60, check=False,
+        )  # fmt: skip
+        if run.returncode == 0 and "durable to answered" in run.stdout:
+            break
+        assert time.monotonic() < deadline, run.stdout + run.stderr
+        time.sleep(0.3)
+    for stage in ("arrived to sequenced", "sequenced to durable", answered):
+        assert stage in run.stdout
+    assert plot.read_bytes().startswith(b"\x89PNG")
+
+    with ControlClient(f"127.0.0.1:{server.control_port}", OPERATOR) as ops:
+        stats = ops.stub.GetEngineStats(pb.GetEngineStatsRequest(), **ops.call())
+    whole = next(s for s in stats.latency if s.stage == answered)
+    assert whole.requests >= 2 and 0 < whole.p50_us <= whole.p99_us <= whole.max_us
+
+    def traced() -> list[dict[str, Any]]:
+        path = server.store / "trace.jsonl"
+        lines = path.read_text().splitlines() if path.exists() else []
+        return [t for t in map(json.loads, lines) if t["cl_ord_id"] == cl_ord_id]
+
+    while not [t for t in traced() if t["msg_type"] == "D"]:
+        assert time.monotonic() < deadline + 10, "no trace of the order"
+        time.sleep(0.3)
+    (trace,) = [t for t in traced() if t["msg_type"] == "D"]
+    assert set(trace["us"]) == {"arrived to sequenced", "sequenced to durable",
+                                "durable to answered", answered}  # fmt: skip
+    times = [trace[f"{stage}_ns"] for stage in ("arrived", "sequenced", "durable", "answered")]
+    assert times == sorted(times) and times[0] > 0
     venue.cleanup()

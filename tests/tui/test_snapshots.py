@@ -87,6 +87,24 @@ def polled() -> Polled:
             events_per_second=4.8,
             projected_seq=6,
             history_from_seq=0,
+            latency=[
+                pb.StageLatency(
+                    stage="arrived to sequenced",
+                    requests=6,
+                    p50_us=95,
+                    p99_us=180,
+                    p999_us=180,
+                    max_us=181,
+                ),
+                pb.StageLatency(
+                    stage="arrived to answered",
+                    requests=6,
+                    p50_us=410,
+                    p99_us=820,
+                    p999_us=820,
+                    max_us=823,
+                ),
+            ],
         ),
         instruments=[
             pb.Instrument(symbol=i.symbol, tick_size=str(i.tick_size), state=pb.Instrument.OPEN)

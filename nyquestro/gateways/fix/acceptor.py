@@ -29,6 +29,7 @@ from nyquestro.domain.ids import SessionKey
 from nyquestro.gateways.fix.inbound import FieldSource
 from nyquestro.gateways.fix.message import OutMessage, SessionOrder, ToSession
 from nyquestro.gateways.fix.peers import LogonGate
+from nyquestro.gateways.fix.stages import ANSWERS, TIMED, StageClock
 from nyquestro.gateways.fix.throttle import HeldFields
 from nyquestro.gateways.fix.venue import GROUP_COUNT_TAGS
 
@@ -162,10 +163,6 @@ class SessionSeqNums:
 
 
 CL_ORD_ID = 11
-_TIMED = frozenset({"D", "F", "G"})
-_MOST_TIMED = 100_000
-_ANSWERS = frozenset({"8", "9"})
-"""ExecutionReport and OrderCancelReject: every timed request gets one of them."""
 _REENABLE_POLL_SECONDS = 0.05
 _REENABLE_WITHIN_SECONDS = 30.0
 """A forced logout's session is enabled again once off, or after this long anyway."""
@@ -218,11 +215,9 @@ class Application(fix.Application):  # type: ignore[misc]
         post: Post,
         tap: Tap | None = None,
         gate: LogonGate | None = None,
-        observe: Callable[[str, float], None] | None = None,
+        stages: StageClock | None = None,
     ) -> None:
-        """`observe(msg_type, seconds)`: told, for each NewOrderSingle, cancel and replace
-        request, how long from its arrival until the first answer for it left (None: not
-        timed)."""
+        """`stages`: marks when each request arrived and was answered (None: not timed)."""
         super().__init__()
         self._venue = venue
         self._post = post
@@ -232,10 +227,7 @@ class Application(fix.Application):  # type: ignore[misc]
         self._ids: dict[SessionKey, fix.SessionID] = {}
         self._begin: dict[SessionKey, str] = {}
         self._closed = False
-        self._observe = observe
-        self._arrived: dict[tuple[SessionKey, str], tuple[str, float]] = {}
-        """Timed requests not answered yet, by session and ClOrdID (an answer names the
-        request's ClOrdID: a cancel's or replace's own, not the order's)."""
+        self._stages = stages
 
     def close(self) -> None:
         """Refuse every Logon from now on (shutdown), and log how Logons were decided."""
@@ -267,10 +259,8 @@ class Application(fix.Application):  # type: ignore[misc]
             self._order_session(session_id, out)
             return
         fix.Session.sendToTarget(to_quickfix(out, self._begin[key]), session_id)
-        if self._observe is not None and out.msg_type in _ANSWERS:
-            arrived = self._arrived.pop((key, out.get(CL_ORD_ID) or ""), None)
-            if arrived is not None:
-                self._observe(arrived[0], time.perf_counter() - arrived[1])
+        if self._stages is not None and out.msg_type in ANSWERS:
+            self._stages.answered(key, out.get(CL_ORD_ID) or "")
 
     def _order_session(self, session_id: fix.SessionID, order: SessionOrder) -> None:
         session = fix.Session.lookupSession(session_id)
@@ -359,8 +349,6 @@ class Application(fix.Application):  # type: ignore[misc]
             # quickfix replies with a BusinessMessageReject (unsupported message type).
             raise fix.UnsupportedMessageType()
         fields = QuickfixFields(message, wire).detach(GROUP_COUNT_TAGS)
-        if self._observe is not None and msg_type in _TIMED:
-            if len(self._arrived) > _MOST_TIMED:  # requests answered otherwise (a reject 'j')
-                self._arrived.clear()
-            self._arrived[(key, fields.get(CL_ORD_ID) or "")] = (msg_type, time.perf_counter())
+        if self._stages is not None and msg_type in TIMED:
+            self._stages.arrived(key, fields.get(CL_ORD_ID) or "", msg_type)
         self._post(partial(self._venue.receive, key, msg_type, fields))

@@ -22,7 +22,7 @@ from functools import partial
 from typing import Protocol, TypeVar
 
 from nyquestro.codec.prices import DecimalPrices
-from nyquestro.domain.commands import Command, MassCancel, NewOrder
+from nyquestro.domain.commands import Cancel, CancelReplace, Command, MassCancel, NewOrder
 from nyquestro.domain.enums import MassCancelOrigin
 from nyquestro.domain.events import (
     Accepted,
@@ -53,6 +53,7 @@ from nyquestro.gateways.fix.marketdata import Depth, MarketData, Subscription
 from nyquestro.gateways.fix.message import Group, OutMessage, SessionOrder, ToSession
 from nyquestro.gateways.fix.orders import OrderState, OrderViews
 from nyquestro.gateways.fix.outbound import Outbound
+from nyquestro.gateways.fix.stages import StageClock
 from nyquestro.gateways.fix.throttle import Held, TokenBucket
 
 log = logging.getLogger(__name__)
@@ -180,6 +181,8 @@ class FixVenue:
         self._cod_next = 1
         self.on_refused: Callable[[SessionKey], None] | None = None
         """Told the session of each message a throttle refused (the venue's metrics)."""
+        self.stages: StageClock | None = None
+        """Marks when each request's command came back (the order path's latency)."""
         self.on_rejected: Callable[[SessionKey, str], None] | None = None
         """Told the session and reason of each request refused here, before the engine
         (malformed, throttled): the engine's own rejects are on the committed stream."""
@@ -637,6 +640,8 @@ class FixVenue:
     # --- outbound: the sequencer subscriber -------------------------------------------------
 
     def on_events(self, command: Command, events: Sequence[EventBase]) -> None:
+        if self.stages is not None and isinstance(command, NewOrder | Cancel | CancelReplace):
+            self.stages.committed(command.session, command.cl_ord_id, command.ts)
         self._exec_base = command.seq * EXEC_SLOT
         self._exec_next = 0
         self._reply_next = REPLY_OFFSET
