@@ -47,7 +47,7 @@ ROOT = Path(__file__).resolve().parents[1]
 HOST = "127.0.0.1"
 COMP_ID = "NYQUESTRO"
 NYQUESTRO_READY = "Nyquestro FIX acceptor on port"
-NYQUESTRO_TARGETS = ("nyquestro", "nyquestro-process")
+NYQUESTRO_TARGETS = ("nyquestro", "nyquestro-process", "nyquestro-metrics", "nyquestro-traced")
 PHASES = ("pingpong", "sustained")
 TARGET_THROUGHPUT_RATIO = 0.8
 TARGET_P99_RATIO = 1.5
@@ -95,12 +95,17 @@ class Target:
     own_process: bool = False
     """Nyquestro's `[fix] own_process`: the FIX gateway in a process of its own (as
     shipped), or in the core's (the "nyquestro" target)."""
+    trace: float | None = None
+    """Nyquestro's `[metrics] trace` (None: no [metrics] table, so no metrics at all)."""
 
     @property
     def label(self) -> str:
         if self.name.startswith("nyquestro"):
             label = "Nyquestro" if self.audit else "Nyquestro (no audit)"
-            return f"{label}, FIX process" if self.own_process else label
+            label = f"{label}, FIX process" if self.own_process else label
+            if self.trace is not None:
+                label += ", metrics" + (f", {self.trace:.0%} traced" if self.trace else "")
+            return label
         return "bare" if self.reports == "fields" else "bare (strings)"
 
 
@@ -235,7 +240,12 @@ def process_cpu_seconds(pid: int) -> float:
 
 
 def venue_toml(
-    store_dir: Path, port: int, sessions: int, audit: bool = True, own_process: bool = False
+    store_dir: Path,
+    port: int,
+    sessions: int,
+    audit: bool = True,
+    own_process: bool = False,
+    trace: float | None = None,
 ) -> str:
     rows = ",\n".join(
         f'    {{ begin_string = "FIX.4.4", target_comp_id = "CLIENT{n}" }}'
@@ -244,7 +254,10 @@ def venue_toml(
     text = VENUE_TOML.format(
         store=store_dir, port=port, comp_id=COMP_ID, sessions=rows, audit=str(audit).lower()
     )
-    return text.replace("[fix]\n", f"[fix]\nown_process = {str(own_process).lower()}\n")
+    text = text.replace("[fix]\n", f"[fix]\nown_process = {str(own_process).lower()}\n")
+    if trace is not None:
+        text += f"\n[metrics]\nport = {free_port()}\ntrace = {trace}\n"
+    return text
 
 
 def start_server(target: Target, workdir: Path, port: int, sessions: int) -> Server:
@@ -252,7 +265,8 @@ def start_server(target: Target, workdir: Path, port: int, sessions: int) -> Ser
     log = workdir / "server.log"
     if target.name.startswith("nyquestro"):
         config = workdir / "venue.toml"
-        config.write_text(venue_toml(store_dir, port, sessions, target.audit, target.own_process))
+        config.write_text(venue_toml(store_dir, port, sessions, target.audit, target.own_process,
+                                     target.trace))  # fmt: skip
         command = [sys.executable, "-m", "nyquestro", "serve", "--config", str(config)]
         server = Server(command, log, NYQUESTRO_READY)
     else:
@@ -781,8 +795,10 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--targets",
         help="comma-separated: bare, nyquestro-process (the venue as shipped: the FIX "
-        "gateway in a process of its own), nyquestro ([fix] own_process = false: one "
-        "process) (default bare,nyquestro-process; with --profile, nyquestro-process)",
+        "gateway in a process of its own, no [metrics]), nyquestro ([fix] own_process = "
+        "false: one process), nyquestro-metrics (as shipped, with [metrics]: the order "
+        "path's latency measured), nyquestro-traced (with every request traced too) "
+        "(default bare,nyquestro-process; with --profile, nyquestro-process)",
     )
     parser.add_argument(
         "--baseline-store", choices=("file", "memory"), default="file",
@@ -822,7 +838,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     targets = args.targets or ("nyquestro-process" if args.profile else "bare,nyquestro-process")
     args.target_names = [t.strip() for t in targets.split(",") if t.strip()]
     if not set(args.target_names) <= {"bare", *NYQUESTRO_TARGETS} or not args.target_names:
-        parser.error("--targets: bare, nyquestro and/or nyquestro-process")
+        parser.error(f"--targets: bare and/or {', '.join(NYQUESTRO_TARGETS)}")
     return args
 
 
@@ -847,6 +863,12 @@ def main(argv: Sequence[str] | None = None, console: Console | None = None) -> i
         "nyquestro": Target("nyquestro", "file", audit=not args.no_audit),
         "nyquestro-process": Target(
             "nyquestro-process", "file", audit=not args.no_audit, own_process=True
+        ),
+        "nyquestro-metrics": Target(
+            "nyquestro-metrics", "file", audit=not args.no_audit, own_process=True, trace=0.0
+        ),
+        "nyquestro-traced": Target(
+            "nyquestro-traced", "file", audit=not args.no_audit, own_process=True, trace=1.0
         ),
     }
     load_before = load_average()

@@ -44,7 +44,11 @@ class _Endpoint:
     def __init__(self, config: VenueConfig, follower: Follower) -> None:
         metrics = venue_metrics()
         if config.metrics is None or metrics is None:
-            raise ValueError("the venue keeps no metrics (no [metrics] table)")
+            raise ValueError(
+                "[metrics] needs the venue started by `nyquestro serve`, which names the "
+                f"metrics directory (${ENVIRONMENT}) before any process imports "
+                "prometheus_client"
+            )
         self._config = config.metrics
         self._directory = Path(os.environ[ENVIRONMENT])
         _retire_previous(self._directory)
