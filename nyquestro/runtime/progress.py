@@ -86,7 +86,3 @@ class Progress:
         traceback: TracebackType | None,
     ) -> None:  # fmt: skip
         self.close()
-
-
-def no_progress(_done: int) -> None:
-    """For work nobody watches."""

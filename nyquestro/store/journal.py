@@ -146,11 +146,12 @@ class JournalWriter:
         """Write records in one transaction; on return they are durable."""
         if not records:
             return
-        started = time.perf_counter()
+        observe = self.on_commit
+        started = time.perf_counter() if observe is not None else 0.0
         insert_binary_batch(self._engine, JournalRecord.__tablename__, _INSERT_COLUMNS, records)
         self.durable_seq = max(self.durable_seq, records[-1][0])
-        if self.on_commit is not None:
-            self.on_commit(len(records), time.perf_counter() - started)
+        if observe is not None:
+            observe(len(records), time.perf_counter() - started)
 
     def flush(self) -> None:
         self.commit(self.take())
