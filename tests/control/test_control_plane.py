@@ -442,6 +442,11 @@ def test_an_operator_logs_a_session_out_and_resets_its_numbers(
     ops.stub.ResetSequence(pb.ResetSequenceRequest(session=key), **ops.call())
     assert numbered.expect("5")
     assert numbered.hung_up()
+    # The session turns Logons away until its numbers are 1 again, then says so.
+    eventually(
+        lambda: ((row := session_row(ops, key)) and row.state == "logged_out"
+                 and (row.next_sender_seq, row.next_target_seq) == (1, 1)) or None
+    )  # fmt: skip
     fresh = venue.client("CLIENT3", "FIX.4.2", logon=False)
     answer = fresh.logon(reset=False)
     assert (answer[34], answer.get(141)) == ("1", None)

@@ -12,6 +12,8 @@ import sys
 import time
 from pathlib import Path
 
+from websockets.exceptions import InvalidHandshake
+
 from tests.fix.conftest import Venue, alive, gateway_pids, rest
 from tests.websocket.client import WsClient
 from tests.websocket.conftest import TOKEN, WsServer
@@ -29,11 +31,14 @@ def resting_buy(server: WsServer) -> tuple[WsClient, str]:
 
 
 def connect_when_back(port: int, timeout: float = 20.0) -> WsClient:
+    """Connects as a client would while the bridge restarts: a refused connection, or a
+    handshake cut short (accepted by the dying process's socket before the kernel tore it
+    down), means try again shortly."""
     deadline = time.monotonic() + timeout
     while True:
         try:
             return WsClient(port)
-        except OSError:
+        except (OSError, InvalidHandshake):
             if time.monotonic() >= deadline:
                 raise
             time.sleep(0.1)
@@ -56,6 +61,9 @@ def test_a_killed_bridge_process_is_restarted_and_nothing_acknowledged_is_lost(
         fix.expect("8", {150: "F"})
         rest(fix, "AAPL", SELL, 5, "191.00")
         alice.close()
+        deadline = time.monotonic() + 10
+        while alive(first) and time.monotonic() < deadline:
+            time.sleep(0.05)
 
         again = connect_when_back(server.ws_port)
         assert len(gateway_pids(server, "websocket")) == 2, server.tail()

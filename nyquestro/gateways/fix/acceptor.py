@@ -163,21 +163,28 @@ class SessionSeqNums:
 
 
 CL_ORD_ID = 11
-_REENABLE_POLL_SECONDS = 0.05
-_REENABLE_WITHIN_SECONDS = 30.0
-"""A forced logout's session is enabled again once off, or after this long anyway."""
+_OFF_POLL_SECONDS = 0.05
+_OFF_WITHIN_SECONDS = 30.0
+"""An operator's logout or reset goes on once the session is off, or after this long anyway."""
 
 
-def _enable_when_off(session_id: fix.SessionID) -> None:
-    deadline = time.monotonic() + _REENABLE_WITHIN_SECONDS
+def _when_off(session_id: fix.SessionID, then: Callable[[fix.Session], None]) -> None:
+    """Waits (on a thread of its own) until the session is off, then calls `then` with it."""
+    deadline = time.monotonic() + _OFF_WITHIN_SECONDS
     while time.monotonic() < deadline:
         session = fix.Session.lookupSession(session_id)
         if session is None:
             return
         if not session.isLoggedOn():
-            session.logon()  # quickfix's name for enabling an acceptor's session again
-            return
-        time.sleep(_REENABLE_POLL_SECONDS)
+            break
+        time.sleep(_OFF_POLL_SECONDS)
+    session = fix.Session.lookupSession(session_id)
+    if session is not None:
+        then(session)
+
+
+def _enable(session: fix.Session) -> None:
+    session.logon()  # quickfix's name for enabling an acceptor's session again
 
 
 def _seq_nums(session_id: fix.SessionID, session: fix.Session) -> SessionSeqNums:
@@ -266,18 +273,31 @@ class Application(fix.Application):  # type: ignore[misc]
         session = fix.Session.lookupSession(session_id)
         if session is None:
             return
-        if order.action is SessionAction.RESET:
-            # quickfix's reset: a Logout if logged on, the connection closed, and both
-            # sequence numbers back to 1 in its store.
-            session.reset()
-            log.warning("%s: sequence numbers reset by an operator", session_id.toString())
-        elif session.isLoggedOn():
-            # quickfix's logout disables the session (its timer then sends the Logout);
-            # enabled again once it is off, the client may log back on, as after any logout.
-            session.logout(order.reason or "logged out by the venue's operator")
-            log.warning("%s: logged out by an operator: %s", session_id.toString(), order.reason)
-            threading.Thread(target=_enable_when_off, args=(session_id,), daemon=True,
-                             name="fix-reenable").start()  # fmt: skip
+        reset = order.action is SessionAction.RESET
+        if not session.isLoggedOn():
+            if reset:
+                self._reset(session_id, session)
+            return
+        # quickfix's logout disables the session (its timer then sends the Logout and waits
+        # for the answer). Only once it is off are the numbers reset, and only then is it
+        # enabled again: a client that comes straight back is turned away until its numbers
+        # are 1, never answered with the old ones. quickfix's reset() on a live session
+        # closes the connection before it rewrites the store, and a fast client's Logon fell
+        # into that gap ("MsgSeqNum too low").
+        default = "sequence numbers reset" if reset else "logged out"
+        session.logout(order.reason or f"{default} by the venue's operator")
+        log.warning("%s: %s by an operator: %s", session_id.toString(), default, order.reason)
+        then = (lambda off: self._reset(session_id, off)) if reset else _enable
+        threading.Thread(target=_when_off, args=(session_id, then), daemon=True,
+                         name="fix-operator").start()  # fmt: skip
+
+    def _reset(self, session_id: fix.SessionID, session: fix.Session) -> None:
+        """Both sequence numbers back to 1 on a session that is off; then it may log on."""
+        # quickfix's reset: stores a Logout nobody receives, then empties the store.
+        session.reset()
+        _enable(session)
+        log.warning("%s: sequence numbers reset by an operator", session_id.toString())
+        self._tell_session_state(session_id, logged_on=False)
 
     def onCreate(self, sessionID: fix.SessionID) -> None:  # noqa: N802, N803 (quickfix API)
         key = session_key(sessionID)
