@@ -132,6 +132,34 @@ def build_parser() -> argparse.ArgumentParser:
         trading.add_argument("--reason", default="", help="said in the halt event")
         _operator_arguments(trading)
 
+    cert = commands.add_parser("cert", help="run certification packs against a FIX venue")
+    cert_commands = cert.add_subparsers(dest="cert_command", required=True)
+    cert_commands.add_parser("list", help="the built-in packs")
+    cert_run = cert_commands.add_parser(
+        "run",
+        help="run a pack's scenarios and report each step",
+        description="Plays a pack (a built-in pack's name or a TOML file; docs/cert.md) "
+        "with Nyquestro's own FIX client. Without --target it starts a venue for the run.",
+    )
+    cert_run.add_argument("pack", help="a built-in pack's name (`nyquestro cert list`) or a file")
+    cert_run.add_argument(
+        "--target", metavar="HOST:PORT", help="a running FIX acceptor (default: start one)"
+    )
+    cert_run.add_argument(
+        "--control", metavar="HOST:PORT",
+        help="the target's control plane, for the pack's venue steps (halt, kill switch, ...)",
+    )  # fmt: skip
+    cert_run.add_argument(
+        "--token", default=os.environ.get(TOKEN_VARIABLE),
+        help=f"a control-plane token that may act (default: ${TOKEN_VARIABLE})",
+    )  # fmt: skip
+    cert_run.add_argument(
+        "--venue-config", type=Path,
+        help="the config of the venue started for the run (default: the packs' own)",
+    )  # fmt: skip
+    cert_run.add_argument("--junit", type=Path, help="write JUnit XML here")
+    cert_run.add_argument("--html", type=Path, help="write a one-page HTML report here")
+
     db = commands.add_parser("db", help="manage the store's schema")
     db_commands = db.add_subparsers(dest="db_command", required=True)
     db_upgrade = db_commands.add_parser("upgrade", help="apply migrations up to the newest")
@@ -182,6 +210,16 @@ def main(argv: list[str] | None = None) -> int:
 
         out = Console(highlight=False, soft_wrap=True)
         return stats_command(args.config, os.environ, args.plot, out, errors)
+    if args.command == "cert":
+        from nyquestro.cli.cert import list_command, run_command
+
+        out = Console(highlight=False, soft_wrap=True)
+        if args.cert_command == "list":
+            return list_command(out)
+        return run_command(
+            args.pack, args.target, args.control, args.token, args.venue_config, args.junit,
+            args.html, out, errors,
+        )  # fmt: skip
     if args.command == "db":
         from nyquestro.cli.journal import db_upgrade_command
 

@@ -1,0 +1,115 @@
+"""A client session's TCP connection: the sans-IO session and splitter driven by a socket,
+every read bounded by a deadline, every message in and out written to the transcript."""
+
+import socket
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from nyquestro.cert.session import ClientSession, Outgoing
+from nyquestro.cert.wire import SOH, Message, Splitter
+
+CONNECT_TIMEOUT = 5.0
+
+
+class Closed(ConnectionError):
+    """The venue closed the connection (or it broke)."""
+
+
+@dataclass(frozen=True)
+class Line:
+    at: float
+    """Seconds since the run began."""
+    client: str
+    direction: str
+    """"sent", "received" or "note"."""
+    text: str
+
+
+@dataclass
+class Transcript:
+    """Every message of a run, in the order they crossed the wire."""
+
+    lines: list[Line] = field(default_factory=list)
+    start: float = field(default_factory=time.monotonic)
+
+    def add(self, client: str, direction: str, text: str) -> None:
+        self.lines.append(Line(time.monotonic() - self.start, client, direction, text))
+
+
+def sending_time() -> str:
+    """UTCTimestamp with milliseconds, which both FIX 4.2 and 4.4 accept."""
+    now = datetime.now(UTC)
+    return f"{now:%Y%m%d-%H:%M:%S}.{now.microsecond // 1000:03d}"
+
+
+class Connection:
+    def __init__(
+        self, session: ClientSession, address: tuple[str, int], transcript: Transcript
+    ) -> None:
+        self.session = session
+        self._transcript = transcript
+        self._sock = socket.create_connection(address, timeout=CONNECT_TIMEOUT)
+        self._sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self._splitter = Splitter()
+        self._pending: deque[Message] = deque()
+        self._eof = False
+        self.logged_on = False
+        """A Logon answer came on this connection."""
+        self._note(f"connected to {address[0]}:{address[1]}")
+
+    @property
+    def name(self) -> str:
+        return self.session.spec.name
+
+    def send(self, out: Outgoing) -> None:
+        self.send_bytes(self.session.build(out, sending_time()))
+
+    def send_bytes(self, data: bytes) -> None:
+        self._transcript.add(self.name, "sent", data.replace(SOH, b"|").decode(errors="replace"))
+        try:
+            self._sock.sendall(data)
+        except OSError as exc:
+            raise Closed(f"the connection broke while sending: {exc}") from exc
+
+    def receive(self, deadline: float) -> Message | None:
+        """The next message, None once `deadline` (monotonic) passes; Closed when the venue
+        has closed the connection and every message before that has been read."""
+        while not self._pending:
+            if self._eof:
+                raise Closed("the venue closed the connection")
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return None
+            self._sock.settimeout(left)
+            try:
+                data = self._sock.recv(65536)
+            except TimeoutError:
+                return None
+            except OSError as exc:
+                self._eof = True
+                self._note(f"connection broke: {exc}")
+                continue
+            if not data:
+                self._eof = True
+                self._note("the venue closed the connection")
+                continue
+            self._pending.extend(self._splitter.feed(data))
+        msg = self._pending.popleft()
+        self._transcript.add(self.name, "received", msg.text())
+        if msg.type == "A":
+            self.logged_on = True
+        answer = self.session.received(msg, sending_time())
+        if answer is not None and not self._eof:
+            self.send_bytes(answer)
+        return msg
+
+    def close(self) -> None:
+        if not self._eof:
+            self._note("closed by the client")
+        self._eof = True
+        self._sock.close()
+
+    def _note(self, text: str) -> None:
+        self._transcript.add(self.name, "note", text)

@@ -1,0 +1,86 @@
+"""`nyquestro cert run PACK` and `nyquestro cert list`: certification packs from the
+command line. Exit status: 0 every scenario passed, 1 one failed, 2 the pack or the
+options are wrong (the message names the field), 3 the venue could not be started."""
+
+from contextlib import ExitStack
+from pathlib import Path
+
+from rich.console import Console
+from rich.markup import escape
+
+from nyquestro.cert.launch import StartedVenue
+from nyquestro.cert.pack import PackError, builtin_packs, find_pack, load_pack
+from nyquestro.cert.report import LiveReport, html_report, junit_xml, print_summary, write
+from nyquestro.cert.runner import Runner
+from nyquestro.cert.venue import ControlPlane, VenueControl
+from nyquestro.control.client import ControlClient
+
+USAGE_STATUS = 2
+VENUE_STATUS = 3
+
+
+def list_command(out: Console) -> int:
+    for name, path in sorted(builtin_packs().items()):
+        try:
+            pack = load_pack(path)
+        except PackError as exc:
+            out.print(f"{name}: [red]{escape(str(exc))}[/]")
+            continue
+        out.print(f"[bold]{name}[/]  {escape(pack.name)}: {len(pack.scenarios)} scenarios")
+    return 0
+
+
+def run_command(
+    pack_name: str,
+    target: str | None,
+    control: str | None,
+    token: str | None,
+    venue_config: Path | None,
+    junit: Path | None,
+    html: Path | None,
+    out: Console,
+    errors: Console,
+) -> int:
+    try:
+        pack = load_pack(find_pack(pack_name))
+    except PackError as exc:
+        errors.print(f"cert: {exc}", markup=False)
+        return USAGE_STATUS
+    with ExitStack() as stack:
+        if target is None:
+            started = StartedVenue(venue_config)
+            out.print(f"starting a venue for the run in {started.directory} ...")
+            try:
+                venue: VenueControl = stack.enter_context(started)
+            except RuntimeError as exc:
+                errors.print(f"cert: could not start the venue: {exc}", markup=False)
+                return VENUE_STATUS
+        else:
+            address = _address(target, "--target", errors)
+            if address is None:
+                return USAGE_STATUS
+            plane = None
+            if control is not None:
+                if token is None:
+                    errors.print("cert: --control needs --token (or $NYQUESTRO_OPERATOR_TOKEN)")
+                    return USAGE_STATUS
+                plane = stack.enter_context(ControlClient(control, token))
+            venue = ControlPlane(address, plane)
+        out.print(f"[bold]{escape(pack.name)}[/] ({len(pack.scenarios)} scenarios)")
+        result = Runner(pack, venue, LiveReport(out)).run()
+    print_summary(out, result)
+    if junit is not None:
+        write(junit, junit_xml(result))
+        out.print(f"JUnit XML: {junit}")
+    if html is not None:
+        write(html, html_report(result))
+        out.print(f"HTML report: {html}")
+    return 0 if result.passed else 1
+
+
+def _address(text: str, option: str, errors: Console) -> tuple[str, int] | None:
+    host, _, port = text.rpartition(":")
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        errors.print(f"cert: {option} must be HOST:PORT, not {text!r}", markup=False)
+        return None
+    return host, int(port)
