@@ -2,6 +2,7 @@
 name, what came and what was wanted. Also the ${name} substitution packs use."""
 
 import re
+from decimal import Decimal, InvalidOperation
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -95,15 +96,15 @@ def _problem(check: Check, got: str | None, lookup: Lookup) -> str | None:
             return None
         return f"tag {tag} is {got!r}, which does not match /{want}/"
     try:
-        number = float(got)
-    except ValueError:
+        number, wanted = Decimal(got), Decimal(want)
+    except InvalidOperation:
         return f"tag {tag} is {got!r}, not a number (expected {_SIGNS[check.kind]} {want})"
-    holds = {"gt": number > float(want), "ge": number >= float(want),
-             "lt": number < float(want), "le": number <= float(want)}[check.kind]  # fmt: skip
+    holds = {"num": number == wanted, "gt": number > wanted, "ge": number >= wanted,
+             "lt": number < wanted, "le": number <= wanted}[check.kind]  # fmt: skip
     return None if holds else f"tag {tag} is {got}, expected {_SIGNS[check.kind]} {want}"
 
 
-_SIGNS = {"gt": ">", "ge": ">=", "lt": "<", "le": "<="}
+_SIGNS = {"num": "=", "gt": ">", "ge": ">=", "lt": "<", "le": "<="}
 
 
 def summary(msg: Message) -> str:

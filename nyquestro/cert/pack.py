@@ -6,6 +6,7 @@ packs to copy from.
 """
 
 import tomllib
+from decimal import Decimal, InvalidOperation
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from importlib import resources
@@ -14,9 +15,10 @@ from typing import Any
 
 from nyquestro.cert.session import ClientSpec, Outgoing
 
-COMPARISONS = ("eq", "ne", "regex", "gt", "ge", "lt", "le")
-"""Matchers that compare a tag's value; `any` and `absent` only ask whether it is there."""
-NUMERIC = ("gt", "ge", "lt", "le")
+COMPARISONS = ("eq", "ne", "regex", "num", "gt", "ge", "lt", "le")
+"""Matchers that compare a tag's value; `any` and `absent` only ask whether it is there.
+`eq` compares text exactly; `num` and the orderings compare numbers (190 num 190.00)."""
+NUMERIC = ("num", "gt", "ge", "lt", "le")
 VENUE_ACTIONS = (
     "halt", "resume", "kill_switch", "mass_cancel", "cancel_order", "set_limit",
     "risk_check", "logout", "reset_sequence", "restart",
@@ -36,7 +38,7 @@ class Check:
 
     tag: int
     kind: str
-    """"eq", "ne", "regex", "gt", "ge", "lt", "le", "any" (present) or "absent"."""
+    """"eq", "ne", "regex", "num", "gt", "ge", "lt", "le", "any" (present) or "absent"."""
     value: str = ""
     """Compared against (after ${...} substitution); empty for any/absent."""
     capture: str | None = None
@@ -440,8 +442,8 @@ def _check(tag: int, spec: object, where: str) -> Check:
 
 def _is_number(text: str) -> bool:
     try:
-        float(text)
-    except ValueError:
+        Decimal(text)
+    except InvalidOperation:
         return False
     return True
 
