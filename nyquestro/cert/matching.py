@@ -2,9 +2,9 @@
 name, what came and what was wanted. Also the ${name} substitution packs use."""
 
 import re
-from decimal import Decimal, InvalidOperation
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 
 from nyquestro.cert.names import message_name, tag_name
 from nyquestro.cert.pack import Check
