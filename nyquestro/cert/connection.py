@@ -4,13 +4,62 @@ every read bounded by a deadline, every message in and out written to the transc
 import socket
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Protocol
 
 from nyquestro.cert.session import ClientSession, Outgoing
 from nyquestro.cert.wire import SOH, Message, Splitter
 
 CONNECT_TIMEOUT = 5.0
+
+
+class Dialer(Protocol):
+    """How a pack's session gets its connection: dialling a venue, or (cert serve)
+    accepting the engine under test."""
+
+    def open(self, timeout: float) -> tuple[socket.socket, str]:
+        """A connected socket and who is at the other end, within `timeout` seconds."""
+        ...
+
+    def describe(self) -> str: ...
+
+
+class Dial:
+    """Connects to the address `where()` gives (a restarted venue moves ports)."""
+
+    def __init__(self, where: Callable[[], tuple[str, int]]) -> None:
+        self._where = where
+
+    def open(self, timeout: float) -> tuple[socket.socket, str]:
+        host, port = self._where()
+        sock = socket.create_connection((host, port), timeout=min(timeout, CONNECT_TIMEOUT))
+        return sock, f"connected to {host}:{port}"
+
+    def describe(self) -> str:
+        host, port = self._where()
+        return f"{host}:{port}"
+
+
+class Listen:
+    """Accepts the engine under test's connections on one listening socket."""
+
+    def __init__(self, host: str, port: int) -> None:
+        self._server = socket.create_server((host, port))
+        self.address: tuple[str, int] = self._server.getsockname()[:2]
+
+    def open(self, timeout: float) -> tuple[socket.socket, str]:
+        self._server.settimeout(timeout)
+        sock, peer = self._server.accept()
+        sock.settimeout(None)
+        return sock, f"accepted a connection from {peer[0]}:{peer[1]}"
+
+    def describe(self) -> str:
+        return f"engines connecting to {self.address[0]}:{self.address[1]}"
+
+    def close(self) -> None:
+        self._server.close()
 
 
 class Closed(ConnectionError):
@@ -46,18 +95,19 @@ def sending_time() -> str:
 
 class Connection:
     def __init__(
-        self, session: ClientSession, address: tuple[str, int], transcript: Transcript
+        self, session: ClientSession, sock: socket.socket, peer: str, transcript: Transcript
     ) -> None:
+        """`sock`: connected to the peer, which `peer` describes for the transcript."""
         self.session = session
         self._transcript = transcript
-        self._sock = socket.create_connection(address, timeout=CONNECT_TIMEOUT)
+        self._sock = sock
         self._sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self._splitter = Splitter()
         self._pending: deque[Message] = deque()
         self._eof = False
         self.logged_on = False
         """A Logon answer came on this connection."""
-        self._note(f"connected to {address[0]}:{address[1]}")
+        self._note(peer)
 
     @property
     def name(self) -> str:
@@ -78,7 +128,7 @@ class Connection:
         has closed the connection and every message before that has been read."""
         while not self._pending:
             if self._eof:
-                raise Closed("the venue closed the connection")
+                raise Closed("the other side closed the connection")
             left = deadline - time.monotonic()
             if left <= 0:
                 return None
@@ -93,13 +143,15 @@ class Connection:
                 continue
             if not data:
                 self._eof = True
-                self._note("the venue closed the connection")
+                self._note("the other side closed the connection")
                 continue
             self._pending.extend(self._splitter.feed(data))
         msg = self._pending.popleft()
         self._transcript.add(self.name, "received", msg.text())
         if msg.type == "A":
             self.logged_on = True
+        elif msg.type == "5":
+            self.logged_on = False
         answer = self.session.received(msg, sending_time())
         if answer is not None and not self._eof:
             self.send_bytes(answer)

@@ -487,9 +487,9 @@ def describe(action: Action) -> str:
         case ExpectSilence(seconds):
             return f"expect nothing for {seconds:g} s"
         case ExpectClosed():
-            return "expect the venue to close the connection"
+            return "expect the other side to close the connection"
         case Logon(reset, _):
-            return "log on" + (" with ResetSeqNumFlag (141=Y)" if reset else "")
+            return "Logon exchange" + (" with ResetSeqNumFlag (141=Y)" if reset else "")
         case Logout():
             return "log out"
         case Connect():

@@ -11,7 +11,14 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 
-from nyquestro.cert.connection import Closed, Connection, Line, Transcript, sending_time
+from nyquestro.cert.connection import (
+    Closed,
+    Connection,
+    Dialer,
+    Line,
+    Transcript,
+    sending_time,
+)  # fmt: skip
 from nyquestro.cert.matching import MissingValue, substitute, summary, verdict
 from nyquestro.cert.pack import (
     Check,
@@ -92,19 +99,32 @@ Observer = Callable[[StepResult], None]
 
 
 class Runner:
-    def __init__(self, pack: Pack, venue: VenueControl, observe: Observer | None = None) -> None:
+    def __init__(
+        self,
+        pack: Pack,
+        dialer: Dialer,
+        venue: VenueControl | None,
+        observe: Observer | None = None,
+        accepting: bool = False,
+    ) -> None:
+        """`venue`: what `venue` steps act on (None: they fail saying so). `accepting`:
+        the pack plays the venue's side (`cert serve`): the engine under test connects
+        and logs on, the pack answers."""
         self.pack = pack
+        self._dialer = dialer
         self._venue = venue
+        self._accepting = accepting
         self._observe = observe or (lambda _result: None)
         self.transcript = Transcript()
         self._run = secrets.token_hex(4)
         self._sessions: dict[str, ClientSession] = {}
         self._connections: dict[str, Connection] = {}
         self._values: dict[str, str] = {}
+        self._timeout = 0.0
+        """The current step's timeout (a connection it opens may take that long)."""
 
     def run(self) -> PackResult:
-        host, port = self._venue.fix_address()
-        result = PackResult(self.pack, f"{host}:{port}")
+        result = PackResult(self.pack, self._dialer.describe())
         for scenario in self.pack.scenarios:
             result.scenarios.append(self._scenario(scenario))
         return result
@@ -146,6 +166,7 @@ class Runner:
                           exchange)  # fmt: skip
 
     def _do(self, step: Step) -> str:
+        self._timeout = step.timeout
         deadline = time.monotonic() + step.timeout
         try:
             return self._act(step, deadline)
@@ -206,12 +227,12 @@ class Runner:
         known = self._connections.pop(client, None)
         if known is not None:
             known.close()
-        address = self._venue.fix_address()
         try:
-            connection = Connection(self._sessions[client], address, self.transcript)
+            sock, peer = self._dialer.open(self._timeout)
         except OSError as exc:
-            raise StepFailed(f"{client}: could not connect to {address[0]}:{address[1]}: "
-                             f"{exc}") from exc  # fmt: skip
+            how = "no engine connected" if self._accepting else "could not connect"
+            raise StepFailed(f"{client}: {how} ({self._dialer.describe()}): {exc}") from exc
+        connection = Connection(self._sessions[client], sock, peer, self.transcript)
         self._connections[client] = connection
         return connection
 
@@ -287,10 +308,12 @@ class Runner:
         except Closed:
             self._connections.pop(client, None)
             connection.close()
-            return "the venue closed the connection"
-        raise StepFailed(f"{client}: the venue kept the connection open")
+            return "the other side closed the connection"
+        raise StepFailed(f"{client}: the other side kept the connection open")
 
     def _logon(self, client: str, reset: bool, heartbeat: int | None, deadline: float) -> str:
+        if self._accepting:
+            return self._answer_logon(client, deadline)
         interval = self.pack.clients[client].heartbeat if heartbeat is None else heartbeat
         fields = [(98, "0"), (108, str(interval))]
         if reset:
@@ -309,6 +332,23 @@ class Runner:
                              f"expected {str(interval)!r}")  # fmt: skip
         return f"logged on: {summary(msg)}"
 
+    def _answer_logon(self, client: str, deadline: float) -> str:
+        """The venue's side: the engine's Logon, answered with its HeartBtInt (and its
+        ResetSeqNumFlag, when it asked for a reset)."""
+        connection = self._connection(client)
+        msg = self._next(connection, deadline, "A")
+        if msg is None:
+            raise StepFailed(f"{client}: no Logon (35=A) from the engine in time")
+        judged = verdict(msg, "A", (), self._lookup)
+        if not judged.ok:
+            raise StepFailed(f"{client}: " + "; ".join(judged.problems))
+        fields = [(98, "0"), (108, msg.get(108) or "30")]
+        if msg.get(RESET_SEQ_NUM_FLAG) == "Y":
+            fields.append((RESET_SEQ_NUM_FLAG, "Y"))
+        connection.send(Outgoing("A", fields))
+        connection.logged_on = True
+        return f"answered the engine's {summary(msg)}"
+
     def _logout(self, client: str, text: str | None, deadline: float) -> str:
         connection = self._connection(client)
         connection.send(Outgoing("5", [(58, text)] if text else []))
@@ -317,14 +357,20 @@ class Runner:
             msg = self._next(connection, deadline, "5")
         if msg is None:
             raise StepFailed(f"{client}: no Logout answer (35=5) arrived in time")
+        if self._accepting:
+            self._disconnect(client)  # the acceptor ends the connection
+            return "logged out; closed the connection"
         self._closed(client, deadline)
-        return "logged out; the venue closed the connection"
+        return "logged out; the other side closed the connection"
 
     def _venue_action(self, name: str, args: tuple[tuple[str, str | int | bool], ...]) -> str:
         resolved: Mapping[str, str | int | bool] = {
             key: substitute(value, self._lookup) if isinstance(value, str) else value
             for key, value in args
         }
+        if self._venue is None:
+            raise StepFailed(f"`venue = \"{name}\"`: the pack plays the venue here, there is "
+                             "no other venue to act on")  # fmt: skip
         if name == "restart":
             for client in list(self._connections):
                 self._disconnect(client)
@@ -337,7 +383,7 @@ class Runner:
                 if connection.logged_on:
                     connection.send(Outgoing("5", [(58, "end of scenario")]))
                     deadline = time.monotonic() + LOGOUT_GRACE
-                    while connection.receive(deadline) is not None:
+                    while (msg := connection.receive(deadline)) is not None and msg.type != "5":
                         pass
             except (Closed, WireError):
                 pass

@@ -52,9 +52,8 @@ class ClientSession:
 
     def build(self, out: Outgoing, sending_time: str) -> bytes:
         if out.msg_type == "A" and (RESET_SEQ_NUM_FLAG, "Y") in out.fields:
-            # A Logon asking for a reset starts both sides again at 1.
+            # A Logon asking for (or agreeing to) a reset numbers from 1 again.
             self.next_out = 1
-            self.last_in = 0
         number = self.next_out if out.seq is None else out.seq
         self.next_out = max(self.next_out, number + 1)
         standard = {

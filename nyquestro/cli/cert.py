@@ -8,10 +8,11 @@ from pathlib import Path
 from rich.console import Console
 from rich.markup import escape
 
+from nyquestro.cert.connection import Dial, Listen
 from nyquestro.cert.launch import StartedVenue
 from nyquestro.cert.pack import PackError, builtin_packs, find_pack, load_pack
 from nyquestro.cert.report import LiveReport, html_report, junit_xml, print_summary, write
-from nyquestro.cert.runner import Runner
+from nyquestro.cert.runner import PackResult, Runner
 from nyquestro.cert.venue import ControlPlane, VenueControl
 from nyquestro.control.client import ControlClient
 
@@ -67,7 +68,36 @@ def run_command(
                 plane = stack.enter_context(ControlClient(control, token))
             venue = ControlPlane(address, plane)
         out.print(f"[bold]{escape(pack.name)}[/] ({len(pack.scenarios)} scenarios)")
-        result = Runner(pack, venue, LiveReport(out)).run()
+        result = Runner(pack, Dial(venue.fix_address), venue, LiveReport(out)).run()
+    return _report(result, junit, html, out)
+
+
+def serve_pack_command(
+    pack_name: str, host: str, port: int, junit: Path | None, html: Path | None,
+    out: Console, errors: Console,
+) -> int:  # fmt: skip
+    """Plays the venue's side of a pack for an engine under test that connects here."""
+    try:
+        pack = load_pack(find_pack(pack_name))
+    except PackError as exc:
+        errors.print(f"cert: {exc}", markup=False)
+        return USAGE_STATUS
+    try:
+        listen = Listen(host, port)
+    except OSError as exc:
+        errors.print(f"cert: cannot listen on {host}:{port}: {exc.strerror}", markup=False)
+        return USAGE_STATUS
+    try:
+        host, port = listen.address
+        out.print(f"[bold]{escape(pack.name)}[/] ({len(pack.scenarios)} scenarios): "
+                  f"point the engine under test at {host}:{port}")  # fmt: skip
+        result = Runner(pack, listen, None, LiveReport(out), accepting=True).run()
+    finally:
+        listen.close()
+    return _report(result, junit, html, out)
+
+
+def _report(result: PackResult, junit: Path | None, html: Path | None, out: Console) -> int:
     print_summary(out, result)
     if junit is not None:
         write(junit, junit_xml(result))

@@ -157,8 +157,18 @@ def build_parser() -> argparse.ArgumentParser:
         "--venue-config", type=Path,
         help="the config of the venue started for the run (default: the packs' own)",
     )  # fmt: skip
-    cert_run.add_argument("--junit", type=Path, help="write JUnit XML here")
-    cert_run.add_argument("--html", type=Path, help="write a one-page HTML report here")
+    cert_serve = cert_commands.add_parser(
+        "serve",
+        help="play the venue's side of a pack for an engine under test",
+        description="Listens for the engine under test and plays the pack's sessions as "
+        "the venue: the engine logs on, the pack answers, sends and expects (docs/cert.md).",
+    )
+    cert_serve.add_argument("pack", help="a built-in pack's name or a file")
+    cert_serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    cert_serve.add_argument("--port", type=int, default=9878, help="port to listen on (9878)")
+    for command in (cert_run, cert_serve):
+        command.add_argument("--junit", type=Path, help="write JUnit XML here")
+        command.add_argument("--html", type=Path, help="write a one-page HTML report here")
 
     db = commands.add_parser("db", help="manage the store's schema")
     db_commands = db.add_subparsers(dest="db_command", required=True)
@@ -211,11 +221,14 @@ def main(argv: list[str] | None = None) -> int:
         out = Console(highlight=False, soft_wrap=True)
         return stats_command(args.config, os.environ, args.plot, out, errors)
     if args.command == "cert":
-        from nyquestro.cli.cert import list_command, run_command
+        from nyquestro.cli.cert import list_command, run_command, serve_pack_command
 
         out = Console(highlight=False, soft_wrap=True)
         if args.cert_command == "list":
             return list_command(out)
+        if args.cert_command == "serve":
+            return serve_pack_command(args.pack, args.host, args.port, args.junit, args.html, out,
+                                 errors)  # fmt: skip
         return run_command(
             args.pack, args.target, args.control, args.token, args.venue_config, args.junit,
             args.html, out, errors,

@@ -150,3 +150,33 @@ def test_a_venue_step_without_a_control_plane_says_what_is_missing(
     done = cert(tmp_path, "halt.toml", "--target", f"127.0.0.1:{bare_acceptor}")
     assert done.returncode == 1
     assert '`venue = "halt"` needs the venue\'s control plane' in done.stdout
+
+
+def test_cert_serve_plays_the_venue_for_a_real_engine(tmp_path: Path) -> None:
+    """The built-in `engine` pack against quickfix as the engine under test: it asks for a
+    resend after skipped numbers, ignores a PossDup, logs out on a MsgSeqNum too low."""
+    port = free_port()
+    serve = subprocess.Popen(
+        [sys.executable, "-m", "nyquestro", "cert", "serve", "engine", "--port", str(port),
+         "--junit", "junit.xml", "--html", "report.html"],
+        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    # Not a probe connection: cert serve would take it for the engine's first.
+    assert serve.stdout is not None
+    first = serve.stdout.readline()
+    assert f"point the engine under test at 127.0.0.1:{port}" in first, first
+    engine = subprocess.Popen(
+        [sys.executable, "-m", "tests.cert.initiator", str(port), str(tmp_path)],
+        cwd=Path(__file__).parents[2],
+    )
+    try:
+        rest, _ = serve.communicate(timeout=RUN_TIMEOUT)
+        output = first + rest
+    finally:
+        engine.terminate()
+        engine.wait(10)
+    assert serve.returncode == 0, output
+    assert "5/5 scenarios" in output
+    assert "ResendRequest (35=2) from the first missing number" in output
+    suite = junit(tmp_path / "junit.xml")
+    assert (suite.get("tests"), suite.get("failures")) == ("5", "0")
