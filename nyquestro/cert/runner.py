@@ -320,28 +320,28 @@ class Runner:
             fields.append((RESET_SEQ_NUM_FLAG, "Y"))
         connection = self._connection(client)
         connection.send(Outgoing("A", fields))
-        msg = self._next(connection, deadline, "A")
-        if msg is None:
-            raise StepFailed(f"{client}: no Logon answer (35=A) arrived in time")
-        judged = verdict(msg, "A", (), self._lookup)
-        if not judged.ok:
-            raise StepFailed(f"{client}: " + "; ".join(judged.problems))
+        msg = self._logon_in(connection, deadline, "no Logon answer (35=A) arrived in time")
         answered = msg.get(108)
         if answered != str(interval):
             raise StepFailed(f"{client}: the Logon answer's HeartBtInt (108) is {answered!r}, "
                              f"expected {str(interval)!r}")  # fmt: skip
         return f"logged on: {summary(msg)}"
 
+    def _logon_in(self, connection: Connection, deadline: float, missing: str) -> Message:
+        """The next message, which must be a Logon."""
+        msg = self._next(connection, deadline, "A")
+        if msg is None:
+            raise StepFailed(f"{connection.name}: {missing}")
+        judged = verdict(msg, "A", (), self._lookup)
+        if not judged.ok:
+            raise StepFailed(f"{connection.name}: " + "; ".join(judged.problems))
+        return msg
+
     def _answer_logon(self, client: str, deadline: float) -> str:
         """The venue's side: the engine's Logon, answered with its HeartBtInt (and its
         ResetSeqNumFlag, when it asked for a reset)."""
         connection = self._connection(client)
-        msg = self._next(connection, deadline, "A")
-        if msg is None:
-            raise StepFailed(f"{client}: no Logon (35=A) from the engine in time")
-        judged = verdict(msg, "A", (), self._lookup)
-        if not judged.ok:
-            raise StepFailed(f"{client}: " + "; ".join(judged.problems))
+        msg = self._logon_in(connection, deadline, "no Logon (35=A) from the engine in time")
         fields = [(98, "0"), (108, msg.get(108) or "30")]
         if msg.get(RESET_SEQ_NUM_FLAG) == "Y":
             fields.append((RESET_SEQ_NUM_FLAG, "Y"))

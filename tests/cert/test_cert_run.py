@@ -115,7 +115,7 @@ def bare_acceptor(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
     directory = tmp_path_factory.mktemp("bare")
     port = free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "tests.cert.bare_acceptor", str(port), str(directory)],
+        [sys.executable, "-m", "tests.cert.quickfix_peer", "acceptor", str(port), str(directory)],
         cwd=Path(__file__).parents[2],
     )
     deadline = time.monotonic() + 30
@@ -166,7 +166,7 @@ def test_cert_serve_plays_the_venue_for_a_real_engine(tmp_path: Path) -> None:
     first = serve.stdout.readline()
     assert f"point the engine under test at 127.0.0.1:{port}" in first, first
     engine = subprocess.Popen(
-        [sys.executable, "-m", "tests.cert.initiator", str(port), str(tmp_path)],
+        [sys.executable, "-m", "tests.cert.quickfix_peer", "initiator", str(port), str(tmp_path)],
         cwd=Path(__file__).parents[2],
     )
     try:
