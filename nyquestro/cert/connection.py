@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from typing import Protocol
 
 from nyquestro.cert.session import ClientSession, Outgoing
-from nyquestro.cert.wire import SOH, Message, Splitter
+from nyquestro.codec.fix_wire import SOH, Message, Splitter
 
 CONNECT_TIMEOUT = 5.0
 

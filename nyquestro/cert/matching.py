@@ -8,7 +8,7 @@ from decimal import Decimal, InvalidOperation
 
 from nyquestro.cert.names import message_name, tag_name
 from nyquestro.cert.pack import Check
-from nyquestro.cert.wire import Message
+from nyquestro.codec.fix_wire import Message
 
 _VARIABLE = re.compile(r"\$\{([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)?)([+-]\d+)?\}")
 Lookup = Callable[[str], str | None]

@@ -39,7 +39,7 @@ from nyquestro.cert.pack import (
 )  # fmt: skip
 from nyquestro.cert.session import RESET_SEQ_NUM_FLAG, ClientSession, Outgoing
 from nyquestro.cert.venue import VenueActionError, VenueControl
-from nyquestro.cert.wire import SOH, Message, WireError
+from nyquestro.codec.fix_wire import SOH, Message, WireError
 
 HEARTBEAT = "0"
 TEST_REQUEST = "1"

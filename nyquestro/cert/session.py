@@ -4,7 +4,7 @@ answers on its own. Time comes in as an argument (the SendingTime text), never r
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from nyquestro.cert.wire import MSG_SEQ_NUM, Field, Message, encode
+from nyquestro.codec.fix_wire import MSG_SEQ_NUM, Field, Message, encode
 
 SENDER_COMP_ID = 49
 TARGET_COMP_ID = 56

@@ -6,7 +6,7 @@ import pytest
 
 from nyquestro.cert.matching import MissingValue, substitute, verdict
 from nyquestro.cert.pack import Check, PackError, builtin_packs, find_pack, load_pack, parse_pack
-from nyquestro.cert.wire import Splitter, encode
+from nyquestro.codec.fix_wire import Splitter, encode
 
 EXAMPLES = Path(__file__).parents[2] / "examples" / "cert"
 

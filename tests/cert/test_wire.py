@@ -5,7 +5,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from nyquestro.cert.session import ClientSession, ClientSpec, Outgoing
-from nyquestro.cert.wire import Splitter, WireError, checksum, encode
+from nyquestro.codec.fix_wire import Splitter, WireError, checksum, encode
 
 SPEC = ClientSpec("c", "CLIENT1", "NYQUESTRO", "FIX.4.4")
 NOW = "20261207-12:00:00.000"
