@@ -21,6 +21,7 @@ RPCS: dict[str, tuple[str, Callable[..., Any]]] = {
     "risk_check": ("SetRiskCheck", pb.SetRiskCheckRequest),
     "logout": ("ForceLogout", pb.ForceLogoutRequest),
     "reset_sequence": ("ResetSequence", pb.ResetSequenceRequest),
+    "fault": ("InjectFault", pb.InjectFaultRequest),
 }
 """A `venue` step's action → the control plane's call and its request; the step's args are
 the request's fields by name (docs/control-plane.md)."""

@@ -86,15 +86,23 @@ class Splitter:
         self._buffer = b""
 
     def feed(self, data: bytes) -> Iterator[Message]:
+        """Whole messages so far. A WireError leaves the bytes it is about in `rest()`."""
         self._buffer += data
         while True:
             cut = self._next_length()
             if cut is None:
                 return
-            raw, self._buffer = self._buffer[:cut], self._buffer[cut:]
+            raw = self._buffer[:cut]
             if not raw.endswith(SOH) or raw[-_TRAILER_BYTES : -_TRAILER_BYTES + 3] != b"10=":
                 raise WireError(f"no CheckSum (10) where BodyLength says the message ends: {raw!r}")
-            yield decode(raw)
+            message = decode(raw)
+            self._buffer = self._buffer[cut:]
+            yield message
+
+    def rest(self) -> bytes:
+        """The bytes not yet part of a message (taken: the splitter starts empty again)."""
+        rest, self._buffer = self._buffer, b""
+        return rest
 
     def _next_length(self) -> int | None:
         buffer = self._buffer

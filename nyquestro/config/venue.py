@@ -52,6 +52,9 @@ shipped example):
                    process of its own beside the core (default true; false runs it in the
                    core's process: less CPU in all, a shorter round trip, lower
                    throughput; ADR 0011 has the figures)
+    faults         clients connect through the fault relay, which can make a session
+                   misbehave on purpose (control plane InjectFault, cert packs; default
+                   false: it costs a hop per message; needs own_process; docs/faults.md)
     sessions       required: a list of {begin_string = "FIX.4.2" | "FIX.4.4",
                    target_comp_id = "...", account = "..." (default: target_comp_id),
                    cancel_on_disconnect = bool, orders_per_second = N,
@@ -134,6 +137,8 @@ class FixConfig:
     """The drop-copy session's client CompID (FIX.4.4), or None for no drop copy."""
     own_process: bool = True
     """The FIX gateway runs in a process of its own (ADR 0011)."""
+    faults: bool = False
+    """Clients connect through the fault relay, so session faults can be injected."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -231,11 +236,16 @@ def _venue(doc: dict[str, Any]) -> VenueConfig:
             f"a number of seconds > 0 and <= {MAX_SHUTDOWN_TIMEOUT}",
         )
     _only(fix, "fix", {"port", "allow", "comp_id", "reset_on_logon", "cancel_on_disconnect",
-                       "sessions", "drop_copy_comp_id", "own_process", *_THROTTLES,
+                       "sessions", "drop_copy_comp_id", "own_process", "faults", *_THROTTLES,
                        *_QUEUEING})  # fmt: skip
     cod_default = _bool(fix, "fix", "cancel_on_disconnect", False)
     throttles = {name: _rate(fix, "fix", name, None) for name in _THROTTLES}
     queueing = _queueing(fix, "fix", ("reject", DEFAULT_QUEUE_LIMIT))
+    own_process = _bool(fix, "fix", "own_process", True)
+    faults = _bool(fix, "fix", "faults", False)
+    if faults and not own_process:
+        raise ConfigError("fix.faults", True, "false while [fix] own_process = false: the "
+                          "fault relay runs in the FIX gateway's own process")  # fmt: skip
     port = fix.get("port", 9878)
     if isinstance(port, bool) or not isinstance(port, int) or not 0 < port < 65536:
         raise ConfigError("fix.port", port, "an integer port number between 1 and 65535")
@@ -277,7 +287,8 @@ def _venue(doc: dict[str, Any]) -> VenueConfig:
             reset_on_logon=_bool(fix, "fix", "reset_on_logon", False),
             sessions=parsed,
             drop_copy=drop_copy,
-            own_process=_bool(fix, "fix", "own_process", True),
+            own_process=own_process,
+            faults=faults,
         ),
         instruments=tuple(instruments_from(doc.get("instruments"))),
         risk=risk,

@@ -1284,6 +1284,36 @@ class ResetSequenceRequest(_message.Message):
 Global___ResetSequenceRequest: _TypeAlias = ResetSequenceRequest  # noqa: Y015
 
 @_typing.final
+class InjectFaultRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SESSION_FIELD_NUMBER: _builtins.int
+    FAULT_FIELD_NUMBER: _builtins.int
+    AMOUNT_FIELD_NUMBER: _builtins.int
+    session: _builtins.str
+    """a session key, e.g. FIX.4.4:NYQUESTRO->CLIENT1"""
+    fault: _builtins.str
+    """e.g. "corrupt_checksum"; the list is in docs/faults.md"""
+    amount: _builtins.float
+    """seconds or a count, by fault; absent: its default"""
+    def __init__(
+        self,
+        *,
+        session: _builtins.str = ...,
+        fault: _builtins.str = ...,
+        amount: _builtins.float | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_amount", b"_amount", "amount", b"amount"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_amount", b"_amount", "amount", b"amount", "fault", b"fault", "session", b"session"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType__amount: _TypeAlias = _typing.Literal["amount"]  # noqa: Y015
+    _WhichOneofArgType__amount: _TypeAlias = _typing.Literal["_amount", b"_amount"]  # noqa: Y015
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__amount) -> _WhichOneofReturnType__amount | None: ...
+
+Global___InjectFaultRequest: _TypeAlias = InjectFaultRequest  # noqa: Y015
+
+@_typing.final
 class ActionResponse(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 

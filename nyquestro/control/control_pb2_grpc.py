@@ -129,6 +129,11 @@ class ControlStub:
                 request_serializer=nyquestro_dot_control_dot_control__pb2.ResetSequenceRequest.SerializeToString,
                 response_deserializer=nyquestro_dot_control_dot_control__pb2.ActionResponse.FromString,
                 _registered_method=True)
+        self.InjectFault = channel.unary_unary(
+                '/nyquestro.control.v1.Control/InjectFault',
+                request_serializer=nyquestro_dot_control_dot_control__pb2.InjectFaultRequest.SerializeToString,
+                response_deserializer=nyquestro_dot_control_dot_control__pb2.ActionResponse.FromString,
+                _registered_method=True)
 
 
 class ControlServicer:
@@ -257,6 +262,15 @@ class ControlServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def InjectFault(self, request, context):
+        """A FIX session misbehaving on purpose, once (docs/faults.md): needs [fix] faults =
+        true. Not journaled: it changes bytes on one connection, never the books. Answered
+        once the FIX gateway has done (or armed) it; the request's `seq` is 0.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ControlServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -353,6 +367,11 @@ def add_ControlServicer_to_server(servicer, server):
             'ResetSequence': grpc.unary_unary_rpc_method_handler(
                     servicer.ResetSequence,
                     request_deserializer=nyquestro_dot_control_dot_control__pb2.ResetSequenceRequest.FromString,
+                    response_serializer=nyquestro_dot_control_dot_control__pb2.ActionResponse.SerializeToString,
+            ),
+            'InjectFault': grpc.unary_unary_rpc_method_handler(
+                    servicer.InjectFault,
+                    request_deserializer=nyquestro_dot_control_dot_control__pb2.InjectFaultRequest.FromString,
                     response_serializer=nyquestro_dot_control_dot_control__pb2.ActionResponse.SerializeToString,
             ),
     }
@@ -868,6 +887,33 @@ class Control:
             target,
             '/nyquestro.control.v1.Control/ResetSequence',
             nyquestro_dot_control_dot_control__pb2.ResetSequenceRequest.SerializeToString,
+            nyquestro_dot_control_dot_control__pb2.ActionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def InjectFault(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/nyquestro.control.v1.Control/InjectFault',
+            nyquestro_dot_control_dot_control__pb2.InjectFaultRequest.SerializeToString,
             nyquestro_dot_control_dot_control__pb2.ActionResponse.FromString,
             options,
             channel_credentials,

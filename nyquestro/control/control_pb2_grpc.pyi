@@ -71,6 +71,11 @@ class ControlStub:
     starts both its sequence numbers again at 1 (the client logs on with 34=1).
     """
     ResetSequence: _grpc.UnaryUnaryMultiCallable[_control_pb2.ResetSequenceRequest, _control_pb2.ActionResponse]
+    InjectFault: _grpc.UnaryUnaryMultiCallable[_control_pb2.InjectFaultRequest, _control_pb2.ActionResponse]
+    """A FIX session misbehaving on purpose, once (docs/faults.md): needs [fix] faults =
+    true. Not journaled: it changes bytes on one connection, never the books. Answered
+    once the FIX gateway has done (or armed) it; the request's `seq` is 0.
+    """
 
 @_typing.type_check_only
 class ControlAsyncStub(ControlStub):
@@ -107,6 +112,11 @@ class ControlAsyncStub(ControlStub):
     starts both its sequence numbers again at 1 (the client logs on with 34=1).
     """
     ResetSequence: _aio.UnaryUnaryMultiCallable[_control_pb2.ResetSequenceRequest, _control_pb2.ActionResponse]  # type: ignore[assignment]
+    InjectFault: _aio.UnaryUnaryMultiCallable[_control_pb2.InjectFaultRequest, _control_pb2.ActionResponse]  # type: ignore[assignment]
+    """A FIX session misbehaving on purpose, once (docs/faults.md): needs [fix] faults =
+    true. Not journaled: it changes bytes on one connection, never the books. Answered
+    once the FIX gateway has done (or armed) it; the request's `seq` is 0.
+    """
 
 class ControlServicer(metaclass=_abc_1.ABCMeta):
     @_abc_1.abstractmethod
@@ -254,5 +264,16 @@ class ControlServicer(metaclass=_abc_1.ABCMeta):
         request: _control_pb2.ResetSequenceRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_control_pb2.ActionResponse, _abc.Awaitable[_control_pb2.ActionResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def InjectFault(
+        self,
+        request: _control_pb2.InjectFaultRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_control_pb2.ActionResponse, _abc.Awaitable[_control_pb2.ActionResponse]]:
+        """A FIX session misbehaving on purpose, once (docs/faults.md): needs [fix] faults =
+        true. Not journaled: it changes bytes on one connection, never the books. Answered
+        once the FIX gateway has done (or armed) it; the request's `seq` is 0.
+        """
 
 def add_ControlServicer_to_server(servicer: ControlServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

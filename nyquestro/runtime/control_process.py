@@ -39,6 +39,7 @@ from nyquestro.runtime.gateway_main import Start, read_start, run_gateway
 from nyquestro.runtime.latency import read_latency, summary
 from nyquestro.store import queries
 from nyquestro.store.database import create_db_engine
+from nyquestro.store.faults import fault_outcome, request_fault
 from nyquestro.store.operator import queue_request
 
 log = logging.getLogger(__name__)
@@ -85,6 +86,12 @@ class _SqlStore:
 
     def queue_request(self, kind: str, params: dict[str, Any]) -> int:
         return queue_request(self._db, kind, params)
+
+    def request_fault(self, session: str, fault: str, amount: float | None, who: str) -> int:
+        return request_fault(self._db, session, fault, amount, who)
+
+    def fault_outcome(self, request_id: int) -> tuple[bool, str] | None:
+        return fault_outcome(self._db, request_id)
 
 
 class _EngineCopy:
@@ -156,7 +163,7 @@ class _ControlPlane:
         self._service = ControlService(
             config.control, view, engine, follower.read,
             _SqlStore(create_db_engine(config.db)), prices, fix_session_keys(config),
-            _ACTION_TIMEOUT_SECONDS, partial(_latency, config.store_dir),
+            _ACTION_TIMEOUT_SECONDS, partial(_latency, config.store_dir), config.fix.faults,
         )  # fmt: skip
         self._server = grpc.server(futures.ThreadPoolExecutor(max_workers=_WORKERS))
         control_pb2_grpc.add_ControlServicer_to_server(self._service, self._server)

@@ -35,11 +35,13 @@ import quickfix as fix
 from nyquestro.codec.prices import DecimalPrices
 from nyquestro.config.venue import FixSessionConfig, VenueConfig
 from nyquestro.domain.ids import SessionKey
-from nyquestro.gateways.fix.acceptor import Application
+from nyquestro.gateways.fix.acceptor import Application, QuickfixNumbering
 from nyquestro.gateways.fix.dialect import tag
+from nyquestro.gateways.fix.faults import Fault
 from nyquestro.gateways.fix.inbound import FieldSource
 from nyquestro.gateways.fix.message import ToSession
 from nyquestro.gateways.fix.peers import LogonGate
+from nyquestro.gateways.fix.relay import FaultRelay
 from nyquestro.gateways.fix.venue import FixVenue
 from nyquestro.runtime import fix_settings
 from nyquestro.runtime.assembly import add_sessions
@@ -51,6 +53,7 @@ from nyquestro.runtime.settings import apply_throttles
 from nyquestro.runtime.writer import Writer
 from nyquestro.store.audit import AuditTrail
 from nyquestro.store.database import create_db_engine
+from nyquestro.store.faults import finish_fault, pending_faults
 from nyquestro.store.projection import Projection
 
 log = logging.getLogger("nyquestro.runtime.fix_process")
@@ -60,6 +63,8 @@ READS_VIEWS = frozenset({"H", "V"})
 _LOGOUT_GRACE_SECONDS = 5.0
 _WRITER_STOP_SECONDS = 3.0
 _THROTTLE_RELEASE_SECONDS = 0.005
+_FAULTS_POLL = 0.1
+"""Seconds between looks for session faults the control plane queued."""
 _TAP_WRITE_SECONDS = 0.05
 
 
@@ -123,12 +128,22 @@ class FixGateway:
         self._writer = Writer(follower.read)
         timing = stage_clock(config, self._venue)
         self._latency = None if timing is None else timing[1]
+        # With the fault relay in front, quickfix listens on a loopback port of its own and
+        # every peer it sees is the relay: the relay applies [fix] allow at accept instead.
+        inner_port = _free_loopback_port() if config.fix.faults else None
         self._app = Application(
             Deferring(self._venue, follower), self._writer.post, tap=self._recorder,
-            gate=LogonGate(config.fix.allow, config.fix.port),
+            gate=None if inner_port else LogonGate(config.fix.allow, config.fix.port),
             stages=None if timing is None else timing[0],
         )  # fmt: skip
-        self._settings = fix.SessionSettings(str(fix_settings.write(config)))
+        self._relay: FaultRelay | None = None
+        self._faults_db = None
+        if inner_port is not None:
+            hooks = QuickfixNumbering(self._app.session_ids)
+            self._relay = FaultRelay(config.fix.port, inner_port, config.fix.allow,
+                                     config.fix.comp_id, hooks)  # fmt: skip
+            self._faults_db = create_db_engine(config.db)
+        self._settings = fix.SessionSettings(str(fix_settings.write(config, inner_port)))
         self._store = fix.FileStoreFactory(self._settings)
         self._acceptor = fix.SocketAcceptor(self._app, self._store, self._settings)
         self._stopping = threading.Event()
@@ -158,15 +173,21 @@ class FixGateway:
         if self._leaving:
             return  # the venue is stopping before it opened: nobody to let in
         self._acceptor.start()
+        if self._relay is not None:
+            self._relay.start()
+            log.info("fault relay on port %d in front of quickfix", self._config.fix.port)
         log.info("%s (the FIX gateway's process, pid %d)", fix_settings.listening(self._config),
                  os.getpid())  # fmt: skip
 
     def _background(self) -> None:
         """Queue-mode throttles' held messages, the tap's audit writes and the sessions'
         activity."""
-        last_write = last_refresh = time.monotonic()
+        last_write = last_refresh = last_faults = time.monotonic()
         while not self._stopping.wait(_THROTTLE_RELEASE_SECONDS):
             try:
+                if self._relay is not None and time.monotonic() - last_faults > _FAULTS_POLL:
+                    last_faults = time.monotonic()
+                    self._do_faults(self._relay)
                 if self._venue.queues_messages:
                     self._venue.release_queued()
                 now = time.monotonic()
@@ -182,6 +203,17 @@ class FixGateway:
             except Exception:  # a bug must not stop the queues or the audit for good
                 log.exception("background work of the FIX gateway failed")
 
+    def _do_faults(self, relay: FaultRelay) -> None:
+        """Faults the control plane queued: done (or refused), the outcome written back."""
+        assert self._faults_db is not None
+        for request in pending_faults(self._faults_db):
+            try:
+                fault = Fault(request.fault)
+                outcome, refused = relay.arm(request.session_key, fault, request.amount), False
+            except (ValueError, KeyError) as exc:  # unknown fault; FaultRefused; no session
+                outcome, refused = str(exc), True
+            finish_fault(self._faults_db, request.id, refused, outcome)
+
     def _log_out(self, _signum: int, _frame: FrameType | None) -> None:
         """SIGTERM from the core: log out, then tell the core no more commands come. Once:
         a service manager that signals every process sends one too, besides the core's."""
@@ -191,6 +223,8 @@ class FixGateway:
         threading.Thread(target=self._leave, name="fix-stop", daemon=True).start()
 
     def _leave(self) -> None:
+        if self._relay is not None:
+            self._relay.stop()
         self._app.log_everyone_out(self._acceptor.isLoggedOn, _LOGOUT_GRACE_SECONDS)
         if not self._writer.stop(_WRITER_STOP_SECONDS):
             log.error("the writer did not finish within %.0f s", _WRITER_STOP_SECONDS)
@@ -207,6 +241,13 @@ class FixGateway:
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(0)
+
+
+def _free_loopback_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
 
 
 def _check_port_free(port: int) -> None:

@@ -21,7 +21,8 @@ DICTIONARY = {"FIX.4.2": "FIX42.xml", "FIX.4.4": "FIX44.xml"}
 DROP_COPY_BEGIN_STRING = "FIX.4.4"
 
 
-def render(config: VenueConfig) -> str:
+def render(config: VenueConfig, port: int | None = None) -> str:
+    """quickfix's settings; `port`: listen there instead of [fix] port (behind the relay)."""
     for needed in (SESSIONS_DIR / "acceptor.cfg", SESSIONS_DIR / "session.cfg", FIXSPEC_DIR):
         if not needed.exists():
             raise ConfigError(
@@ -30,7 +31,7 @@ def render(config: VenueConfig) -> str:
             )  # fmt: skip
     store_dir = config.store_dir.resolve()
     head = Template((SESSIONS_DIR / "acceptor.cfg").read_text()).substitute(
-        port=config.fix.port,
+        port=config.fix.port if port is None else port,
         comp_id=config.fix.comp_id,
         store_dir=store_dir,
         reset_on_logon="Y" if config.fix.reset_on_logon else "N",
@@ -62,11 +63,11 @@ def fix_session_keys(config: VenueConfig) -> frozenset[str]:
                      session_pairs(config))  # fmt: skip
 
 
-def write(config: VenueConfig) -> Path:
+def write(config: VenueConfig, port: int | None = None) -> Path:
     """Write the rendered settings to <store dir>/quickfix.cfg and return its path."""
     config.store_dir.mkdir(parents=True, exist_ok=True)
     path = config.store_dir / "quickfix.cfg"
-    path.write_text(render(config))
+    path.write_text(render(config, port))
     return path
 
 

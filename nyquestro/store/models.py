@@ -1,6 +1,6 @@
 """Tables. Changing one means a new migration in migrations/versions/."""
 
-from sqlalchemy import BigInteger, Boolean, Integer, LargeBinary, String, Text
+from sqlalchemy import BigInteger, Boolean, Float, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -154,3 +154,21 @@ class OperatorRequest(Base):
     kind: Mapped[str] = mapped_column(String(32))
     payload: Mapped[str] = mapped_column(Text)
     """The request's parameters as JSON."""
+
+
+class SessionFault(Base):
+    """A session fault asked of the FIX gateway's fault relay (control plane, cert packs):
+    queued here, done (or refused) by the gateway, which writes the outcome."""
+
+    __tablename__ = "session_faults"
+
+    id: Mapped[int] = mapped_column(_RowId, primary_key=True, autoincrement=True)
+    ts: Mapped[int] = mapped_column(BigInteger)
+    session_key: Mapped[str] = mapped_column(String(128))
+    fault: Mapped[str] = mapped_column(String(32))
+    amount: Mapped[float | None] = mapped_column(Float, nullable=True)
+    """Seconds or a count, by fault; None: the fault's default."""
+    requested_by: Mapped[str] = mapped_column(String(64))
+    done_ts: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    refused: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    outcome: Mapped[str | None] = mapped_column(Text, nullable=True)

@@ -77,6 +77,15 @@ def test_the_fix_gateway_runs_in_its_own_process_unless_turned_off() -> None:
     assert "fix.own_process" in str(caught.value)
 
 
+def test_the_fault_relay_is_off_by_default_and_needs_the_gateways_own_process() -> None:
+    assert parse_venue(BASE.format(store=""), "t.toml").fix.faults is False
+    text = BASE.format(store="").replace("[fix]\n", "[fix]\nfaults = true\n")
+    assert parse_venue(text, "t.toml").fix.faults is True
+    with pytest.raises(ConfigError) as caught:
+        parse_venue(text.replace("[fix]\n", "[fix]\nown_process = false\n"), "t.toml")
+    assert "fix.faults" in str(caught.value) and "own_process" in str(caught.value)
+
+
 def test_the_drop_copy_cannot_take_an_order_entry_sessions_comp_id() -> None:
     text = BASE.format(store="").replace("[fix]\n", '[fix]\ndrop_copy_comp_id = "C1"\n')
     with pytest.raises(ConfigError) as caught:

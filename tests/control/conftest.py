@@ -32,9 +32,10 @@ port = {port}
 class ControlServer(Server):
     """The FIX tests' server with the control plane on a port of its own."""
 
-    def __init__(self, root: Path, audit: bool = True) -> None:
+    def __init__(self, root: Path, audit: bool = True, fix_settings: str = "") -> None:
         self.control_port = free_port()
-        super().__init__(root, audit=audit, extra_toml=control_toml(self.control_port))
+        super().__init__(root, audit=audit, extra_toml=control_toml(self.control_port),
+                         fix_settings=fix_settings)  # fmt: skip
 
     @property
     def store_db(self) -> Path:

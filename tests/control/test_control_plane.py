@@ -451,3 +451,16 @@ def test_an_operator_logs_a_session_out_and_resets_its_numbers(
     answer = fresh.logon(reset=False)
     assert (answer[34], answer.get(141)) == ("1", None)
     fresh.sync()
+
+
+def test_a_fault_is_refused_on_a_venue_without_the_fault_relay(
+    server: ControlServer, ops: ControlClient
+) -> None:
+    refused = status_of(
+        lambda: ops.stub.InjectFault(
+            pb.InjectFaultRequest(session="FIX.4.4:NYQUESTRO->CLIENT1", fault="disconnect"),
+            **ops.call(),
+        )
+    )
+    assert refused.code() is grpc.StatusCode.FAILED_PRECONDITION
+    assert refused.details() == "the venue runs without the fault relay: set [fix] faults = true"

@@ -11,6 +11,7 @@ unknown order or symbol, a state the action makes no sense in.
 
 import json
 import logging
+import time
 from collections.abc import Callable, Iterator, Sequence
 from decimal import Decimal
 from functools import partial
@@ -48,6 +49,7 @@ from nyquestro.domain.risk import (
     with_session_limit,
 )
 from nyquestro.gateways.control.view import Committed, ControlView, ReadFn
+from nyquestro.gateways.fix.faults import Fault
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +58,8 @@ _DEFAULT_PAGE = 100
 _MAX_PAGE = 1000
 _STREAM_BATCH = 1000
 _STREAM_POLL_SECONDS = 0.5
+_FAULT_POLL_SECONDS = 0.05
+FAULTS = tuple(fault.value for fault in Fault)
 """How often a waiting stream checks that its client is still there."""
 _BOOK_EVENTS = frozenset({"level_added", "level_changed", "level_removed"})
 """The audit trail's names of the level events, which name the order that moved a level
@@ -83,6 +87,8 @@ class Store(Protocol):
     def decisions(self, first_seq: int, last_seq: int) -> Iterator[tuple[int, int, Any]]: ...
     def projected_seq(self) -> int: ...
     def queue_request(self, kind: str, params: dict[str, Any]) -> int: ...
+    def request_fault(self, session: str, fault: str, amount: float | None, who: str) -> int: ...
+    def fault_outcome(self, request_id: int) -> tuple[bool, str] | None: ...
 
 
 class VenueReads(Protocol):
@@ -112,10 +118,12 @@ class ControlService(pb_grpc.ControlServicer):
         fix_sessions: frozenset[str],
         action_timeout: float,
         latency: Callable[[], list[tuple[str, int, int, int, int, int]]] = list,
+        faults: bool = False,
     ) -> None:
         """`fix_sessions`: the keys of the venue's FIX sessions. `action_timeout`: how
         long an action waits for the core to carry it out. `latency`: each stage of the order
-        path with its count, p50, p99, p99.9 and max in µs (none: not measured)."""
+        path with its count, p50, p99, p99.9 and max in µs (none: not measured). `faults`:
+        the FIX gateway runs the fault relay ([fix] faults)."""
         self._config = config
         self._view = view
         self._venue = venue
@@ -125,6 +133,7 @@ class ControlService(pb_grpc.ControlServicer):
         self._fix_sessions = fix_sessions
         self._action_timeout = action_timeout
         self._latency = latency
+        self._faults = faults
 
     # --- queries ------------------------------------------------------------------------
 
@@ -525,6 +534,35 @@ class ControlService(pb_grpc.ControlServicer):
         who = self._actor(context)
         session = self._session(request.session, context)
         return self._act(context, who, "reset", {"session": session, "reason": ""})
+
+    def InjectFault(
+        self, request: pb.InjectFaultRequest, context: grpc.ServicerContext
+    ) -> pb.ActionResponse:
+        who = self._actor(context)
+        session = self._session(request.session, context)
+        if request.fault not in FAULTS:
+            _abort(context, grpc.StatusCode.INVALID_ARGUMENT,
+                   f"unknown fault {request.fault!r}; one of {', '.join(FAULTS)}")  # fmt: skip
+        if not self._faults:
+            _abort(context, grpc.StatusCode.FAILED_PRECONDITION,
+                   "the venue runs without the fault relay: set [fix] faults = true")  # fmt: skip
+        amount = request.amount if request.HasField("amount") else None
+        if amount is not None and amount < 0:
+            _abort(context, grpc.StatusCode.INVALID_ARGUMENT, f"amount {amount} is below 0")
+        request_id = self._store.request_fault(session, request.fault, amount, who.name)
+        log.warning("control plane: %s asked for fault %s (%s) on %s (fault request %d)",
+                    who.name, request.fault, amount, session, request_id)  # fmt: skip
+        deadline = time.monotonic() + self._action_timeout
+        while (outcome := self._store.fault_outcome(request_id)) is None:
+            if time.monotonic() > deadline:
+                _abort(context, grpc.StatusCode.DEADLINE_EXCEEDED,
+                       f"fault request {request_id}: the FIX gateway did not answer within "
+                       f"{self._action_timeout:g} s")  # fmt: skip
+            time.sleep(_FAULT_POLL_SECONDS)
+        refused, text = outcome
+        if refused:
+            _abort(context, grpc.StatusCode.FAILED_PRECONDITION, text)
+        return pb.ActionResponse(request_id=request_id, seq=0, summary=text)
 
     # --- helpers -------------------------------------------------------------------------
 

@@ -213,6 +213,31 @@ class Venue(Protocol):
     def on_logout(self, key: SessionKey) -> None: ...
 
 
+class QuickfixNumbering:
+    """quickfix's sequence numbers of a session, as the fault relay moves them
+    (`relay.SessionHooks`): the session API takes quickfix's own locks briefly."""
+
+    def __init__(self, sessions: Callable[[], list[fix.SessionID]]) -> None:
+        self._sessions = sessions
+
+    def skip(self, key: str, count: int) -> None:
+        session = self._session(key)
+        session.setNextSenderMsgSeqNum(session.getExpectedSenderNum() + count)
+
+    def reset(self, key: str, next_seq: int) -> None:
+        session = self._session(key)
+        session.setNextSenderMsgSeqNum(next_seq)
+        session.setNextTargetMsgSeqNum(next_seq)
+
+    def _session(self, key: str) -> fix.Session:
+        for session_id in self._sessions():
+            if session_key(session_id) == key:
+                session = fix.Session.lookupSession(session_id)
+                if session is not None:
+                    return session
+        raise KeyError(f"no quickfix session {key}")
+
+
 class Application(fix.Application):  # type: ignore[misc]
     """quickfix callbacks → FixVenue. Accepts every configured session's Logon until closed."""
 
