@@ -142,7 +142,7 @@ def inject(ops: ControlClient, fault: str, amount: float | None = None) -> str:
 
 
 def test_corrupt_checksum_and_body_length_touch_one_message(raw: Raw, ops: ControlClient) -> None:
-    assert inject(ops, "corrupt_checksum").startswith(f"corrupt_checksum for {KEY}")
+    assert inject(ops, "corrupt_checksum").startswith(f"corrupt_checksum for {KEY}: ")
     bad = raw.heartbeat_for("cs")
     assert not checksum_ok(bad) and body_length_ok(bad)
     raw.normal()

@@ -106,7 +106,8 @@ class FaultRelay:
                 record = self._records.setdefault(key, SessionRecord(begin))
             record.armed.append((fault, amount))
         log.warning("session fault %s (%s) for %s", fault, amount, key)
-        return f"{fault} for {key}: {DESCRIPTIONS[fault]}"
+        how = f" (amount {amount:g})" if fault in DEFAULT_AMOUNT or fault is Fault.SILENCE else ""
+        return f"{fault}{how} for {key}: {DESCRIPTIONS[fault]}"
 
     def _accept(self) -> None:
         assert self._server is not None
