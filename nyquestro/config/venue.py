@@ -55,6 +55,8 @@ shipped example):
     faults         clients connect through the fault relay, which can make a session
                    misbehave on purpose (control plane InjectFault, cert packs; default
                    false: it costs a hop per message; needs own_process; docs/faults.md)
+    fault_schedule faults the relay does by itself: a list of {session, fault, after,
+                   amount}; see nyquestro/config/faults.py (default none)
     sessions       required: a list of {begin_string = "FIX.4.2" | "FIX.4.4",
                    target_comp_id = "...", account = "..." (default: target_comp_id),
                    cancel_on_disconnect = bool, orders_per_second = N,
@@ -91,6 +93,7 @@ from typing import Any
 
 from nyquestro.config.control import ControlConfig, control_from
 from nyquestro.config.environment import apply_environment
+from nyquestro.config.faults import ScheduledFault, fault_schedule_from
 from nyquestro.config.instruments import ConfigError, instruments_from, parse_toml
 from nyquestro.config.itch import ItchConfig, itch_from
 from nyquestro.config.metrics import MetricsConfig, metrics_from
@@ -139,6 +142,8 @@ class FixConfig:
     """The FIX gateway runs in a process of its own (ADR 0011)."""
     faults: bool = False
     """Clients connect through the fault relay, so session faults can be injected."""
+    fault_schedule: tuple[ScheduledFault, ...] = ()
+    """Faults the relay does by itself (config/faults.py)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -236,7 +241,8 @@ def _venue(doc: dict[str, Any]) -> VenueConfig:
             f"a number of seconds > 0 and <= {MAX_SHUTDOWN_TIMEOUT}",
         )
     _only(fix, "fix", {"port", "allow", "comp_id", "reset_on_logon", "cancel_on_disconnect",
-                       "sessions", "drop_copy_comp_id", "own_process", "faults", *_THROTTLES,
+                       "sessions", "drop_copy_comp_id", "own_process", "faults", "fault_schedule",
+                       *_THROTTLES,
                        *_QUEUEING})  # fmt: skip
     cod_default = _bool(fix, "fix", "cancel_on_disconnect", False)
     throttles = {name: _rate(fix, "fix", name, None) for name in _THROTTLES}
@@ -266,6 +272,11 @@ def _venue(doc: dict[str, Any]) -> VenueConfig:
         raise ConfigError(
             "fix.drop_copy_comp_id", drop_copy, "a CompID no FIX.4.4 order-entry session uses"
         )
+    comp_id = _str(fix, "fix", "comp_id", "NYQUESTRO")
+    keys = frozenset(f"{begin}:{comp_id}->{target}" for begin, target in seen)
+    schedule = fault_schedule_from(fix.get("fault_schedule"), "fix.fault_schedule", keys)
+    if schedule and not faults:
+        raise ConfigError("fix.fault_schedule", "...", "no schedule unless [fix] faults = true")
     risk = risk_from(doc.get("risk", {}))
     clients = {session.target_comp_id for session in parsed}
     for client, _limits, _off in risk.sessions:
@@ -283,12 +294,13 @@ def _venue(doc: dict[str, Any]) -> VenueConfig:
         fix=FixConfig(
             port=port,
             allow=allow_list_from(fix.get("allow"), "fix.allow"),
-            comp_id=_str(fix, "fix", "comp_id", "NYQUESTRO"),
+            comp_id=comp_id,
             reset_on_logon=_bool(fix, "fix", "reset_on_logon", False),
             sessions=parsed,
             drop_copy=drop_copy,
             own_process=own_process,
             faults=faults,
+            fault_schedule=schedule,
         ),
         instruments=tuple(instruments_from(doc.get("instruments"))),
         risk=risk,

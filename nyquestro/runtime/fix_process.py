@@ -33,11 +33,11 @@ from types import FrameType
 import quickfix as fix
 
 from nyquestro.codec.prices import DecimalPrices
+from nyquestro.config.faults import Fault
 from nyquestro.config.venue import FixSessionConfig, VenueConfig
 from nyquestro.domain.ids import SessionKey
 from nyquestro.gateways.fix.acceptor import Application, QuickfixNumbering
 from nyquestro.gateways.fix.dialect import tag
-from nyquestro.gateways.fix.faults import Fault
 from nyquestro.gateways.fix.inbound import FieldSource
 from nyquestro.gateways.fix.message import ToSession
 from nyquestro.gateways.fix.peers import LogonGate
@@ -140,8 +140,9 @@ class FixGateway:
         self._faults_db = None
         if inner_port is not None:
             hooks = QuickfixNumbering(self._app.session_ids)
-            self._relay = FaultRelay(config.fix.port, inner_port, config.fix.allow,
-                                     config.fix.comp_id, hooks)  # fmt: skip
+            fix_cfg = config.fix
+            self._relay = FaultRelay(fix_cfg.port, inner_port, fix_cfg.allow, fix_cfg.comp_id,
+                                     hooks, fix_cfg.fault_schedule)  # fmt: skip
             self._faults_db = create_db_engine(config.db)
         self._settings = fix.SessionSettings(str(fix_settings.write(config, inner_port)))
         self._store = fix.FileStoreFactory(self._settings)

@@ -86,6 +86,25 @@ def test_the_fault_relay_is_off_by_default_and_needs_the_gateways_own_process() 
     assert "fix.faults" in str(caught.value) and "own_process" in str(caught.value)
 
 
+@pytest.mark.parametrize(
+    ("entry", "named"),
+    [
+        ('{ session = "FIX.4.4:NYQUESTRO->NOBODY", fault = "duplicate", after = 1 }', ".session"),
+        ('{ session = "FIX.4.4:NYQUESTRO->C1", fault = "explode", after = 1 }', ".fault"),
+        ('{ session = "FIX.4.4:NYQUESTRO->C1", fault = "silence", after = 0 }', ".after"),
+        ('{ session = "FIX.4.4:NYQUESTRO->C1", fault = "silence", after = 1, amount = -1 }',
+         ".amount"),
+    ],
+)  # fmt: skip
+def test_a_fault_schedule_entry_that_is_wrong_is_named(entry: str, named: str) -> None:
+    text = BASE.format(store="").replace(
+        "[fix]\n", f"[fix]\nfaults = true\nfault_schedule = [{entry}]\n"
+    )
+    with pytest.raises(ConfigError) as caught:
+        parse_venue(text, "t.toml")
+    assert f"fix.fault_schedule[0]{named}" in str(caught.value)
+
+
 def test_the_drop_copy_cannot_take_an_order_entry_sessions_comp_id() -> None:
     text = BASE.format(store="").replace("[fix]\n", '[fix]\ndrop_copy_comp_id = "C1"\n')
     with pytest.raises(ConfigError) as caught:

@@ -52,7 +52,8 @@ def fields(raw: bytes) -> dict[int, str]:
 class Raw:
     """CLIENT1 on FIX 4.4, written and read byte by byte."""
 
-    def __init__(self, port: int) -> None:
+    def __init__(self, port: int, sender: str = "CLIENT1") -> None:
+        self.sender = sender
         self.sock = socket.create_connection(("127.0.0.1", port), timeout=5)
         self.next_out = 1
         self.buffer = b""
@@ -60,7 +61,7 @@ class Raw:
     def send(self, msg_type: str, body: list[tuple[int, str]], seq: int | None = None) -> None:
         number = self.next_out if seq is None else seq
         self.next_out = max(self.next_out, number + 1)
-        head = [(35, msg_type), (49, "CLIENT1"), (56, "NYQUESTRO"), (34, str(number)),
+        head = [(35, msg_type), (49, self.sender), (56, "NYQUESTRO"), (34, str(number)),
                 (52, now())]  # fmt: skip
         payload = b"".join(f"{t}={v}".encode() + SOH for t, v in [*head, *body])
         data = b"8=FIX.4.4\x019=" + str(len(payload)).encode() + SOH + payload
@@ -110,9 +111,17 @@ class Raw:
         self.sock.close()
 
 
+# CLIENT2's session gets a corrupt CheckSum on its own, at its second inbound message.
+SETTINGS = """faults = true
+fault_schedule = [
+    { session = "FIX.4.4:NYQUESTRO->CLIENT2", fault = "corrupt_checksum", after = 2 },
+]
+"""
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ControlServer]:
-    srv = ControlServer(tmp_path_factory.mktemp("fault-venue"), fix_settings="faults = true\n")
+    srv = ControlServer(tmp_path_factory.mktemp("fault-venue"), fix_settings=SETTINGS)
     srv.start()
     yield srv
     srv.stop()
@@ -288,3 +297,17 @@ def test_faults_that_need_a_session_connected_are_refused_when_it_is_not(
         ops.stub.InjectFault(pb.InjectFaultRequest(session=KEY, fault="explode"), **ops.call())
     assert unknown.value.code() is grpc.StatusCode.INVALID_ARGUMENT
     assert "one of skip_sequence, duplicate" in (unknown.value.details() or "")
+
+
+def test_a_scheduled_fault_fires_on_every_connection_at_its_message(
+    server: ControlServer,
+) -> None:
+    for _ in range(2):
+        client = Raw(server.port, sender="CLIENT2")
+        assert checksum_ok(client.logon())  # message 1 in: nothing yet
+        bad = client.heartbeat_for("second")  # message 2 in: its answer is corrupted
+        assert not checksum_ok(bad)
+        client.normal()
+        client.send("5", [])
+        client.close()
+        time.sleep(0.3)

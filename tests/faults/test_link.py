@@ -8,8 +8,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from nyquestro.codec.fix_wire import Splitter, encode
+from nyquestro.config.faults import Fault
 from nyquestro.config.peers import allow_list_from
-from nyquestro.gateways.fix.faults import Effect, Fault, Link, SessionRecord
+from nyquestro.gateways.fix.faults import Effect, Link, SessionRecord
 from nyquestro.gateways.fix.relay import FaultRelay
 
 NOW = "20261207-12:00:00.000"

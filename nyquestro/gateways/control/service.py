@@ -23,6 +23,7 @@ from nyquestro.codec.jsonl import encode_event
 from nyquestro.codec.order_rows import DONE_STATUSES, OPEN_STATUSES
 from nyquestro.codec.prices import DecimalPrices
 from nyquestro.config.control import ControlConfig, ControlToken
+from nyquestro.config.faults import Fault
 from nyquestro.control import control_pb2 as pb
 from nyquestro.control import control_pb2_grpc as pb_grpc
 from nyquestro.domain.enums import SessionAction, Side
@@ -49,7 +50,6 @@ from nyquestro.domain.risk import (
     with_session_limit,
 )
 from nyquestro.gateways.control.view import Committed, ControlView, ReadFn
-from nyquestro.gateways.fix.faults import Fault
 
 log = logging.getLogger(__name__)
 

@@ -15,23 +15,10 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from nyquestro.codec.fix_wire import Field, Message, encode
+from nyquestro.config.faults import Fault
 
 RECORDED = 2000
 """Outbound messages a session keeps for duplicates and resends (the newest)."""
-
-
-class Fault(StrEnum):
-    SKIP_SEQUENCE = "skip_sequence"
-    DUPLICATE = "duplicate"
-    GAP_FILL_RESEND = "gap_fill_resend"
-    RESEND_EVERYTHING = "resend_everything"
-    RESET_SEQUENCE = "reset_sequence"
-    CORRUPT_CHECKSUM = "corrupt_checksum"
-    CORRUPT_BODY_LENGTH = "corrupt_body_length"
-    SILENCE = "silence"
-    LOGOUT_TOO_LOW = "logout_too_low"
-    DISCONNECT = "disconnect"
-    DELAY_LOGON = "delay_logon"
 
 
 DESCRIPTIONS: dict[Fault, str] = {

@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 from typing import Protocol
 
 from nyquestro.codec.fix_wire import Message, Splitter, WireError
+from nyquestro.config.faults import Fault, ScheduledFault
 from nyquestro.config.peers import AllowList
 from nyquestro.gateways.fix.faults import (
     DEFAULT_AMOUNT,
@@ -29,7 +30,6 @@ from nyquestro.gateways.fix.faults import (
     IMMEDIATE,
     Action,
     Effect,
-    Fault,
     Link,
     SessionRecord,
 )  # fmt: skip
@@ -58,13 +58,21 @@ def sending_time() -> str:
 
 class FaultRelay:
     def __init__(
-        self, port: int, venue_port: int, allow: AllowList, comp_id: str, hooks: SessionHooks
+        self,
+        port: int,
+        venue_port: int,
+        allow: AllowList,
+        comp_id: str,
+        hooks: SessionHooks,
+        schedule: tuple[ScheduledFault, ...] = (),
     ) -> None:
+        """`schedule`: faults done by themselves ([fix] fault_schedule)."""
         self._port = port
         self._venue_port = venue_port
         self._allow = allow
         self._comp_id = comp_id
         self._hooks = hooks
+        self._schedule = schedule
         self._records: dict[str, SessionRecord] = {}
         self._connections: dict[str, _Connection] = {}
         self._lock = threading.Lock()
@@ -88,6 +96,15 @@ class FaultRelay:
             connections = list(self._connections.values())
         for connection in connections:
             connection.close()
+
+    def scheduled(self, key: str, count: int) -> list[tuple[Fault, float]]:
+        """Faults of `key`'s schedule due once `count` messages came in on a connection."""
+        return [
+            (entry.fault, DEFAULT_AMOUNT.get(entry.fault, 0.0) if entry.amount is None
+             else entry.amount)
+            for entry in self._schedule
+            if entry.session == key and entry.after == count
+        ]  # fmt: skip
 
     def arm(self, key: str, fault: Fault, amount: float | None) -> str:
         """Arms `fault` for the session `key` (or does it now, if immediate); returns what
@@ -157,6 +174,7 @@ class _Connection:
         self.link = Link(SessionRecord(""))
         """The session's link once its Logon named it; until then a stand-in."""
         self.closed = False
+        self._inbound_count = 0
         self._in_splitter: Splitter | None = Splitter()
         self._out_splitter: Splitter | None = Splitter()
         """None once the stream stopped being FIX: from there bytes pass as they are."""
@@ -226,6 +244,10 @@ class _Connection:
             if action.forward:
                 self._venue.sendall(msg.raw)
             self.apply(action)
+            self._inbound_count += 1
+            for fault, amount in self._relay.scheduled(self.key or "", self._inbound_count):
+                log.warning("scheduled session fault %s (%s) for %s", fault, amount, self.key)
+                self.apply(self.link.arm(fault, amount, sending_time()))
         if raw:
             self._venue.sendall(raw)
 
