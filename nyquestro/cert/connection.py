@@ -82,8 +82,12 @@ class Transcript:
 
     lines: list[Line] = field(default_factory=list)
     start: float = field(default_factory=time.monotonic)
+    keep: bool = True
+    """False: keep nothing (a replay of millions of messages)."""
 
     def add(self, client: str, direction: str, text: str) -> None:
+        if not self.keep:
+            return
         self.lines.append(Line(time.monotonic() - self.start, client, direction, text))
 
 

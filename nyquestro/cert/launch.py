@@ -44,6 +44,7 @@ class StartedVenue:
         self._config = (config or default_config()).resolve()
         self._temporary = None if directory else tempfile.TemporaryDirectory(prefix="cert-")
         self.directory = directory or Path(self._temporary.name)  # type: ignore[union-attr]
+        self.directory.mkdir(parents=True, exist_ok=True)
         self.log = self.directory / "serve.log"
         self._token = secrets.token_hex(16)
         self._proc: subprocess.Popen[bytes] | None = None

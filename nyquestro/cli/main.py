@@ -170,6 +170,30 @@ def build_parser() -> argparse.ArgumentParser:
         command.add_argument("--junit", type=Path, help="write JUnit XML here")
         command.add_argument("--html", type=Path, help="write a one-page HTML report here")
 
+    itch = commands.add_parser("itch", help="Nasdaq TotalView-ITCH 5.0 files")
+    itch_commands = itch.add_subparsers(dest="itch_command", required=True)
+    itch_replay = itch_commands.add_parser(
+        "replay",
+        help="replay an ITCH file's orders into a running venue over FIX",
+        description="Each Add Order becomes a limit order of one FIX session; executions, "
+        "cancels, deletes and replaces in the file follow it; other sessions' orders trade "
+        "with them (docs/itch-replay.md).",
+    )
+    itch_replay.add_argument("file", type=Path, help="ITCH 5.0, length-prefixed as Nasdaq's files")
+    itch_replay.add_argument(
+        "--target", required=True, metavar="HOST:PORT", help="the venue's FIX port"
+    )
+    itch_replay.add_argument("--sender", required=True, help="the session's SenderCompID")
+    itch_replay.add_argument(
+        "--venue-comp-id", default="NYQUESTRO", help="TargetCompID (NYQUESTRO)"
+    )
+    itch_replay.add_argument("--fix", default="FIX.4.4", choices=("FIX.4.2", "FIX.4.4"))
+    itch_replay.add_argument(
+        "--speed", type=float,
+        help="this many times the file's own pace (default: as fast as the venue answers)",
+    )  # fmt: skip
+    itch_replay.add_argument("--symbols", help="only these, comma-separated (default: all)")
+
     db = commands.add_parser("db", help="manage the store's schema")
     db_commands = db.add_subparsers(dest="db_command", required=True)
     db_upgrade = db_commands.add_parser("upgrade", help="apply migrations up to the newest")
@@ -233,6 +257,17 @@ def main(argv: list[str] | None = None) -> int:
             args.pack, args.target, args.control, args.token, args.venue_config, args.junit,
             args.html, out, errors,
         )  # fmt: skip
+    if args.command == "itch":
+        from nyquestro.cli.itch import itch_replay_command
+        from nyquestro.itchreplay.player import Session
+
+        out = Console(highlight=False, soft_wrap=True)
+        if args.speed is not None and args.speed <= 0:
+            errors.print("itch replay: --speed must be above 0", markup=False)
+            return 2
+        session = Session(args.sender, args.venue_comp_id, args.fix)
+        return itch_replay_command(args.file, args.target, session, args.speed, args.symbols, out,
+                              errors)  # fmt: skip
     if args.command == "db":
         from nyquestro.cli.journal import db_upgrade_command
 
