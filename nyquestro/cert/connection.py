@@ -129,17 +129,20 @@ class Connection:
 
     def receive(self, deadline: float) -> Message | None:
         """The next message, None once `deadline` (monotonic) passes; Closed when the venue
-        has closed the connection and every message before that has been read."""
+        has closed the connection and every message before that has been read. A deadline
+        already past still takes what has arrived, without waiting."""
+        waited = False
         while not self._pending:
             if self._eof:
                 raise Closed("the other side closed the connection")
             left = deadline - time.monotonic()
-            if left <= 0:
+            if left <= 0 and waited:
                 return None
-            self._sock.settimeout(left)
+            waited = True
+            self._sock.settimeout(max(left, 0.0))
             try:
                 data = self._sock.recv(65536)
-            except TimeoutError:
+            except (TimeoutError, BlockingIOError):
                 return None
             except OSError as exc:
                 self._eof = True

@@ -194,6 +194,35 @@ def build_parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     itch_replay.add_argument("--symbols", help="only these, comma-separated (default: all)")
 
+    flow = commands.add_parser(
+        "flow",
+        help="seeded synthetic order flow into a running venue over FIX",
+        description="A realistic mix (passive adds, cancels, replaces, marketable orders) "
+        "from many accounts over FIX sessions, at a target rate; the same seed sends the "
+        "same requests to a venue in the same state (docs/flow.md).",
+    )
+    flow.add_argument("--target", required=True, metavar="HOST:PORT", help="the venue's FIX port")
+    flow.add_argument("--session", action="append", required=True, metavar="SENDER",
+                      help="a session's SenderCompID (repeat for more)")  # fmt: skip
+    flow.add_argument("--symbol", action="append", required=True, metavar="SYMBOL=PRICE",
+                      help="an instrument and its reference price (repeat for more)")  # fmt: skip
+    flow.add_argument("--tick", default="0.01", help="the instruments' price step (0.01)")
+    flow.add_argument("--venue-comp-id", default="NYQUESTRO", help="TargetCompID (NYQUESTRO)")
+    flow.add_argument("--fix", default="FIX.4.4", choices=("FIX.4.2", "FIX.4.4"))
+    flow.add_argument("--accounts", type=int, default=20, help="accounts to spread orders over")
+    flow.add_argument("--seed", type=int, default=1)
+    flow.add_argument("--rate", type=float, help="requests a second (default: as answered)")
+    flow.add_argument("--count", type=int, help="stop after this many requests")
+    flow.add_argument("--seconds", type=float, help="stop after this long (default: 10 s "
+                      "when neither this nor --count is given)")  # fmt: skip
+    flow.add_argument("--id-prefix", help="start every ClOrdID with this (default: random)")
+    flow.add_argument("--log", type=Path, help="write every request here as JSON lines")
+    flow.add_argument("--keep", action="store_true", help="leave the run's orders on the book")
+    flow.add_argument("--exact", action="store_true",
+                      help="each request waits for all that came of it (a status-request "
+                      "barrier): the same seed then sends the same requests, at half the "
+                      "rate")  # fmt: skip
+
     db = commands.add_parser("db", help="manage the store's schema")
     db_commands = db.add_subparsers(dest="db_command", required=True)
     db_upgrade = db_commands.add_parser("upgrade", help="apply migrations up to the newest")
@@ -268,6 +297,25 @@ def main(argv: list[str] | None = None) -> int:
         session = Session(args.sender, args.venue_comp_id, args.fix)
         return itch_replay_command(args.file, args.target, session, args.speed, args.symbols, out,
                               errors)  # fmt: skip
+    if args.command == "flow":
+        from nyquestro.cli.flow import FlowOptions, flow_command, parse_instruments
+
+        out = Console(highlight=False, soft_wrap=True)
+        try:
+            flow_instruments = parse_instruments(args.symbol, args.tick)
+        except ValueError as exc:
+            errors.print(f"flow: {exc}", markup=False)
+            return 2
+        for name in ("accounts", "count", "rate", "seconds"):
+            value = getattr(args, name)
+            if value is not None and value <= 0:
+                errors.print(f"flow: --{name} must be above 0, not {value}", markup=False)
+                return 2
+        seconds = 10.0 if args.seconds is None and args.count is None else args.seconds
+        options = FlowOptions(args.seed, args.accounts, args.rate, args.count, seconds,
+                              args.id_prefix, args.log, args.keep, args.exact)  # fmt: skip
+        return flow_command(args.target, args.session, (args.venue_comp_id, args.fix),
+                            flow_instruments, options, out, errors)  # fmt: skip
     if args.command == "db":
         from nyquestro.cli.journal import db_upgrade_command
 
