@@ -117,6 +117,11 @@ class Connection:
     def name(self) -> str:
         return self.session.spec.name
 
+    @property
+    def finished(self) -> bool:
+        """Closed, and every message before that read."""
+        return self._eof and not self._pending
+
     def send(self, out: Outgoing) -> None:
         self.send_bytes(self.session.build(out, sending_time()))
 

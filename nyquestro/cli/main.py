@@ -91,6 +91,12 @@ def build_parser() -> argparse.ArgumentParser:
         "copy (default: the shipped venue); the messages a replay renders are compared with "
         "the audit trail's",
     )  # fmt: skip
+    replay.add_argument(
+        "--fix", action="store_true",
+        help="instead: play the audit trail's inbound FIX messages again against a fresh "
+        "venue started with --config, and compare every outbound message with the recorded "
+        "one; the first difference is named (docs/replay.md)",
+    )  # fmt: skip
 
     journal = commands.add_parser("journal", help="read the store's audit trail and journal")
     journal_commands = journal.add_subparsers(dest="journal_command", required=True)
@@ -338,6 +344,11 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         errors.print(f"configuration error: {exc}", markup=False)
         return 2
+    if args.command == "replay" and args.fix:
+        from nyquestro.cli.fix_replay import fix_replay_command
+
+        out = Console(highlight=False, soft_wrap=True)
+        return fix_replay_command(args.journal, args.config, out, errors)
     if args.command == "replay":
         from nyquestro.cli.journal import replay_command
         from nyquestro.cli.loading import CONFIG_ERROR_STATUS, load_or_report

@@ -136,6 +136,20 @@ def audit_rows(engine: Engine, after_seq: int | None = None) -> Iterator[dict[st
             }
 
 
+def fix_messages(engine: Engine) -> Iterator[tuple[str, str, str]]:
+    """Every FIX message of the trail as (session, "inbound" | "outbound", text with |),
+    in the order the FIX gateway saw them (its rows' ids: one process writes them all)."""
+    query = (
+        select(AuditRecord.session, AuditRecord.kind, AuditRecord.payload)
+        .where(AuditRecord.kind.in_((INBOUND, OUTBOUND)))
+        .order_by(AuditRecord.id)
+    )
+    with engine.connect() as connection:
+        result = connection.execution_options(stream_results=True, yield_per=2_000)
+        for session, kind, payload in result.execute(query):
+            yield session or "", kind, payload
+
+
 def export_jsonl(
     engine: Engine,
     out: TextIO,
