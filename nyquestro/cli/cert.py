@@ -33,7 +33,7 @@ def list_command(out: Console) -> int:
 
 def run_command(
     pack_name: str,
-    target: str | None,
+    target: tuple[str, int] | None,
     control: str | None,
     token: str | None,
     venue_config: Path | None,
@@ -57,16 +57,13 @@ def run_command(
                 errors.print(f"cert: could not start the venue: {exc}", markup=False)
                 return VENUE_STATUS
         else:
-            address = _address(target, "--target", errors)
-            if address is None:
-                return USAGE_STATUS
             plane = None
             if control is not None:
                 if token is None:
                     errors.print("cert: --control needs --token (or $NYQUESTRO_OPERATOR_TOKEN)")
                     return USAGE_STATUS
                 plane = stack.enter_context(ControlClient(control, token))
-            venue = ControlPlane(address, plane)
+            venue = ControlPlane(target, plane)
         out.print(f"[bold]{escape(pack.name)}[/] ({len(pack.scenarios)} scenarios)")
         result = Runner(pack, Dial(venue.fix_address), venue, LiveReport(out)).run()
     return _report(result, junit, html, out)
@@ -106,11 +103,3 @@ def _report(result: PackResult, junit: Path | None, html: Path | None, out: Cons
         write(html, html_report(result))
         out.print(f"HTML report: {html}")
     return 0 if result.passed else 1
-
-
-def _address(text: str, option: str, errors: Console) -> tuple[str, int] | None:
-    host, _, port = text.rpartition(":")
-    if not host or not port.isdigit() or not 0 < int(port) < 65536:
-        errors.print(f"cert: {option} must be HOST:PORT, not {text!r}", markup=False)
-        return None
-    return host, int(port)

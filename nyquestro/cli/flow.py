@@ -54,7 +54,7 @@ def parse_instruments(specs: list[str], tick: str) -> list[Instrument]:
 
 
 def flow_command(
-    target: str,
+    address: tuple[str, int],
     senders: list[str],
     venue: tuple[str, str],
     instruments: list[Instrument],
@@ -63,20 +63,16 @@ def flow_command(
     errors: Console,
 ) -> int:
     """`venue`: its CompID and the FIX version to speak."""
-    host, _, port = target.rpartition(":")
-    if not host or not port.isdigit():
-        errors.print(f"flow: --target must be HOST:PORT, not {target!r}", markup=False)
-        return USAGE_STATUS
     prefix = options.id_prefix or f"F{secrets.token_hex(3)}"
     model = FlowModel(options.seed, instruments, senders, options.accounts, prefix)
     rate = "as fast as answered" if options.rate is None else f"{options.rate:g}/s"
-    out.print(f"flow into {target}: seed {options.seed}, {len(senders)} sessions, "
+    out.print(f"flow into {address[0]}:{address[1]}: seed {options.seed}, {len(senders)} sessions, "
               f"{options.accounts} accounts, {rate}")  # fmt: skip
     with ExitStack() as stack:
         try:
             connections = {}
             for sender in senders:
-                connections[sender] = _logged_on(sender, venue, (host, int(port)))
+                connections[sender] = _logged_on(sender, venue, address)
                 stack.callback(connections[sender].close)
             log = None if options.log is None else stack.enter_context(options.log.open("w"))
             result = run_flow(

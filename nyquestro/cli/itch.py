@@ -15,27 +15,24 @@ USAGE_STATUS = 2
 
 def itch_replay_command(
     path: Path,
-    target: str,
+    address: tuple[str, int],
     session: Session,
     speed: float | None,
     symbols: str | None,
     out: Console,
     errors: Console,
 ) -> int:
-    host, _, port = target.rpartition(":")
-    if not host or not port.isdigit():
-        errors.print(f"itch replay: --target must be HOST:PORT, not {target!r}", markup=False)
-        return USAGE_STATUS
     if not path.is_file():
         errors.print(f"itch replay: no file {path}", markup=False)
         return USAGE_STATUS
     wanted = None if symbols is None else frozenset(s.strip() for s in symbols.split(","))
     pace = "as fast as the venue answers" if speed is None else f"{speed:g}x the file's pace"
-    out.print(f"replaying {path} into {target} as {session.sender} ({session.begin_string}), "
-              f"{pace}")  # fmt: skip
+    host, port = address
+    out.print(f"replaying {path} into {host}:{port} as {session.sender} "
+              f"({session.begin_string}), {pace}")  # fmt: skip
     try:
         counts = play(
-            read_messages(path), (host, int(port)), session, speed, wanted,
+            read_messages(path), address, session, speed, wanted,
             lambda done: out.print(f"  ... {done['ITCH messages']:,} messages"),
         )  # fmt: skip
     except (ItchError, ReplayError, OSError) as exc:

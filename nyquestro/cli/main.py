@@ -13,6 +13,7 @@ from pathlib import Path
 from rich.console import Console
 
 from nyquestro import __version__
+from nyquestro.cli.addresses import host_port
 from nyquestro.config.instruments import ConfigError, default_instruments, load_instruments
 from nyquestro.config.paths import DEFAULT_URL
 from nyquestro.config.venue import DURABILITY
@@ -149,7 +150,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     cert_run.add_argument("pack", help="a built-in pack's name (`nyquestro cert list`) or a file")
     cert_run.add_argument(
-        "--target", metavar="HOST:PORT", help="a running FIX acceptor (default: start one)"
+        "--target",
+        type=host_port,
+        metavar="HOST:PORT",
+        help="a running FIX acceptor (default: start one)",
     )
     cert_run.add_argument(
         "--control", metavar="HOST:PORT",
@@ -187,7 +191,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     itch_replay.add_argument("file", type=Path, help="ITCH 5.0, length-prefixed as Nasdaq's files")
     itch_replay.add_argument(
-        "--target", required=True, metavar="HOST:PORT", help="the venue's FIX port"
+        "--target",
+        type=host_port,
+        required=True,
+        metavar="HOST:PORT",
+        help="the venue's FIX port",
     )
     itch_replay.add_argument("--sender", required=True, help="the session's SenderCompID")
     itch_replay.add_argument(
@@ -207,7 +215,8 @@ def build_parser() -> argparse.ArgumentParser:
         "from many accounts over FIX sessions, at a target rate; the same seed sends the "
         "same requests to a venue in the same state (docs/flow.md).",
     )
-    flow.add_argument("--target", required=True, metavar="HOST:PORT", help="the venue's FIX port")
+    flow.add_argument("--target", type=host_port, required=True, metavar="HOST:PORT",
+                      help="the venue's FIX port")  # fmt: skip
     flow.add_argument("--session", action="append", required=True, metavar="SENDER",
                       help="a session's SenderCompID (repeat for more)")  # fmt: skip
     flow.add_argument("--symbol", action="append", required=True, metavar="SYMBOL=PRICE",
