@@ -57,6 +57,8 @@ shipped example):
                    false: it costs a hop per message; needs own_process; docs/faults.md)
     fault_schedule faults the relay does by itself: a list of {session, fault, after,
                    amount}; see nyquestro/config/faults.py (default none)
+    rules          behaviour rules ([[fix.rules]]): delayed acks and fills, chosen rejects,
+                   by session and ClOrdID pattern; see nyquestro/config/rules.py
     sessions       required: a list of {begin_string = "FIX.4.2" | "FIX.4.4",
                    target_comp_id = "...", account = "..." (default: target_comp_id),
                    cancel_on_disconnect = bool, orders_per_second = N,
@@ -99,6 +101,7 @@ from nyquestro.config.itch import ItchConfig, itch_from
 from nyquestro.config.metrics import MetricsConfig, metrics_from
 from nyquestro.config.peers import AllowList, allow_list_from
 from nyquestro.config.risk import RiskConfig, risk_from
+from nyquestro.config.rules import Rule, rules_from
 from nyquestro.config.udp import UdpConfig, udp_from
 from nyquestro.config.websocket import WebSocketConfig, websocket_from
 from nyquestro.domain.instrument import Instrument
@@ -144,6 +147,8 @@ class FixConfig:
     """Clients connect through the fault relay, so session faults can be injected."""
     fault_schedule: tuple[ScheduledFault, ...] = ()
     """Faults the relay does by itself (config/faults.py)."""
+    rules: tuple[Rule, ...] = ()
+    """Behaviour rules: delayed acks and fills, chosen rejects (config/rules.py)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -242,7 +247,7 @@ def _venue(doc: dict[str, Any]) -> VenueConfig:
         )
     _only(fix, "fix", {"port", "allow", "comp_id", "reset_on_logon", "cancel_on_disconnect",
                        "sessions", "drop_copy_comp_id", "own_process", "faults", "fault_schedule",
-                       *_THROTTLES,
+                       "rules", *_THROTTLES,
                        *_QUEUEING})  # fmt: skip
     cod_default = _bool(fix, "fix", "cancel_on_disconnect", False)
     throttles = {name: _rate(fix, "fix", name, None) for name in _THROTTLES}
@@ -277,6 +282,11 @@ def _venue(doc: dict[str, Any]) -> VenueConfig:
     schedule = fault_schedule_from(fix.get("fault_schedule"), "fix.fault_schedule", keys)
     if schedule and not faults:
         raise ConfigError("fix.fault_schedule", "...", "no schedule unless [fix] faults = true")
+    rules = rules_from(fix.get("rules"), "fix.rules", keys)
+    if not own_process and any(r.delay_acks or r.delay_fills for r in rules):
+        raise ConfigError("fix.rules", "delay_acks/delay_fills",
+                          "no delays while [fix] own_process = false: the FIX gateway's "
+                          "process keeps them")  # fmt: skip
     risk = risk_from(doc.get("risk", {}))
     clients = {session.target_comp_id for session in parsed}
     for client, _limits, _off in risk.sessions:
@@ -301,6 +311,7 @@ def _venue(doc: dict[str, Any]) -> VenueConfig:
             own_process=own_process,
             faults=faults,
             fault_schedule=schedule,
+            rules=rules,
         ),
         instruments=tuple(instruments_from(doc.get("instruments"))),
         risk=risk,

@@ -90,6 +90,7 @@ def add_sessions(venue: FixVenue, config: VenueConfig) -> set[SessionKey]:
     """The config's FIX sessions, drop copy and copied UDP sessions, as the venue has them
     (also for a replay that renders the venue's messages again); returns the keys of the
     FIX sessions and the drop copy."""
+    venue.rules = config.fix.rules
     keys = set()
     for s in config.fix.sessions:
         key = session_key_of(s.begin_string, config.fix.comp_id, s.target_comp_id)

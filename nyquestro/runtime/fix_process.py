@@ -37,6 +37,7 @@ from nyquestro.config.faults import Fault
 from nyquestro.config.venue import FixSessionConfig, VenueConfig
 from nyquestro.domain.ids import SessionKey
 from nyquestro.gateways.fix.acceptor import Application, QuickfixNumbering
+from nyquestro.gateways.fix.delays import DelayedDelivery
 from nyquestro.gateways.fix.dialect import tag
 from nyquestro.gateways.fix.inbound import FieldSource
 from nyquestro.gateways.fix.message import ToSession
@@ -104,7 +105,11 @@ class FixGateway:
     def __init__(self, config: VenueConfig, follower: Follower) -> None:
         self._config = config
         self._follower = follower
-        send = follower.side_sender("fix", self._deliver)
+        # Behaviour rules' delays hold a session's reports after they are durable.
+        rules = config.fix.rules
+        delays = any(r.delay_acks or r.delay_fills for r in rules)
+        deliver = DelayedDelivery(rules, self._deliver) if delays else self._deliver
+        send = follower.side_sender("fix", deliver)
         self._venue = FixVenue(config.instruments, submit=follower.submit,
                                read=follower.read, send=send, clock=time.time_ns)  # fmt: skip
         add_sessions(self._venue, config)

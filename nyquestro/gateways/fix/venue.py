@@ -22,6 +22,7 @@ from functools import partial
 from typing import Protocol, TypeVar
 
 from nyquestro.codec.prices import DecimalPrices
+from nyquestro.config.rules import Rule
 from nyquestro.domain.commands import Cancel, CancelReplace, Command, MassCancel, NewOrder
 from nyquestro.domain.enums import MassCancelOrigin
 from nyquestro.domain.events import (
@@ -164,6 +165,9 @@ class FixVenue:
         self._read = read
         self._send = send
         self._clock = clock
+        self.rules: tuple[Rule, ...] = ()
+        """Behaviour rules ([[fix.rules]]); here only `reject` acts (delays are sent late
+        by the gateway's process: delays.py)."""
         self._sessions: dict[SessionKey, SessionState] = {}
         self._drop_copies: list[SessionState] = []
         self._copied: dict[SessionKey, SessionState] = {}
@@ -469,6 +473,15 @@ class FixVenue:
 
     def _new_order(self, session: SessionState, msg: FieldSource) -> None:
         cl_ord_id = msg.get(tag("ClOrdID")) or ""
+        rule = next((r for r in self.rules if r.reject and r.matches(session.key, cl_ord_id)),
+                    None)  # fmt: skip
+        if rule is not None and rule.reject is not None:
+            self._request(session, BadOrder(
+                cl_ord_id, msg.get(tag("Symbol")) or "", msg.get(tag("Side")) or "",
+                msg.get(tag("OrderQty")) or "0", rule.reject,
+                f"refused by the venue's rule {rule.name!r} ({rule.reject.name.lower()})",
+            ))  # fmt: skip
+            return
         # A resent order we already have must not become a second order: answer with its
         # current status instead.
         if msg.get(tag("PossResend")) == "Y" and self._read(

@@ -1,0 +1,135 @@
+"""`[[fix.rules]]`: how the venue behaves towards some sessions' or some orders' clients.
+
+    [[fix.rules]]
+    name = "slow acks"                         # said in logs and in reject texts
+    sessions = ["FIX.4.4:NYQUESTRO->CLIENT1"]  # default: every session
+    cl_ord_id = "^ALGO-"                       # a regular expression; default: every order
+    delay_acks = { uniform = [0.05, 0.5], spike_every = 20, spike = 2.0 }
+    delay_fills = { normal = [0.2, 0.05] }
+    reject = "symbol_halted"                   # refuse matching NewOrderSingles with this reason
+    seed = 7
+
+A delay is `{ fixed = S }`, `{ uniform = [LOW, HIGH] }` or `{ normal = [MEAN, SD] }`
+seconds (a normal draw below 0 counts as 0), optionally with every `spike_every`-th delay
+`spike` seconds longer. Each rule draws its acks' and its fills' delays from generators
+seeded by `seed`, so the n-th delayed ack of a rule always waits the same time. The first
+rule that matches a session and ClOrdID decides.
+"""
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from nyquestro.config.instruments import ConfigError, only_fields
+from nyquestro.domain.reasons import RejectReason
+
+DISTRIBUTIONS = ("fixed", "uniform", "normal")
+
+
+@dataclass(frozen=True, slots=True)
+class Delay:
+    distribution: str
+    low: float
+    """fixed: the delay; uniform: the low end; normal: the mean."""
+    high: float
+    """uniform: the high end; normal: the standard deviation; fixed: unused."""
+    spike_every: int = 0
+    spike: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    name: str
+    sessions: tuple[str, ...]
+    cl_ord_id: str | None
+    delay_acks: Delay | None = None
+    delay_fills: Delay | None = None
+    reject: RejectReason | None = None
+    seed: int = 0
+
+    def matches(self, session: str, cl_ord_id: str) -> bool:
+        if self.sessions and session not in self.sessions:
+            return False
+        return self.cl_ord_id is None or re.search(self.cl_ord_id, cl_ord_id) is not None
+
+
+def rules_from(raw: Any, where: str, sessions: frozenset[str]) -> tuple[Rule, ...]:
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        raise ConfigError(where, raw, "a list of [[fix.rules]] tables")
+    return tuple(_rule(entry, f"{where}[{i}]", sessions) for i, entry in enumerate(raw))
+
+
+def _rule(entry: Any, at: str, sessions: frozenset[str]) -> Rule:
+    if not isinstance(entry, dict):
+        raise ConfigError(at, entry, "a table")
+    only_fields(entry, at, {"name", "sessions", "cl_ord_id", "delay_acks", "delay_fills",
+                            "reject", "seed"})  # fmt: skip
+    name = entry.get("name", at)
+    if not isinstance(name, str) or not name:
+        raise ConfigError(f"{at}.name", name, "a non-empty string")
+    chosen = entry.get("sessions", [])
+    if not isinstance(chosen, list) or any(s not in sessions for s in chosen):
+        known = ", ".join(sorted(sessions))
+        raise ConfigError(f"{at}.sessions", chosen, f"a list of the venue's sessions: {known}")
+    pattern = entry.get("cl_ord_id")
+    if pattern is not None:
+        try:
+            re.compile(pattern)
+        except (re.error, TypeError) as exc:
+            raise ConfigError(f"{at}.cl_ord_id", pattern, f"a regular expression ({exc})") from None
+    reject = entry.get("reject")
+    if reject is not None and reject not in {r.name.lower() for r in RejectReason}:
+        known = ", ".join(r.name.lower() for r in RejectReason)
+        raise ConfigError(f"{at}.reject", reject, f"one of {known}")
+    seed = entry.get("seed", 0)
+    if not isinstance(seed, int) or isinstance(seed, bool):
+        raise ConfigError(f"{at}.seed", seed, "a whole number")
+    rule = Rule(
+        name, tuple(chosen), pattern,
+        _delay(entry.get("delay_acks"), f"{at}.delay_acks"),
+        _delay(entry.get("delay_fills"), f"{at}.delay_fills"),
+        None if reject is None else RejectReason[reject.upper()], seed,
+    )  # fmt: skip
+    if rule.delay_acks is None and rule.delay_fills is None and rule.reject is None:
+        raise ConfigError(
+            at, entry, "a rule that does something: delay_acks, delay_fills or reject"
+        )
+    return rule
+
+
+def _delay(raw: Any, at: str) -> Delay | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        raise ConfigError(
+            at, raw, "{ fixed = S } | { uniform = [LOW, HIGH] } | { normal = [MEAN, SD] }"
+        )
+    only_fields(raw, at, {*DISTRIBUTIONS, "spike_every", "spike"})
+    kinds = [k for k in DISTRIBUTIONS if k in raw]
+    if len(kinds) != 1:
+        raise ConfigError(at, raw, f"exactly one of {', '.join(DISTRIBUTIONS)}")
+    (kind,) = kinds
+    value = raw[kind]
+    numbers = [value] if kind == "fixed" else value
+    if (
+        not isinstance(numbers, list)
+        or len(numbers) != (1 if kind == "fixed" else 2)
+        or not all(_seconds(n) for n in numbers)
+        or (kind == "uniform" and numbers[0] > numbers[1])
+    ):
+        shape = "S" if kind == "fixed" else "[LOW, HIGH]" if kind == "uniform" else "[MEAN, SD]"
+        raise ConfigError(f"{at}.{kind}", value, f"{shape}, seconds >= 0")
+    every, spike = raw.get("spike_every", 0), raw.get("spike", 0.0)
+    if not isinstance(every, int) or isinstance(every, bool) or every < 0 or not _seconds(spike):
+        raise ConfigError(
+            f"{at}.spike_every", every, "a whole number >= 0, with spike seconds >= 0"
+        )
+    low = float(numbers[0])
+    high = low if kind == "fixed" else float(numbers[1])
+    return Delay(kind, low, high, every, float(spike))
+
+
+def _seconds(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and value >= 0
