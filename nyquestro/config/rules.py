@@ -7,6 +7,7 @@
     delay_acks = { uniform = [0.05, 0.5], spike_every = 20, spike = 2.0 }
     delay_fills = { normal = [0.2, 0.05] }
     reject = "symbol_halted"                   # refuse matching NewOrderSingles with this reason
+    cancel_after_ack = true                    # cancel a matching order once it is acknowledged
     seed = 7
 
 A delay is `{ fixed = S }`, `{ uniform = [LOW, HIGH] }` or `{ normal = [MEAN, SD] }`
@@ -46,6 +47,8 @@ class Rule:
     delay_fills: Delay | None = None
     reject: RejectReason | None = None
     seed: int = 0
+    cancel_after_ack: bool = False
+    """The venue cancels a matching order, unsolicited, once its ack has gone out."""
 
     def matches(self, session: str, cl_ord_id: str) -> bool:
         if self.sessions and session not in self.sessions:
@@ -65,7 +68,7 @@ def _rule(entry: Any, at: str, sessions: frozenset[str]) -> Rule:
     if not isinstance(entry, dict):
         raise ConfigError(at, entry, "a table")
     only_fields(entry, at, {"name", "sessions", "cl_ord_id", "delay_acks", "delay_fills",
-                            "reject", "seed"})  # fmt: skip
+                            "reject", "seed", "cancel_after_ack"})  # fmt: skip
     name = entry.get("name", at)
     if not isinstance(name, str) or not name:
         raise ConfigError(f"{at}.name", name, "a non-empty string")
@@ -83,6 +86,9 @@ def _rule(entry: Any, at: str, sessions: frozenset[str]) -> Rule:
     if reject is not None and reject not in {r.name.lower() for r in RejectReason}:
         known = ", ".join(r.name.lower() for r in RejectReason)
         raise ConfigError(f"{at}.reject", reject, f"one of {known}")
+    cancel = entry.get("cancel_after_ack", False)
+    if not isinstance(cancel, bool):
+        raise ConfigError(f"{at}.cancel_after_ack", cancel, "true or false")
     seed = entry.get("seed", 0)
     if not isinstance(seed, int) or isinstance(seed, bool):
         raise ConfigError(f"{at}.seed", seed, "a whole number")
@@ -90,12 +96,11 @@ def _rule(entry: Any, at: str, sessions: frozenset[str]) -> Rule:
         name, tuple(chosen), pattern,
         _delay(entry.get("delay_acks"), f"{at}.delay_acks"),
         _delay(entry.get("delay_fills"), f"{at}.delay_fills"),
-        None if reject is None else RejectReason[reject.upper()], seed,
+        None if reject is None else RejectReason[reject.upper()], seed, cancel,
     )  # fmt: skip
-    if rule.delay_acks is None and rule.delay_fills is None and rule.reject is None:
-        raise ConfigError(
-            at, entry, "a rule that does something: delay_acks, delay_fills or reject"
-        )
+    if not (rule.delay_acks or rule.delay_fills or rule.reject or rule.cancel_after_ack):
+        raise ConfigError(at, entry, "a rule that does something: delay_acks, delay_fills, "
+                          "reject or cancel_after_ack")  # fmt: skip
     return rule
 
 

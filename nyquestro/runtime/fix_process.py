@@ -28,6 +28,7 @@ import socket
 import sys
 import threading
 import time
+from functools import partial
 from types import FrameType
 
 import quickfix as fix
@@ -37,7 +38,7 @@ from nyquestro.config.faults import Fault
 from nyquestro.config.venue import FixSessionConfig, VenueConfig
 from nyquestro.domain.ids import SessionKey
 from nyquestro.gateways.fix.acceptor import Application, QuickfixNumbering
-from nyquestro.gateways.fix.delays import DelayedDelivery
+from nyquestro.gateways.fix.delays import DelayedDelivery, cancelled_after_ack
 from nyquestro.gateways.fix.dialect import tag
 from nyquestro.gateways.fix.inbound import FieldSource
 from nyquestro.gateways.fix.message import ToSession
@@ -164,6 +165,10 @@ class FixGateway:
 
     def _deliver(self, key: str, message: ToSession) -> None:
         self._app.send(SessionKey(key), message)
+        order_id = cancelled_after_ack(self._config.fix.rules, key, message)
+        if order_id is not None:
+            # On the writer, like every request of the venue's: one thread submits.
+            self._writer.post(partial(self._venue.cancel_by_rule, SessionKey(key), order_id))
 
     def start(self) -> None:
         """Everything but the port, which opens when the core opens the venue (`_open`):

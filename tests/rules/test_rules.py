@@ -19,6 +19,8 @@ KEYS = frozenset({"FIX.4.4:NYQUESTRO->CLIENT1", "FIX.4.4:NYQUESTRO->CLIENT2"})
 
 
 def test_rules_load_and_a_wrong_one_is_named() -> None:
+    (flash,) = rules_from([{"cl_ord_id": "^F", "cancel_after_ack": True}], "fix.rules", KEYS)
+    assert flash.cancel_after_ack and flash.name == "fix.rules[0]"
     (rule,) = rules_from([{"name": "slow", "sessions": ["FIX.4.4:NYQUESTRO->CLIENT1"],
                            "delay_acks": {"uniform": [0.1, 0.2], "spike_every": 3, "spike": 1},
                            "seed": 4}], "fix.rules", KEYS)  # fmt: skip
@@ -31,6 +33,7 @@ def test_rules_load_and_a_wrong_one_is_named() -> None:
         ({"sessions": ["NOPE"], "reject": "too_late"}, "fix.rules[0].sessions"),
         ({"cl_ord_id": "(", "reject": "too_late"}, "fix.rules[0].cl_ord_id"),
         ({"name": "idle"}, "fix.rules[0]"),
+        ({"cancel_after_ack": "yes"}, "fix.rules[0].cancel_after_ack"),
     ]
     for entry, field in wrong:
         with pytest.raises(ConfigError) as caught:
@@ -81,6 +84,7 @@ def test_a_held_report_keeps_its_sessions_order_and_holds_no_one_else() -> None:
 RULES = """rules = [
     { name = "slow", sessions = ["FIX.4.4:NYQUESTRO->CLIENT1"], delay_acks = { fixed = 0.8 } },
     { name = "no algos", cl_ord_id = "^ALGO", reject = "symbol_halted" },
+    { name = "flash", cl_ord_id = "^FLASH", cancel_after_ack = true },
 ]
 """
 
@@ -109,6 +113,11 @@ def test_a_venue_holds_one_sessions_acks_and_refuses_a_pattern(server: Server) -
         refused = quick.expect("8", {150: "8"})
         assert (refused[103], refused[39]) == ("2", "8")
         assert refused[58] == "refused by the venue's rule 'no algos' (symbol_halted)"
+        # Acknowledged, then cancelled unsolicited: its own ClOrdID, no OrigClOrdID.
+        quick.new_order("AAPL", "1", 10, "180.00", cl_ord_id="FLASH-1")
+        acked = quick.expect("8", {150: "0", 11: "FLASH-1"})
+        gone = quick.expect("8", {150: "4", 11: "FLASH-1"})
+        assert 41 not in gone and gone[37] == acked[37] and gone[151] == "0"
         slow.cancel_open_orders()
         quick.cancel_open_orders()
     finally:

@@ -38,7 +38,7 @@ from nyquestro.domain.events import (
     Restated,
     SessionControlled,
 )
-from nyquestro.domain.ids import ClOrdId, SessionKey, Symbol
+from nyquestro.domain.ids import ClOrdId, OrderId, SessionKey, Symbol
 from nyquestro.domain.instrument import Instrument
 from nyquestro.domain.reasons import CancelRequestKind, RejectReason
 from nyquestro.gateways.fix.dialect import DIALECTS, tag
@@ -471,6 +471,14 @@ class FixVenue:
         else:
             raise Refused(text)
 
+    def cancel_by_rule(self, key: SessionKey, order_id: int) -> None:
+        """A behaviour rule's unsolicited cancel: one order, as an operator cancels it
+        (its session sees a cancel with its own ClOrdID); a journaled command."""
+        self._submit(partial(
+            _mass_cancel, session=key, cl_ord_id=ClOrdId(f"RULE-{order_id}"), scope=key,
+            origin=MassCancelOrigin.OPERATOR, order_id=OrderId(order_id),
+        ))  # fmt: skip
+
     def _new_order(self, session: SessionState, msg: FieldSource) -> None:
         cl_ord_id = msg.get(tag("ClOrdID")) or ""
         rule = next((r for r in self.rules if r.reject and r.matches(session.key, cl_ord_id)),
@@ -736,6 +744,7 @@ def _mass_cancel(
     scope: SessionKey,
     origin: MassCancelOrigin,
     symbol: Symbol | None = None,
+    order_id: OrderId | None = None,
 ) -> Command:
     return MassCancel(
         seq=seq,  # type: ignore[arg-type]
@@ -745,6 +754,7 @@ def _mass_cancel(
         scope_session=scope,
         symbol=symbol,
         origin=origin,
+        order_id=order_id,
     )
 
 
