@@ -138,7 +138,13 @@ def test_the_fix_port_opens_only_once_every_gateway_process_has_joined(tmp_path:
         server.start()  # returns once the FIX port accepts
         try:
             socket.create_connection(("127.0.0.1", server.ws_port), timeout=1).close()
-            log = server.log.read_text()
+            # The FIX process logs that it listens just after the port opens: on a loaded
+            # machine the client can be in first, so wait for the line, then check the
+            # order of the lines (what the test is about).
+            deadline = time.monotonic() + 10
+            while "Nyquestro FIX acceptor on port" not in (log := server.log.read_text()):
+                assert time.monotonic() < deadline, log
+                time.sleep(0.05)
             listening = log.index("Nyquestro FIX acceptor on port")
             assert log.index("gateway websocket joined the bus") < listening, log
             assert log.index("gateway fix joined the bus") < listening, log
