@@ -13,8 +13,9 @@
 A delay is `{ fixed = S }`, `{ uniform = [LOW, HIGH] }` or `{ normal = [MEAN, SD] }`
 seconds (a normal draw below 0 counts as 0), optionally with every `spike_every`-th delay
 `spike` seconds longer. Each rule draws its acks' and its fills' delays from generators
-seeded by `seed`, so the n-th delayed ack of a rule always waits the same time. The first
-rule that matches a session and ClOrdID decides.
+seeded by `seed`, so the n-th delayed ack of a rule always waits the same time. A
+report's delay comes from the first rule that matches its session and ClOrdID; a
+`reject` or `cancel_after_ack` applies whenever a rule that has one matches.
 """
 
 import re

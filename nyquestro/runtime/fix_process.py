@@ -109,6 +109,8 @@ class FixGateway:
         # Behaviour rules' delays hold a session's reports after they are durable.
         rules = config.fix.rules
         delays = any(r.delay_acks or r.delay_fills for r in rules)
+        self._cancelling = tuple(r for r in rules if r.cancel_after_ack)
+        """Rules that cancel after the ack: every report is looked at only if there are."""
         deliver = DelayedDelivery(rules, self._deliver) if delays else self._deliver
         send = follower.side_sender("fix", deliver)
         self._venue = FixVenue(config.instruments, submit=follower.submit,
@@ -165,7 +167,9 @@ class FixGateway:
 
     def _deliver(self, key: str, message: ToSession) -> None:
         self._app.send(SessionKey(key), message)
-        order_id = cancelled_after_ack(self._config.fix.rules, key, message)
+        if not self._cancelling:
+            return
+        order_id = cancelled_after_ack(self._cancelling, key, message)
         if order_id is not None:
             # On the writer, like every request of the venue's: one thread submits.
             self._writer.post(partial(self._venue.cancel_by_rule, SessionKey(key), order_id))

@@ -37,8 +37,8 @@ def cancelled_after_ack(rules: tuple[Rule, ...], key: str, message: ToSession) -
     if message.get(EXEC_TYPE) != "0" or not order_id.isdigit():
         return None
     cl_ord_id = message.get(CL_ORD_ID) or ""
-    rule = next((r for r in rules if r.matches(key, cl_ord_id)), None)
-    return int(order_id) if rule is not None and rule.cancel_after_ack else None
+    wanted = any(r.cancel_after_ack and r.matches(key, cl_ord_id) for r in rules)
+    return int(order_id) if wanted else None
 
 
 class Draws:
