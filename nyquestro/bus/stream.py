@@ -31,8 +31,11 @@ sends it): how a gateway answers a query only after the commands that came befor
 `[SETTINGS, payload]` carries settings the core changed while running (a reload) to
 every gateway, between two entries. `[OPEN]` says the core lets clients in (every
 gateway has joined): every gateway gets it then, and one that joins later right after
-its history, so a gateway whose port is what clients wait for opens that port last. This
-module knows sockets and frames, not commands or events.
+its history, so a gateway whose port is what clients wait for opens that port last.
+`[SET_CLOCK, ts]` from a gateway asks the core to set the venue's virtual clock (the
+core's `on_set_clock`); `[CLOCK, ts]` tells every gateway the venue's time after a set
+(`clock`), and one that joins later right after its history. This module knows sockets
+and frames, not commands or events.
 """
 
 import contextlib
@@ -45,7 +48,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import msgspec
 
@@ -65,6 +68,8 @@ MARKED = 7
 FINISHED = 8
 SETTINGS = 9
 OPEN = 10
+SET_CLOCK = 11
+CLOCK = 12
 
 _ENCODER = msgspec.msgpack.Encoder()
 _DECODER = msgspec.msgpack.Decoder()
@@ -99,6 +104,17 @@ def finished_message() -> bytes:
     return frame(_ENCODER.encode([FINISHED]))
 
 
+def set_clock_message(ts: int) -> bytes:
+    """Asks the core to set the venue's clock to `ts` (ns since the epoch)."""
+    return frame(_ENCODER.encode([SET_CLOCK, ts]))
+
+
+class VenueTime(NamedTuple):
+    """The venue's time the core announced (`StreamServer.clock`), among a read's entries."""
+
+    ts: int
+
+
 @dataclass(slots=True)
 class _Subscriber:
     sock: socket.socket
@@ -130,13 +146,18 @@ class StreamServer:
         retain: int = 50_000,
         max_backlog: int = 64 << 20,
         recovering: bool = False,
+        on_set_clock: Callable[[str, int], None] | None = None,
     ) -> None:
         """`address`: a Unix socket's path, or with a leading "@" a name in Linux's
         abstract namespace (no file to clean up after a crash, no path length to mind).
-        `recovering`: JOINED waits for `recovered` (the module doc)."""
+        `recovering`: JOINED waits for `recovered` (the module doc). `on_set_clock`:
+        (gateway, ts) of each SET_CLOCK, on the server's thread (None: refused)."""
         self.address = address
         self._on_command = on_command
         self._on_mark = on_mark
+        self._on_set_clock = on_set_clock
+        self._clock: bytes | None = None
+        """The latest CLOCK frame, for gateways that join after it (under the lock)."""
         self._refusing = False
         """Runs on the server's thread, outside its lock: (gateway, command frame)."""
         self._last_seq = last_seq
@@ -210,6 +231,17 @@ class StreamServer:
         appended so far."""
         data = frame(_ENCODER.encode([SETTINGS, settings]))
         with self._lock:
+            for sub in self._subscribers.values():
+                if sub.name:
+                    sub.out += data
+        self.flush()
+
+    def clock(self, ts: int) -> None:
+        """Tell every gateway, and each that joins from now on, that the venue's time is
+        `ts`, behind the entries appended so far."""
+        data = frame(_ENCODER.encode([CLOCK, ts]))
+        with self._lock:
+            self._clock = data
             for sub in self._subscribers.values():
                 if sub.name:
                     sub.out += data
@@ -353,6 +385,8 @@ class StreamServer:
         history = b"".join(ring[i][1] for i in range(start, len(ring)))
         sub.out += history
         sub.history = len(history)
+        if self._clock is not None:
+            sub.out += self._clock
         if self._open:
             sub.out += frame(_ENCODER.encode([OPEN]))
         log.info("gateway %s joined the bus after command %d", name, after)
@@ -401,6 +435,9 @@ class StreamServer:
         self._refusing = True
 
     def _command(self, name: str, message: list[Any]) -> None:
+        if message[0] == SET_CLOCK:
+            self._set_clock(name, message[1])
+            return
         on_command, on_mark = self._on_command, self._on_mark
         if on_command is None or on_mark is None:
             log.error("gateway %s sent %s; this bus takes no commands", name, message[0])
@@ -415,6 +452,15 @@ class StreamServer:
                 on_mark(name, message[1])
         except Exception:  # one bad command must not stop the bus
             log.exception("a command from gateway %s failed", name)
+
+    def _set_clock(self, name: str, ts: int) -> None:
+        if self._on_set_clock is None:
+            log.error("gateway %s asked to set the clock; this venue's clock is not virtual", name)
+            return
+        try:
+            self._on_set_clock(name, ts)
+        except Exception:  # a bad request must not stop the bus
+            log.exception("setting the clock for gateway %s failed", name)
 
     def _accept(self) -> None:
         try:
@@ -463,12 +509,12 @@ class StreamServer:
 
 
 def _is_request(message: object) -> bool:
-    """`[COMMAND, frame]` or `[MARK, token]`."""
+    """`[COMMAND, frame]`, `[MARK, token]` or `[SET_CLOCK, ts]`."""
     if not isinstance(message, list) or len(message) != 2:
         return False
     kind, value = message
     return (kind == COMMAND and isinstance(value, bytes)) or (
-        kind == MARK and isinstance(value, int)
+        kind in (MARK, SET_CLOCK) and isinstance(value, int)
     )
 
 
@@ -510,18 +556,18 @@ class StreamClient:
         self._sending = threading.Lock()
 
     def send(self, message: bytes) -> None:
-        """Send a message made by `command_message`, `mark_message` or `finished_message`
-        (any thread; blocks only while the socket's buffer is full, i.e. while the core
-        is busy taking commands)."""
+        """Send a message made by `command_message`, `mark_message`, `finished_message` or
+        `set_clock_message` (any thread; blocks only while the socket's buffer is full,
+        i.e. while the core is busy taking commands)."""
         with self._sending:
             self._sock.sendall(message)
 
-    def read(self) -> list[list[Any] | int | bytes] | None:
-        """The entries (`[seq, *body]`), answered marks (their tokens) and settings (their
-        payloads) of one receive, in order, blocking until some arrive (or the answer to
-        the hello, or OPEN: then `joined_at` or `opened` is set, maybe with nothing yet);
-        None once the stream is over (END, or the core went away: see `ended`). Raises
-        Gone."""
+    def read(self) -> list[list[Any] | int | bytes | VenueTime] | None:
+        """The entries (`[seq, *body]`), answered marks (their tokens), settings (their
+        payloads) and the venue's time (`VenueTime`) of one receive, in order, blocking
+        until some arrive (or the answer to the hello, or OPEN: then `joined_at` or
+        `opened` is set, maybe with nothing yet); None once the stream is over (END, or
+        the core went away: see `ended`). Raises Gone."""
         while True:
             try:
                 data = self._sock.recv(_RECV_BYTES)
@@ -529,7 +575,7 @@ class StreamClient:
                 data = b""
             if not data:
                 return None
-            entries: list[list[Any] | int | bytes] = []
+            entries: list[list[Any] | int | bytes | VenueTime] = []
             answered = False
             for payload in self._reader.feed(data):
                 message = _DECODER.decode(payload)
@@ -538,6 +584,8 @@ class StreamClient:
                     entries.append(message[1:])
                 elif kind in (MARKED, SETTINGS):
                     entries.append(message[1])
+                elif kind == CLOCK:
+                    entries.append(VenueTime(message[1]))
                 elif kind == JOINED:
                     self.joined_at, answered = message[1], True
                 elif kind == OPEN:

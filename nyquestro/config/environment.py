@@ -2,7 +2,8 @@
 
 Which variables count. A variable overrides the config when its name starts with
 `NYQUESTRO_` (in capitals) followed by one of the config's tables — `STORE`, `FIX`,
-`INSTRUMENTS`, `RISK`, `WEBSOCKET`, `UDP`, `ITCH`, `CONTROL`, `METRICS`, in any case.
+`INSTRUMENTS`, `RISK`, `WEBSOCKET`, `UDP`, `ITCH`, `CONTROL`, `METRICS`, `CLOCK`, in any
+case.
 Every other `NYQUESTRO_` variable (the test suite's `NYQUESTRO_CRASH_SEED`,
 `NYQUESTRO_ACCEPTANCE_DIR`, the operator commands' `NYQUESTRO_OPERATOR_TOKEN`) is left
 alone, so new settings of that kind must not start with a table name. A name that
@@ -46,6 +47,7 @@ PREFIX = "NYQUESTRO_"
 SEPARATOR = "__"
 TABLES = (
     "store", "fix", "instruments", "risk", "websocket", "udp", "itch", "control", "metrics",
+    "clock",
 )  # fmt: skip
 # Keys under these tables are names the operator chose, not field names: a new one keeps
 # the variable's spelling instead of being lower-cased.

@@ -79,6 +79,9 @@ shipped example):
 
     [metrics]      the Prometheus endpoint: see nyquestro/config/metrics.py
 
+    [clock]        mode = "wall" (default) or "virtual": the venue's time stands still
+                   until the control plane sets it; see nyquestro/config/clock.py
+
     [risk], [risk.accounts.ACCOUNT], [risk.sessions.CLIENT_COMP_ID]
                    account limits, per-client overrides and switches, the VaR monitor:
                    see nyquestro/config/risk.py
@@ -93,6 +96,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from nyquestro.config.clock import ClockMode, clock_from
 from nyquestro.config.control import ControlConfig, control_from
 from nyquestro.config.environment import apply_environment
 from nyquestro.config.faults import ScheduledFault, fault_schedule_from
@@ -173,6 +177,8 @@ class VenueConfig:
     """The gRPC control plane; None: not served."""
     metrics: MetricsConfig | None = None
     """The Prometheus endpoint; None: no metrics are kept."""
+    clock: ClockMode = ClockMode.WALL
+    """Where the venue's time comes from (config/clock.py)."""
 
 
 def default_venue(environ: Mapping[str, str] | None = None) -> VenueConfig:
@@ -209,6 +215,7 @@ def parse_venue(text: str, source: str, environ: Mapping[str, str] | None = None
 def _venue(doc: dict[str, Any]) -> VenueConfig:
     tables = {
         "store", "fix", "instruments", "risk", "websocket", "udp", "itch", "control", "metrics",
+        "clock",
     }  # fmt: skip
     unknown = sorted(set(doc) - tables)
     if unknown:
@@ -216,7 +223,7 @@ def _venue(doc: dict[str, Any]) -> VenueConfig:
             unknown[0],
             doc[unknown[0]],
             "one of [store], [fix], [instruments], [risk], [websocket], [udp], [itch], [control], "
-            "[metrics]",
+            "[metrics], [clock]",
         )
     store = _table(doc, "store")
     fix = _table(doc, "fix")
@@ -320,6 +327,7 @@ def _venue(doc: dict[str, Any]) -> VenueConfig:
         itch=itch_from(doc.get("itch")),
         control=control_from(doc.get("control")),
         metrics=metrics_from(doc.get("metrics")),
+        clock=clock_from(doc.get("clock")),
     )
 
 

@@ -1314,6 +1314,26 @@ class InjectFaultRequest(_message.Message):
 Global___InjectFaultRequest: _TypeAlias = InjectFaultRequest  # noqa: Y015
 
 @_typing.final
+class SetClockRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TS_FIELD_NUMBER: _builtins.int
+    ts: _builtins.int
+    """nanoseconds since the Unix epoch"""
+    def __init__(
+        self,
+        *,
+        ts: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["ts", b"ts"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SetClockRequest: _TypeAlias = SetClockRequest  # noqa: Y015
+
+@_typing.final
 class ActionResponse(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 

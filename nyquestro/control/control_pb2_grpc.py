@@ -134,6 +134,11 @@ class ControlStub:
                 request_serializer=nyquestro_dot_control_dot_control__pb2.InjectFaultRequest.SerializeToString,
                 response_deserializer=nyquestro_dot_control_dot_control__pb2.ActionResponse.FromString,
                 _registered_method=True)
+        self.SetClock = channel.unary_unary(
+                '/nyquestro.control.v1.Control/SetClock',
+                request_serializer=nyquestro_dot_control_dot_control__pb2.SetClockRequest.SerializeToString,
+                response_deserializer=nyquestro_dot_control_dot_control__pb2.ActionResponse.FromString,
+                _registered_method=True)
 
 
 class ControlServicer:
@@ -271,6 +276,17 @@ class ControlServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def SetClock(self, request, context):
+        """The venue's virtual clock ([clock] mode = "virtual"), set to `ts`: commands are
+        stamped with it, and the FIX gateway's own replies carry it, until the next set.
+        Never back: a time before the clock's is refused (FAILED_PRECONDITION), as is any
+        set on a venue running on the wall clock. Not journaled (the commands carry their
+        times); answered once the core has moved the clock; the request's `seq` is 0.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ControlServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -372,6 +388,11 @@ def add_ControlServicer_to_server(servicer, server):
             'InjectFault': grpc.unary_unary_rpc_method_handler(
                     servicer.InjectFault,
                     request_deserializer=nyquestro_dot_control_dot_control__pb2.InjectFaultRequest.FromString,
+                    response_serializer=nyquestro_dot_control_dot_control__pb2.ActionResponse.SerializeToString,
+            ),
+            'SetClock': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetClock,
+                    request_deserializer=nyquestro_dot_control_dot_control__pb2.SetClockRequest.FromString,
                     response_serializer=nyquestro_dot_control_dot_control__pb2.ActionResponse.SerializeToString,
             ),
     }
@@ -914,6 +935,33 @@ class Control:
             target,
             '/nyquestro.control.v1.Control/InjectFault',
             nyquestro_dot_control_dot_control__pb2.InjectFaultRequest.SerializeToString,
+            nyquestro_dot_control_dot_control__pb2.ActionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetClock(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/nyquestro.control.v1.Control/SetClock',
+            nyquestro_dot_control_dot_control__pb2.SetClockRequest.SerializeToString,
             nyquestro_dot_control_dot_control__pb2.ActionResponse.FromString,
             options,
             channel_credentials,

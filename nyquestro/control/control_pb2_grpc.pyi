@@ -76,6 +76,13 @@ class ControlStub:
     true. Not journaled: it changes bytes on one connection, never the books. Answered
     once the FIX gateway has done (or armed) it; the request's `seq` is 0.
     """
+    SetClock: _grpc.UnaryUnaryMultiCallable[_control_pb2.SetClockRequest, _control_pb2.ActionResponse]
+    """The venue's virtual clock ([clock] mode = "virtual"), set to `ts`: commands are
+    stamped with it, and the FIX gateway's own replies carry it, until the next set.
+    Never back: a time before the clock's is refused (FAILED_PRECONDITION), as is any
+    set on a venue running on the wall clock. Not journaled (the commands carry their
+    times); answered once the core has moved the clock; the request's `seq` is 0.
+    """
 
 @_typing.type_check_only
 class ControlAsyncStub(ControlStub):
@@ -116,6 +123,13 @@ class ControlAsyncStub(ControlStub):
     """A FIX session misbehaving on purpose, once (docs/faults.md): needs [fix] faults =
     true. Not journaled: it changes bytes on one connection, never the books. Answered
     once the FIX gateway has done (or armed) it; the request's `seq` is 0.
+    """
+    SetClock: _aio.UnaryUnaryMultiCallable[_control_pb2.SetClockRequest, _control_pb2.ActionResponse]  # type: ignore[assignment]
+    """The venue's virtual clock ([clock] mode = "virtual"), set to `ts`: commands are
+    stamped with it, and the FIX gateway's own replies carry it, until the next set.
+    Never back: a time before the clock's is refused (FAILED_PRECONDITION), as is any
+    set on a venue running on the wall clock. Not journaled (the commands carry their
+    times); answered once the core has moved the clock; the request's `seq` is 0.
     """
 
 class ControlServicer(metaclass=_abc_1.ABCMeta):
@@ -274,6 +288,19 @@ class ControlServicer(metaclass=_abc_1.ABCMeta):
         """A FIX session misbehaving on purpose, once (docs/faults.md): needs [fix] faults =
         true. Not journaled: it changes bytes on one connection, never the books. Answered
         once the FIX gateway has done (or armed) it; the request's `seq` is 0.
+        """
+
+    @_abc_1.abstractmethod
+    def SetClock(
+        self,
+        request: _control_pb2.SetClockRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_control_pb2.ActionResponse, _abc.Awaitable[_control_pb2.ActionResponse]]:
+        """The venue's virtual clock ([clock] mode = "virtual"), set to `ts`: commands are
+        stamped with it, and the FIX gateway's own replies carry it, until the next set.
+        Never back: a time before the clock's is refused (FAILED_PRECONDITION), as is any
+        set on a venue running on the wall clock. Not journaled (the commands carry their
+        times); answered once the core has moved the clock; the request's `seq` is 0.
         """
 
 def add_ControlServicer_to_server(servicer: ControlServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

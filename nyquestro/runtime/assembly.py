@@ -45,16 +45,19 @@ def assemble(
     recorder: Subscriber | None = None,
     udp_reply: Callable[[int, bytes], None] | None = None,
     fold_venue: bool = True,
+    clock: Callable[[], int] = time.time_ns,
 ) -> VenueCore:
     """`recorder` sees each command's events before the gateway turns them into messages,
     so a decision is recorded before the reports it causes are sent. `udp_reply` gets
     the UDP reply frames, (client session, frame); without it they are dropped (the
     snapshot replica only keeps the retry windows). Without `fold_venue` there is no FIX
     gateway core: a core whose FIX gateway runs in a process of its own and whose
-    snapshots the replica takes has no use for one (~15% of its work per command)."""
+    snapshots the replica takes has no use for one (~15% of its work per command).
+    `clock`: the venue's time, stamped on commands and on the FIX gateway's own replies
+    (a virtual clock's, runtime/clock.py)."""
     restored = snapshotting.restore_newest(db, config.instruments)
     engine = Engine(config.instruments) if restored is None else restored.engine
-    sequencer = Sequencer(engine, time.time_ns, journal, on_durable=on_durable)
+    sequencer = Sequencer(engine, clock, journal, on_durable=on_durable)
     if restored is not None:
         sequencer.resume(restored.stream_hash, restored.last_ts)
     if recorder is not None:
@@ -66,7 +69,7 @@ def assemble(
             submit=sequencer.submit,
             read=sequencer.read,
             send=send,
-            clock=time.time_ns,
+            clock=clock,
         )
         if not config.fix.own_process:
             # Else the FIX gateway's process renders the reports: here the venue only

@@ -7,11 +7,14 @@ the core has them, without a question to the core. Orders, executions and sessio
 from the store's projections, order histories and old events from the audit trail.
 Actions go to the core as operator requests in the store, never over the bus: the core
 carries them out as journaled commands exactly once, whoever queued them (this process or
-the CLI), and a restarted core knows which it has carried out.
+the CLI), and a restarted core knows which it has carried out. The one exception is a
+virtual clock's time, which is no command: SetClock asks the core over the bus, and the
+core announces the time it moved to on the bus (`_BusClock`).
 """
 
 import logging
 import sys
+import threading
 from collections.abc import Iterator, Sequence
 from concurrent import futures
 from decimal import Decimal
@@ -23,6 +26,7 @@ import grpc
 from sqlalchemy import Engine as DbEngine
 
 from nyquestro.codec.prices import DecimalPrices
+from nyquestro.config.clock import ClockMode
 from nyquestro.config.venue import VenueConfig
 from nyquestro.control import control_pb2_grpc
 from nyquestro.domain.commands import Command
@@ -144,6 +148,42 @@ class _EngineCopy:
         return [sessions[key] for key in sorted(sessions)]
 
 
+class _BusClock:
+    """The venue's virtual clock, set through the core: a set goes over the bus, and the
+    core announces the time it has after it to every gateway, this one included."""
+
+    def __init__(self, follower: Follower) -> None:
+        self._follower = follower
+        self._heard = threading.Condition()
+        self._now = 0
+        self._announcements = 0
+        self._setting = threading.Lock()
+        follower.on_clock = self._announced
+
+    def _announced(self, ts: int) -> None:
+        with self._heard:
+            self._now = ts
+            self._announcements += 1
+            self._heard.notify_all()
+
+    def now(self) -> int:
+        with self._heard:
+            return self._now
+
+    def set(self, ts: int, timeout: float) -> int | None:
+        # One set at a time, so the announcement that answers it is told apart: the first
+        # after the request that is at `ts` or beyond (beyond: the core refused it).
+        with self._setting:
+            with self._heard:
+                before = self._announcements
+            self._follower.set_clock(ts)
+            with self._heard:
+                answered = self._heard.wait_for(
+                    lambda: self._announcements > before and self._now >= ts, timeout
+                )
+                return self._now if answered else None
+
+
 def _latency(store_dir: Path) -> list[tuple[str, int, int, int, int, int]]:
     histograms = read_latency(store_dir)
     return [] if histograms is None else [(s, *summary(h)) for s, h in histograms.items()]
@@ -164,6 +204,7 @@ class _ControlPlane:
             config.control, view, engine, follower.read,
             _SqlStore(create_db_engine(config.db)), prices, fix_session_keys(config),
             _ACTION_TIMEOUT_SECONDS, partial(_latency, config.store_dir), config.fix.faults,
+            _BusClock(follower) if config.clock is ClockMode.VIRTUAL else None,
         )  # fmt: skip
         self._server = grpc.server(futures.ThreadPoolExecutor(max_workers=_WORKERS))
         control_pb2_grpc.add_ControlServicer_to_server(self._service, self._server)

@@ -47,6 +47,7 @@ from nyquestro.gateways.fix.relay import FaultRelay
 from nyquestro.gateways.fix.venue import FixVenue
 from nyquestro.runtime import fix_settings
 from nyquestro.runtime.assembly import add_sessions
+from nyquestro.runtime.clock import reader, venue_clock
 from nyquestro.runtime.follower import Follower
 from nyquestro.runtime.gateway_main import Start, read_start, run_gateway
 from nyquestro.runtime.latency import stage_clock
@@ -113,8 +114,13 @@ class FixGateway:
         """Rules that cancel after the ack: every report is looked at only if there are."""
         deliver = DelayedDelivery(rules, self._deliver) if delays else self._deliver
         send = follower.side_sender("fix", deliver)
+        clock = venue_clock(config.clock)
+        if clock is not None:
+            # The core holds the venue's time and announces each move on the bus.
+            follower.on_clock = clock.set
+        now = reader(clock)
         self._venue = FixVenue(config.instruments, submit=follower.submit,
-                               read=follower.read, send=send, clock=time.time_ns)  # fmt: skip
+                               read=follower.read, send=send, clock=now)  # fmt: skip
         add_sessions(self._venue, config)
         restored = follower.restored_venue()
         if restored is not None:
@@ -131,7 +137,7 @@ class FixGateway:
             db = create_db_engine(config.db)
             prices = DecimalPrices({i.symbol: i for i in config.instruments})
             self._recorder = Recorder(AuditTrail(db, prices), Projection(db),
-                                      lambda: follower.last_seq, time.time_ns)  # fmt: skip
+                                      lambda: follower.last_seq, now)  # fmt: skip
             self._recorder.throttle_usage = self._venue.throttle_usage
         self._writer = Writer(follower.read)
         timing = stage_clock(config, self._venue)

@@ -29,9 +29,11 @@ from sqlalchemy import Engine as DbEngine
 from nyquestro.bus.stream import (
     Gone,
     StreamClient,
+    VenueTime,
     command_message,
     finished_message,
     mark_message,
+    set_clock_message,
 )
 from nyquestro.codec.frames import decode_command, decode_events, encode_command
 from nyquestro.domain.commands import Command, Stamped
@@ -111,6 +113,9 @@ class Follower:
         """Called with each answered mark's token (see `mark`)."""
         self.on_settings: Callable[[bytes], None] = _no_settings
         """Called with settings the core changed while running (under the lock)."""
+        self.on_clock: Callable[[int], None] = _no_clock
+        """Called with the venue's time whenever the core announces it (a virtual clock
+        was set, or this gateway joined), between two entries, under the lock."""
         self.on_open: Callable[[], None] = _no_port
         """Called once, when the core opens the venue (every gateway has joined), on the
         stream's thread and not under the lock (it may start quickfix's acceptor)."""
@@ -234,6 +239,11 @@ class Follower:
         before it is applied here (between two entries, under the lock)."""
         self._to_core(mark_message(token))
 
+    def set_clock(self, ts: int) -> None:
+        """Ask the core to set the venue's virtual clock to `ts`; every gateway (this one
+        too: `on_clock`) hears the time the venue has after it."""
+        self._to_core(set_clock_message(ts))
+
     def finish(self) -> None:
         """Tell the core this gateway submits no more commands (a stop is under way)."""
         self._to_core(finished_message())
@@ -284,7 +294,7 @@ class Follower:
             self._replayer = replayer
         return self._replayer
 
-    def _apply(self, entries: list[list[Any] | int | bytes]) -> None:
+    def _apply(self, entries: list[list[Any] | int | bytes | VenueTime]) -> None:
         if entries and not self._live:
             # Live from here: the stream has what the journal has.
             self._live = True
@@ -297,7 +307,9 @@ class Follower:
             finally:
                 self._applying = None
 
-    def _apply_locked(self, entries: list[list[Any] | int | bytes], live_after: int) -> None:
+    def _apply_locked(
+        self, entries: list[list[Any] | int | bytes | VenueTime], live_after: int
+    ) -> None:
         for entry in entries:
             if isinstance(entry, int):
                 self._muted = False
@@ -305,6 +317,9 @@ class Follower:
                 continue
             if isinstance(entry, bytes):
                 self.on_settings(entry)
+                continue
+            if isinstance(entry, VenueTime):
+                self.on_clock(entry.ts)
                 continue
             seq, ts, command_frame, events_frame = entry
             if seq != self.last_seq + 1:
@@ -360,6 +375,10 @@ def _no_marks(token: int) -> None:
 
 def _no_settings(_payload: bytes) -> None:
     """A gateway without settings that change while running has nothing to do."""
+
+
+def _no_clock(_ts: int) -> None:
+    """A gateway that stamps nothing itself has no use for the venue's time."""
 
 
 def _no_port() -> None:

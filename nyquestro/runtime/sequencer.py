@@ -140,6 +140,11 @@ class Sequencer:
     def last_seq(self) -> int:
         return self._engine.last_seq
 
+    @property
+    def last_ts(self) -> int:
+        """The newest command's timestamp (0: none yet)."""
+        return self._last_ts
+
     def checkpoint(self, capture: Callable[[], _T]) -> tuple[int, int, str, _T]:
         """Commit the journal, let out what it covers, and run `capture` between commands.
 

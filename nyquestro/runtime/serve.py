@@ -52,6 +52,7 @@ from nyquestro.gateways.fix.venue import EXEC_SLOT
 from nyquestro.gateways.udp.gateway import UdpGateway
 from nyquestro.runtime import collector, fix_settings, snapshotting
 from nyquestro.runtime.assembly import assemble
+from nyquestro.runtime.clock import ClockBackwards, reader, venue_clock
 from nyquestro.runtime.committed_stream import CommittedStream, ring_entries
 from nyquestro.runtime.gateway_process import GatewayProcess, GatewayStartError
 from nyquestro.runtime.latency import LatencyRecorder, stage_clock
@@ -104,6 +105,9 @@ class Exchange:
                               else "OFF" if config.durability == "none" else "NORMAL")  # fmt: skip
         upgrade(db)
         self._db = db
+        self._clock = venue_clock(config.clock)
+        """The virtual clock, set over the bus (None: the machine's clock)."""
+        now = reader(self._clock)
         self._recorder = None
         self._udp: UdpGateway | None = None  # replies reach it once it exists (below)
         if config.audit:
@@ -111,7 +115,7 @@ class Exchange:
                 AuditTrail(db, DecimalPrices({i.symbol: i for i in config.instruments})),
                 Projection(db),
                 lambda: self.sequencer.last_seq,
-                time.time_ns,
+                now,
             )
         self.journal = JournalWriter(db, Durability(config.durability), background=True)
         metrics = venue_metrics()
@@ -153,6 +157,7 @@ class Exchange:
             # would only fold state for snapshots, which the replica takes (the final one
             # too, `Replica`); without a replica the core still takes that one itself.
             fold_venue=not (config.fix.own_process and runs_replica),
+            clock=now,
         )
         self._engine, self.sequencer, self._venue = core.engine, core.sequencer, core.venue
         # Whoever released messages sends them once out of the lock (see the module doc).
@@ -184,6 +189,7 @@ class Exchange:
                 self._bus_address, self.sequencer.last_seq, self._gateway_command,
                 self._gateway_mark, retain=ring_entries(config.snapshot_every),
                 recovering=True,
+                on_set_clock=None if self._clock is None else self._set_clock,
             )  # fmt: skip
             self._stream = CommittedStream(
                 self._bus, self.side_sender, replaying=True,
@@ -192,6 +198,11 @@ class Exchange:
             self.sequencer.subscribe(self._stream.on_events)
             self._bus.start()
         self._recover()
+        if self._clock is not None:
+            # A virtual clock goes on from the journal's last command: never back.
+            self._clock.set(self.sequencer.last_ts)
+            if self._bus is not None:
+                self._bus.clock(self._clock())
         if self._stream is not None:
             self._stream.recovered()
         self._write_recorded()
@@ -401,6 +412,18 @@ class Exchange:
         """A gateway process's mark (on the bus's thread): answered behind its commands."""
         assert self._stream is not None, "only gateway processes mark, on the bus"
         self._stream.mark(name, token)
+
+    def _set_clock(self, name: str, ts: int) -> None:
+        """A gateway's SET_CLOCK (the control plane's SetClock), on the bus's thread: the
+        venue's time moves between two commands, then every gateway hears the time it
+        has, after a refused set too (so whoever asked learns it was refused)."""
+        clock, bus = self._clock, self._bus
+        assert clock is not None and bus is not None, "only a virtual clock is set on the bus"
+        try:
+            self.sequencer.read(partial(clock.set, ts))
+        except ClockBackwards as exc:
+            log.warning("gateway %s asked to set the clock: refused, %s", name, exc)
+        bus.clock(clock())
 
     def _udp_reply(self, session: int, frame: bytes) -> None:
         if self._udp is not None:

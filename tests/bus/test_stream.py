@@ -16,10 +16,12 @@ from nyquestro.bus.stream import (
     Gone,
     StreamClient,
     StreamServer,
+    VenueTime,
     command_message,
     encode_entry,
     finished_message,
     mark_message,
+    set_clock_message,
 )
 
 _counter = iter(range(1_000_000))
@@ -249,6 +251,41 @@ def test_commands_and_marks_reach_the_core_in_order_and_marks_come_back_behind_e
         client.send(finished_message())
         assert bus.wait_finished("fix", 5)
         client.close()
+    finally:
+        bus.close(0.5)
+
+
+def test_a_clock_set_reaches_the_core_and_its_time_every_gateway_late_joiners_too(
+    address: str,
+) -> None:
+    sets: list[tuple[str, int]] = []
+    bus = StreamServer(address, last_seq=0, on_set_clock=lambda name, ts: sets.append((name, ts)))
+    bus.start()
+    try:
+        control = StreamClient(address, "control", after=0, timeout=5)
+        assert control.read() == []
+        control.send(set_clock_message(1_700_000_000_000_000_000))
+        deadline = time.monotonic() + 5
+        while not sets and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert sets == [("control", 1_700_000_000_000_000_000)]
+        publish(bus, 1, 1)
+        bus.clock(1_700_000_000_000_000_000)
+        received: list[object] = []
+        while len(received) < 2:
+            items = control.read()
+            assert items is not None
+            received += items
+        assert received == [[1, b"body 1"], VenueTime(1_700_000_000_000_000_000)]
+        # One that joins later hears the time right after its history.
+        late = StreamClient(address, "fix", after=0, timeout=5)
+        close_later(late)
+        later: list[object] = []
+        while len(later) < 2:
+            items = late.read()
+            assert items is not None
+            later += items
+        assert later == [[1, b"body 1"], VenueTime(1_700_000_000_000_000_000)]
     finally:
         bus.close(0.5)
 

@@ -4,7 +4,10 @@ Queries read the stream's fold (`ControlView`, through the follower's lock) or t
 store's projections and audit trail. Actions never decide anything here: each becomes an
 operator request in the store (who, what, when: the audit's record of it), which the core
 carries out as a journaled command; the answer waits until that command comes back on
-the stream, so an answered action is committed. A request the venue refuses comes back
+the stream, so an answered action is committed. SetClock is the exception: a virtual
+clock's time is no command (the commands it stamps carry it), so it goes to the core
+over the bus at once, and is answered when the core announces the time it moved to. A
+request the venue refuses comes back
 as a gRPC status naming the problem; so does one refused here first: a bad token, an
 unknown order or symbol, a state the action makes no sense in.
 """
@@ -13,6 +16,7 @@ import json
 import logging
 import time
 from collections.abc import Callable, Iterator, Sequence
+from datetime import UTC, datetime
 from decimal import Decimal
 from functools import partial
 from typing import Any, NoReturn, Protocol, TypeVar
@@ -106,6 +110,19 @@ class VenueReads(Protocol):
     def session_risks(self) -> list[SessionRisk]: ...
 
 
+class VirtualClock(Protocol):
+    """The venue's virtual clock as the control plane reaches it."""
+
+    def now(self) -> int:
+        """The venue's time as last announced (ns since the epoch)."""
+        ...
+
+    def set(self, ts: int, timeout: float) -> int | None:
+        """Ask the core to move the clock to `ts`; the time it has after that, or None if
+        the core did not answer within `timeout` seconds."""
+        ...
+
+
 class ControlService(pb_grpc.ControlServicer):
     def __init__(
         self,
@@ -119,11 +136,13 @@ class ControlService(pb_grpc.ControlServicer):
         action_timeout: float,
         latency: Callable[[], list[tuple[str, int, int, int, int, int]]] = list,
         faults: bool = False,
+        clock: VirtualClock | None = None,
     ) -> None:
         """`fix_sessions`: the keys of the venue's FIX sessions. `action_timeout`: how
         long an action waits for the core to carry it out. `latency`: each stage of the order
         path with its count, p50, p99, p99.9 and max in µs (none: not measured). `faults`:
-        the FIX gateway runs the fault relay ([fix] faults)."""
+        the FIX gateway runs the fault relay ([fix] faults). `clock`: the venue's virtual
+        clock (None: the venue runs on the wall clock)."""
         self._config = config
         self._view = view
         self._venue = venue
@@ -134,6 +153,7 @@ class ControlService(pb_grpc.ControlServicer):
         self._action_timeout = action_timeout
         self._latency = latency
         self._faults = faults
+        self._clock = clock
 
     # --- queries ------------------------------------------------------------------------
 
@@ -564,6 +584,35 @@ class ControlService(pb_grpc.ControlServicer):
             _abort(context, grpc.StatusCode.FAILED_PRECONDITION, text)
         return pb.ActionResponse(request_id=request_id, seq=0, summary=text)
 
+    def SetClock(
+        self, request: pb.SetClockRequest, context: grpc.ServicerContext
+    ) -> pb.ActionResponse:
+        who = self._actor(context)
+        clock = self._clock
+        if clock is None:
+            _abort(context, grpc.StatusCode.FAILED_PRECONDITION,
+                   "the venue runs on the wall clock: SetClock needs "
+                   '[clock] mode = "virtual"')  # fmt: skip
+        if request.ts < 0:
+            _abort(context, grpc.StatusCode.INVALID_ARGUMENT,
+                   f"ts {request.ts}: nanoseconds since the epoch, not below 0")  # fmt: skip
+        now = clock.now()
+        if request.ts < now:
+            _abort(context, grpc.StatusCode.FAILED_PRECONDITION,
+                   f"{clock_text(request.ts)} is before the venue's clock, "
+                   f"{clock_text(now)}: a virtual clock never goes back")  # fmt: skip
+        # A replay sets the clock before every message: not worth a line each at INFO.
+        log.debug("control plane: %s sets the clock to %d", who.name, request.ts)
+        reached = clock.set(request.ts, self._action_timeout)
+        if reached is None:
+            _abort(context, grpc.StatusCode.DEADLINE_EXCEEDED,
+                   f"the core did not set the clock within {self._action_timeout:g} s")  # fmt: skip
+        if reached != request.ts:
+            _abort(context, grpc.StatusCode.FAILED_PRECONDITION,
+                   f"{clock_text(request.ts)} is before the venue's clock, moved meanwhile "
+                   f"to {clock_text(reached)}: a virtual clock never goes back")  # fmt: skip
+        return pb.ActionResponse(summary=f"the venue's clock is at {clock_text(reached)}")
+
     # --- helpers -------------------------------------------------------------------------
 
     def _session(self, session: str, context: grpc.ServicerContext) -> str:
@@ -746,6 +795,12 @@ def _int_token(token: str, context: grpc.ServicerContext) -> int:
             f"page_token {token!r}: not a token a page of this call gave",
         )
     return int(token)
+
+
+def clock_text(ts: int) -> str:
+    """`ts` (ns since the epoch) as a UTC time to the nanosecond, and the number itself."""
+    second, fraction = divmod(ts, 1_000_000_000)
+    return f"{datetime.fromtimestamp(second, tz=UTC):%Y-%m-%dT%H:%M:%S}.{fraction:09d}Z ({ts})"
 
 
 def _abort(context: grpc.ServicerContext, code: grpc.StatusCode, message: str) -> NoReturn:
