@@ -2,7 +2,7 @@
 command line. Exit status: 0 every scenario passed, 1 one failed, 2 the pack or the
 options are wrong (the message names the field), 3 the venue could not be started."""
 
-from contextlib import ExitStack
+from contextlib import AbstractContextManager, ExitStack, nullcontext
 from pathlib import Path
 
 from rich.console import Console
@@ -10,9 +10,10 @@ from rich.markup import escape
 
 from nyquestro.cert.connection import Dial, Listen
 from nyquestro.cert.launch import StartedVenue
-from nyquestro.cert.pack import PackError, builtin_packs, find_pack, load_pack
+from nyquestro.cert.live import LiveView
+from nyquestro.cert.pack import Pack, PackError, builtin_packs, find_pack, load_pack
 from nyquestro.cert.report import LiveReport, html_report, junit_xml, print_summary, write
-from nyquestro.cert.runner import PackResult, Runner
+from nyquestro.cert.runner import Observer, PackResult, Runner
 from nyquestro.cert.venue import ControlPlane, VenueControl
 from nyquestro.control.client import ControlClient
 
@@ -65,7 +66,8 @@ def run_command(
                 plane = stack.enter_context(ControlClient(control, token))
             venue = ControlPlane(target, plane)
         out.print(f"[bold]{escape(pack.name)}[/] ({len(pack.scenarios)} scenarios)")
-        result = Runner(pack, Dial(venue.fix_address), venue, LiveReport(out)).run()
+        observe = stack.enter_context(_progress(out, pack))
+        result = Runner(pack, Dial(venue.fix_address), venue, observe).run()
     return _report(result, junit, html, out)
 
 
@@ -88,10 +90,20 @@ def serve_pack_command(
         host, port = listen.address
         out.print(f"[bold]{escape(pack.name)}[/] ({len(pack.scenarios)} scenarios): "
                   f"point the engine under test at {host}:{port}")  # fmt: skip
-        result = Runner(pack, listen, None, LiveReport(out), accepting=True).run()
+        with _progress(out, pack) as observe:
+            result = Runner(pack, listen, None, observe, accepting=True).run()
     finally:
         listen.close()
     return _report(result, junit, html, out)
+
+
+def _progress(out: Console, pack: Pack) -> AbstractContextManager[Observer]:
+    """The live view on a terminal. Anywhere else (a pipe, CI, captured output, a dumb
+    terminal, TTY_INTERACTIVE=0) redrawing would leave every frame behind, so the steps
+    come as plain lines."""
+    if out.is_interactive:
+        return LiveView(out, pack)
+    return nullcontext(LiveReport(out))
 
 
 def _report(result: PackResult, junit: Path | None, html: Path | None, out: Console) -> int:
