@@ -139,6 +139,28 @@ def build_parser() -> argparse.ArgumentParser:
         trading.add_argument("--reason", default="", help="said in the halt event")
         _operator_arguments(trading)
 
+    clock = commands.add_parser(
+        "clock", help='the running venue\'s virtual clock ([clock] mode = "virtual")'
+    )
+    clock_commands = clock.add_subparsers(dest="clock_command", required=True)
+    clock_set = clock_commands.add_parser(
+        "set",
+        help="set it: commands are stamped with this time until the next set; never back",
+    )
+    clock_set.add_argument(
+        "when",
+        help="nanoseconds since the epoch, or an ISO 8601 time (UTC unless it says), e.g. "
+        "2025-03-14T09:30:00.000125Z",
+    )  # fmt: skip
+    clock_set.add_argument(
+        "--token", default=os.environ.get(TOKEN_VARIABLE),
+        help=f"a [control.tokens] token that may act (default: ${TOKEN_VARIABLE})",
+    )  # fmt: skip
+    clock_set.add_argument(
+        "--connect", default=DEFAULT_ADDRESS, metavar="HOST:PORT",
+        help=f"the running venue's control plane ({DEFAULT_ADDRESS})",
+    )  # fmt: skip
+
     cert = commands.add_parser("cert", help="run certification packs against a FIX venue")
     cert_commands = cert.add_subparsers(dest="cert_command", required=True)
     cert_commands.add_parser("list", help="the built-in packs")
@@ -344,6 +366,10 @@ def main(argv: list[str] | None = None) -> int:
                 args.action, args.account, args.session, args.reason, through
             )
         return trading_command(args.command, args.symbol, args.reason, through)
+    if args.command == "clock":
+        from nyquestro.cli.operator import Through, clock_command
+
+        return clock_command(args.when, Through(DEFAULT_URL, args.connect, args.token, errors))
     if args.command == "journal":
         from nyquestro.cli.export import export_command
 

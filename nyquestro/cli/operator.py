@@ -1,23 +1,27 @@
-"""Operator commands for the running venue: `nyquestro kill-switch engage|release` and
-`nyquestro halt|resume SYMBOL` (resume also releases a tripped circuit breaker).
+"""Operator commands for the running venue: `nyquestro kill-switch engage|release`,
+`nyquestro halt|resume SYMBOL` (resume also releases a tripped circuit breaker) and
+`nyquestro clock set WHEN` (a venue on a virtual clock).
 
 With a control-plane token (`--token`, or NYQUESTRO_OPERATOR_TOKEN) each goes through
 the venue's control plane (`--connect`), which answers once the venue has carried it out,
 or says why it will not. Without one, or when the control plane is not answering (the
 venue is down), the request is queued in the store's operator_requests table; the venue
 polls it and carries every request out exactly once, as a journaled command, within a
-second or at its next start.
+second or at its next start. Setting the clock is the exception: it is no journaled
+command, so it needs the control plane (and a token).
 """
 
 import getpass
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import grpc
 from rich.console import Console
 from sqlalchemy.exc import SQLAlchemyError
 
+from nyquestro.control import TOKEN_VARIABLE
 from nyquestro.control import control_pb2 as pb
 from nyquestro.control.client import ControlClient
 from nyquestro.store.database import create_db_engine, upgrade
@@ -63,6 +67,45 @@ def trading_command(action: str, symbol: str, reason: str, through: Through) -> 
         return client.stub.Resume(pb.ResumeRequest(symbol=symbol), **client.call())
 
     return _carry_out(action, params, f"{action} {symbol}", through, call)
+
+
+def moment(text: str) -> int | None:
+    """WHEN of `clock set`: nanoseconds since the epoch, or an ISO 8601 time (UTC unless
+    it names its offset), to the microsecond; None if it is neither."""
+    if text.isdigit():
+        return int(text)
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    whole = int(parsed.replace(microsecond=0).timestamp())
+    return whole * 1_000_000_000 + parsed.microsecond * 1_000
+
+
+def clock_command(when: str, through: Through) -> int:
+    out = through.out
+    ts = moment(when)
+    if ts is None:
+        out.print(f"clock set: {when!r} is no time: nanoseconds since the epoch, or an ISO "
+                  "8601 time such as 2025-03-14T09:30:00.000125Z", markup=False)  # fmt: skip
+        return 2
+    if through.token is None:
+        out.print(f"clock set: needs a control-plane token that may act (--token, or "
+                  f"${TOKEN_VARIABLE}): the clock is set through the control plane only",
+                  markup=False)  # fmt: skip
+        return 2
+    with ControlClient(through.connect, through.token) as client:
+        try:
+            done = client.stub.SetClock(pb.SetClockRequest(ts=ts), **client.call())
+        except grpc.RpcError as error:
+            code = error.code()
+            name = code.name if code is not None else "UNKNOWN"
+            out.print(f"clock set: refused ({name}): {error.details()}", markup=False)
+            return 1
+    out.print(f"clock set: {done.summary}", markup=False)
+    return 0
 
 
 def _carry_out(

@@ -2,6 +2,8 @@
 the time moves only when set, commands and the FIX gateway's own rejects carry it, and
 it never goes back; a venue on the wall clock refuses to be set."""
 
+import subprocess
+import sys
 from collections.abc import Iterator
 
 import grpc
@@ -10,7 +12,7 @@ import pytest
 from nyquestro.control import control_pb2 as pb
 from nyquestro.control.client import ControlClient
 from nyquestro.gateways.fix.outbound import fix_time
-from tests.control.conftest import VIEWER, ControlServer
+from tests.control.conftest import OPERATOR, VIEWER, ControlServer
 from tests.control.test_control_plane import BUY, status_of
 from tests.fix.conftest import Venue, managed
 
@@ -81,3 +83,26 @@ def test_a_venue_on_the_wall_clock_refuses_set_clock(server: ControlServer) -> N
     assert error.details() == (
         'the venue runs on the wall clock: SetClock needs [clock] mode = "virtual"'
     )
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "nyquestro", *args], capture_output=True, text=True,
+        timeout=60, check=False,
+    )  # fmt: skip
+
+
+def test_nyquestro_clock_set_moves_it_and_says_when_it_refuses(virtual: ControlServer) -> None:
+    where = ("--connect", virtual.control_address, "--token", OPERATOR)
+    later = run_cli("clock", "set", "2023-11-16T00:00:00.000125Z", *where)
+    assert later.returncode == 0, later.stdout + later.stderr
+    assert later.stderr.strip() == (
+        "clock set: the venue's clock is at 2023-11-16T00:00:00.000125000Z (1700092800000125000)"
+    )
+    back = run_cli("clock", "set", str(T1), *where)
+    assert back.returncode == 1
+    assert "refused (FAILED_PRECONDITION)" in back.stderr
+    assert "a virtual clock never goes back" in back.stderr
+    nonsense = run_cli("clock", "set", "tomorrow", *where)
+    assert nonsense.returncode == 2
+    assert "'tomorrow' is no time" in nonsense.stderr
