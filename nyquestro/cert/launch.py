@@ -1,6 +1,6 @@
 """A venue started for a certification run: `nyquestro serve` in a directory of its own,
 on free ports, with a control-plane token made for the run; restarted when a pack asks,
-stopped at the end."""
+stopped at the end. A replay starts one on a virtual clock, which it sets."""
 
 import os
 import secrets
@@ -40,8 +40,14 @@ def default_config() -> Path:
 class StartedVenue:
     """`with StartedVenue(config) as venue:` a running venue until the block ends."""
 
-    def __init__(self, config: Path | None = None, directory: Path | None = None) -> None:
+    def __init__(
+        self, config: Path | None = None, directory: Path | None = None,
+        virtual_clock: bool = False,
+    ) -> None:  # fmt: skip
+        """`virtual_clock`: run on `[clock] mode = "virtual"` whatever `config` says, the
+        time set by `set_clock`."""
         self._config = (config or default_config()).resolve()
+        self._virtual_clock = virtual_clock
         self._temporary = None if directory else tempfile.TemporaryDirectory(prefix="cert-")
         self.directory = directory or Path(self._temporary.name)  # type: ignore[union-attr]
         self.directory.mkdir(parents=True, exist_ok=True)
@@ -49,6 +55,7 @@ class StartedVenue:
         self._token = secrets.token_hex(16)
         self._proc: subprocess.Popen[bytes] | None = None
         self._plane: ControlPlane | None = None
+        self._control: ControlClient | None = None
         self._fix_port = 0
 
     def __enter__(self) -> "StartedVenue":
@@ -76,6 +83,16 @@ class StartedVenue:
             raise VenueActionError("the venue is not running")
         return self._plane.act(action, args)
 
+    def set_clock(self, ts: int) -> None:
+        """Set the venue's virtual clock to `ts` (ns since the epoch); VenueActionError if
+        the venue refuses (a time before its clock's, or no virtual clock)."""
+        if self._control is None:
+            raise VenueActionError("the venue is not running")
+        try:
+            self._control.stub.SetClock(pb.SetClockRequest(ts=ts), **self._control.call())
+        except grpc.RpcError as exc:
+            raise VenueActionError(f"the control plane refused SetClock: {exc.details()}") from exc
+
     def start(self) -> None:
         """Start on fresh ports (a restart's old ports may linger in TIME_WAIT) and wait
         until FIX accepts connections and the control plane answers."""
@@ -91,6 +108,8 @@ class StartedVenue:
             "NYQUESTRO_STORE__DIR": str(store),
             "NYQUESTRO_STORE__DB": str(store / "nyquestro.db"),
         }
+        if self._virtual_clock:
+            environment["NYQUESTRO_CLOCK__MODE"] = "virtual"
         with self.log.open("ab") as log:
             self._proc = subprocess.Popen(
                 [sys.executable, "-m", "nyquestro", "serve", "--config", str(self._config)],
@@ -98,6 +117,7 @@ class StartedVenue:
             )  # fmt: skip
         control = ControlClient(f"{LOOPBACK}:{control_port}", self._token, timeout=15.0)
         self._plane = ControlPlane(self.fix_address(), control)
+        self._control = control
         deadline = time.monotonic() + START_TIMEOUT
         while not self._answers(control):
             if self._proc.poll() is not None:
@@ -122,8 +142,8 @@ class StartedVenue:
 
     def stop(self, how: signal.Signals = signal.SIGTERM) -> None:
         if self._plane is not None:
-            self._plane.close()
-            self._plane = None
+            self._plane.close()  # and with it `_control`
+            self._plane = self._control = None
         if self._proc is None or self._proc.poll() is not None:
             return
         # The core and gateway processes die with serve; a new venue on the same store

@@ -6,8 +6,17 @@ session's interleaved. It is the script: an inbound message is sent again on its
 session, and a recorded outbound message is waited for and compared before the replay
 goes on. Ordering across sessions is therefore the recording's.
 
+Time: given a `set_clock` (the fresh venue runs on a virtual clock), the venue's clock is
+set, before each inbound message, to the time the recording's venue saw it, and stands
+still while the venue handles it: TransactTime (60) is compared. A venue that recorded on
+the wall clock stamped a little later than it saw the message (its time moved on while
+it handled it); its TransactTime is taken as the same when the replay's is the time the
+message was seen and the recorded one lies between that and when the recorded reply
+went out. Without `set_clock`, 60 is not compared.
+
 What is not compared, and why:
-- SendingTime (52), OrigSendingTime (122) and TransactTime (60): when, not what.
+- SendingTime (52) and OrigSendingTime (122): quickfix stamps them from the machine's
+  clock.
 - BodyLength (9) and CheckSum (10): they follow from the rest.
 - MsgSeqNum (34): the replay numbers its messages itself, and leaves out the traffic that
   only time causes. That is both sides' Heartbeats without a TestReqID, the venue's
@@ -17,15 +26,17 @@ quantities, states, reasons and texts.
 """
 
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from nyquestro.cert.connection import Closed, Connection, Dialer, Transcript
 from nyquestro.cert.matching import named
 from nyquestro.cert.session import ClientSession, ClientSpec, Outgoing
 from nyquestro.codec.fix_wire import Field, Message
 
-IGNORED = frozenset({9, 10, 34, 52, 60, 122})
+IGNORED = frozenset({9, 10, 34, 52, 122})
+TRANSACT_TIME = 60
 HEADER = frozenset({8, 9, 35, 49, 56, 34, 52, 10})
 """Fields the replay's client writes itself."""
 WAIT = 10.0
@@ -38,6 +49,8 @@ class Recorded:
     inbound: bool
     text: str
     """With | for SOH."""
+    ts: int
+    """When the recording's venue saw it (ns since the epoch, in its time)."""
 
 
 @dataclass(frozen=True)
@@ -76,11 +89,39 @@ def is_time_traffic(fields: list[Field], inbound: bool) -> bool:
     return kind == "1" and not inbound
 
 
-def compare(recorded: list[Field], replayed: list[Field]) -> str | None:
+def utc_millis(ts: int) -> str:
+    """`ts` as a FIX UTCTimestamp with milliseconds, as the venue writes TransactTime."""
+    second, fraction = divmod(ts, 1_000_000_000)
+    return f"{datetime.fromtimestamp(second, tz=UTC):%Y%m%d-%H:%M:%S}.{fraction // 1_000_000:03d}"
+
+
+@dataclass(frozen=True)
+class Window:
+    """Times of one outbound message, as UTC timestamps with milliseconds."""
+
+    set_to: str
+    """The replay's venue clock: when the recording's venue saw the last inbound message."""
+    sent: str
+    """When the recording's venue sent its message."""
+
+    def same(self, recorded: str, replayed: str) -> bool:
+        """Whether two TransactTimes are the same (see the module doc): equal, or the
+        replay's is the time it was set to and the recording's lies between that and when
+        it went out."""
+        return recorded == replayed or (
+            replayed == self.set_to and self.set_to <= recorded <= self.sent
+        )
+
+
+def compare(
+    recorded: list[Field], replayed: list[Field], window: Window | None = None
+) -> str | None:
     """The first difference in words, or None: a value both sides have (in the
-    recording's field order), then a field only one side has, then the fields' order."""
-    want = [(t, v) for t, v in recorded if t not in IGNORED]
-    got = [(t, v) for t, v in replayed if t not in IGNORED]
+    recording's field order), then a field only one side has, then the fields' order.
+    TransactTime (60) is compared only with a `window`."""
+    ignored = IGNORED if window is not None else IGNORED | {TRANSACT_TIME}
+    want = [(t, v) for t, v in recorded if t not in ignored]
+    got = [(t, v) for t, v in replayed if t not in ignored]
     left = list(got)
     missing: list[Field] = []
     for tag, value in want:
@@ -88,7 +129,11 @@ def compare(recorded: list[Field], replayed: list[Field]) -> str | None:
         if match is None:
             missing.append((tag, value))
             continue
-        if left[match][1] != value:
+        same = (
+            window.same(value, left[match][1]) if window is not None and tag == TRANSACT_TIME
+            else left[match][1] == value
+        )  # fmt: skip
+        if not same:
             return f"tag {named(tag)}: recorded {value!r}, replayed {left[match][1]!r}"
         del left[match]
     if missing:
@@ -102,8 +147,13 @@ def compare(recorded: list[Field], replayed: list[Field]) -> str | None:
 
 
 class SessionReplay:
-    def __init__(self, dialer: Dialer) -> None:
+    def __init__(self, dialer: Dialer, set_clock: Callable[[int], None] | None = None) -> None:
+        """`set_clock`: sets the venue's virtual clock (None: the venue runs on the wall
+        clock, and TransactTime is not compared)."""
         self._dialer = dialer
+        self._set_clock = set_clock
+        self._clock = 0
+        """The time the venue's clock was last set to."""
         self._sessions: dict[str, ClientSession] = {}
         self._connections: dict[str, Connection] = {}
 
@@ -115,6 +165,10 @@ class SessionReplay:
                 if is_time_traffic(fields, record.inbound):
                     continue
                 if record.inbound:
+                    if self._set_clock is not None:
+                        # Never back, should the recording's wall clock have stepped back.
+                        self._clock = max(self._clock, record.ts)
+                        self._set_clock(self._clock)
                     self._send(record.session, fields)
                     sent += 1
                     continue
@@ -123,9 +177,12 @@ class SessionReplay:
                     # nobody read, reports after a logout): never delivered, so not compared.
                     continue
                 replayed = self._next(record.session)
+                window = None
+                if self._set_clock is not None:
+                    window = Window(utc_millis(self._clock), utc_millis(record.ts))
                 problem = (
                     "nothing came within the wait" if replayed is None
-                    else compare(fields, list(replayed.pairs))
+                    else compare(fields, list(replayed.pairs), window)
                 )  # fmt: skip
                 if problem is not None:
                     text = None if replayed is None else replayed.text()

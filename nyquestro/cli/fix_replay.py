@@ -10,6 +10,7 @@ from rich.markup import escape
 from nyquestro.cert.connection import Dial
 from nyquestro.cert.launch import StartedVenue
 from nyquestro.cert.session_replay import Recorded, SessionReplay
+from nyquestro.cert.venue import VenueActionError
 from nyquestro.store.audit import fix_messages
 from nyquestro.store.database import create_db_engine
 
@@ -19,8 +20,8 @@ VENUE_STATUS = 3
 
 def fix_replay_command(journal: str, config: Path | None, out: Console, errors: Console) -> int:
     recording = [
-        Recorded(session, kind == "inbound", text)
-        for session, kind, text in fix_messages(create_db_engine(journal))
+        Recorded(session, kind == "inbound", text, ts)
+        for session, kind, text, ts in fix_messages(create_db_engine(journal))
     ]
     if not recording:
         errors.print("replay --fix: the audit trail holds no FIX messages ([store] audit = "
@@ -28,10 +29,13 @@ def fix_replay_command(journal: str, config: Path | None, out: Console, errors: 
         return 2
     venue_config = config or Path(str(resources.files("nyquestro.config") / "default_venue.toml"))
     out.print(f"{len(recording):,} recorded messages; replaying against a fresh venue "
-              f"({venue_config}) ...")  # fmt: skip
+              f"({venue_config}) on a virtual clock ...")  # fmt: skip
     try:
-        with StartedVenue(venue_config) as venue:
-            result = SessionReplay(Dial(venue.fix_address)).run(recording)
+        with StartedVenue(venue_config, virtual_clock=True) as venue:
+            result = SessionReplay(Dial(venue.fix_address), venue.set_clock).run(recording)
+    except VenueActionError as exc:
+        errors.print(f"replay --fix: could not set the venue's clock: {exc}", markup=False)
+        return VENUE_STATUS
     except RuntimeError as exc:
         errors.print(f"replay --fix: could not start the venue: {exc}", markup=False)
         return VENUE_STATUS
@@ -40,7 +44,7 @@ def fix_replay_command(journal: str, config: Path | None, out: Console, errors: 
     found = result.divergence
     if found is None:
         out.print("[green]no difference[/]: every outbound message is the recorded one, "
-                  "SendingTime, TransactTime, MsgSeqNum and the checksum aside")  # fmt: skip
+                  "SendingTime, MsgSeqNum and the checksum aside")  # fmt: skip
         return 0
     out.print(f"[red]DIFFERS[/] at recorded message {found.index} ({escape(found.session)}): "
               f"{escape(found.difference)}")  # fmt: skip

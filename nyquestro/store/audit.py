@@ -136,18 +136,19 @@ def audit_rows(engine: Engine, after_seq: int | None = None) -> Iterator[dict[st
             }
 
 
-def fix_messages(engine: Engine) -> Iterator[tuple[str, str, str]]:
-    """Every FIX message of the trail as (session, "inbound" | "outbound", text with |),
-    in the order the FIX gateway saw them (its rows' ids: one process writes them all)."""
+def fix_messages(engine: Engine) -> Iterator[tuple[str, str, str, int]]:
+    """Every FIX message of the trail as (session, "inbound" | "outbound", text with |,
+    when the FIX gateway saw it in the venue's time), in the order the gateway saw them
+    (its rows' ids: one process writes them all)."""
     query = (
-        select(AuditRecord.session, AuditRecord.kind, AuditRecord.payload)
+        select(AuditRecord.session, AuditRecord.kind, AuditRecord.payload, AuditRecord.ts)
         .where(AuditRecord.kind.in_((INBOUND, OUTBOUND)))
         .order_by(AuditRecord.id)
     )
     with engine.connect() as connection:
         result = connection.execution_options(stream_results=True, yield_per=2_000)
-        for session, kind, payload in result.execute(query):
-            yield session or "", kind, payload
+        for session, kind, payload, ts in result.execute(query):
+            yield session or "", kind, payload, ts
 
 
 def export_jsonl(
