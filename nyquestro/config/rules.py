@@ -8,6 +8,8 @@
     delay_fills = { normal = [0.2, 0.05] }
     reject = "symbol_halted"                   # refuse matching NewOrderSingles with this reason
     cancel_after_ack = true                    # cancel a matching order once it is acknowledged
+    fill = { partials = 30 }                   # or { pattern = [10, 20, 70] }
+    fill_from = "FIX.4.4:NYQUESTRO->HOUSE"     # the session whose orders fill it
     seed = 7
 
 A delay is `{ fixed = S }`, `{ uniform = [LOW, HIGH] }` or `{ normal = [MEAN, SD] }`
@@ -16,9 +18,18 @@ seconds (a normal draw below 0 counts as 0), optionally with every `spike_every`
 seeded by `seed`, so the n-th delayed ack of a rule always waits the same time. A
 report's delay comes from the first rule that matches its session and ClOrdID; a
 `reject` or `cancel_after_ack` applies whenever a rule that has one matches.
+
+A `fill` fills a matching resting limit order once its ack has gone out: the `fill_from`
+session, the house, sends one IOC order per slice on the other side at the order's price
+(gateways/fix/after_ack.py), `partials = N` slices of N with the remainder last, or
+`pattern` slices in order until the order is filled. Those are journaled orders on the
+real book, so a replay trades them again. The first rule with a `fill` that matches
+applies. The house's account must differ from those of the rule's sessions: an account
+cannot trade with itself (self-trade prevention would cancel the fill).
 """
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,6 +37,9 @@ from nyquestro.config.instruments import ConfigError, only_fields
 from nyquestro.domain.reasons import RejectReason
 
 DISTRIBUTIONS = ("fixed", "uniform", "normal")
+MAX_SLICES = 1_000
+"""Most slices a fill sends for one order (partials of 1 on a large order must not flood
+the journal): what they leave rests."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +54,31 @@ class Delay:
 
 
 @dataclass(frozen=True, slots=True)
+class Fill:
+    house: str
+    """The session key whose IOC orders fill; its configured account is the contra."""
+    partials: int = 0
+    """Slices of this many, the remainder last (0: `pattern` instead)."""
+    pattern: tuple[int, ...] = ()
+    """These slices in order, cut where the order is filled."""
+
+    def slices(self, qty: int) -> tuple[int, ...]:
+        """The slices that fill `qty`, or as much of it as the pattern or MAX_SLICES cover."""
+        if self.pattern:
+            sizes = self.pattern
+        else:
+            sizes = (self.partials,) * min(MAX_SLICES, (qty + self.partials - 1) // self.partials)
+        cut: list[int] = []
+        left = qty
+        for size in sizes:
+            if left == 0:
+                break
+            cut.append(min(size, left))
+            left -= cut[-1]
+        return tuple(cut)
+
+
+@dataclass(frozen=True, slots=True)
 class Rule:
     name: str
     sessions: tuple[str, ...]
@@ -50,6 +89,8 @@ class Rule:
     seed: int = 0
     cancel_after_ack: bool = False
     """The venue cancels a matching order, unsolicited, once its ack has gone out."""
+    fill: Fill | None = None
+    """The house fills a matching resting limit order in slices once its ack has gone out."""
 
     def matches(self, session: str, cl_ord_id: str) -> bool:
         if self.sessions and session not in self.sessions:
@@ -57,7 +98,8 @@ class Rule:
         return self.cl_ord_id is None or re.search(self.cl_ord_id, cl_ord_id) is not None
 
 
-def rules_from(raw: Any, where: str, sessions: frozenset[str]) -> tuple[Rule, ...]:
+def rules_from(raw: Any, where: str, sessions: Mapping[str, str]) -> tuple[Rule, ...]:
+    """`sessions`: the venue's session keys, each with its configured account."""
     if raw is None:
         return ()
     if not isinstance(raw, list):
@@ -65,11 +107,11 @@ def rules_from(raw: Any, where: str, sessions: frozenset[str]) -> tuple[Rule, ..
     return tuple(_rule(entry, f"{where}[{i}]", sessions) for i, entry in enumerate(raw))
 
 
-def _rule(entry: Any, at: str, sessions: frozenset[str]) -> Rule:
+def _rule(entry: Any, at: str, sessions: Mapping[str, str]) -> Rule:
     if not isinstance(entry, dict):
         raise ConfigError(at, entry, "a table")
     only_fields(entry, at, {"name", "sessions", "cl_ord_id", "delay_acks", "delay_fills",
-                            "reject", "seed", "cancel_after_ack"})  # fmt: skip
+                            "reject", "seed", "cancel_after_ack", "fill", "fill_from"})  # fmt: skip
     name = entry.get("name", at)
     if not isinstance(name, str) or not name:
         raise ConfigError(f"{at}.name", name, "a non-empty string")
@@ -93,16 +135,55 @@ def _rule(entry: Any, at: str, sessions: frozenset[str]) -> Rule:
     seed = entry.get("seed", 0)
     if not isinstance(seed, int) or isinstance(seed, bool):
         raise ConfigError(f"{at}.seed", seed, "a whole number")
+    fill = _fill(entry, at, sessions, chosen)
+    if fill is not None and (reject is not None or cancel):
+        raise ConfigError(f"{at}.fill", entry["fill"], "no fill in a rule that rejects or "
+                          "cancels its orders")  # fmt: skip
     rule = Rule(
         name, tuple(chosen), pattern,
         _delay(entry.get("delay_acks"), f"{at}.delay_acks"),
         _delay(entry.get("delay_fills"), f"{at}.delay_fills"),
-        None if reject is None else RejectReason[reject.upper()], seed, cancel,
+        None if reject is None else RejectReason[reject.upper()], seed, cancel, fill,
     )  # fmt: skip
-    if not (rule.delay_acks or rule.delay_fills or rule.reject or rule.cancel_after_ack):
+    if not (rule.delay_acks or rule.delay_fills or rule.reject or rule.cancel_after_ack
+            or rule.fill):  # fmt: skip
         raise ConfigError(at, entry, "a rule that does something: delay_acks, delay_fills, "
-                          "reject or cancel_after_ack")  # fmt: skip
+                          "reject, cancel_after_ack or fill")  # fmt: skip
     return rule
+
+
+def _fill(
+    entry: dict[str, Any], at: str, sessions: Mapping[str, str], chosen: list[str]
+) -> Fill | None:
+    raw, house = entry.get("fill"), entry.get("fill_from")
+    if raw is None:
+        if house is not None:
+            raise ConfigError(f"{at}.fill_from", house, "nothing without fill")
+        return None
+    if not isinstance(raw, dict) or len(raw) != 1:
+        raise ConfigError(f"{at}.fill", raw, "{ partials = N } | { pattern = [Q, ...] }")
+    only_fields(raw, f"{at}.fill", {"partials", "pattern"})
+    partials, pattern = raw.get("partials", 0), raw.get("pattern", [])
+    if "partials" in raw and not _whole(partials):
+        raise ConfigError(f"{at}.fill.partials", partials, "a whole number >= 1")
+    if "pattern" in raw and (
+        not isinstance(pattern, list)
+        or not 0 < len(pattern) <= MAX_SLICES
+        or not all(_whole(q) for q in pattern)
+    ):
+        raise ConfigError(
+            f"{at}.fill.pattern", pattern, f"a list of 1 to {MAX_SLICES} whole numbers >= 1"
+        )
+    if not isinstance(house, str) or house not in sessions:
+        known = ", ".join(sorted(sessions))
+        raise ConfigError(f"{at}.fill_from", house, f"the session that fills, one of {known}")
+    account = sessions[house]
+    # The house's own sessions included: their orders would meet its fills in one account.
+    shared = next((s for s in chosen if sessions[s] == account), None)
+    if shared is not None:
+        raise ConfigError(f"{at}.fill_from", house, f"a session whose account ({account}) "
+                          f"none of the rule's sessions uses ({shared} does)")  # fmt: skip
+    return Fill(house, partials, tuple(pattern))
 
 
 def _delay(raw: Any, at: str) -> Delay | None:
@@ -135,6 +216,10 @@ def _delay(raw: Any, at: str) -> Delay | None:
     low = float(numbers[0])
     high = low if kind == "fixed" else float(numbers[1])
     return Delay(kind, low, high, every, float(spike))
+
+
+def _whole(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 1
 
 
 def _seconds(value: Any) -> bool:

@@ -58,7 +58,8 @@ shipped example):
     fault_schedule faults the relay does by itself: a list of {session, fault, after,
                    amount}; see nyquestro/config/faults.py (default none)
     rules          behaviour rules ([[fix.rules]]): delayed acks and fills, chosen rejects,
-                   by session and ClOrdID pattern; see nyquestro/config/rules.py
+                   cancels and fills in slices after the ack, by session and ClOrdID
+                   pattern; see nyquestro/config/rules.py
     sessions       required: a list of {begin_string = "FIX.4.2" | "FIX.4.4",
                    target_comp_id = "...", account = "..." (default: target_comp_id),
                    cancel_on_disconnect = bool, orders_per_second = N,
@@ -152,7 +153,8 @@ class FixConfig:
     fault_schedule: tuple[ScheduledFault, ...] = ()
     """Faults the relay does by itself (config/faults.py)."""
     rules: tuple[Rule, ...] = ()
-    """Behaviour rules: delayed acks and fills, chosen rejects (config/rules.py)."""
+    """Behaviour rules: delayed acks and fills, chosen rejects, cancels and fills in slices
+    after the ack (config/rules.py)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -289,11 +291,15 @@ def _venue(doc: dict[str, Any]) -> VenueConfig:
     schedule = fault_schedule_from(fix.get("fault_schedule"), "fix.fault_schedule", keys)
     if schedule and not faults:
         raise ConfigError("fix.fault_schedule", "...", "no schedule unless [fix] faults = true")
-    rules = rules_from(fix.get("rules"), "fix.rules", keys)
+    accounts = {f"{s.begin_string}:{comp_id}->{s.target_comp_id}": s.account for s in parsed}
+    rules = rules_from(fix.get("rules"), "fix.rules", accounts)
     if not own_process and any(r.delay_acks or r.delay_fills for r in rules):
         raise ConfigError("fix.rules", "delay_acks/delay_fills",
                           "no delays while [fix] own_process = false: the FIX gateway's "
                           "process keeps them")  # fmt: skip
+    if not own_process and any(r.fill for r in rules):
+        raise ConfigError("fix.rules", "fill", "no fills while [fix] own_process = false: "
+                          "the FIX gateway's process sends them")  # fmt: skip
     risk = risk_from(doc.get("risk", {}))
     clients = {session.target_comp_id for session in parsed}
     for client, _limits, _off in risk.sessions:

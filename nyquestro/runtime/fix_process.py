@@ -38,7 +38,8 @@ from nyquestro.config.faults import Fault
 from nyquestro.config.venue import FixSessionConfig, VenueConfig
 from nyquestro.domain.ids import SessionKey
 from nyquestro.gateways.fix.acceptor import Application, QuickfixNumbering
-from nyquestro.gateways.fix.delays import DelayedDelivery, cancelled_after_ack
+from nyquestro.gateways.fix.after_ack import after_ack
+from nyquestro.gateways.fix.delays import DelayedDelivery
 from nyquestro.gateways.fix.dialect import tag
 from nyquestro.gateways.fix.inbound import FieldSource
 from nyquestro.gateways.fix.message import ToSession
@@ -110,8 +111,8 @@ class FixGateway:
         # Behaviour rules' delays hold a session's reports after they are durable.
         rules = config.fix.rules
         delays = any(r.delay_acks or r.delay_fills for r in rules)
-        self._cancelling = tuple(r for r in rules if r.cancel_after_ack)
-        """Rules that cancel after the ack: every report is looked at only if there are."""
+        self._acting = tuple(r for r in rules if r.cancel_after_ack or r.fill)
+        """Rules that act once an ack has gone out: reports are looked at only if there are."""
         deliver = DelayedDelivery(rules, self._deliver) if delays else self._deliver
         send = follower.side_sender("fix", deliver)
         clock = venue_clock(config.clock)
@@ -173,12 +174,17 @@ class FixGateway:
 
     def _deliver(self, key: str, message: ToSession) -> None:
         self._app.send(SessionKey(key), message)
-        if not self._cancelling:
+        if not self._acting:
             return
-        order_id = cancelled_after_ack(self._cancelling, key, message)
-        if order_id is not None:
-            # On the writer, like every request of the venue's: one thread submits.
-            self._writer.post(partial(self._venue.cancel_by_rule, SessionKey(key), order_id))
+        action = after_ack(self._acting, key, message)
+        if action is None:
+            return
+        # On the writer, like every request of the venue's: one thread submits.
+        if action.cancel:
+            task = partial(self._venue.cancel_by_rule, SessionKey(key), action.order_id)
+            self._writer.post(task)
+        if action.fill is not None:
+            self._writer.post(partial(self._venue.fill_by_rule, action.order_id, action.fill))
 
     def start(self) -> None:
         """Everything but the port, which opens when the core opens the venue (`_open`):

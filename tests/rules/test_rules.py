@@ -15,7 +15,7 @@ from nyquestro.gateways.fix.message import OutMessage, ToSession
 from tests.fix.client import FixClient
 from tests.fix.conftest import Server
 
-KEYS = frozenset({"FIX.4.4:NYQUESTRO->CLIENT1", "FIX.4.4:NYQUESTRO->CLIENT2"})
+KEYS = {"FIX.4.4:NYQUESTRO->CLIENT1": "CLIENT1", "FIX.4.4:NYQUESTRO->CLIENT2": "CLIENT2"}
 
 
 def test_rules_load_and_a_wrong_one_is_named() -> None:

@@ -26,21 +26,6 @@ FILLS = frozenset({"F", "1", "2"})
 Deliver = Callable[[str, ToSession], None]
 
 
-ORDER_ID = 37
-
-
-def cancelled_after_ack(rules: tuple[Rule, ...], key: str, message: ToSession) -> int | None:
-    """The OrderID of an ack whose rule cancels its order once it has gone out, else None."""
-    if not isinstance(message, OutMessage) or message.msg_type != "8":
-        return None
-    order_id = message.get(ORDER_ID) or ""
-    if message.get(EXEC_TYPE) != "0" or not order_id.isdigit():
-        return None
-    cl_ord_id = message.get(CL_ORD_ID) or ""
-    wanted = any(r.cancel_after_ack and r.matches(key, cl_ord_id) for r in rules)
-    return int(order_id) if wanted else None
-
-
 class Draws:
     """One rule's delays of one kind, in order."""
 

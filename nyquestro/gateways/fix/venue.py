@@ -22,7 +22,7 @@ from functools import partial
 from typing import Protocol, TypeVar
 
 from nyquestro.codec.prices import DecimalPrices
-from nyquestro.config.rules import Rule
+from nyquestro.config.rules import Fill, Rule
 from nyquestro.domain.commands import Cancel, CancelReplace, Command, MassCancel, NewOrder
 from nyquestro.domain.enums import MassCancelOrigin
 from nyquestro.domain.events import (
@@ -41,6 +41,7 @@ from nyquestro.domain.events import (
 from nyquestro.domain.ids import ClOrdId, OrderId, SessionKey, Symbol
 from nyquestro.domain.instrument import Instrument
 from nyquestro.domain.reasons import CancelRequestKind, RejectReason
+from nyquestro.gateways.fix.after_ack import fill_orders
 from nyquestro.gateways.fix.dialect import DIALECTS, tag
 from nyquestro.gateways.fix.inbound import (
     BadCancel,
@@ -167,7 +168,8 @@ class FixVenue:
         self._clock = clock
         self.rules: tuple[Rule, ...] = ()
         """Behaviour rules ([[fix.rules]]); here only `reject` acts (delays are sent late
-        by the gateway's process: delays.py)."""
+        by the gateway's process: delays.py; cancels and fills after the ack are its
+        posts of `cancel_by_rule` and `fill_by_rule`: after_ack.py)."""
         self._sessions: dict[SessionKey, SessionState] = {}
         self._drop_copies: list[SessionState] = []
         self._copied: dict[SessionKey, SessionState] = {}
@@ -478,6 +480,17 @@ class FixVenue:
             _mass_cancel, session=key, cl_ord_id=ClOrdId(f"RULE-{order_id}"), scope=key,
             origin=MassCancelOrigin.OPERATOR, order_id=OrderId(order_id),
         ))  # fmt: skip
+
+    def fill_by_rule(self, order_id: int, fill: Fill) -> None:
+        """A behaviour rule's fill: the house session's IOC orders against one resting
+        order, a journaled command per slice (after_ack.py). All slices go at once: a
+        gateway process learns a slice's outcome only later, on the stream."""
+        state = self._orders.get(OrderId(order_id))
+        if state is None:
+            return
+        house = self._sessions[SessionKey(fill.house)]
+        for build in fill_orders(state, fill, house.key, house.inbound.account):
+            self._submit(build)
 
     def _new_order(self, session: SessionState, msg: FieldSource) -> None:
         cl_ord_id = msg.get(tag("ClOrdID")) or ""
