@@ -111,6 +111,8 @@ def not_live(running: VenueConfig, new: VenueConfig) -> list[str]:
             old, value = getattr(before[pair], name), getattr(after[pair], name)
             if old != value:
                 changes.append(f"fix.sessions {'/'.join(pair)} {name}: {old} -> {value}")
+    if running.clock != new.clock:
+        changes.append(f"clock.mode: {running.clock.value} -> {new.clock.value}")
     changes += _instrument_changes(running.instruments, new.instruments)
     return changes
 
