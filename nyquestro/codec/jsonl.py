@@ -36,11 +36,13 @@ COMMAND_TYPES: Mapping[str, type[commands.CommandBase]] = {
     "configure": commands.Configure,
     "kill_switch": commands.KillSwitch,
     "control_session": commands.ControlSession,
+    "bust_trade": commands.BustTrade,
+    "correct_trade": commands.CorrectTrade,
 }
 
-# A replace carries no symbol in the engine, but its price is only meaningful in the
+# A replace (a correction) carries no symbol in the engine, but its price is only meaningful in the
 # symbol's ticks, so the JSON form names it for the conversion.
-_CONVERSION_ONLY = {"replace": {"symbol"}}
+_CONVERSION_ONLY = {"replace": {"symbol"}, "correct_trade": {"symbol"}}
 _SEQUENCER_FIELDS = {"seq"}
 _HINTS = {cls: declared_hints(cls) for cls in COMMAND_TYPES.values()}
 _COMMAND_NAMES = {cls: name for name, cls in COMMAND_TYPES.items()}
@@ -141,7 +143,7 @@ def _event_encoder(cls: type) -> tuple[list[str], list[dict[Any, Any] | None], A
     kinds: list[dict[Any, Any] | None] = []
     for name in names:
         base = strip_optional(hints[name])
-        if name in ("px", "cum_notional"):
+        if name in ("px", "orig_px", "cum_notional"):
             kinds.append(_PRICE)
         elif isinstance(base, type) and issubclass(base, Enum):
             kinds.append({member: _plain(member) for member in base})

@@ -30,6 +30,7 @@ from nyquestro.domain.ids import (
     SessionKey,
     SmpId,
     Symbol,
+    TradeId,
     Ts,
 )
 from nyquestro.domain.instrument import Instrument
@@ -379,6 +380,59 @@ class ControlSession(CommandBase):
         object.__setattr__(self, "request_id", request_id)
 
 
+@dataclass(frozen=True, slots=True, kw_only=True, init=False)
+class BustTrade(CommandBase):
+    """Cancel a trade after the fact (FIX ExecType H): both orders lose the fill, both
+    accounts' positions go back, the feeds print a broken trade. The quantity is not put
+    back in the book: the orders' owners decide whether to trade it again."""
+
+    trade_id: TradeId
+    reason: str = ""
+    request_id: int = 0
+    """The operator request it carries out (see KillSwitch), or 0 (a behaviour rule)."""
+
+    def __init__(
+        self, *, seq: Seq, ts: Ts, trade_id: TradeId, reason: str = "", request_id: int = 0
+    ) -> None:
+        object.__setattr__(self, "seq", seq)
+        object.__setattr__(self, "ts", ts)
+        object.__setattr__(self, "trade_id", trade_id)
+        object.__setattr__(self, "reason", reason)
+        object.__setattr__(self, "request_id", request_id)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, init=False)
+class CorrectTrade(CommandBase):
+    """Change a trade's price, or lower its quantity, after the fact (FIX ExecType G).
+
+    Only lower: a larger trade would need quantity the orders may no longer have."""
+
+    trade_id: TradeId
+    px: Px
+    qty: Qty
+    reason: str = ""
+    request_id: int = 0
+
+    def __init__(
+        self,
+        *,
+        seq: Seq,
+        ts: Ts,
+        trade_id: TradeId,
+        px: Px,
+        qty: Qty,
+        reason: str = "",
+        request_id: int = 0,
+    ) -> None:
+        object.__setattr__(self, "seq", seq)
+        object.__setattr__(self, "ts", ts)
+        object.__setattr__(self, "trade_id", trade_id)
+        object.__setattr__(self, "px", px)
+        object.__setattr__(self, "qty", qty)
+        object.__setattr__(self, "reason", reason)
+        object.__setattr__(self, "request_id", request_id)
+
+
 Command = (
     NewOrder
     | Cancel
@@ -390,4 +444,6 @@ Command = (
     | Configure
     | KillSwitch
     | ControlSession
+    | BustTrade
+    | CorrectTrade
 )

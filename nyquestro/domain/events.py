@@ -432,6 +432,80 @@ class MassCancelled(EventBase):
         object.__setattr__(self, "cancelled_count", cancelled_count)
 
 
+@dataclass(frozen=True, slots=True, kw_only=True, init=False)
+class ExecutionAmended(EventBase):
+    """One order's side of a trade busted or corrected after the fact.
+
+    `orig_px`/`orig_qty` are the fill as it was; `px`/`qty` what it is now (a bust leaves
+    qty 0). `cum_qty` and `cum_notional` are the order's totals after the change;
+    `leaves_qty` is unchanged by it (0 once the order is done)."""
+
+    order_id: OrderId
+    session: SessionKey
+    account: Account
+    cl_ord_id: ClOrdId
+    symbol: Symbol
+    side: Side
+    trade_id: TradeId
+    orig_px: Px
+    orig_qty: Qty
+    px: Px
+    qty: Qty
+    cum_qty: Qty
+    leaves_qty: Qty
+    cum_notional: int
+    reason: str
+
+    def __init__(
+        self,
+        *,
+        seq: Seq,
+        ts: Ts,
+        order_id: OrderId,
+        session: SessionKey,
+        account: Account,
+        cl_ord_id: ClOrdId,
+        symbol: Symbol,
+        side: Side,
+        trade_id: TradeId,
+        orig_px: Px,
+        orig_qty: Qty,
+        px: Px,
+        qty: Qty,
+        cum_qty: Qty,
+        leaves_qty: Qty,
+        cum_notional: int,
+        reason: str,
+    ) -> None:
+        object.__setattr__(self, "seq", seq)
+        object.__setattr__(self, "ts", ts)
+        object.__setattr__(self, "order_id", order_id)
+        object.__setattr__(self, "session", session)
+        object.__setattr__(self, "account", account)
+        object.__setattr__(self, "cl_ord_id", cl_ord_id)
+        object.__setattr__(self, "symbol", symbol)
+        object.__setattr__(self, "side", side)
+        object.__setattr__(self, "trade_id", trade_id)
+        object.__setattr__(self, "orig_px", orig_px)
+        object.__setattr__(self, "orig_qty", orig_qty)
+        object.__setattr__(self, "px", px)
+        object.__setattr__(self, "qty", qty)
+        object.__setattr__(self, "cum_qty", cum_qty)
+        object.__setattr__(self, "leaves_qty", leaves_qty)
+        object.__setattr__(self, "cum_notional", cum_notional)
+        object.__setattr__(self, "reason", reason)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, init=False)
+class ExecutionBusted(ExecutionAmended):
+    pass
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, init=False)
+class ExecutionCorrected(ExecutionAmended):
+    pass
+
+
 # --- public market data -----------------------------------------------------------------
 
 
@@ -467,6 +541,49 @@ class Trade(EventBase):
         object.__setattr__(self, "aggressor_side", aggressor_side)
         object.__setattr__(self, "buy_order_id", buy_order_id)
         object.__setattr__(self, "sell_order_id", sell_order_id)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, init=False)
+class TradeAmended(EventBase):
+    """A printed trade busted (qty 0) or corrected, for the public feeds."""
+
+    symbol: Symbol
+    trade_id: TradeId
+    orig_px: Px
+    orig_qty: Qty
+    px: Px
+    qty: Qty
+
+    def __init__(
+        self,
+        *,
+        seq: Seq,
+        ts: Ts,
+        symbol: Symbol,
+        trade_id: TradeId,
+        orig_px: Px,
+        orig_qty: Qty,
+        px: Px,
+        qty: Qty,
+    ) -> None:
+        object.__setattr__(self, "seq", seq)
+        object.__setattr__(self, "ts", ts)
+        object.__setattr__(self, "symbol", symbol)
+        object.__setattr__(self, "trade_id", trade_id)
+        object.__setattr__(self, "orig_px", orig_px)
+        object.__setattr__(self, "orig_qty", orig_qty)
+        object.__setattr__(self, "px", px)
+        object.__setattr__(self, "qty", qty)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, init=False)
+class TradeBusted(TradeAmended):
+    pass
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, init=False)
+class TradeCorrected(TradeAmended):
+    pass
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, init=False)
@@ -644,4 +761,8 @@ Event = (
     | Configured
     | KillSwitchSet
     | SessionControlled
+    | ExecutionBusted
+    | ExecutionCorrected
+    | TradeBusted
+    | TradeCorrected
 )

@@ -42,6 +42,9 @@ class RejectReason(IntEnum):
     # operator commands
     NOT_LIVE_SETTING = 500
     """A Configure would change what cannot change while running (symbols, tick sizes)."""
+    UNKNOWN_TRADE = 501
+    """A bust or correction names a trade the engine does not have (never made, already
+    busted, or older than the trades it keeps)."""
 
 
 class CancelReason(StrEnum):

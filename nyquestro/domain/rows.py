@@ -18,12 +18,14 @@ from collections.abc import Sequence
 from typing import Any, Final
 
 from nyquestro.domain.commands import (
+    BustTrade,
     Cancel,
     CancelReplace,
     Command,
     CommandBase,
     Configure,
     ControlSession,
+    CorrectTrade,
     EndOfDay,
     Halt,
     KillSwitch,
@@ -47,6 +49,9 @@ from nyquestro.domain.events import (
     Configured,
     EventBase,
     Execution,
+    ExecutionAmended,
+    ExecutionBusted,
+    ExecutionCorrected,
     Expired,
     Filled,
     Halted,
@@ -64,6 +69,9 @@ from nyquestro.domain.events import (
     Resumed,
     SessionControlled,
     Trade,
+    TradeAmended,
+    TradeBusted,
+    TradeCorrected,
 )
 from nyquestro.domain.ids import Seq, Ts
 from nyquestro.domain.reasons import (
@@ -84,6 +92,8 @@ END_OF_DAY: Final = 7
 CONFIGURE: Final = 8
 KILL_SWITCH: Final = 9
 CONTROL_SESSION: Final = 10
+BUST_TRADE: Final = 11
+CORRECT_TRADE: Final = 12
 
 COMMAND_TAGS: Final[dict[type[CommandBase], int]] = {
     NewOrder: NEW_ORDER,
@@ -96,6 +106,8 @@ COMMAND_TAGS: Final[dict[type[CommandBase], int]] = {
     Configure: CONFIGURE,
     KillSwitch: KILL_SWITCH,
     ControlSession: CONTROL_SESSION,
+    BustTrade: BUST_TRADE,
+    CorrectTrade: CORRECT_TRADE,
 }
 """A tag names one command class for good: never reused or renumbered."""
 
@@ -160,6 +172,13 @@ def command_from_row(row: list[Any], seq: Seq, ts: Ts) -> Command:
             seq=seq, ts=ts, session=row[1], action=_SESSION_ACTIONS[row[2]], reason=row[3],
             request_id=row[4],
         )  # fmt: skip
+    if tag == BUST_TRADE:
+        return BustTrade(seq=seq, ts=ts, trade_id=row[1], reason=row[2], request_id=row[3])
+    if tag == CORRECT_TRADE:
+        return CorrectTrade(
+            seq=seq, ts=ts, trade_id=row[1], px=row[2], qty=row[3], reason=row[4],
+            request_id=row[5],
+        )  # fmt: skip
     raise KeyError(f"unknown command tag {tag!r}")
 
 
@@ -184,6 +203,10 @@ EVENT_TAGS: Final[dict[type[EventBase], int]] = {
     Configured: 18,
     KillSwitchSet: 19,
     SessionControlled: 20,
+    ExecutionBusted: 21,
+    ExecutionCorrected: 22,
+    TradeBusted: 23,
+    TradeCorrected: 24,
 }
 """A tag names one event class for good: never reused or renumbered."""
 
@@ -248,6 +271,12 @@ def event_row(e: EventBase) -> list[object]:
         return [tag, e.seq, e.ts, e.engaged, e.account, e.session, e.reason, e.cancelled]
     if isinstance(e, SessionControlled):
         return [tag, e.seq, e.ts, e.session, e.action, e.reason]
+    if isinstance(e, ExecutionAmended):
+        return [tag, e.seq, e.ts, e.order_id, e.session, e.account, e.cl_ord_id, e.symbol,
+                e.side, e.trade_id, e.orig_px, e.orig_qty, e.px, e.qty, e.cum_qty,
+                e.leaves_qty, e.cum_notional, e.reason]  # fmt: skip
+    if isinstance(e, TradeAmended):
+        return [tag, e.seq, e.ts, e.symbol, e.trade_id, e.orig_px, e.orig_qty, e.px, e.qty]
     raise KeyError(f"no row for event class {type(e).__name__}")
 
 
@@ -353,5 +382,29 @@ def event_from_row(r: list[Any]) -> EventBase:
     if tag == 20:
         return SessionControlled(
             seq=r[1], ts=r[2], session=r[3], action=_SESSION_ACTIONS[r[4]], reason=r[5]
+        )  # fmt: skip
+    if tag == 21:
+        return ExecutionBusted(
+            seq=r[1], ts=r[2], order_id=r[3], session=r[4], account=r[5], cl_ord_id=r[6],
+            symbol=r[7], side=_SIDES[r[8]], trade_id=r[9], orig_px=r[10], orig_qty=r[11],
+            px=r[12], qty=r[13], cum_qty=r[14], leaves_qty=r[15], cum_notional=r[16],
+            reason=r[17],
+        )  # fmt: skip
+    if tag == 22:
+        return ExecutionCorrected(
+            seq=r[1], ts=r[2], order_id=r[3], session=r[4], account=r[5], cl_ord_id=r[6],
+            symbol=r[7], side=_SIDES[r[8]], trade_id=r[9], orig_px=r[10], orig_qty=r[11],
+            px=r[12], qty=r[13], cum_qty=r[14], leaves_qty=r[15], cum_notional=r[16],
+            reason=r[17],
+        )  # fmt: skip
+    if tag == 23:
+        return TradeBusted(
+            seq=r[1], ts=r[2], symbol=r[3], trade_id=r[4], orig_px=r[5], orig_qty=r[6],
+            px=r[7], qty=r[8],
+        )  # fmt: skip
+    if tag == 24:
+        return TradeCorrected(
+            seq=r[1], ts=r[2], symbol=r[3], trade_id=r[4], orig_px=r[5], orig_qty=r[6],
+            px=r[7], qty=r[8],
         )  # fmt: skip
     raise KeyError(f"unknown event tag {tag!r}")

@@ -3,6 +3,7 @@
 from nyquestro.domain.events import EventBase
 from nyquestro.domain.ids import Seq, Ts
 from nyquestro.engine.order import LiveOrder
+from nyquestro.engine.trades import TradeLog
 
 
 class Context:
@@ -12,7 +13,7 @@ class Context:
     else lives as long as the engine.
     """
 
-    __slots__ = ("live", "next_order_id", "next_trade_id", "out", "seq", "ts")
+    __slots__ = ("live", "next_order_id", "next_trade_id", "out", "seq", "trades", "ts")
 
     def __init__(self) -> None:
         self.seq = Seq(0)
@@ -22,3 +23,5 @@ class Context:
         """Every order that can still trade, by order id (ascending = arrival order)."""
         self.next_order_id = 1
         self.next_trade_id = 1
+        self.trades = TradeLog()
+        """The latest trades, for busts and corrections."""

@@ -18,11 +18,13 @@ from typing import Any, Final
 import msgspec
 
 from nyquestro.domain.commands import (
+    BustTrade,
     Cancel,
     CancelReplace,
     Command,
     Configure,
     ControlSession,
+    CorrectTrade,
     EndOfDay,
     Halt,
     KillSwitch,
@@ -55,6 +57,7 @@ from nyquestro.domain.ids import (
     Qty,
     SessionKey,
     Symbol,
+    TradeId,
 )
 from nyquestro.domain.instrument import Instrument
 from nyquestro.domain.pickling import FrozenRecord
@@ -80,6 +83,7 @@ from nyquestro.engine.order import LiveOrder
 from nyquestro.engine.pegs import peg_price, references, reprice
 from nyquestro.engine.positions import Positions, check_position, unrealised
 from nyquestro.engine.risk import Rules, check_band, check_notional
+from nyquestro.engine.trades import TradeLog, amend
 from nyquestro.engine.validation import (
     Problem,
     check_display,
@@ -130,7 +134,7 @@ class OrderView:
         )
 
 
-STATE_SCHEMA = 3
+STATE_SCHEMA = 4
 """Version of what `EngineState` holds, and of how `state_hash` reads it; snapshots of
 another schema are not loaded. 2: the monitors' windows hold integer samples (PnL in units
 of the finest tick). 3: the state hash takes orders and ClOrdIDs as MessagePack."""
@@ -156,6 +160,7 @@ class EngineState(FrozenRecord):
     last_request_id: int
     price_windows: dict[Symbol, RollingVariance]
     pnl_windows: dict[Account, RollingVariance]
+    trades: TradeLog
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -241,6 +246,10 @@ class Engine:
             self._configure(cmd)
         elif isinstance(cmd, KillSwitch):
             self._kill_switch(cmd)
+        elif isinstance(cmd, BustTrade):
+            self._amend_trade(cmd, cmd.trade_id, None, 0, cmd.reason, cmd.request_id)
+        elif isinstance(cmd, CorrectTrade):
+            self._amend_trade(cmd, cmd.trade_id, cmd.px, cmd.qty, cmd.reason, cmd.request_id)
         elif isinstance(cmd, ControlSession):
             self._last_request_id = max(self._last_request_id, cmd.request_id)
             out.append(SessionControlled(seq=cmd.seq, ts=cmd.ts, session=cmd.session,
@@ -308,6 +317,7 @@ class Engine:
             digest.update(repr((key, self._positions.exposures[key])).encode())
         for windows in (self._price_windows, self._pnl_windows):
             digest.update(repr((settings.var_window, sorted(windows.items()))).encode())
+        digest.update(_PACK(ctx.trades.state()))
         return digest.hexdigest()
 
     # --- snapshots -------------------------------------------------------------------------
@@ -327,6 +337,7 @@ class Engine:
             last_request_id=self._last_request_id,
             price_windows=self._price_windows,
             pnl_windows=self._pnl_windows,
+            trades=ctx.trades,
         )
 
     @classmethod
@@ -339,6 +350,7 @@ class Engine:
         ctx.live = state.live
         ctx.next_order_id = state.next_order_id
         ctx.next_trade_id = state.next_trade_id
+        ctx.trades = state.trades
         engine._cl_ord_ids = state.cl_ord_ids
         engine._last_seq = state.last_seq
         engine._settings = state.settings
@@ -918,8 +930,43 @@ class Engine:
         # (and so bounds the dedupe maps), while live GTC orders keep theirs.
         for session, ids in self._cl_ord_ids.items():
             self._cl_ord_ids[session] = {c: o for c, o in ids.items() if o in ctx.live}
+        # Busts and corrections are same-day business.
+        ctx.trades = TradeLog(ctx.trades.window)
         for symbol in sorted({o.symbol for o in day_orders}):
             self._settle(self._books[symbol])
+
+    # --- busts and corrections ---------------------------------------------------------------
+
+    def _amend_trade(
+        self, cmd: Command, trade_id: TradeId, px: Px | None, qty: int, reason: str,
+        request_id: int,
+    ) -> None:  # fmt: skip
+        """Bust (qty 0) or correct a trade the engine still keeps; see engine/trades.py."""
+        self._last_request_id = max(self._last_request_id, request_id)
+        ctx = self._ctx
+        record = ctx.trades.records.get(trade_id)
+        what = "bust" if px is None else "correct"
+        problem: tuple[RejectReason, str] | None = None
+        if record is None:
+            problem = RejectReason.UNKNOWN_TRADE, (
+                f"no trade {trade_id} to {what}: never made, already busted, or not among "
+                f"the last {ctx.trades.window} trades of the day"
+            )
+        elif px is not None and px <= 0:
+            problem = RejectReason.INVALID_PRICE, f"a corrected price must be above 0, not {px}"
+        elif px is not None and not 0 < qty <= record.qty:
+            problem = RejectReason.INVALID_QTY, (
+                f"a corrected quantity must be 1 to the trade's {record.qty}, not {qty}"
+            )
+        if problem is not None or record is None:
+            reason_, text = problem or (RejectReason.UNKNOWN_TRADE, "")
+            ctx.out.append(OperatorRejected(seq=cmd.seq, ts=cmd.ts, command=what,
+                                            reason=reason_, text=text))  # fmt: skip
+            return
+        amend(cmd.seq, cmd.ts, trade_id, record, record.px if px is None else px, qty,
+              reason, ctx.live, ctx.out)  # fmt: skip
+        if px is None:
+            ctx.trades.forget(trade_id)
 
     # --- helpers --------------------------------------------------------------------------
 

@@ -129,6 +129,7 @@ def trade(ctx: Context, book: OrderBook, taker: LiveOrder, maker: LiveOrder, qty
                 )
             )
     buy, sell = (taker, maker) if aggressor is Side.BUY else (maker, taker)
+    ctx.trades.record(trade_id, buy, sell, px, qty)
     out.append(
         Trade(
             seq=ctx.seq,

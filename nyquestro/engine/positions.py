@@ -30,6 +30,7 @@ from nyquestro.domain.events import (
     Cancelled,
     EventBase,
     Execution,
+    ExecutionAmended,
     Expired,
     LevelEvent,
     Replaced,
@@ -120,6 +121,15 @@ class Positions:
                 found = self.orders.get(event.order_id)
                 if found is not None:
                     self._leaves(found, event.order_id, 0, 0)
+            elif isinstance(event, ExecutionAmended):
+                # Booked as the fill's opposite, then the corrected fill (if any): the
+                # position and total PnL are as if the fill had been so from the start;
+                # FIFO's split of that PnL into realised and unrealised is not restated.
+                exposure = self.exposure(event.account, event.symbol)
+                sign = 1 if event.side is Side.BUY else -1
+                _fill(exposure, -sign * event.orig_qty, event.orig_px)
+                if event.qty:
+                    _fill(exposure, sign * event.qty, event.px)
             elif isinstance(event, Replaced) or isinstance(event, Restated):
                 found = self.orders.get(event.order_id)
                 if found is not None:

@@ -1,14 +1,16 @@
 """Random command flows that exercise every kind of engine state a snapshot must keep:
 queue order, icebergs' hidden remainders, pegs and their offsets, SMP keys and policies,
-DAY/GTC orders, ClOrdID maps, halts, kill switches, replaced and cancelled orders, the end
-of a day."""
+DAY/GTC orders, ClOrdID maps, halts, kill switches, replaced and cancelled orders, busted
+and corrected trades, the end of a day."""
 
 import random
 
 from nyquestro.domain.commands import (
+    BustTrade,
     Cancel,
     CancelReplace,
     Command,
+    CorrectTrade,
     EndOfDay,
     Halt,
     KillSwitch,
@@ -17,7 +19,18 @@ from nyquestro.domain.commands import (
     Resume,
 )
 from nyquestro.domain.enums import OrdType, PegType, Side, SmpPolicy, TimeInForce
-from nyquestro.domain.ids import Account, ClOrdId, Px, Qty, Seq, SessionKey, SmpId, Symbol, Ts
+from nyquestro.domain.ids import (
+    Account,
+    ClOrdId,
+    Px,
+    Qty,
+    Seq,
+    SessionKey,
+    SmpId,
+    Symbol,
+    TradeId,
+    Ts,
+)
 
 SYMBOLS = (Symbol("AAPL"), Symbol("ESZ6"))
 SESSIONS = (SessionKey("S1"), SessionKey("S2"), SessionKey("S3"))
@@ -64,6 +77,16 @@ def random_flow(seed: int, length: int) -> list[Command]:
                     seq=seq, ts=ts, session=session, cl_ord_id=cl, symbol=rng.choice(SYMBOLS)
                 )
             )
+        elif roll < 0.982:
+            # Trade ids come from a count of trades the flow cannot see: some name trades
+            # that exist, others are refused (never made, or already busted).
+            trade = TradeId(rng.randint(1, i // 3 + 1))
+            commands.append(
+                BustTrade(seq=seq, ts=ts, trade_id=trade, reason="flow")
+                if rng.random() < 0.5
+                else CorrectTrade(seq=seq, ts=ts, trade_id=trade, qty=Qty(rng.randint(1, 20)),
+                                  px=Px(MID[rng.choice(SYMBOLS)] + rng.randint(-4, 4)))
+            )  # fmt: skip
         elif roll < 0.99:
             commands.append(
                 KillSwitch(seq=seq, ts=ts, engage=rng.random() < 0.5,
