@@ -948,15 +948,19 @@ class Engine:
         what = "bust" if px is None else "correct"
         problem: tuple[RejectReason, str] | None = None
         if record is None:
-            problem = RejectReason.UNKNOWN_TRADE, (
-                f"no trade {trade_id} to {what}: never made, already busted, or not among "
-                f"the last {ctx.trades.window} trades of the day"
+            problem = (
+                RejectReason.UNKNOWN_TRADE,
+                (
+                    f"no trade {trade_id} to {what}: never made, already busted, or not among "
+                    f"the last {ctx.trades.window} trades of the day"
+                ),
             )
         elif px is not None and px <= 0:
             problem = RejectReason.INVALID_PRICE, f"a corrected price must be above 0, not {px}"
         elif px is not None and not 0 < qty <= record.qty:
-            problem = RejectReason.INVALID_QTY, (
-                f"a corrected quantity must be 1 to the trade's {record.qty}, not {qty}"
+            problem = (
+                RejectReason.INVALID_QTY,
+                (f"a corrected quantity must be 1 to the trade's {record.qty}, not {qty}"),
             )
         if problem is not None or record is None:
             reason_, text = problem or (RejectReason.UNKNOWN_TRADE, "")
