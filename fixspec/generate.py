@@ -52,7 +52,7 @@ USED_FIELDS = [
     "SubscriptionRequestType", "Symbol", "Text", "TimeInForce", "TotNoRelatedSym",
     "TotalAffectedOrders", "TransactTime", "TradeID", "MinPriceIncrement", "RoundLot",
     "MinTradeVol", "AggressorIndicator", "NoSecurityAltID", "SmpID", "SmpInstruction",
-    "ContraBroker", "SecondaryExecID", "MDEntryID", "MassStatusReqID", "OrderQty",
+    "ContraBroker", "SecondaryExecID", "MDEntryID", "MassStatusReqID", "OrderQty", "ExecRefID",
 ]  # fmt: skip
 ENUM_FIELDS = [
     "ExecType", "OrdStatus", "OrdType", "TimeInForce", "Side", "OrdRejReason", "CxlRejReason",

@@ -15,6 +15,8 @@ from nyquestro.domain.events import (
     Cancelled,
     EventBase,
     Execution,
+    ExecutionAmended,
+    ExecutionBusted,
     Expired,
     Filled,
     Replaced,
@@ -39,6 +41,9 @@ class OrderChange:
     """The event is the order's acceptance: `values` is its whole first row."""
     fill: dict[str, object] | None
     """For an execution, its row in the executions table; else None."""
+    fill_change: dict[str, object] | None = None
+    """For a bust or correction, the columns of the fill's row it sets (`trade_id` and
+    `order_id` name the row); else None."""
 
 
 def order_change(e: EventBase) -> OrderChange | None:
@@ -63,6 +68,13 @@ def order_change(e: EventBase) -> OrderChange | None:
         status = "filled" if isinstance(e, Filled) else "partially_filled"
         changes = _changes(e, cum_qty=e.cum_qty, leaves_qty=e.leaves_qty, status=status)
         return OrderChange(e.order_id, changes, False, fill)
+    if isinstance(e, ExecutionAmended):
+        changes = _changes(e, cum_qty=e.cum_qty, leaves_qty=e.leaves_qty, status=e.status)
+        fill_change: dict[str, object] = {
+            "trade_id": e.trade_id, "order_id": e.order_id, "px": e.px, "qty": e.qty,
+            "amended": "busted" if isinstance(e, ExecutionBusted) else "corrected",
+        }  # fmt: skip
+        return OrderChange(e.order_id, changes, False, None, fill_change)
     if isinstance(e, Cancelled):
         changes = _changes(e, cum_qty=e.cum_qty, leaves_qty=0, status="canceled")
         return OrderChange(e.order_id, changes, False, None)

@@ -380,6 +380,10 @@ class ControlSession(CommandBase):
         object.__setattr__(self, "request_id", request_id)
 
 
+BUST_WINDOW = 100_000
+"""How many of the day's latest trades can still be busted or corrected."""
+
+
 @dataclass(frozen=True, slots=True, kw_only=True, init=False)
 class BustTrade(CommandBase):
     """Cancel a trade after the fact (FIX ExecType H): both orders lose the fill, both

@@ -438,7 +438,9 @@ class ExecutionAmended(EventBase):
 
     `orig_px`/`orig_qty` are the fill as it was; `px`/`qty` what it is now (a bust leaves
     qty 0). `cum_qty` and `cum_notional` are the order's totals after the change;
-    `leaves_qty` is unchanged by it (0 once the order is done)."""
+    `leaves_qty` is unchanged by it (0 once the order is done), and so is `order_qty`, the
+    order's quantity: a done order that is no longer fully filled is done all the same.
+    `status` says what every view reports for the order now."""
 
     order_id: OrderId
     session: SessionKey
@@ -453,8 +455,18 @@ class ExecutionAmended(EventBase):
     qty: Qty
     cum_qty: Qty
     leaves_qty: Qty
+    order_qty: Qty
     cum_notional: int
     reason: str
+
+    @property
+    def status(self) -> str:
+        """The order's status after the change, from this event alone: working (new or
+        partially filled) while it has leaves; once done, filled if its fills still add
+        up to its quantity, else canceled (the busted quantity is not offered again)."""
+        if self.leaves_qty:
+            return "partially_filled" if self.cum_qty else "new"
+        return "filled" if self.cum_qty == self.order_qty else "canceled"
 
     def __init__(
         self,
@@ -474,6 +486,7 @@ class ExecutionAmended(EventBase):
         qty: Qty,
         cum_qty: Qty,
         leaves_qty: Qty,
+        order_qty: Qty,
         cum_notional: int,
         reason: str,
     ) -> None:
@@ -492,6 +505,7 @@ class ExecutionAmended(EventBase):
         object.__setattr__(self, "qty", qty)
         object.__setattr__(self, "cum_qty", cum_qty)
         object.__setattr__(self, "leaves_qty", leaves_qty)
+        object.__setattr__(self, "order_qty", order_qty)
         object.__setattr__(self, "cum_notional", cum_notional)
         object.__setattr__(self, "reason", reason)
 

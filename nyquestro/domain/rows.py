@@ -274,7 +274,7 @@ def event_row(e: EventBase) -> list[object]:
     if isinstance(e, ExecutionAmended):
         return [tag, e.seq, e.ts, e.order_id, e.session, e.account, e.cl_ord_id, e.symbol,
                 e.side, e.trade_id, e.orig_px, e.orig_qty, e.px, e.qty, e.cum_qty,
-                e.leaves_qty, e.cum_notional, e.reason]  # fmt: skip
+                e.leaves_qty, e.order_qty, e.cum_notional, e.reason]  # fmt: skip
     if isinstance(e, TradeAmended):
         return [tag, e.seq, e.ts, e.symbol, e.trade_id, e.orig_px, e.orig_qty, e.px, e.qty]
     raise KeyError(f"no row for event class {type(e).__name__}")
@@ -387,15 +387,15 @@ def event_from_row(r: list[Any]) -> EventBase:
         return ExecutionBusted(
             seq=r[1], ts=r[2], order_id=r[3], session=r[4], account=r[5], cl_ord_id=r[6],
             symbol=r[7], side=_SIDES[r[8]], trade_id=r[9], orig_px=r[10], orig_qty=r[11],
-            px=r[12], qty=r[13], cum_qty=r[14], leaves_qty=r[15], cum_notional=r[16],
-            reason=r[17],
+            px=r[12], qty=r[13], cum_qty=r[14], leaves_qty=r[15], order_qty=r[16],
+            cum_notional=r[17], reason=r[18],
         )  # fmt: skip
     if tag == 22:
         return ExecutionCorrected(
             seq=r[1], ts=r[2], order_id=r[3], session=r[4], account=r[5], cl_ord_id=r[6],
             symbol=r[7], side=_SIDES[r[8]], trade_id=r[9], orig_px=r[10], orig_qty=r[11],
-            px=r[12], qty=r[13], cum_qty=r[14], leaves_qty=r[15], cum_notional=r[16],
-            reason=r[17],
+            px=r[12], qty=r[13], cum_qty=r[14], leaves_qty=r[15], order_qty=r[16],
+            cum_notional=r[17], reason=r[18],
         )  # fmt: skip
     if tag == 23:
         return TradeBusted(

@@ -5,7 +5,7 @@ changes its price or lowers its quantity. Either needs the trade's two orders, a
 order that traded to the end has left the live map: so each trade keeps its two order
 records, and the orders' fill totals stay right across a bust even once they are done.
 
-Only the last `TRADE_WINDOW` trades are kept: a venue's bust window is short (minutes),
+Only the last `BUST_WINDOW` trades are kept: a venue's bust window is short (minutes),
 and an unbounded log would hold every order that ever traded. Counted in trades, not in
 time, because the engine has no clock but the commands' stamps, and a count keeps the
 memory bound whatever the rate.
@@ -15,6 +15,7 @@ from collections import deque
 
 from mypy_extensions import mypyc_attr
 
+from nyquestro.domain.commands import BUST_WINDOW
 from nyquestro.domain.events import (
     EventBase,
     ExecutionBusted,
@@ -24,9 +25,6 @@ from nyquestro.domain.events import (
 )
 from nyquestro.domain.ids import OrderId, Px, Qty, Seq, TradeId, Ts
 from nyquestro.engine.order import LiveOrder
-
-TRADE_WINDOW = 100_000
-"""How many of the latest trades can still be busted or corrected."""
 
 
 @mypyc_attr(serializable=True)
@@ -45,7 +43,7 @@ class TradeRecord:
 class TradeLog:
     __slots__ = ("order", "records", "window")
 
-    def __init__(self, window: int = TRADE_WINDOW) -> None:
+    def __init__(self, window: int = BUST_WINDOW) -> None:
         self.window = window
         self.records: dict[int, TradeRecord] = {}
         self.order: deque[int] = deque()
@@ -93,7 +91,7 @@ def amend(
                 account=order.account, cl_ord_id=order.cl_ord_id, symbol=order.symbol,
                 side=order.side, trade_id=trade_id, orig_px=Px(orig_px),
                 orig_qty=Qty(orig_qty), px=Px(orig_px), qty=Qty(0),
-                cum_qty=Qty(order.cum_qty), leaves_qty=Qty(leaves),
+                cum_qty=Qty(order.cum_qty), leaves_qty=Qty(leaves), order_qty=Qty(order.qty),
                 cum_notional=order.cum_notional, reason=reason,
             ))  # fmt: skip
         else:
@@ -102,7 +100,7 @@ def amend(
                 account=order.account, cl_ord_id=order.cl_ord_id, symbol=order.symbol,
                 side=order.side, trade_id=trade_id, orig_px=Px(orig_px),
                 orig_qty=Qty(orig_qty), px=Px(px), qty=Qty(qty),
-                cum_qty=Qty(order.cum_qty), leaves_qty=Qty(leaves),
+                cum_qty=Qty(order.cum_qty), leaves_qty=Qty(leaves), order_qty=Qty(order.qty),
                 cum_notional=order.cum_notional, reason=reason,
             ))  # fmt: skip
     symbol = record.buy.symbol

@@ -112,6 +112,8 @@ class ExecutionRecord(Base):
     leaves_qty: Mapped[int] = mapped_column(BigInteger)
     aggressor: Mapped[bool] = mapped_column(Boolean)
     contra_order_id: Mapped[int] = mapped_column(BigInteger)
+    amended: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    """None; "busted" (qty 0 since) or "corrected" (px and qty are the corrected ones)."""
 
 
 class SessionRecord(Base):

@@ -1,7 +1,7 @@
 """The `orders`, `executions` and `sessions` tables, kept from engine events for people
 who query the database (the engine and the gateway never read them back).
 
-Each event becomes one statement (two for a fill) computed from the event alone — no copy
+Each event becomes one statement (two for a fill, a bust or a correction) computed from the event alone — no copy
 of the orders in memory — by the fold `nyquestro.codec.order_rows` that `nyquestro-tui`'s
 blotter keeps too; every statement is idempotent: recovery replays journaled commands
 whose events may already be projected, and applying them again leaves the same rows.
@@ -50,6 +50,13 @@ class Projection:
             set_={c: new_order.excluded[c] for c in _ORDER_COLUMNS if c != "order_id"},
         )
         self._insert_execution = dialect_insert(ExecutionRecord).on_conflict_do_nothing()
+        self._amend_execution = (
+            update(ExecutionRecord)
+            .where(ExecutionRecord.trade_id == bindparam("key_trade_id"))
+            .where(ExecutionRecord.order_id == bindparam("key_order_id"))
+            .values(px=bindparam("new_px"), qty=bindparam("new_qty"),
+                    amended=bindparam("new_amended"))
+        )  # fmt: skip
         new_session = dialect_insert(SessionRecord)
         self._upsert_session = new_session.on_conflict_do_update(
             index_elements=[SessionRecord.session_key],
@@ -68,6 +75,13 @@ class Projection:
                 continue
             if change.fill is not None:
                 statements.append((self._insert_execution, change.fill))
+            if change.fill_change is not None:
+                amended = change.fill_change
+                statements.append((self._amend_execution, {
+                    "key_trade_id": amended["trade_id"], "key_order_id": amended["order_id"],
+                    "new_px": amended["px"], "new_qty": amended["qty"],
+                    "new_amended": amended["amended"],
+                }))  # fmt: skip
             if change.new:
                 statements.append((self._upsert_order, change.values))
             else:

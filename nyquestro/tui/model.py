@@ -35,7 +35,9 @@ BLOTTER_COLUMNS = (
     "status",
     "updated_ts",
 )
-FILL_COLUMNS = ("ts", "symbol", "side", "qty", "px", "order_id", "session", "account", "aggressor")
+FILL_COLUMNS = (
+    "ts", "symbol", "side", "qty", "px", "order_id", "session", "account", "aggressor", "amended",
+)  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,8 +107,17 @@ class Blotter:
             changed.add(change.order_id)
             if change.fill is not None and isinstance(event, Execution):
                 self.fills.appendleft(change.fill)
+            elif change.fill_change is not None:
+                self._amend_fill(change.fill_change)
         self.last_seq = max(self.last_seq, committed.seq)
         return changed
+
+    def _amend_fill(self, amended: dict[str, object]) -> None:
+        """A busted or corrected fill among those shown takes its new price and quantity."""
+        for fill in self.fills:
+            if (fill["trade_id"], fill["order_id"]) == (amended["trade_id"], amended["order_id"]):
+                fill.update(amended)
+                return
 
     def shown(self, row: Row) -> dict[str, str]:
         """A row as the blotter shows it: prices as decimals, times as UTC clock times."""

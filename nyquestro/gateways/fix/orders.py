@@ -5,21 +5,24 @@ OrderStatusRequests ask about orders that may be long done; the engine keeps nei
 the gateway folds them from the events it is given.
 """
 
+from collections import deque
 from dataclasses import dataclass, fields
 from enum import StrEnum
 from operator import attrgetter
 
+from nyquestro.domain.commands import BUST_WINDOW
 from nyquestro.domain.enums import OrdType, PegType, Side, TimeInForce
 from nyquestro.domain.events import (
     Accepted,
     Cancelled,
     EventBase,
     Execution,
+    ExecutionAmended,
     Expired,
     Replaced,
     Restated,
 )
-from nyquestro.domain.ids import Account, ClOrdId, OrderId, SessionKey, Symbol
+from nyquestro.domain.ids import Account, ClOrdId, OrderId, SessionKey, Symbol, TradeId
 
 
 class Status(StrEnum):
@@ -70,6 +73,21 @@ class OrderViews:
     def __init__(self) -> None:
         self._orders: dict[OrderId, OrderState] = {}
         self._by_cl_ord_id: dict[tuple[SessionKey, ClOrdId], OrderId] = {}
+        self._fill_exec_ids: dict[tuple[TradeId, OrderId], str] = {}
+        """The ExecID each side of the latest trades was reported with: a bust or a
+        correction names it (ExecRefID). As many as the engine can still bust."""
+        self._fills: deque[tuple[TradeId, OrderId]] = deque()
+
+    def remember_fill(self, trade_id: TradeId, order_id: OrderId, exec_id: str) -> None:
+        key = (trade_id, order_id)
+        self._fill_exec_ids[key] = exec_id
+        fills = self._fills
+        fills.append(key)
+        if len(fills) > 2 * BUST_WINDOW:
+            self._fill_exec_ids.pop(fills.popleft(), None)
+
+    def fill_exec_id(self, trade_id: TradeId, order_id: OrderId) -> str | None:
+        return self._fill_exec_ids.get((trade_id, order_id))
 
     def get(self, order_id: OrderId) -> OrderState | None:
         return self._orders.get(order_id)
@@ -109,6 +127,11 @@ class OrderViews:
             state.leaves_qty = event.leaves_qty
             state.cum_notional = event.cum_notional
             state.status = Status.FILLED if event.leaves_qty == 0 else Status.PARTIALLY_FILLED
+        elif isinstance(event, ExecutionAmended):
+            state.cum_qty = event.cum_qty
+            state.leaves_qty = event.leaves_qty
+            state.cum_notional = event.cum_notional
+            state.status = Status(event.status)
         elif isinstance(event, Cancelled):
             self._rename(state, event.cl_ord_id)
             state.leaves_qty = 0

@@ -18,6 +18,8 @@ from nyquestro.domain.events import (
     CancelRejected,
     EventBase,
     Execution,
+    ExecutionAmended,
+    ExecutionBusted,
     Expired,
     Filled,
     MassCancelled,
@@ -31,14 +33,16 @@ from nyquestro.domain.reasons import (
     RejectReason,
     RestateReason,
 )
-from nyquestro.gateways.fix.dialect import Dialect, tag
+from nyquestro.gateways.fix.dialect import FIX42, Dialect, tag
 from nyquestro.gateways.fix.message import OutMessage
 from nyquestro.gateways.fix.orders import OrderState, Status
+from nyquestro.gateways.fix.spec import ENUMS
 
 ORDER_ID = tag("OrderID")
 CL_ORD_ID = tag("ClOrdID")
 ORIG_CL_ORD_ID = tag("OrigClOrdID")
 EXEC_ID = tag("ExecID")
+EXEC_REF_ID = tag("ExecRefID")
 EXEC_TRANS_TYPE = tag("ExecTransType")
 EXEC_TYPE = tag("ExecType")
 ORD_STATUS = tag("OrdStatus")
@@ -64,6 +68,8 @@ EXEC_INST = tag("ExecInst")
 RESTATEMENT = tag("ExecRestatementReason")
 
 SIDE_CODE = {Side.BUY: "1", Side.SELL: "2"}
+EXEC_TRANS_TYPES = ENUMS[FIX42]["ExecTransType"]
+"""FIX 4.2's ExecTransType (20): NEW, CANCEL, CORRECT, STATUS."""
 ORD_TYPE_CODE = {OrdType.MARKET: "1", OrdType.LIMIT: "2", OrdType.PEGGED: "P"}
 TIF_CODE = {TimeInForce.DAY: "0", TimeInForce.GTC: "1", TimeInForce.IOC: "3", TimeInForce.FOK: "4"}
 PEG_EXEC_INST = {
@@ -234,17 +240,55 @@ class Outbound:
         """Answer to OrderStatusRequest: 4.4 ExecType I; 4.2 the current state, ExecTransType 3."""
         d = self.dialect
         ord_status = d.ord_status[STATUS_NAME[state.status]]
-        if d.status_exec_type is not None:
-            exec_type = d.status_exec_type
+        exec_type = d.status_exec_type or self._state_exec_type(state)
+        return self._report(
+            state, exec_id, exec_type, ord_status, ts, None, None, [], trans_type="STATUS"
+        )
+
+    def amendment_report(
+        self, event: ExecutionAmended, state: OrderState, exec_id: str, ref_exec_id: str
+    ) -> OutMessage:
+        """A busted or corrected fill: 4.4 ExecType H (Trade Cancel) or G (Trade Correct);
+        4.2 ExecTransType 1 (Cancel) or 2 (Correct) with the order's current ExecType. Both
+        name the fill in ExecRefID; LastQty/LastPx are the busted fill, or the corrected one."""
+        d = self.dialect
+        busted = isinstance(event, ExecutionBusted)
+        if self._is42:
+            exec_type = self._state_exec_type(state)
         else:
-            exec_type = {
-                Status.NEW: d.exec_type["NEW"],
-                Status.PARTIALLY_FILLED: d.fill_exec_types[0],
-                Status.FILLED: d.fill_exec_types[1],
-                Status.CANCELED: d.exec_type["CANCELED"],
-                Status.EXPIRED: d.exec_type["EXPIRED"],
-            }[state.status]
-        return self._report(state, exec_id, exec_type, ord_status, ts, None, None, [], status=True)
+            exec_type = d.exec_type["TRADE_CANCEL" if busted else "TRADE_CORRECT"]
+        last_qty, last_px = (event.orig_qty, event.orig_px) if busted else (event.qty, event.px)
+        extra = [
+            (EXEC_REF_ID, ref_exec_id),
+            (LAST_QTY, str(last_qty)),
+            (LAST_PX, self._px(event.symbol, last_px)),
+        ]
+        if busted:
+            text = f"trade {event.trade_id} busted"
+        else:
+            text = (
+                f"trade {event.trade_id} corrected from {event.orig_qty} @ "
+                f"{self._px(event.symbol, event.orig_px)}"
+            )
+        if event.reason:
+            text += f": {event.reason}"
+        ord_status = d.ord_status[STATUS_NAME[state.status]]
+        return self._report(
+            state, exec_id, exec_type, ord_status, event.ts, None, text, extra,
+            trans_type="CANCEL" if busted else "CORRECT",
+        )  # fmt: skip
+
+    def _state_exec_type(self, state: OrderState) -> str:
+        """4.2's ExecType for the order's current state (it has no Order Status or Trade
+        Cancel/Correct types: ExecTransType says what the report is)."""
+        d = self.dialect
+        return {
+            Status.NEW: d.exec_type["NEW"],
+            Status.PARTIALLY_FILLED: d.fill_exec_types[0],
+            Status.FILLED: d.fill_exec_types[1],
+            Status.CANCELED: d.exec_type["CANCELED"],
+            Status.EXPIRED: d.exec_type["EXPIRED"],
+        }[state.status]
 
     def _report(
         self,
@@ -256,14 +300,14 @@ class Outbound:
         orig: str | None,
         text: str | None,
         extra: list[tuple[int, str]],
-        status: bool = False,
+        trans_type: str = "NEW",
     ) -> OutMessage:
         fields = [(ORDER_ID, str(state.order_id)), (CL_ORD_ID, state.cl_ord_id)]
         if orig is not None:
             fields.append((ORIG_CL_ORD_ID, orig))
         fields.append((EXEC_ID, exec_id))
         if self._is42:
-            fields.append((EXEC_TRANS_TYPE, "3" if status else "0"))
+            fields.append((EXEC_TRANS_TYPE, EXEC_TRANS_TYPES[trans_type]))
         fields += [
             (EXEC_TYPE, exec_type),
             (ORD_STATUS, ord_status),
@@ -321,7 +365,7 @@ class Outbound:
         code = d.ord_rej_reason[ORD_REJ[reason][1 if self._is42 else 0]]
         fields = [(ORDER_ID, "NONE"), (CL_ORD_ID, cl_ord_id), (EXEC_ID, exec_id)]
         if self._is42:
-            fields.append((EXEC_TRANS_TYPE, "3" if status else "0"))
+            fields.append((EXEC_TRANS_TYPE, EXEC_TRANS_TYPES["STATUS" if status else "NEW"]))
         exec_type = d.status_exec_type if status and d.status_exec_type else d.exec_type["REJECTED"]
         fields += [
             (EXEC_TYPE, exec_type),

@@ -13,6 +13,7 @@ TAGS: dict[str, int] = {
     "CxlRejResponseTo": 434,
     "ExecID": 17,
     "ExecInst": 18,
+    "ExecRefID": 19,
     "ExecRestatementReason": 378,
     "ExecTransType": 20,
     "ExecType": 150,

@@ -31,6 +31,7 @@ from nyquestro.domain.events import (
     CancelRejected,
     EventBase,
     Execution,
+    ExecutionAmended,
     Expired,
     MassCancelled,
     Rejected,
@@ -138,7 +139,7 @@ EXEC_SLOT = 1_000_000
 """An ExecID is the causing command's seq x EXEC_SLOT + n (replies: the upper half)."""
 REPLY_OFFSET = EXEC_SLOT // 2
 
-ORDER_EVENTS = (Accepted, Execution, Cancelled, Expired, Replaced, Restated)
+ORDER_EVENTS = (Accepted, Execution, Cancelled, Expired, Replaced, Restated, ExecutionAmended)
 """Events that change one order's state and so produce one ExecutionReport."""
 ORDER_MESSAGES = frozenset({"D", "F", "G"})
 """Message types the orders-per-second throttle counts."""
@@ -705,13 +706,30 @@ class FixVenue:
                 session = self._reported(state.session)
                 if session is None:
                     continue
-                self._report(session, partial(_execution_report, event, state, self._exec_id()))
+                exec_id = self._exec_id()
+                if isinstance(event, Execution):
+                    self._orders.remember_fill(event.trade_id, event.order_id, exec_id)
+                elif isinstance(event, ExecutionAmended):
+                    self._report_amendment(session, event, state, exec_id)
+                    continue
+                self._report(session, partial(_execution_report, event, state, exec_id))
         for key, message in self._md.on_events(events):
             self._send(key, message)
 
     # Reports are built from the command and its events only, never from what the live
     # request looked like: a replay of the journal (recovery, `nyquestro replay`) must
     # render the very same messages, ExecID for ExecID and field for field.
+
+    def _report_amendment(
+        self, session: SessionState, event: ExecutionAmended, state: OrderState, exec_id: str
+    ) -> None:
+        ref = self._orders.fill_exec_id(event.trade_id, event.order_id)
+        if ref is None:
+            # Not expected: the gateway keeps the ExecIDs of at least as many fills as
+            # the engine keeps trades. Should it happen, the client still hears of the
+            # change, with the trade named in place of the fill's ExecID.
+            ref = f"T{event.trade_id}"
+        self._report(session, lambda out: out.amendment_report(event, state, exec_id, ref))
 
     def _on_rejected(self, command: Command, event: Rejected) -> None:
         session = self._reported(event.session)

@@ -19,6 +19,8 @@ How book events become order-level messages (docs/itch.md has the table):
   does not fit Price(4)) is a Non-Displayed Trade ('P'). The engine never fills more
   than an iceberg's visible slice per trade; the replenished slice comes back as an Add
   Order under a new reference, at the back of its level, as Nasdaq shows reserve orders.
+- A bust is a Broken Trade ('B'); a correction a Broken Trade then a Non-Cross Trade
+  ('P') under the same match number.
 - Reference numbers: an order's first appearance uses its engine OrderID (FIX tag 37);
   later appearances use numbers from 2**62 up, counted by the feed, so no reference is
   ever reused.
@@ -48,6 +50,8 @@ from nyquestro.domain.events import (
     LevelEvent,
     Resumed,
     Trade,
+    TradeAmended,
+    TradeCorrected,
 )
 from nyquestro.domain.instrument import Instrument
 from nyquestro.gateways.itch import messages as m
@@ -267,6 +271,8 @@ class ItchFeed:
                 self._level(event, rejoining is not None and i in rejoining, tracking, ts, out)
             elif isinstance(event, Trade):
                 self._trade(event, tracking, ts, out)
+            elif isinstance(event, TradeAmended):
+                self._amended(event, tracking, ts, out)
             elif isinstance(event, _ENDED):
                 ended.append(event.order_id)
             elif isinstance(event, Accepted):
@@ -401,6 +407,18 @@ class ItchFeed:
                     stock.locate, tracking, ts, side, hidden, stock.field, price, trade.trade_id
                 )
             )
+
+    def _amended(self, event: TradeAmended, tracking: int, ts: int, out: list[bytes]) -> None:
+        """A busted trade is a Broken Trade ('B') of its match number. TotalView has no
+        correction: a corrected trade is broken, then printed again as a Non-Cross Trade
+        ('P', side B as Nasdaq prints them) at its new price and size under the same
+        match number, so a reader keyed by match number ends with the corrected trade."""
+        stock = self._by_symbol[event.symbol]
+        out.append(m.pack_broken_trade(stock.locate, tracking, ts, event.trade_id))
+        price = _price(stock, event.px)
+        if isinstance(event, TradeCorrected) and price is not None:
+            out.append(m.pack_trade(stock.locate, tracking, ts, m.BUY, event.qty, stock.field,
+                                    price, event.trade_id))  # fmt: skip
 
     def _trading_action(
         self, event: Halted | Resumed, tracking: int, ts: int, out: list[bytes]

@@ -33,6 +33,7 @@ _CANCEL = Struct(">cHHHIQI")
 _DELETE = Struct(">cHHHIQ")
 _REPLACE = Struct(">cHHHIQQII")
 _TRADE = Struct(">cHHHIQcI8sIQ")
+_BROKEN_TRADE = Struct(">cHHHIQ")
 
 MAX_U32 = 0xFFFF_FFFF
 """Largest Shares or Price(4) value: larger quantities or prices cannot be published."""
@@ -165,6 +166,10 @@ def pack_trade(
     return _TRADE.pack(
         b"P", locate, tracking, ts >> 32, ts & MAX_U32, 0, side, shares, stock, price, match
     )
+
+
+def pack_broken_trade(locate: int, tracking: int, ts: int, match: int) -> bytes:
+    return _BROKEN_TRADE.pack(b"B", locate, tracking, ts >> 32, ts & MAX_U32, match)
 
 
 def stock_field(symbol: str) -> bytes:
@@ -345,6 +350,14 @@ class NonCrossTrade(Header):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class BrokenTrade(Header):
+    match: int
+
+    def encode(self) -> bytes:
+        return pack_broken_trade(self.locate, self.tracking, self.timestamp, self.match)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Unknown:
     """A message type this decoder does not know: skipped, as the spec asks of clients."""
 
@@ -363,6 +376,7 @@ Message = (
     | OrderDelete
     | OrderReplace
     | NonCrossTrade
+    | BrokenTrade
 )
 
 
@@ -506,6 +520,10 @@ def _trade(f: tuple[Any, ...]) -> NonCrossTrade:
     )
 
 
+def _broken_trade(f: tuple[Any, ...]) -> BrokenTrade:
+    return BrokenTrade(locate=f[1], tracking=f[2], timestamp=_ts(f), match=f[5])
+
+
 def _ts(f: tuple[Any, ...]) -> int:
     return int(f[3] << 32 | f[4])
 
@@ -522,6 +540,7 @@ _LAYOUTS = {
     b"D": _DELETE,
     b"U": _REPLACE,
     b"P": _TRADE,
+    b"B": _BROKEN_TRADE,
 }
 _BUILDERS: dict[bytes, Callable[[tuple[Any, ...]], Message]] = {
     b"S": _system_event,
@@ -535,4 +554,5 @@ _BUILDERS: dict[bytes, Callable[[tuple[Any, ...]], Message]] = {
     b"D": _delete,
     b"U": _replace,
     b"P": _trade,
+    b"B": _broken_trade,
 }
