@@ -1,10 +1,11 @@
 """The `orders`, `executions` and `sessions` tables, kept from engine events for people
 who query the database (the engine and the gateway never read them back).
 
-Each event becomes one statement (two for a fill, a bust or a correction) computed from the event alone — no copy
-of the orders in memory — by the fold `nyquestro.codec.order_rows` that `nyquestro-tui`'s
-blotter keeps too; every statement is idempotent: recovery replays journaled commands
-whose events may already be projected, and applying them again leaves the same rows.
+Each event becomes one statement (two for a fill, a bust or a correction) computed from
+the event alone — no copy of the orders in memory — by the fold
+`nyquestro.codec.order_rows` that `nyquestro-tui`'s blotter keeps too; every statement is
+idempotent: recovery replays journaled commands whose events may already be projected,
+and applying them again leaves the same rows.
 
 Threading: `apply` runs under the sequencer's lock and `session_state` on quickfix's
 thread; both only buffer. The committer thread writes (`write_pending`), keeping event
