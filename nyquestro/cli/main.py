@@ -139,6 +139,27 @@ def build_parser() -> argparse.ArgumentParser:
         trading.add_argument("--reason", default="", help="said in the halt event")
         _operator_arguments(trading)
 
+    trade = commands.add_parser(
+        "trade", help="bust or correct a trade of the running venue (FIX ExecType H / G)"
+    )
+    trade_commands = trade.add_subparsers(dest="trade_command", required=True)
+    bust = trade_commands.add_parser(
+        "bust", help="take a trade back: both orders lose the fill, positions follow"
+    )
+    correct = trade_commands.add_parser(
+        "correct", help="change a trade's price, or lower its quantity (needs --token)"
+    )
+    for amend in (bust, correct):
+        amend.add_argument(
+            "trade_id",
+            type=int,
+            help="the trade's id (ListExecutions, the blotter, ITCH match number)",
+        )
+        amend.add_argument("--reason", default="", help="said to both sides in the reports")
+        _operator_arguments(amend)
+    correct.add_argument("--px", required=True, help="the corrected price, e.g. 101.25")
+    correct.add_argument("--qty", type=int, required=True, help="the corrected quantity")
+
     clock = commands.add_parser(
         "clock", help='the running venue\'s virtual clock ([clock] mode = "virtual")'
     )
@@ -366,6 +387,13 @@ def main(argv: list[str] | None = None) -> int:
                 args.action, args.account, args.session, args.reason, through
             )
         return trading_command(args.command, args.symbol, args.reason, through)
+    if args.command == "trade":
+        from nyquestro.cli.operator import Through, bust_command, correct_command
+
+        through = Through(args.db, args.connect, args.token, errors)
+        if args.trade_command == "bust":
+            return bust_command(args.trade_id, args.reason, through)
+        return correct_command(args.trade_id, args.px, args.qty, args.reason, through)
     if args.command == "clock":
         from nyquestro.cli.operator import Through, clock_command
 

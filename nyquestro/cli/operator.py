@@ -1,14 +1,16 @@
 """Operator commands for the running venue: `nyquestro kill-switch engage|release`,
-`nyquestro halt|resume SYMBOL` (resume also releases a tripped circuit breaker) and
-`nyquestro clock set WHEN` (a venue on a virtual clock).
+`nyquestro halt|resume SYMBOL` (resume also releases a tripped circuit breaker),
+`nyquestro trade bust|correct TRADE_ID` and `nyquestro clock set WHEN` (a venue on a
+virtual clock).
 
 With a control-plane token (`--token`, or NYQUESTRO_OPERATOR_TOKEN) each goes through
 the venue's control plane (`--connect`), which answers once the venue has carried it out,
 or says why it will not. Without one, or when the control plane is not answering (the
 venue is down), the request is queued in the store's operator_requests table; the venue
 polls it and carries every request out exactly once, as a journaled command, within a
-second or at its next start. Setting the clock is the exception: it is no journaled
-command, so it needs the control plane (and a token).
+second or at its next start. Two need the control plane (and a token): setting the
+clock, which is no journaled command, and correcting a trade, whose price is read in the
+trade's symbol, which only the venue knows.
 """
 
 import getpass
@@ -67,6 +69,28 @@ def trading_command(action: str, symbol: str, reason: str, through: Through) -> 
         return client.stub.Resume(pb.ResumeRequest(symbol=symbol), **client.call())
 
     return _carry_out(action, params, f"{action} {symbol}", through, call)
+
+
+def bust_command(trade_id: int, reason: str, through: Through) -> int:
+    request = pb.BustTradeRequest(trade_id=trade_id, reason=reason)
+    return _carry_out(
+        "bust_trade", {"trade_id": trade_id, "reason": reason}, f"bust trade {trade_id}",
+        through, lambda client: client.stub.BustTrade(request, **client.call()),
+    )  # fmt: skip
+
+
+def correct_command(trade_id: int, px: str, qty: int, reason: str, through: Through) -> int:
+    what = f"correct trade {trade_id} to {qty} @ {px}"
+    if through.token is None:
+        through.out.print(f"{what}: needs a control-plane token that may act (--token, or "
+                          f"${TOKEN_VARIABLE}): the price is read in the trade's symbol, "
+                          "which the venue knows", markup=False)  # fmt: skip
+        return 2
+    request = pb.CorrectTradeRequest(trade_id=trade_id, px=px, qty=qty, reason=reason)
+    return _carry_out(
+        "correct_trade", {}, what, through,
+        lambda client: client.stub.CorrectTrade(request, **client.call()),
+    )  # fmt: skip
 
 
 def moment(text: str) -> int | None:

@@ -473,6 +473,7 @@ class ExecutionRow(_message.Message):
     LEAVES_QTY_FIELD_NUMBER: _builtins.int
     AGGRESSOR_FIELD_NUMBER: _builtins.int
     CONTRA_ORDER_ID_FIELD_NUMBER: _builtins.int
+    AMENDED_FIELD_NUMBER: _builtins.int
     trade_id: _builtins.int
     order_id: _builtins.int
     seq: _builtins.int
@@ -488,6 +489,8 @@ class ExecutionRow(_message.Message):
     leaves_qty: _builtins.int
     aggressor: _builtins.bool
     contra_order_id: _builtins.int
+    amended: _builtins.str
+    """"", "busted" (qty is 0 since) or "corrected" (px, qty corrected)"""
     def __init__(
         self,
         *,
@@ -506,10 +509,11 @@ class ExecutionRow(_message.Message):
         leaves_qty: _builtins.int = ...,
         aggressor: _builtins.bool = ...,
         contra_order_id: _builtins.int = ...,
+        amended: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["account", b"account", "aggressor", b"aggressor", "cl_ord_id", b"cl_ord_id", "contra_order_id", b"contra_order_id", "cum_qty", b"cum_qty", "leaves_qty", b"leaves_qty", "order_id", b"order_id", "px", b"px", "qty", b"qty", "seq", b"seq", "session", b"session", "side", b"side", "symbol", b"symbol", "trade_id", b"trade_id", "ts", b"ts"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["account", b"account", "aggressor", b"aggressor", "amended", b"amended", "cl_ord_id", b"cl_ord_id", "contra_order_id", b"contra_order_id", "cum_qty", b"cum_qty", "leaves_qty", b"leaves_qty", "order_id", b"order_id", "px", b"px", "qty", b"qty", "seq", b"seq", "session", b"session", "side", b"side", "symbol", b"symbol", "trade_id", b"trade_id", "ts", b"ts"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -1154,6 +1158,60 @@ class ResumeRequest(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___ResumeRequest: _TypeAlias = ResumeRequest  # noqa: Y015
+
+@_typing.final
+class BustTradeRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TRADE_ID_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    trade_id: _builtins.int
+    """ExecutionRow.trade_id; the ITCH feed's match number"""
+    reason: _builtins.str
+    """told to both sides in the reports' Text"""
+    def __init__(
+        self,
+        *,
+        trade_id: _builtins.int = ...,
+        reason: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["reason", b"reason", "trade_id", b"trade_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___BustTradeRequest: _TypeAlias = BustTradeRequest  # noqa: Y015
+
+@_typing.final
+class CorrectTradeRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TRADE_ID_FIELD_NUMBER: _builtins.int
+    PX_FIELD_NUMBER: _builtins.int
+    QTY_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    trade_id: _builtins.int
+    px: _builtins.str
+    """a decimal price on the symbol's tick"""
+    qty: _builtins.int
+    """1 up to the trade's quantity"""
+    reason: _builtins.str
+    def __init__(
+        self,
+        *,
+        trade_id: _builtins.int = ...,
+        px: _builtins.str = ...,
+        qty: _builtins.int = ...,
+        reason: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["px", b"px", "qty", b"qty", "reason", b"reason", "trade_id", b"trade_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CorrectTradeRequest: _TypeAlias = CorrectTradeRequest  # noqa: Y015
 
 @_typing.final
 class SetKillSwitchRequest(_message.Message):

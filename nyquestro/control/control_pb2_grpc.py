@@ -109,6 +109,16 @@ class ControlStub:
                 request_serializer=nyquestro_dot_control_dot_control__pb2.SetKillSwitchRequest.SerializeToString,
                 response_deserializer=nyquestro_dot_control_dot_control__pb2.ActionResponse.FromString,
                 _registered_method=True)
+        self.BustTrade = channel.unary_unary(
+                '/nyquestro.control.v1.Control/BustTrade',
+                request_serializer=nyquestro_dot_control_dot_control__pb2.BustTradeRequest.SerializeToString,
+                response_deserializer=nyquestro_dot_control_dot_control__pb2.ActionResponse.FromString,
+                _registered_method=True)
+        self.CorrectTrade = channel.unary_unary(
+                '/nyquestro.control.v1.Control/CorrectTrade',
+                request_serializer=nyquestro_dot_control_dot_control__pb2.CorrectTradeRequest.SerializeToString,
+                response_deserializer=nyquestro_dot_control_dot_control__pb2.ActionResponse.FromString,
+                _registered_method=True)
         self.SetLimit = channel.unary_unary(
                 '/nyquestro.control.v1.Control/SetLimit',
                 request_serializer=nyquestro_dot_control_dot_control__pb2.SetLimitRequest.SerializeToString,
@@ -239,6 +249,22 @@ class ControlServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def BustTrade(self, request, context):
+        """A trade taken back (FIX ExecType H, Trade Cancel) or changed (G, Trade Correct) after
+        the fact: both orders' owners and their drop copies get a report naming the fill
+        (ExecRefID), positions follow, the ITCH feed prints a Broken Trade. Only the day's
+        latest 100,000 trades; a correction may change the price and lower the quantity.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CorrectTrade(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def SetLimit(self, request, context):
         """A limit of an account or a session, changed as a journaled Configure: in force at
         once and after a restart, until the next config reload (SIGHUP) sets the file's.
@@ -363,6 +389,16 @@ def add_ControlServicer_to_server(servicer, server):
             'SetKillSwitch': grpc.unary_unary_rpc_method_handler(
                     servicer.SetKillSwitch,
                     request_deserializer=nyquestro_dot_control_dot_control__pb2.SetKillSwitchRequest.FromString,
+                    response_serializer=nyquestro_dot_control_dot_control__pb2.ActionResponse.SerializeToString,
+            ),
+            'BustTrade': grpc.unary_unary_rpc_method_handler(
+                    servicer.BustTrade,
+                    request_deserializer=nyquestro_dot_control_dot_control__pb2.BustTradeRequest.FromString,
+                    response_serializer=nyquestro_dot_control_dot_control__pb2.ActionResponse.SerializeToString,
+            ),
+            'CorrectTrade': grpc.unary_unary_rpc_method_handler(
+                    servicer.CorrectTrade,
+                    request_deserializer=nyquestro_dot_control_dot_control__pb2.CorrectTradeRequest.FromString,
                     response_serializer=nyquestro_dot_control_dot_control__pb2.ActionResponse.SerializeToString,
             ),
             'SetLimit': grpc.unary_unary_rpc_method_handler(
@@ -800,6 +836,60 @@ class Control:
             target,
             '/nyquestro.control.v1.Control/SetKillSwitch',
             nyquestro_dot_control_dot_control__pb2.SetKillSwitchRequest.SerializeToString,
+            nyquestro_dot_control_dot_control__pb2.ActionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def BustTrade(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/nyquestro.control.v1.Control/BustTrade',
+            nyquestro_dot_control_dot_control__pb2.BustTradeRequest.SerializeToString,
+            nyquestro_dot_control_dot_control__pb2.ActionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CorrectTrade(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/nyquestro.control.v1.Control/CorrectTrade',
+            nyquestro_dot_control_dot_control__pb2.CorrectTradeRequest.SerializeToString,
             nyquestro_dot_control_dot_control__pb2.ActionResponse.FromString,
             options,
             channel_credentials,

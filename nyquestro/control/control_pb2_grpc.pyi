@@ -61,6 +61,13 @@ class ControlStub:
     Halt: _grpc.UnaryUnaryMultiCallable[_control_pb2.HaltRequest, _control_pb2.ActionResponse]
     Resume: _grpc.UnaryUnaryMultiCallable[_control_pb2.ResumeRequest, _control_pb2.ActionResponse]
     SetKillSwitch: _grpc.UnaryUnaryMultiCallable[_control_pb2.SetKillSwitchRequest, _control_pb2.ActionResponse]
+    BustTrade: _grpc.UnaryUnaryMultiCallable[_control_pb2.BustTradeRequest, _control_pb2.ActionResponse]
+    """A trade taken back (FIX ExecType H, Trade Cancel) or changed (G, Trade Correct) after
+    the fact: both orders' owners and their drop copies get a report naming the fill
+    (ExecRefID), positions follow, the ITCH feed prints a Broken Trade. Only the day's
+    latest 100,000 trades; a correction may change the price and lower the quantity.
+    """
+    CorrectTrade: _grpc.UnaryUnaryMultiCallable[_control_pb2.CorrectTradeRequest, _control_pb2.ActionResponse]
     SetLimit: _grpc.UnaryUnaryMultiCallable[_control_pb2.SetLimitRequest, _control_pb2.ActionResponse]
     """A limit of an account or a session, changed as a journaled Configure: in force at
     once and after a restart, until the next config reload (SIGHUP) sets the file's.
@@ -109,6 +116,13 @@ class ControlAsyncStub(ControlStub):
     Halt: _aio.UnaryUnaryMultiCallable[_control_pb2.HaltRequest, _control_pb2.ActionResponse]  # type: ignore[assignment]
     Resume: _aio.UnaryUnaryMultiCallable[_control_pb2.ResumeRequest, _control_pb2.ActionResponse]  # type: ignore[assignment]
     SetKillSwitch: _aio.UnaryUnaryMultiCallable[_control_pb2.SetKillSwitchRequest, _control_pb2.ActionResponse]  # type: ignore[assignment]
+    BustTrade: _aio.UnaryUnaryMultiCallable[_control_pb2.BustTradeRequest, _control_pb2.ActionResponse]  # type: ignore[assignment]
+    """A trade taken back (FIX ExecType H, Trade Cancel) or changed (G, Trade Correct) after
+    the fact: both orders' owners and their drop copies get a report naming the fill
+    (ExecRefID), positions follow, the ITCH feed prints a Broken Trade. Only the day's
+    latest 100,000 trades; a correction may change the price and lower the quantity.
+    """
+    CorrectTrade: _aio.UnaryUnaryMultiCallable[_control_pb2.CorrectTradeRequest, _control_pb2.ActionResponse]  # type: ignore[assignment]
     SetLimit: _aio.UnaryUnaryMultiCallable[_control_pb2.SetLimitRequest, _control_pb2.ActionResponse]  # type: ignore[assignment]
     """A limit of an account or a session, changed as a journaled Configure: in force at
     once and after a restart, until the next config reload (SIGHUP) sets the file's.
@@ -242,6 +256,25 @@ class ControlServicer(metaclass=_abc_1.ABCMeta):
     def SetKillSwitch(
         self,
         request: _control_pb2.SetKillSwitchRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_control_pb2.ActionResponse, _abc.Awaitable[_control_pb2.ActionResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def BustTrade(
+        self,
+        request: _control_pb2.BustTradeRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_control_pb2.ActionResponse, _abc.Awaitable[_control_pb2.ActionResponse]]:
+        """A trade taken back (FIX ExecType H, Trade Cancel) or changed (G, Trade Correct) after
+        the fact: both orders' owners and their drop copies get a report naming the fill
+        (ExecRefID), positions follow, the ITCH feed prints a Broken Trade. Only the day's
+        latest 100,000 trades; a correction may change the price and lower the quantity.
+        """
+
+    @_abc_1.abstractmethod
+    def CorrectTrade(
+        self,
+        request: _control_pb2.CorrectTradeRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_control_pb2.ActionResponse, _abc.Awaitable[_control_pb2.ActionResponse]]: ...
 

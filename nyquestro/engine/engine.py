@@ -289,6 +289,11 @@ class Engine:
         book_side = self._books[symbol].side(side)
         return [(Px(lv.px), Qty(lv.qty), len(lv.orders)) for lv in book_side.best_first()]
 
+    def trade(self, trade_id: TradeId) -> tuple[Symbol, Px, Qty] | None:
+        """(symbol, price, quantity) of a trade that can still be busted or corrected."""
+        found = self._ctx.trades.records.get(trade_id)
+        return None if found is None else (found.buy.symbol, Px(found.px), Qty(found.qty))
+
     def is_halted(self, symbol: Symbol) -> bool:
         return self._books[symbol].halted
 

@@ -32,7 +32,7 @@ from nyquestro.control import control_pb2_grpc
 from nyquestro.domain.commands import Command
 from nyquestro.domain.enums import Side
 from nyquestro.domain.events import EventBase
-from nyquestro.domain.ids import Account, Px, Qty, Symbol
+from nyquestro.domain.ids import Account, Px, Qty, Symbol, TradeId
 from nyquestro.domain.risk import AccountRisk, SessionRisk
 from nyquestro.engine import Engine
 from nyquestro.gateways.control.service import ControlService
@@ -146,6 +146,9 @@ class _EngineCopy:
     def session_risks(self) -> list[SessionRisk]:
         sessions = self.engine.settings.sessions
         return [sessions[key] for key in sorted(sessions)]
+
+    def trade(self, trade_id: TradeId) -> tuple[Symbol, Px, Qty] | None:
+        return self.engine.trade(trade_id)
 
 
 class _BusClock:

@@ -36,8 +36,10 @@ from nyquestro.codec.prices import DecimalPrices
 from nyquestro.config.instruments import ConfigError
 from nyquestro.config.venue import VenueConfig
 from nyquestro.domain.commands import (
+    BustTrade,
     Command,
     ControlSession,
+    CorrectTrade,
     Halt,
     KillSwitch,
     MassCancel,
@@ -45,7 +47,18 @@ from nyquestro.domain.commands import (
 )
 from nyquestro.domain.enums import MassCancelOrigin, SessionAction
 from nyquestro.domain.events import Configured
-from nyquestro.domain.ids import Account, ClOrdId, OrderId, Seq, SessionKey, Symbol, Ts
+from nyquestro.domain.ids import (
+    Account,
+    ClOrdId,
+    OrderId,
+    Px,
+    Qty,
+    Seq,
+    SessionKey,
+    Symbol,
+    TradeId,
+    Ts,
+)
 from nyquestro.gateways.fix.acceptor import Application
 from nyquestro.gateways.fix.peers import LogonGate
 from nyquestro.gateways.fix.venue import EXEC_SLOT
@@ -333,8 +346,8 @@ class Exchange:
         log.info("config reloaded")
 
     def _apply_operator_requests(self) -> None:
-        """Carry out what the operator queued (kill switches, halts, resumes, cancels; from
-        the CLI or the control plane) since last time."""
+        """Carry out what the operator queued (kill switches, halts, resumes, cancels, busts
+        and corrections; from the CLI or the control plane) since last time."""
         self._operator_polled = time.monotonic()
         for request in requests_after(self._db, self._operator_seen):
             self._operator_seen = request.id
@@ -350,6 +363,8 @@ class Exchange:
                                   str(p.get("reason") or ""))  # fmt: skip
             elif request.kind in ("cancel", "mass_cancel"):
                 command = partial(_operator_cancel, request.id, p)
+            elif request.kind in ("bust_trade", "correct_trade"):
+                command = partial(_amend_trade, request.id, request.kind, p)
             elif request.kind in ("logout", "reset"):
                 command = partial(_control_session, request.id, request.kind, p)
             elif request.kind in ("set_limit", "risk_check"):
@@ -608,6 +623,18 @@ def _control_session(
         seq=seq, ts=ts, session=SessionKey(str(params.get("session"))),
         action=SessionAction(kind), reason=str(params.get("reason") or ""),
         request_id=request_id,
+    )  # fmt: skip
+
+
+def _amend_trade(
+    request_id: int, kind: str, params: dict[str, Any], seq: Seq, ts: Ts
+) -> BustTrade | CorrectTrade:
+    trade_id, reason = TradeId(int(params["trade_id"])), str(params.get("reason") or "")
+    if kind == "bust_trade":
+        return BustTrade(seq=seq, ts=ts, trade_id=trade_id, reason=reason, request_id=request_id)
+    return CorrectTrade(
+        seq=seq, ts=ts, trade_id=trade_id, px=Px(int(params["px"])), qty=Qty(int(params["qty"])),
+        reason=reason, request_id=request_id,
     )  # fmt: skip
 
 

@@ -30,7 +30,9 @@ from nyquestro.config.control import ControlConfig, ControlToken
 from nyquestro.config.faults import Fault
 from nyquestro.control import control_pb2 as pb
 from nyquestro.control import control_pb2_grpc as pb_grpc
+from nyquestro.domain.commands import BUST_WINDOW
 from nyquestro.domain.enums import SessionAction, Side
+from nyquestro.domain.errors import InputError
 from nyquestro.domain.events import (
     Cancelled,
     Configured,
@@ -40,8 +42,10 @@ from nyquestro.domain.events import (
     OperatorRejected,
     Resumed,
     SessionControlled,
+    TradeBusted,
+    TradeCorrected,
 )
-from nyquestro.domain.ids import Account, Px, Qty, SessionKey, Symbol
+from nyquestro.domain.ids import Account, Px, Qty, SessionKey, Symbol, TradeId
 from nyquestro.domain.reasons import RejectReason
 from nyquestro.domain.risk import (
     ACCOUNT_LIMITS,
@@ -108,6 +112,7 @@ class VenueReads(Protocol):
     def pnl(self, account: Account, symbol: Symbol) -> tuple[Decimal, Decimal]: ...
     def account_risk(self, account: Account) -> AccountRisk | None: ...
     def session_risks(self) -> list[SessionRisk]: ...
+    def trade(self, trade_id: TradeId) -> tuple[Symbol, Px, Qty] | None: ...
 
 
 class VirtualClock(Protocol):
@@ -440,6 +445,46 @@ class ControlService(pb_grpc.ControlServicer):
             "reason": request.reason,
         }
         return self._act(context, who, "mass_cancel", params)
+
+    def BustTrade(
+        self, request: pb.BustTradeRequest, context: grpc.ServicerContext
+    ) -> pb.ActionResponse:
+        who = self._actor(context)
+        self._trade(request.trade_id, context)
+        params = {"trade_id": request.trade_id, "reason": request.reason}
+        return self._act(context, who, "bust_trade", params)
+
+    def CorrectTrade(
+        self, request: pb.CorrectTradeRequest, context: grpc.ServicerContext
+    ) -> pb.ActionResponse:
+        who = self._actor(context)
+        symbol, _, qty = self._trade(request.trade_id, context)
+        try:
+            px = self._prices.to_ticks(symbol, request.px, "px")
+        except InputError as exc:
+            _abort(context, grpc.StatusCode.INVALID_ARGUMENT, str(exc))
+        if px <= 0:
+            _abort(context, grpc.StatusCode.INVALID_ARGUMENT, f"px {request.px!r}: above 0")
+        if not 0 < request.qty <= qty:
+            _abort(
+                context,
+                grpc.StatusCode.INVALID_ARGUMENT,
+                f"qty {request.qty}: 1 up to the trade's {qty} (a correction cannot add)",
+            )
+        params = {"trade_id": request.trade_id, "px": px, "qty": request.qty,
+                  "reason": request.reason}  # fmt: skip
+        return self._act(context, who, "correct_trade", params)
+
+    def _trade(self, trade_id: int, context: grpc.ServicerContext) -> tuple[Symbol, Px, Qty]:
+        found = self._read(lambda: self._venue.trade(TradeId(trade_id)))
+        if found is None:
+            _abort(
+                context,
+                grpc.StatusCode.NOT_FOUND,
+                f"no trade {trade_id} to bust or correct: never made, already busted, or "
+                f"not among the day's latest {BUST_WINDOW} trades",
+            )
+        return found
 
     def Halt(self, request: pb.HaltRequest, context: grpc.ServicerContext) -> pb.ActionResponse:
         who = self._actor(context)
@@ -776,6 +821,11 @@ def _told(event: EventBase) -> str | None:
     if isinstance(event, SessionControlled):
         done = "logged out" if event.action is SessionAction.LOGOUT else "reset to 1"
         return f"{event.session} {done}"
+    if isinstance(event, TradeBusted):
+        return f"trade {event.trade_id} busted ({event.orig_qty} {event.symbol})"
+    if isinstance(event, TradeCorrected):
+        return (f"trade {event.trade_id} corrected: {event.orig_qty} -> {event.qty} "
+                f"{event.symbol} at {event.orig_px} -> {event.px} ticks")  # fmt: skip
     return None
 
 

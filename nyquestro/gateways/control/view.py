@@ -17,9 +17,11 @@ from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
 from nyquestro.domain.commands import (
+    BustTrade,
     Command,
     Configure,
     ControlSession,
+    CorrectTrade,
     Halt,
     KillSwitch,
     MassCancel,
@@ -171,7 +173,12 @@ class ControlView:
         return Stats(self.last_seq, commands, events, self.history_from_seq)
 
 
+_ACTIONS = (Halt, Resume, KillSwitch, MassCancel, Configure, ControlSession, BustTrade,
+            CorrectTrade)  # fmt: skip
+"""The commands that carry out an operator's request, naming it (`request_id`)."""
+
+
 def _request_id(command: Command) -> int:
-    if isinstance(command, Halt | Resume | KillSwitch | MassCancel | Configure | ControlSession):
+    if isinstance(command, _ACTIONS):
         return command.request_id
     return 0
