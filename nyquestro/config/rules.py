@@ -10,6 +10,8 @@
     cancel_after_ack = true                    # cancel a matching order once it is acknowledged
     fill = { partials = 30 }                   # or { pattern = [10, 20, 70] }
     fill_from = "FIX.4.4:NYQUESTRO->HOUSE"     # the session whose orders fill it
+    bust_fills = true                          # bust each fill once its report has gone out
+    correct_fills = { ticks = -1, qty = 10 }   # or correct it: price moved, size cut
     seed = 7
 
 A delay is `{ fixed = S }`, `{ uniform = [LOW, HIGH] }` or `{ normal = [MEAN, SD] }`
@@ -26,6 +28,13 @@ session, the house, sends one IOC order per slice on the other side at the order
 real book, so a replay trades them again. The first rule with a `fill` that matches
 applies. The house's account must differ from those of the rule's sessions: an account
 cannot trade with itself (self-trade prevention would cancel the fill).
+
+`bust_fills` and `correct_fills` act on each fill of a matching order once its report
+has gone out to the order's session (gateways/fix/after_fill.py): the venue busts the
+trade (ExecType H) or corrects it (G) as an operator does, a journaled command, so both
+sides, the drop copy and the ITCH feed hear of it. A correction moves the price by
+`ticks` (it must stay above 0) and cuts the quantity to at most `qty`; one of them at
+least. The first rule with either that matches applies, once per trade.
 """
 
 import re
@@ -79,6 +88,19 @@ class Fill:
 
 
 @dataclass(frozen=True, slots=True)
+class Amend:
+    """A bust (`bust`), else a correction by `ticks` and to at most `qty`."""
+
+    bust: bool
+    ticks: int = 0
+    qty: int | None = None
+
+    def corrected(self, px: int, qty: int) -> tuple[int, int]:
+        """(price, quantity) a fill of `qty` at `px` is corrected to."""
+        return px + self.ticks, qty if self.qty is None else min(qty, self.qty)
+
+
+@dataclass(frozen=True, slots=True)
 class Rule:
     name: str
     sessions: tuple[str, ...]
@@ -91,6 +113,9 @@ class Rule:
     """The venue cancels a matching order, unsolicited, once its ack has gone out."""
     fill: Fill | None = None
     """The house fills a matching resting limit order in slices once its ack has gone out."""
+
+    amend: Amend | None = None
+    """What happens to each fill of a matching order once its report has gone out."""
 
     def matches(self, session: str, cl_ord_id: str) -> bool:
         if self.sessions and session not in self.sessions:
@@ -111,7 +136,8 @@ def _rule(entry: Any, at: str, sessions: Mapping[str, str]) -> Rule:
     if not isinstance(entry, dict):
         raise ConfigError(at, entry, "a table")
     only_fields(entry, at, {"name", "sessions", "cl_ord_id", "delay_acks", "delay_fills",
-                            "reject", "seed", "cancel_after_ack", "fill", "fill_from"})  # fmt: skip
+                            "reject", "seed", "cancel_after_ack", "fill", "fill_from",
+                            "bust_fills", "correct_fills"})  # fmt: skip
     name = entry.get("name", at)
     if not isinstance(name, str) or not name:
         raise ConfigError(f"{at}.name", name, "a non-empty string")
@@ -144,12 +170,34 @@ def _rule(entry: Any, at: str, sessions: Mapping[str, str]) -> Rule:
         _delay(entry.get("delay_acks"), f"{at}.delay_acks"),
         _delay(entry.get("delay_fills"), f"{at}.delay_fills"),
         None if reject is None else RejectReason[reject.upper()], seed, cancel, fill,
+        _amend(entry, at),
     )  # fmt: skip
     if not (rule.delay_acks or rule.delay_fills or rule.reject or rule.cancel_after_ack
-            or rule.fill):  # fmt: skip
-        raise ConfigError(at, entry, "a rule that does something: delay_acks, delay_fills, "
-                          "reject, cancel_after_ack or fill")  # fmt: skip
+            or rule.fill or rule.amend):  # fmt: skip
+        raise ConfigError(at, entry, "a rule that does something: delay_acks, "
+                          "delay_fills, reject, cancel_after_ack, fill, bust_fills or "
+                          "correct_fills")  # fmt: skip
     return rule
+
+
+def _amend(entry: dict[str, Any], at: str) -> Amend | None:
+    bust, correct = entry.get("bust_fills", False), entry.get("correct_fills")
+    if not isinstance(bust, bool):
+        raise ConfigError(f"{at}.bust_fills", bust, "true or false")
+    if correct is None:
+        return Amend(bust=True) if bust else None
+    if bust:
+        raise ConfigError(f"{at}.correct_fills", correct, "nothing in a rule that busts its "
+                          "fills (bust_fills = true)")  # fmt: skip
+    if not isinstance(correct, dict) or not correct:
+        raise ConfigError(f"{at}.correct_fills", correct, "{ ticks = N, qty = Q }, one or both")
+    only_fields(correct, f"{at}.correct_fills", {"ticks", "qty"})
+    ticks, qty = correct.get("ticks", 0), correct.get("qty")
+    if not isinstance(ticks, int) or isinstance(ticks, bool) or ("ticks" in correct and not ticks):
+        raise ConfigError(f"{at}.correct_fills.ticks", ticks, "a whole number of ticks, not 0")
+    if qty is not None and not _whole(qty):
+        raise ConfigError(f"{at}.correct_fills.qty", qty, "a whole number >= 1")
+    return Amend(bust=False, ticks=ticks, qty=qty)
 
 
 def _fill(

@@ -58,8 +58,9 @@ shipped example):
     fault_schedule faults the relay does by itself: a list of {session, fault, after,
                    amount}; see nyquestro/config/faults.py (default none)
     rules          behaviour rules ([[fix.rules]]): delayed acks and fills, chosen rejects,
-                   cancels and fills in slices after the ack, by session and ClOrdID
-                   pattern; see nyquestro/config/rules.py
+                   cancels and fills in slices after the ack, busts and corrections
+                   after a fill, by session and ClOrdID pattern; see
+                   nyquestro/config/rules.py
     sessions       required: a list of {begin_string = "FIX.4.2" | "FIX.4.4",
                    target_comp_id = "...", account = "..." (default: target_comp_id),
                    cancel_on_disconnect = bool, orders_per_second = N,
@@ -154,7 +155,7 @@ class FixConfig:
     """Faults the relay does by itself (config/faults.py)."""
     rules: tuple[Rule, ...] = ()
     """Behaviour rules: delayed acks and fills, chosen rejects, cancels and fills in slices
-    after the ack (config/rules.py)."""
+    after the ack, busts and corrections after a fill (config/rules.py)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -297,9 +298,11 @@ def _venue(doc: dict[str, Any]) -> VenueConfig:
         raise ConfigError("fix.rules", "delay_acks/delay_fills",
                           "no delays while [fix] own_process = false: the FIX gateway's "
                           "process keeps them")  # fmt: skip
-    if not own_process and any(r.fill for r in rules):
-        raise ConfigError("fix.rules", "fill", "no fills while [fix] own_process = false: "
-                          "the FIX gateway's process sends them")  # fmt: skip
+    acting = next((r for r in rules if r.cancel_after_ack or r.fill or r.amend), None)
+    if not own_process and acting is not None:
+        raise ConfigError("fix.rules", acting.name, "no cancel_after_ack, fill, bust_fills "
+                          "or correct_fills while [fix] own_process = false: the FIX "
+                          "gateway's process carries them out")  # fmt: skip
     risk = risk_from(doc.get("risk", {}))
     clients = {session.target_comp_id for session in parsed}
     for client, _limits, _off in risk.sessions:

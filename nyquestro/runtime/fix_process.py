@@ -39,6 +39,7 @@ from nyquestro.config.venue import FixSessionConfig, VenueConfig
 from nyquestro.domain.ids import SessionKey
 from nyquestro.gateways.fix.acceptor import Application, QuickfixNumbering
 from nyquestro.gateways.fix.after_ack import after_ack
+from nyquestro.gateways.fix.after_fill import after_fill
 from nyquestro.gateways.fix.delays import DelayedDelivery
 from nyquestro.gateways.fix.dialect import tag
 from nyquestro.gateways.fix.inbound import FieldSource
@@ -111,8 +112,9 @@ class FixGateway:
         # Behaviour rules' delays hold a session's reports after they are durable.
         rules = config.fix.rules
         delays = any(r.delay_acks or r.delay_fills for r in rules)
-        self._acting = tuple(r for r in rules if r.cancel_after_ack or r.fill)
-        """Rules that act once an ack has gone out: reports are looked at only if there are."""
+        self._acting = tuple(r for r in rules if r.cancel_after_ack or r.fill or r.amend)
+        """Rules that act once an ack or a fill has gone out: reports are looked at only if
+        there are."""
         deliver = DelayedDelivery(rules, self._deliver) if delays else self._deliver
         send = follower.side_sender("fix", deliver)
         clock = venue_clock(config.clock)
@@ -175,6 +177,11 @@ class FixGateway:
     def _deliver(self, key: str, message: ToSession) -> None:
         self._app.send(SessionKey(key), message)
         if not self._acting:
+            return
+        amending = after_fill(self._acting, key, message)
+        if amending is not None:
+            self._writer.post(partial(self._venue.amend_by_rule, amending.exec_id,
+                                      amending.rule, amending.amend))  # fmt: skip
             return
         action = after_ack(self._acting, key, message)
         if action is None:

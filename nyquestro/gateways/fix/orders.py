@@ -69,6 +69,13 @@ _FIELD_VALUES = attrgetter(*(f.name for f in fields(OrderState)))
 """An order's field values in the constructor's order."""
 
 
+@dataclass(frozen=True, slots=True)
+class FillRef:
+    trade_id: TradeId
+    px: int
+    qty: int
+
+
 class OrderViews:
     def __init__(self) -> None:
         self._orders: dict[OrderId, OrderState] = {}
@@ -76,18 +83,27 @@ class OrderViews:
         self._fill_exec_ids: dict[tuple[TradeId, OrderId], str] = {}
         """The ExecID each side of the latest trades was reported with: a bust or a
         correction names it (ExecRefID). As many as the engine can still bust."""
+        self._fill_of_exec_id: dict[str, FillRef] = {}
+        """The other way round: a behaviour rule that busts a fill knows its report."""
         self._fills: deque[tuple[TradeId, OrderId]] = deque()
 
-    def remember_fill(self, trade_id: TradeId, order_id: OrderId, exec_id: str) -> None:
+    def remember_fill(
+        self, trade_id: TradeId, order_id: OrderId, exec_id: str, px: int, qty: int
+    ) -> None:
         key = (trade_id, order_id)
         self._fill_exec_ids[key] = exec_id
+        self._fill_of_exec_id[exec_id] = FillRef(trade_id, px, qty)
         fills = self._fills
         fills.append(key)
         if len(fills) > 2 * BUST_WINDOW:
-            self._fill_exec_ids.pop(fills.popleft(), None)
+            self._fill_of_exec_id.pop(self._fill_exec_ids.pop(fills.popleft(), ""), None)
 
     def fill_exec_id(self, trade_id: TradeId, order_id: OrderId) -> str | None:
         return self._fill_exec_ids.get((trade_id, order_id))
+
+    def fill_of(self, exec_id: str) -> FillRef | None:
+        """The trade, price and quantity of the fill reported with `exec_id`."""
+        return self._fill_of_exec_id.get(exec_id)
 
     def get(self, order_id: OrderId) -> OrderState | None:
         return self._orders.get(order_id)

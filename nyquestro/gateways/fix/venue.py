@@ -22,8 +22,17 @@ from functools import partial
 from typing import Protocol, TypeVar
 
 from nyquestro.codec.prices import DecimalPrices
-from nyquestro.config.rules import Fill, Rule
-from nyquestro.domain.commands import Cancel, CancelReplace, Command, MassCancel, NewOrder
+from nyquestro.config.rules import Amend, Fill, Rule
+from nyquestro.domain.commands import (
+    BUST_WINDOW,
+    BustTrade,
+    Cancel,
+    CancelReplace,
+    Command,
+    CorrectTrade,
+    MassCancel,
+    NewOrder,
+)
 from nyquestro.domain.enums import MassCancelOrigin
 from nyquestro.domain.events import (
     Accepted,
@@ -39,7 +48,7 @@ from nyquestro.domain.events import (
     Restated,
     SessionControlled,
 )
-from nyquestro.domain.ids import ClOrdId, OrderId, SessionKey, Symbol
+from nyquestro.domain.ids import ClOrdId, OrderId, Px, Qty, SessionKey, Symbol, TradeId
 from nyquestro.domain.instrument import Instrument
 from nyquestro.domain.reasons import CancelRequestKind, RejectReason
 from nyquestro.gateways.fix.after_ack import fill_orders
@@ -186,6 +195,10 @@ class FixVenue:
         self._exec_next = 0
         self._reply_next = REPLY_OFFSET
         self._cod_next = 1
+        self._amended: set[TradeId] = set()
+        """Trades a behaviour rule has busted or corrected (not kept in snapshots: after a
+        restart a rule may ask again, and the engine refuses what is already done)."""
+        self._amended_order: deque[TradeId] = deque()
         self.on_refused: Callable[[SessionKey], None] | None = None
         """Told the session of each message a throttle refused (the venue's metrics)."""
         self.stages: StageClock | None = None
@@ -493,6 +506,27 @@ class FixVenue:
         for build in fill_orders(state, fill, house.key, house.inbound.account):
             self._submit(build)
 
+    def amend_by_rule(self, exec_id: str, rule: str, amend: Amend) -> None:
+        """A behaviour rule's bust or correction of the fill reported with `exec_id`, as an
+        operator's (after_fill.py): a journaled command. Once per trade: both sides' fills
+        may match the rule, and the engine would refuse the second as unknown."""
+        found = self._orders.fill_of(exec_id)
+        if found is None or found.trade_id in self._amended:
+            return
+        self._amended.add(found.trade_id)
+        self._amended_order.append(found.trade_id)
+        if len(self._amended_order) > BUST_WINDOW:
+            self._amended.discard(self._amended_order.popleft())
+        reason = f"the venue's rule {rule!r}"
+        if amend.bust:
+            self._submit(partial(_bust, trade_id=found.trade_id, reason=reason))
+        else:
+            px, qty = amend.corrected(found.px, found.qty)
+            if px > 0:
+                self._submit(partial(
+                    _correct, trade_id=found.trade_id, px=Px(px), qty=Qty(qty), reason=reason
+                ))  # fmt: skip
+
     def _new_order(self, session: SessionState, msg: FieldSource) -> None:
         cl_ord_id = msg.get(tag("ClOrdID")) or ""
         rule = next((r for r in self.rules if r.reject and r.matches(session.key, cl_ord_id)),
@@ -708,7 +742,9 @@ class FixVenue:
                     continue
                 exec_id = self._exec_id()
                 if isinstance(event, Execution):
-                    self._orders.remember_fill(event.trade_id, event.order_id, exec_id)
+                    self._orders.remember_fill(
+                        event.trade_id, event.order_id, exec_id, event.px, event.qty
+                    )
                 elif isinstance(event, ExecutionAmended):
                     self._report_amendment(session, event, state, exec_id)
                     continue
@@ -786,6 +822,21 @@ def _mass_cancel(
         symbol=symbol,
         origin=origin,
         order_id=order_id,
+    )
+
+
+def _bust(seq: int, ts: int, *, trade_id: TradeId, reason: str) -> Command:
+    return BustTrade(seq=seq, ts=ts, trade_id=trade_id, reason=reason)  # type: ignore[arg-type]
+
+
+def _correct(seq: int, ts: int, *, trade_id: TradeId, px: Px, qty: Qty, reason: str) -> Command:
+    return CorrectTrade(
+        seq=seq,  # type: ignore[arg-type]
+        ts=ts,  # type: ignore[arg-type]
+        trade_id=trade_id,
+        px=px,
+        qty=qty,
+        reason=reason,
     )
 
 
