@@ -22,6 +22,7 @@ from nyquestro.gateways.itch.framing import (
 )
 from nyquestro.gateways.itch.messages import (
     AddOrder,
+    BrokenTrade,
     Message,
     NonCrossTrade,
     OrderCancel,
@@ -51,6 +52,7 @@ EXAMPLES: list[tuple[Message, int]] = [
     (OrderDelete(**H, ref=7), 19),
     (OrderReplace(**H, old_ref=7, new_ref=2**62, shares=8, price=1_000_100), 35),
     (NonCrossTrade(**H, ref=0, side="S", shares=5, stock="AAPL", price=100, match=4), 44),
+    (BrokenTrade(**H, match=4), 19),
 ]  # fmt: skip
 
 
