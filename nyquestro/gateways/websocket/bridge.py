@@ -25,7 +25,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import Any, Protocol, TypeVar
 
@@ -40,12 +40,16 @@ from nyquestro.domain.events import (
     CancelRejected,
     EventBase,
     Execution,
+    ExecutionAmended,
+    ExecutionBusted,
     Expired,
     LevelEvent,
     Rejected,
     Replaced,
     Restated,
     Trade,
+    TradeAmended,
+    TradeBusted,
 )
 from nyquestro.domain.ids import Account, ClOrdId, Px, Qty, Seq, SessionKey, Symbol, Ts
 from nyquestro.domain.instrument import Instrument
@@ -67,7 +71,7 @@ TAPE = 50
 FEED = "feed"
 """The bridge's one outbox key: every message goes to the loop, which routes it."""
 OWN_ORDER_EVENTS = (Accepted, Rejected, CancelRejected, Execution, Cancelled, Expired,
-                    Replaced, Restated)  # fmt: skip
+                    Replaced, Restated, ExecutionAmended)  # fmt: skip
 _T = TypeVar("_T")
 
 Send = Callable[[str, Any], None]
@@ -89,7 +93,8 @@ class Published:
     seq: int
     ts: int
     levels: tuple[LevelEvent, ...]
-    trades: tuple[Trade, ...]
+    trades: tuple[Trade | TradeAmended, ...]
+    """Trades, and trades busted or corrected."""
     orders: tuple[EventBase, ...]
     """Order events of WebSocket sessions."""
 
@@ -123,7 +128,7 @@ class BookView:
 
     def on_events(self, command: Stamped, events: Sequence[EventBase]) -> None:
         levels: list[LevelEvent] = []
-        trades: list[Trade] = []
+        trades: list[Trade | TradeAmended] = []
         orders: list[EventBase] = []
         for event in events:
             if isinstance(event, LevelEvent):
@@ -135,6 +140,9 @@ class BookView:
                 levels.append(event)
             elif isinstance(event, Trade):
                 self._tape[event.symbol].append(event)
+                trades.append(event)
+            elif isinstance(event, TradeAmended):
+                _amend_tape(self._tape[event.symbol], event)
                 trades.append(event)
             elif isinstance(event, OWN_ORDER_EVENTS) and getattr(event, "session", "").startswith(
                 SESSION_PREFIX
@@ -252,7 +260,13 @@ class Fanout:
             self._broadcast(symbol, protocol.update_message(symbol, message.seq, message.ts,
                                                             changes))  # fmt: skip
         for trade in message.trades:
-            text = protocol.trade_message(trade.symbol, trade.seq, self._trade_fields(trade))
+            if isinstance(trade, TradeAmended):
+                busted = isinstance(trade, TradeBusted)
+                fields = {"trade_id": trade.trade_id, "px": to_wire(trade.symbol, trade.px),
+                          "qty": trade.qty}  # fmt: skip
+                text = protocol.trade_amended_message(trade.symbol, trade.seq, busted, fields)
+            else:
+                text = protocol.trade_message(trade.symbol, trade.seq, self._trade_fields(trade))
             self._broadcast(trade.symbol, text)
         for event in message.orders:
             name = getattr(event, "session", "").removeprefix(SESSION_PREFIX)
@@ -287,6 +301,17 @@ class Fanout:
         return protocol.trade_fields(trade.trade_id, px, trade.qty, trade.aggressor_side, trade.ts)
 
 
+def _amend_tape(tape: deque[Trade], amended: TradeAmended) -> None:
+    """The snapshot's tape without a busted trade, or with a corrected one's new figures."""
+    for i, trade in enumerate(tape):
+        if trade.trade_id == amended.trade_id:
+            if isinstance(amended, TradeBusted):
+                del tape[i]
+            else:
+                tape[i] = replace(trade, px=amended.px, qty=amended.qty)
+            return
+
+
 def conflate(earlier: Published, later: Published) -> Published:
     """Two consecutive commands' publications as one: each level (symbol, side, price) at
     its later size, in the order of the levels' latest changes; every trade and order
@@ -311,7 +336,8 @@ def order_fields(event: EventBase, prices: DecimalPrices) -> tuple[str, dict[str
             "cl_ord_id": event.cl_ord_id, "orig_cl_ord_id": event.orig_cl_ord_id,
             "order_id": event.order_id, "reason": event.reason.name.lower(), "text": event.text,
         }  # fmt: skip
-    assert isinstance(event, Accepted | Execution | Cancelled | Expired | Replaced | Restated)
+    assert isinstance(event, Accepted | Execution | Cancelled | Expired | Replaced | Restated
+                      | ExecutionAmended)  # fmt: skip
     fields: dict[str, object] = {
         "order_id": event.order_id, "cl_ord_id": event.cl_ord_id, "symbol": event.symbol,
         "side": protocol.SIDE_NAMES[event.side],
@@ -340,6 +366,12 @@ def order_fields(event: EventBase, prices: DecimalPrices) -> tuple[str, dict[str
         fields.update(orig_cl_ord_id=event.orig_cl_ord_id, px=px(event.px), qty=event.qty,
                       leaves_qty=event.leaves_qty, cum_qty=event.cum_qty)  # fmt: skip
         return "replace", fields
+    if isinstance(event, ExecutionAmended):
+        fields.update(trade_id=event.trade_id, px=px(event.px), qty=event.qty,
+                      orig_px=px(event.orig_px), orig_qty=event.orig_qty,
+                      cum_qty=event.cum_qty, leaves_qty=event.leaves_qty,
+                      status=event.status, reason=event.reason)  # fmt: skip
+        return ("bust" if isinstance(event, ExecutionBusted) else "correct"), fields
     fields.update(reason=event.reason.value, px=px(event.px), qty=event.qty,
                   leaves_qty=event.leaves_qty, cum_qty=event.cum_qty)  # fmt: skip
     return "restate", fields

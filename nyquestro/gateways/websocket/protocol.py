@@ -14,8 +14,8 @@ Client to bridge:
                   decimal string), "tif": "day"|"gtc"|"ioc"|"fok" (default day)}
     cancel       {"cl_ord_id", "orig_cl_ord_id"}
 
-Bridge to client: hello (on connect), logged_in, snapshot, update, trade, order,
-unsubscribed, error (fields in the builders below and in docs/websocket.md).
+Bridge to client: hello (on connect), logged_in, snapshot, update, trade, trade_bust,
+trade_correct, order, unsubscribed, error (fields in the builders below and in docs/websocket.md).
 """
 
 import json
@@ -275,7 +275,14 @@ def trade_message(symbol: str, seq: int, fields: Mapping[str, object]) -> str:
     return encode({"v": VERSION, "type": "trade", "symbol": symbol, "seq": seq, **fields})
 
 
+def trade_amended_message(symbol: str, seq: int, busted: bool, fields: Mapping[str, object]) -> str:
+    """A trade printed earlier was busted (type trade_bust) or corrected (trade_correct,
+    with its corrected px and qty)."""
+    kind = "trade_bust" if busted else "trade_correct"
+    return encode({"v": VERSION, "type": kind, "symbol": symbol, "seq": seq, **fields})
+
+
 def order_message(event: str, seq: int, fields: Mapping[str, object]) -> str:
     """One of the logged-in session's own orders changed: `event` is ack, fill, cancel,
-    expire, restate, replace, reject or cancel_reject."""
+    expire, restate, replace, reject, cancel_reject, bust or correct."""
     return encode({"v": VERSION, "type": "order", "event": event, "seq": seq, **fields})
