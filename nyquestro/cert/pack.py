@@ -21,7 +21,8 @@ COMPARISONS = ("eq", "ne", "regex", "num", "gt", "ge", "lt", "le")
 NUMERIC = ("num", "gt", "ge", "lt", "le")
 VENUE_ACTIONS = (
     "halt", "resume", "kill_switch", "mass_cancel", "cancel_order", "set_limit",
-    "risk_check", "logout", "reset_sequence", "fault", "restart",
+    "risk_check", "logout", "reset_sequence", "fault", "bust_trade", "correct_trade",
+    "restart",
 )  # fmt: skip
 """What a step may ask of the venue: the control plane's actions, and a restart."""
 DEFAULT_TIMEOUT = 5.0

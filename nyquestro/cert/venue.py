@@ -5,6 +5,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
 import grpc
+from google.protobuf.descriptor import FieldDescriptor
 
 from nyquestro.control import control_pb2 as pb
 from nyquestro.control.client import ControlClient
@@ -22,6 +23,8 @@ RPCS: dict[str, tuple[str, Callable[..., Any]]] = {
     "logout": ("ForceLogout", pb.ForceLogoutRequest),
     "reset_sequence": ("ResetSequence", pb.ResetSequenceRequest),
     "fault": ("InjectFault", pb.InjectFaultRequest),
+    "bust_trade": ("BustTrade", pb.BustTradeRequest),
+    "correct_trade": ("CorrectTrade", pb.CorrectTradeRequest),
 }
 """A `venue` step's action → the control plane's call and its request; the step's args are
 the request's fields by name (docs/control-plane.md)."""
@@ -59,7 +62,7 @@ class ControlPlane:
             )
         method, request_type = RPCS[action]
         try:
-            request = request_type(**args)
+            request = request_type(**_typed(request_type, args))
         except (TypeError, ValueError) as exc:
             raise VenueActionError(f'args of `venue = "{action}"`: {exc}') from exc
         try:
@@ -74,3 +77,24 @@ class ControlPlane:
     def close(self) -> None:
         if self._control is not None:
             self._control.close()
+
+
+_INTEGERS = frozenset({
+    FieldDescriptor.CPPTYPE_INT32, FieldDescriptor.CPPTYPE_INT64,
+    FieldDescriptor.CPPTYPE_UINT32, FieldDescriptor.CPPTYPE_UINT64,
+})  # fmt: skip
+
+
+def _typed(request_type: Any, args: Mapping[str, ArgValue]) -> dict[str, ArgValue]:
+    """`args` with whole numbers written as text (a `${order_id}` captured from a FIX
+    field is text) made numbers where the request's field is an integer."""
+    fields = request_type.DESCRIPTOR.fields_by_name
+    return {
+        key: int(value)
+        if isinstance(value, str)
+        and key in fields
+        and fields[key].cpp_type in _INTEGERS
+        and value.isdigit()
+        else value
+        for key, value in args.items()
+    }

@@ -1165,19 +1165,23 @@ class BustTradeRequest(_message.Message):
 
     TRADE_ID_FIELD_NUMBER: _builtins.int
     REASON_FIELD_NUMBER: _builtins.int
+    ORDER_ID_FIELD_NUMBER: _builtins.int
     trade_id: _builtins.int
     """ExecutionRow.trade_id; the ITCH feed's match number"""
     reason: _builtins.str
     """told to both sides in the reports' Text"""
+    order_id: _builtins.int
+    """instead of trade_id: this order's latest trade (FIX OrderID 37)"""
     def __init__(
         self,
         *,
         trade_id: _builtins.int = ...,
         reason: _builtins.str = ...,
+        order_id: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["reason", b"reason", "trade_id", b"trade_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["order_id", b"order_id", "reason", b"reason", "trade_id", b"trade_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -1191,12 +1195,15 @@ class CorrectTradeRequest(_message.Message):
     PX_FIELD_NUMBER: _builtins.int
     QTY_FIELD_NUMBER: _builtins.int
     REASON_FIELD_NUMBER: _builtins.int
+    ORDER_ID_FIELD_NUMBER: _builtins.int
     trade_id: _builtins.int
     px: _builtins.str
     """a decimal price on the symbol's tick"""
     qty: _builtins.int
     """1 up to the trade's quantity"""
     reason: _builtins.str
+    order_id: _builtins.int
+    """instead of trade_id: this order's latest trade"""
     def __init__(
         self,
         *,
@@ -1204,10 +1211,11 @@ class CorrectTradeRequest(_message.Message):
         px: _builtins.str = ...,
         qty: _builtins.int = ...,
         reason: _builtins.str = ...,
+        order_id: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["px", b"px", "qty", b"qty", "reason", b"reason", "trade_id", b"trade_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["order_id", b"order_id", "px", b"px", "qty", b"qty", "reason", b"reason", "trade_id", b"trade_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

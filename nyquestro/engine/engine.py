@@ -289,6 +289,16 @@ class Engine:
         book_side = self._books[symbol].side(side)
         return [(Px(lv.px), Qty(lv.qty), len(lv.orders)) for lv in book_side.best_first()]
 
+    def latest_trade_of(self, order_id: OrderId) -> TradeId | None:
+        """The order's latest trade that can still be busted or corrected (a scan from
+        the newest trade: for operators, not the order path)."""
+        log = self._ctx.trades
+        for trade_id in reversed(log.order):
+            found = log.records.get(trade_id)
+            if found is not None and order_id in (found.buy.order_id, found.sell.order_id):
+                return TradeId(trade_id)
+        return None
+
     def trade(self, trade_id: TradeId) -> tuple[Symbol, Px, Qty] | None:
         """(symbol, price, quantity) of a trade that can still be busted or corrected."""
         found = self._ctx.trades.records.get(trade_id)

@@ -32,7 +32,7 @@ from nyquestro.control import control_pb2_grpc
 from nyquestro.domain.commands import Command
 from nyquestro.domain.enums import Side
 from nyquestro.domain.events import EventBase
-from nyquestro.domain.ids import Account, Px, Qty, Symbol, TradeId
+from nyquestro.domain.ids import Account, OrderId, Px, Qty, Symbol, TradeId
 from nyquestro.domain.risk import AccountRisk, SessionRisk
 from nyquestro.engine import Engine
 from nyquestro.gateways.control.service import ControlService
@@ -149,6 +149,9 @@ class _EngineCopy:
 
     def trade(self, trade_id: TradeId) -> tuple[Symbol, Px, Qty] | None:
         return self.engine.trade(trade_id)
+
+    def latest_trade_of(self, order_id: OrderId) -> TradeId | None:
+        return self.engine.latest_trade_of(order_id)
 
 
 class _BusClock:

@@ -45,7 +45,7 @@ from nyquestro.domain.events import (
     TradeBusted,
     TradeCorrected,
 )
-from nyquestro.domain.ids import Account, Px, Qty, SessionKey, Symbol, TradeId
+from nyquestro.domain.ids import Account, OrderId, Px, Qty, SessionKey, Symbol, TradeId
 from nyquestro.domain.reasons import RejectReason
 from nyquestro.domain.risk import (
     ACCOUNT_LIMITS,
@@ -113,6 +113,7 @@ class VenueReads(Protocol):
     def account_risk(self, account: Account) -> AccountRisk | None: ...
     def session_risks(self) -> list[SessionRisk]: ...
     def trade(self, trade_id: TradeId) -> tuple[Symbol, Px, Qty] | None: ...
+    def latest_trade_of(self, order_id: OrderId) -> TradeId | None: ...
 
 
 class VirtualClock(Protocol):
@@ -450,15 +451,17 @@ class ControlService(pb_grpc.ControlServicer):
         self, request: pb.BustTradeRequest, context: grpc.ServicerContext
     ) -> pb.ActionResponse:
         who = self._actor(context)
-        self._trade(request.trade_id, context)
-        params = {"trade_id": request.trade_id, "reason": request.reason}
+        trade_id = self._trade_id(request.trade_id, request.order_id, context)
+        self._trade(trade_id, context)
+        params = {"trade_id": trade_id, "reason": request.reason}
         return self._act(context, who, "bust_trade", params)
 
     def CorrectTrade(
         self, request: pb.CorrectTradeRequest, context: grpc.ServicerContext
     ) -> pb.ActionResponse:
         who = self._actor(context)
-        symbol, _, qty = self._trade(request.trade_id, context)
+        trade_id = self._trade_id(request.trade_id, request.order_id, context)
+        symbol, _, qty = self._trade(trade_id, context)
         try:
             px = self._prices.to_ticks(symbol, request.px, "px")
         except InputError as exc:
@@ -471,9 +474,23 @@ class ControlService(pb_grpc.ControlServicer):
                 grpc.StatusCode.INVALID_ARGUMENT,
                 f"qty {request.qty}: 1 up to the trade's {qty} (a correction cannot add)",
             )
-        params = {"trade_id": request.trade_id, "px": px, "qty": request.qty,
+        params = {"trade_id": trade_id, "px": px, "qty": request.qty,
                   "reason": request.reason}  # fmt: skip
         return self._act(context, who, "correct_trade", params)
+
+    def _trade_id(self, trade_id: int, order_id: int, context: grpc.ServicerContext) -> int:
+        """The trade a request names: by its id, or as its order's latest."""
+        if bool(trade_id) == bool(order_id):
+            _abort(context, grpc.StatusCode.INVALID_ARGUMENT,
+                   "name the trade by trade_id or by order_id (its latest trade): one of "
+                   "them")  # fmt: skip
+        if trade_id:
+            return trade_id
+        found = self._read(lambda: self._venue.latest_trade_of(OrderId(order_id)))
+        if found is None:
+            _abort(context, grpc.StatusCode.NOT_FOUND,
+                   f"order {order_id} has no trade that can be busted or corrected")  # fmt: skip
+        return found
 
     def _trade(self, trade_id: int, context: grpc.ServicerContext) -> tuple[Symbol, Px, Qty]:
         found = self._read(lambda: self._venue.trade(TradeId(trade_id)))
