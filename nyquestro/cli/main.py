@@ -222,6 +222,10 @@ def build_parser() -> argparse.ArgumentParser:
     for command in (cert_run, cert_serve):
         command.add_argument("--junit", type=Path, help="write JUnit XML here")
         command.add_argument("--html", type=Path, help="write a one-page HTML report here")
+        command.add_argument(
+            "--plain", action="store_true",
+            help="one line per step, as in a pipe, instead of the live view on a terminal",
+        )  # fmt: skip
 
     itch = commands.add_parser("itch", help="Nasdaq TotalView-ITCH 5.0 files")
     itch_commands = itch.add_subparsers(dest="itch_command", required=True)
@@ -334,7 +338,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "cert":
         from nyquestro.cli.cert import list_command, run_command, serve_pack_command
 
-        out = Console(highlight=False, soft_wrap=True)
+        # Not interactive, the report is plain lines (cli/cert.py `_progress`).
+        plain = getattr(args, "plain", False)
+        out = Console(highlight=False, soft_wrap=True, force_interactive=False if plain else None)
         if args.cert_command == "list":
             return list_command(out)
         if args.cert_command == "serve":

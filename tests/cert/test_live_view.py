@@ -1,6 +1,6 @@
 """`nyquestro cert run` on a terminal (a pseudo-terminal the test reads): the live table of
 the running scenario's steps while they run, each scenario's final table left in the
-scrollback, and the plain lines again when TTY_INTERACTIVE=0 asks for them."""
+scrollback, and the plain lines again when --plain or TTY_INTERACTIVE=0 asks for them."""
 
 import fcntl
 import os
@@ -13,6 +13,8 @@ import sys
 import termios
 import time
 from pathlib import Path
+
+import pytest
 
 from tests.cert.test_cert_run import FAILING, RUN_TIMEOUT
 
@@ -102,9 +104,15 @@ def test_the_live_view_shows_steps_running_then_leaves_each_scenario_with_its_ou
     assert "1/2 scenarios; steps 3 passed, 1 failed, 1 skipped" in text
 
 
-def test_a_terminal_gets_the_plain_lines_when_tty_interactive_is_0(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("flags", "variables"), [((), {"TTY_INTERACTIVE": "0"}), (("--plain",), {})],
+    ids=["TTY_INTERACTIVE=0", "--plain"],
+)  # fmt: skip
+def test_a_terminal_gets_the_plain_lines_when_asked(
+    tmp_path: Path, flags: tuple[str, ...], variables: dict[str, str]
+) -> None:
     (tmp_path / "wrong.toml").write_text(FAILING)
-    status, written = cert_on_a_terminal(tmp_path, "wrong.toml", TTY_INTERACTIVE="0")
+    status, written = cert_on_a_terminal(tmp_path, "wrong.toml", *flags, **variables)
     assert status == 1, written
     text = "\n".join(screen(written))
     assert f"  FAIL the acknowledgement says Replaced\n       {PROBLEM}\n  SKIP log out" in text

@@ -77,6 +77,23 @@ def test_a_replay_gives_no_difference_and_a_changed_rule_the_expected_one(tmp_pa
     replayed = next(line for line in differs.stdout.splitlines() if "replayed:" in line)
     assert "|150=8|" in replayed and "|103=3|" in replayed
 
+    # The same venue with a behaviour rule added that busts the fills: the first message
+    # that differs is a bust's report (it names the fill in ExecRefID 19), on whichever
+    # session the replay reaches it first.
+    busting = tmp_path / "busting.toml"
+    busting.write_text(default_config().read_text().replace(
+        "[fix]\n",
+        '[fix]\nrules = [{ name = "busts", cl_ord_id = "^B", bust_fills = true }]\n', 1,
+    ))  # fmt: skip
+    busted = replay(journal, busting)
+    assert busted.returncode == 1, busted.stdout + busted.stderr
+    assert "DIFFERS at recorded message" in busted.stdout
+    recorded, replayed = (
+        next(line for line in busted.stdout.splitlines() if f"{side}:" in line)
+        for side in ("recorded", "replayed")
+    )  # fmt: skip
+    assert "|19=" in replayed and "|19=" not in recorded, busted.stdout
+
 
 def test_a_recording_on_a_virtual_clock_replays_with_the_same_transact_times(
     tmp_path: Path,

@@ -242,6 +242,9 @@ def test_an_orders_history(snap_compare: Any) -> None:
     async def open_it(pilot: Pilot[Any]) -> None:
         await on_tab(pilot, "orders")
         await pilot.app.push_screen(History(history))
+        # A fixed pause alone was too short on a loaded machine: wait for the rows.
+        await until(pilot, lambda: isinstance(pilot.app.screen, History) and pilot.app.screen
+                    .query_one("#history", DataTable).row_count == len(events))  # fmt: skip
         await pilot.pause(0.2)
 
     assert snap_compare(app(), terminal_size=SIZE, run_before=open_it)
