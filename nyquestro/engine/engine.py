@@ -290,19 +290,17 @@ class Engine:
         return [(Px(lv.px), Qty(lv.qty), len(lv.orders)) for lv in book_side.best_first()]
 
     def latest_trade_of(self, order_id: OrderId) -> TradeId | None:
-        """The order's latest trade that can still be busted or corrected (a scan from
-        the newest trade: for operators, not the order path)."""
-        log = self._ctx.trades
-        for trade_id in reversed(log.order):
-            found = log.records.get(trade_id)
-            if found is not None and order_id in (found.buy.order_id, found.sell.order_id):
-                return TradeId(trade_id)
-        return None
+        """The order's latest trade that can still be busted or corrected."""
+        found = self._ctx.trades.latest_of(order_id)
+        return None if found is None else TradeId(found)
 
     def trade(self, trade_id: TradeId) -> tuple[Symbol, Px, Qty] | None:
         """(symbol, price, quantity) of a trade that can still be busted or corrected."""
-        found = self._ctx.trades.records.get(trade_id)
-        return None if found is None else (found.buy.symbol, Px(found.px), Qty(found.qty))
+        ctx = self._ctx
+        kept = ctx.trades.get(trade_id)
+        if kept is None:
+            return None
+        return Symbol(ctx.trades.symbol(kept, ctx.live)), Px(kept[2]), Qty(kept[3])
 
     def is_halted(self, symbol: Symbol) -> bool:
         return self._books[symbol].halted
@@ -959,7 +957,7 @@ class Engine:
         """Bust (qty 0) or correct a trade the engine still keeps; see engine/trades.py."""
         self._last_request_id = max(self._last_request_id, request_id)
         ctx = self._ctx
-        record = ctx.trades.records.get(trade_id)
+        record = ctx.trades.get(trade_id)
         what = "bust" if px is None else "correct"
         problem: tuple[RejectReason, str] | None = None
         if record is None:
@@ -972,20 +970,18 @@ class Engine:
             )
         elif px is not None and px <= 0:
             problem = RejectReason.INVALID_PRICE, f"a corrected price must be above 0, not {px}"
-        elif px is not None and not 0 < qty <= record.qty:
+        elif px is not None and not 0 < qty <= record[3]:
             problem = (
                 RejectReason.INVALID_QTY,
-                (f"a corrected quantity must be 1 to the trade's {record.qty}, not {qty}"),
+                (f"a corrected quantity must be 1 to the trade's {record[3]}, not {qty}"),
             )
         if problem is not None or record is None:
             reason_, text = problem or (RejectReason.UNKNOWN_TRADE, "")
             ctx.out.append(OperatorRejected(seq=cmd.seq, ts=cmd.ts, command=what,
                                             reason=reason_, text=text))  # fmt: skip
             return
-        amend(cmd.seq, cmd.ts, trade_id, record, record.px if px is None else px, qty,
-              reason, ctx.live, ctx.out)  # fmt: skip
-        if px is None:
-            ctx.trades.forget(trade_id)
+        amend(cmd.seq, cmd.ts, trade_id, ctx.trades, record, record[2] if px is None else px,
+              qty, reason, ctx.live, ctx.out)  # fmt: skip
 
     # --- helpers --------------------------------------------------------------------------
 

@@ -262,6 +262,7 @@ def expire_resting(ctx: Context, book: OrderBook, order: LiveOrder, reason: Expi
 def finish(ctx: Context, book: OrderBook, order: LiveOrder) -> None:
     """Forget an order that can no longer trade."""
     ctx.live.pop(order.order_id, None)
+    ctx.trades.finished(order)
     if order.peg is not None:
         book.pegs.pop(order.order_id, None)
 

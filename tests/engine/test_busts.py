@@ -99,6 +99,13 @@ def test_only_the_latest_trades_of_the_day_can_be_busted() -> None:
     ids = [one(h.sell(1, 50, session=S2, account=A2), Trade).trade_id for _ in range(3)]
     assert one(bust(h, ids[0]), OperatorRejected).reason is RejectReason.UNKNOWN_TRADE
     assert len(bust(h, ids[1])) == 3
+    for _ in range(5):  # more trades between other orders, each of them done at once
+        h.buy(1, 60)
+        h.sell(1, 60, session=S2, account=A2)
+    assert one(bust(h, ids[2]), OperatorRejected).reason is RejectReason.UNKNOWN_TRADE
+    # What is kept stays within the window: orders of forgotten trades are forgotten too.
+    log = h.engine._ctx.trades
+    assert len(log.records) == 2 and len(log.latest) <= 4 and len(log.facts) <= 4
     h.buy(1, 50)
     last = one(h.sell(1, 50, session=S2, account=A2), Trade).trade_id
     seq, ts = h.stamp()
