@@ -11,11 +11,11 @@ and an unbounded log would grow all day. Counted in trades, not in time, because
 engine has no clock but the commands' stamps, and a count keeps the memory bound
 whatever the rate.
 
-Everything here is plain values (ints, strings, tuples of them) in a few containers, not
-an object per trade holding its orders: Python's cyclic collector stops tracking such
-tuples at its first pass, while a hundred thousand small objects, and the done orders
-they kept alive, made each full collection walk them (a 190 ms pause in the engine
-benchmark, against 20-30 ms without).
+Nothing here is an object the cyclic garbage collector tracks: ints in dicts and a deque,
+and a done order's facts in one string. A tracked object per trade (first a record
+holding its two orders, then a tuple) made the collector run as the log grew and walk
+what it kept: the engine benchmark's longest process() call went from 18-35 ms to 80-490
+ms. Ints and strings are never tracked, so the log grows without the collector noticing.
 """
 
 from collections import deque
@@ -51,43 +51,65 @@ Facts = tuple[str, str, str, str, int, int, int, int]
 """A done order as it left the book: session, account, ClOrdID, symbol, side (its value),
 quantity, cum qty, cum notional."""
 _SIDES = {side.value: side for side in Side}
+_SEP = "\x1f"
+"""Between a done order's facts in its string (FIX fields cannot hold it)."""
 
 
 @mypyc_attr(serializable=True)
 class TradeLog:
-    __slots__ = ("facts", "latest", "order", "records", "window")
+    __slots__ = ("buys", "facts", "latest", "order", "pxs", "qtys", "sells", "window")
 
     def __init__(self, window: int = BUST_WINDOW) -> None:
         self.window = window
-        self.records: dict[int, Kept] = {}
+        # A kept trade, by its id, one dict per field: see the module doc.
+        self.buys: dict[int, int] = {}
+        self.sells: dict[int, int] = {}
+        self.pxs: dict[int, int] = {}
+        self.qtys: dict[int, int] = {}
+        """As it stands: a correction changes it, a bust makes it 0."""
         self.order: deque[int] = deque()
         """The kept trades' ids, oldest first (the next to be forgotten)."""
         self.latest: dict[int, int] = {}
         """Each order with a kept trade: its latest one's id."""
-        self.facts: dict[int, Facts] = {}
-        """Done orders with a kept trade."""
+        self.facts: dict[int, str] = {}
+        """Done orders with a kept trade: their `Facts`, joined."""
 
     def record(self, trade_id: int, buy: LiveOrder, sell: LiveOrder, px: int, qty: int) -> None:
-        self.records[trade_id] = (buy.order_id, sell.order_id, px, qty)
+        self.buys[trade_id] = buy.order_id
+        self.sells[trade_id] = sell.order_id
+        self.pxs[trade_id] = px
+        self.qtys[trade_id] = qty
         self.latest[buy.order_id] = trade_id
         self.latest[sell.order_id] = trade_id
         order = self.order
         order.append(trade_id)
         if len(order) > self.window:
             gone = order.popleft()
-            kept = self.records.pop(gone)
-            self._release(gone, kept[0])
-            self._release(gone, kept[1])
+            del self.pxs[gone]
+            del self.qtys[gone]
+            self._release(gone, self.buys.pop(gone))
+            self._release(gone, self.sells.pop(gone))
 
     def finished(self, order: LiveOrder) -> None:
         """`order` leaves the live map: keep its facts while one of its trades is kept."""
         if order.cum_qty and order.order_id in self.latest:
-            self.facts[order.order_id] = _facts(order)
+            self.facts[order.order_id] = _joined(_facts(order))
 
     def get(self, trade_id: int) -> Kept | None:
         """A trade that can still be busted or corrected."""
-        kept = self.records.get(trade_id)
-        return None if kept is None or kept[3] == 0 else kept
+        qty = self.qtys.get(trade_id, 0)
+        if not qty:
+            return None
+        return self.buys[trade_id], self.sells[trade_id], self.pxs[trade_id], qty
+
+    def set(self, trade_id: int, px: int, qty: int) -> None:
+        self.pxs[trade_id] = px
+        self.qtys[trade_id] = qty
+
+    def facts_of(self, order_id: int) -> Facts:
+        parts = self.facts[order_id].split(_SEP)
+        return (parts[0], parts[1], parts[2], parts[3], int(parts[4]), int(parts[5]),
+                int(parts[6]), int(parts[7]))  # fmt: skip
 
     def latest_of(self, order_id: int) -> int | None:
         """The order's latest trade that can still be busted or corrected."""
@@ -95,20 +117,21 @@ class TradeLog:
         if found is not None and self.get(found) is not None:
             return found
         for trade_id in reversed(self.order):  # its latest was busted: look further back
-            kept = self.records[trade_id]
-            if kept[3] and order_id in (kept[0], kept[1]):
+            if self.qtys[trade_id] and order_id in (self.buys[trade_id], self.sells[trade_id]):
                 return trade_id
         return None
 
     def symbol(self, kept: Kept, live: dict[int, LiveOrder]) -> str:
         buyer = live.get(kept[0])
-        return buyer.symbol if buyer is not None else self.facts[kept[0]][3]
+        return buyer.symbol if buyer is not None else self.facts_of(kept[0])[3]
 
-    def state(self) -> tuple[list[tuple[int, Kept]], list[tuple[int, Facts]]]:
+    def state(self) -> tuple[list[tuple[int, int, int, int, int]], list[tuple[int, str]]]:
         """What the state hash covers: the kept trades oldest first, the done orders'
         facts by order id."""
-        records = self.records
-        return [(t, records[t]) for t in self.order], sorted(self.facts.items())
+        return (
+            [(t, self.buys[t], self.sells[t], self.pxs[t], self.qtys[t]) for t in self.order],
+            sorted(self.facts.items()),
+        )
 
     def _release(self, trade_id: int, order_id: int) -> None:
         if self.latest.get(order_id) == trade_id:
@@ -119,6 +142,11 @@ class TradeLog:
 def _facts(order: LiveOrder) -> Facts:
     return (order.session, order.account, order.cl_ord_id, order.symbol, order.side.value,
             order.qty, order.cum_qty, order.cum_notional)  # fmt: skip
+
+
+def _joined(facts: Facts) -> str:
+    return _SEP.join((facts[0], facts[1], facts[2], facts[3], str(facts[4]), str(facts[5]),
+                      str(facts[6]), str(facts[7])))  # fmt: skip
 
 
 def amend(
@@ -139,9 +167,9 @@ def amend(
             facts = _facts(order)
             leaves = order.leaves_qty
         else:
-            was = log.facts[order_id]
+            was = log.facts_of(order_id)
             facts = (*was[:6], was[6] - less, was[7] + notional)
-            log.facts[order_id] = facts
+            log.facts[order_id] = _joined(facts)
             leaves = 0  # done: nothing is open
         session, account, cl_ord_id, _, side, order_qty, cum_qty, cum_notional = facts
         if busted:
@@ -172,4 +200,4 @@ def amend(
             seq=seq, ts=ts, symbol=symbol, trade_id=trade_id, orig_px=Px(orig_px),
             orig_qty=Qty(orig_qty), px=Px(px), qty=Qty(qty),
         ))  # fmt: skip
-    log.records[trade_id] = (kept[0], kept[1], px, qty)
+    log.set(trade_id, px, qty)
