@@ -3,19 +3,20 @@
 A bust (FIX ExecType H) takes a fill back from both orders; a correction (ExecType G)
 changes its price or lowers its quantity. Either needs the trade's two orders, and an
 order that traded to the end has left the live map: so an order that leaves it while one
-of its trades is kept leaves its facts behind (`Facts`), and its fill totals stay right
-across a bust even once it is done.
+of its trades is kept leaves its facts behind (`DoneOrders`), and its fill totals stay
+right across a bust even once it is done.
 
 Only the last `BUST_WINDOW` trades are kept: a venue's bust window is short (minutes),
 and an unbounded log would grow all day. Counted in trades, not in time, because the
 engine has no clock but the commands' stamps, and a count keeps the memory bound
 whatever the rate.
 
-Nothing here is an object the cyclic garbage collector tracks: ints in dicts and a deque,
-and a done order's facts in one string. A tracked object per trade (first a record
-holding its two orders, then a tuple) made the collector run as the log grew and walk
-what it kept: the engine benchmark's longest process() call went from 18-35 ms to 80-490
-ms. Ints and strings are never tracked, so the log grows without the collector noticing.
+Nothing here allocates an object the cyclic garbage collector tracks: a trade and a done
+order are entries in dicts of ints and of the strings the order already had, one dict per
+field. A tracked object per trade (a record holding its two orders, then a tuple) made
+the collector run as the log grew and walk what it kept: the engine benchmark's longest
+process() call went from 18-35 ms to 80-490 ms. Building a string of a done order's
+facts instead cost 2 µs a trade.
 """
 
 from collections import deque
@@ -46,18 +47,56 @@ from nyquestro.domain.ids import (
 from nyquestro.engine.order import LiveOrder
 
 Kept = tuple[int, int, int, int]
-"""A kept trade: buy order id, sell order id, price, quantity (0: busted)."""
-Facts = tuple[str, str, str, str, int, int, int, int]
-"""A done order as it left the book: session, account, ClOrdID, symbol, side (its value),
-quantity, cum qty, cum notional."""
-_SIDES = {side.value: side for side in Side}
-_SEP = "\x1f"
-"""Between a done order's facts in its string (FIX fields cannot hold it)."""
+"""A kept trade: buy order id, sell order id, price, quantity."""
+
+
+@mypyc_attr(serializable=True)
+class DoneOrders:
+    """Orders that left the live map while one of their trades is kept, field by field."""
+
+    __slots__ = ("accounts", "cl_ord_ids", "cum_notionals", "cum_qtys", "qtys", "sessions",
+                 "symbols")  # fmt: skip
+
+    def __init__(self) -> None:
+        self.sessions: dict[int, SessionKey] = {}
+        self.accounts: dict[int, Account] = {}
+        self.cl_ord_ids: dict[int, ClOrdId] = {}
+        self.symbols: dict[int, Symbol] = {}
+        self.qtys: dict[int, int] = {}
+        self.cum_qtys: dict[int, int] = {}
+        self.cum_notionals: dict[int, int] = {}
+
+    def add(self, order: LiveOrder) -> None:
+        order_id = order.order_id
+        self.sessions[order_id] = order.session
+        self.accounts[order_id] = order.account
+        self.cl_ord_ids[order_id] = order.cl_ord_id
+        self.symbols[order_id] = order.symbol
+        self.qtys[order_id] = order.qty
+        self.cum_qtys[order_id] = order.cum_qty
+        self.cum_notionals[order_id] = order.cum_notional
+
+    def drop(self, order_id: int) -> None:
+        if order_id in self.sessions:
+            del self.sessions[order_id]
+            del self.accounts[order_id]
+            del self.cl_ord_ids[order_id]
+            del self.symbols[order_id]
+            del self.qtys[order_id]
+            del self.cum_qtys[order_id]
+            del self.cum_notionals[order_id]
+
+    def state(self) -> list[tuple[int, str, str, str, str, int, int, int]]:
+        return [
+            (o, self.sessions[o], self.accounts[o], self.cl_ord_ids[o], self.symbols[o],
+             self.qtys[o], self.cum_qtys[o], self.cum_notionals[o])
+            for o in sorted(self.sessions)
+        ]  # fmt: skip
 
 
 @mypyc_attr(serializable=True)
 class TradeLog:
-    __slots__ = ("buys", "facts", "latest", "order", "pxs", "qtys", "sells", "window")
+    __slots__ = ("buys", "done", "latest", "order", "pxs", "qtys", "sells", "window")
 
     def __init__(self, window: int = BUST_WINDOW) -> None:
         self.window = window
@@ -71,8 +110,7 @@ class TradeLog:
         """The kept trades' ids, oldest first (the next to be forgotten)."""
         self.latest: dict[int, int] = {}
         """Each order with a kept trade: its latest one's id."""
-        self.facts: dict[int, str] = {}
-        """Done orders with a kept trade: their `Facts`, joined."""
+        self.done = DoneOrders()
 
     def record(self, trade_id: int, buy: LiveOrder, sell: LiveOrder, px: int, qty: int) -> None:
         self.buys[trade_id] = buy.order_id
@@ -93,7 +131,7 @@ class TradeLog:
     def finished(self, order: LiveOrder) -> None:
         """`order` leaves the live map: keep its facts while one of its trades is kept."""
         if order.cum_qty and order.order_id in self.latest:
-            self.facts[order.order_id] = _joined(_facts(order))
+            self.done.add(order)
 
     def get(self, trade_id: int) -> Kept | None:
         """A trade that can still be busted or corrected."""
@@ -101,15 +139,6 @@ class TradeLog:
         if not qty:
             return None
         return self.buys[trade_id], self.sells[trade_id], self.pxs[trade_id], qty
-
-    def set(self, trade_id: int, px: int, qty: int) -> None:
-        self.pxs[trade_id] = px
-        self.qtys[trade_id] = qty
-
-    def facts_of(self, order_id: int) -> Facts:
-        parts = self.facts[order_id].split(_SEP)
-        return (parts[0], parts[1], parts[2], parts[3], int(parts[4]), int(parts[5]),
-                int(parts[6]), int(parts[7]))  # fmt: skip
 
     def latest_of(self, order_id: int) -> int | None:
         """The order's latest trade that can still be busted or corrected."""
@@ -123,30 +152,23 @@ class TradeLog:
 
     def symbol(self, kept: Kept, live: dict[int, LiveOrder]) -> str:
         buyer = live.get(kept[0])
-        return buyer.symbol if buyer is not None else self.facts_of(kept[0])[3]
+        return buyer.symbol if buyer is not None else self.done.symbols[kept[0]]
 
-    def state(self) -> tuple[list[tuple[int, int, int, int, int]], list[tuple[int, str]]]:
-        """What the state hash covers: the kept trades oldest first, the done orders'
-        facts by order id."""
+    def state(
+        self,
+    ) -> tuple[
+        list[tuple[int, int, int, int, int]], list[tuple[int, str, str, str, str, int, int, int]]
+    ]:
+        """What the state hash covers: the kept trades oldest first, the done orders."""
         return (
             [(t, self.buys[t], self.sells[t], self.pxs[t], self.qtys[t]) for t in self.order],
-            sorted(self.facts.items()),
+            self.done.state(),
         )
 
     def _release(self, trade_id: int, order_id: int) -> None:
         if self.latest.get(order_id) == trade_id:
             del self.latest[order_id]
-            self.facts.pop(order_id, None)
-
-
-def _facts(order: LiveOrder) -> Facts:
-    return (order.session, order.account, order.cl_ord_id, order.symbol, order.side.value,
-            order.qty, order.cum_qty, order.cum_notional)  # fmt: skip
-
-
-def _joined(facts: Facts) -> str:
-    return _SEP.join((facts[0], facts[1], facts[2], facts[3], str(facts[4]), str(facts[5]),
-                      str(facts[6]), str(facts[7])))  # fmt: skip
+            self.done.drop(order_id)
 
 
 def amend(
@@ -159,36 +181,36 @@ def amend(
     orig_px, orig_qty = kept[2], kept[3]
     less, notional = orig_qty - qty, px * qty - orig_px * orig_qty
     symbol = Symbol(log.symbol(kept, live))
-    for order_id in (kept[0], kept[1]):
+    done = log.done
+    for order_id, side in ((kept[0], Side.BUY), (kept[1], Side.SELL)):
         order = live.get(order_id)
         if order is not None:
             order.cum_qty -= less
             order.cum_notional += notional
-            facts = _facts(order)
+            session, account, cl_ord_id = order.session, order.account, order.cl_ord_id
+            order_qty, cum_qty, cum_notional = order.qty, order.cum_qty, order.cum_notional
             leaves = order.leaves_qty
         else:
-            was = log.facts_of(order_id)
-            facts = (*was[:6], was[6] - less, was[7] + notional)
-            log.facts[order_id] = _joined(facts)
+            session, account = done.sessions[order_id], done.accounts[order_id]
+            cl_ord_id, order_qty = done.cl_ord_ids[order_id], done.qtys[order_id]
+            cum_qty = done.cum_qtys[order_id] = done.cum_qtys[order_id] - less
+            cum_notional = done.cum_notionals[order_id] = done.cum_notionals[order_id] + notional
             leaves = 0  # done: nothing is open
-        session, account, cl_ord_id, _, side, order_qty, cum_qty, cum_notional = facts
         if busted:
             out.append(ExecutionBusted(
-                seq=seq, ts=ts, order_id=OrderId(order_id), session=SessionKey(session),
-                account=Account(account), cl_ord_id=ClOrdId(cl_ord_id), symbol=symbol,
-                side=_SIDES[side], trade_id=trade_id, orig_px=Px(orig_px),
-                orig_qty=Qty(orig_qty), px=Px(orig_px), qty=Qty(0), cum_qty=Qty(cum_qty),
-                leaves_qty=Qty(leaves), order_qty=Qty(order_qty), cum_notional=cum_notional,
-                reason=reason,
+                seq=seq, ts=ts, order_id=OrderId(order_id), session=session,
+                account=account, cl_ord_id=cl_ord_id, symbol=symbol,
+                side=side, trade_id=trade_id, orig_px=Px(orig_px), orig_qty=Qty(orig_qty),
+                px=Px(orig_px), qty=Qty(0), cum_qty=Qty(cum_qty), leaves_qty=Qty(leaves),
+                order_qty=Qty(order_qty), cum_notional=cum_notional, reason=reason,
             ))  # fmt: skip
         else:
             out.append(ExecutionCorrected(
-                seq=seq, ts=ts, order_id=OrderId(order_id), session=SessionKey(session),
-                account=Account(account), cl_ord_id=ClOrdId(cl_ord_id), symbol=symbol,
-                side=_SIDES[side], trade_id=trade_id, orig_px=Px(orig_px),
-                orig_qty=Qty(orig_qty), px=Px(px), qty=Qty(qty), cum_qty=Qty(cum_qty),
-                leaves_qty=Qty(leaves), order_qty=Qty(order_qty), cum_notional=cum_notional,
-                reason=reason,
+                seq=seq, ts=ts, order_id=OrderId(order_id), session=session,
+                account=account, cl_ord_id=cl_ord_id, symbol=symbol,
+                side=side, trade_id=trade_id, orig_px=Px(orig_px), orig_qty=Qty(orig_qty),
+                px=Px(px), qty=Qty(qty), cum_qty=Qty(cum_qty), leaves_qty=Qty(leaves),
+                order_qty=Qty(order_qty), cum_notional=cum_notional, reason=reason,
             ))  # fmt: skip
     if busted:
         out.append(TradeBusted(
@@ -200,4 +222,5 @@ def amend(
             seq=seq, ts=ts, symbol=symbol, trade_id=trade_id, orig_px=Px(orig_px),
             orig_qty=Qty(orig_qty), px=Px(px), qty=Qty(qty),
         ))  # fmt: skip
-    log.set(trade_id, px, qty)
+    log.pxs[trade_id] = px
+    log.qtys[trade_id] = qty

@@ -105,7 +105,7 @@ def test_only_the_latest_trades_of_the_day_can_be_busted() -> None:
     assert one(bust(h, ids[2]), OperatorRejected).reason is RejectReason.UNKNOWN_TRADE
     # What is kept stays within the window: orders of forgotten trades are forgotten too.
     log = h.engine._ctx.trades
-    assert len(log.qtys) == 2 and len(log.latest) <= 4 and len(log.facts) <= 4
+    assert len(log.qtys) == 2 and len(log.latest) <= 4 and len(log.done.sessions) <= 4
     h.buy(1, 50)
     last = one(h.sell(1, 50, session=S2, account=A2), Trade).trade_id
     seq, ts = h.stamp()
