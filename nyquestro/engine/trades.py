@@ -196,31 +196,19 @@ def amend(
             cum_qty = done.cum_qtys[order_id] = done.cum_qtys[order_id] - less
             cum_notional = done.cum_notionals[order_id] = done.cum_notionals[order_id] + notional
             leaves = 0  # done: nothing is open
-        if busted:
-            out.append(ExecutionBusted(
-                seq=seq, ts=ts, order_id=OrderId(order_id), session=session,
-                account=account, cl_ord_id=cl_ord_id, symbol=symbol,
-                side=side, trade_id=trade_id, orig_px=Px(orig_px), orig_qty=Qty(orig_qty),
-                px=Px(orig_px), qty=Qty(0), cum_qty=Qty(cum_qty), leaves_qty=Qty(leaves),
-                order_qty=Qty(order_qty), cum_notional=cum_notional, reason=reason,
-            ))  # fmt: skip
-        else:
-            out.append(ExecutionCorrected(
-                seq=seq, ts=ts, order_id=OrderId(order_id), session=session,
-                account=account, cl_ord_id=cl_ord_id, symbol=symbol,
-                side=side, trade_id=trade_id, orig_px=Px(orig_px), orig_qty=Qty(orig_qty),
-                px=Px(px), qty=Qty(qty), cum_qty=Qty(cum_qty), leaves_qty=Qty(leaves),
-                order_qty=Qty(order_qty), cum_notional=cum_notional, reason=reason,
-            ))  # fmt: skip
-    if busted:
-        out.append(TradeBusted(
-            seq=seq, ts=ts, symbol=symbol, trade_id=trade_id, orig_px=Px(orig_px),
-            orig_qty=Qty(orig_qty), px=Px(orig_px), qty=Qty(0),
+        # Classes called through a variable: slower in the compiled core, and a bust is rare.
+        execution = ExecutionBusted if busted else ExecutionCorrected
+        out.append(execution(
+            seq=seq, ts=ts, order_id=OrderId(order_id), session=session, account=account,
+            cl_ord_id=cl_ord_id, symbol=symbol, side=side, trade_id=trade_id,
+            orig_px=Px(orig_px), orig_qty=Qty(orig_qty), px=Px(px), qty=Qty(qty),
+            cum_qty=Qty(cum_qty), leaves_qty=Qty(leaves), order_qty=Qty(order_qty),
+            cum_notional=cum_notional, reason=reason,
         ))  # fmt: skip
-    else:
-        out.append(TradeCorrected(
-            seq=seq, ts=ts, symbol=symbol, trade_id=trade_id, orig_px=Px(orig_px),
-            orig_qty=Qty(orig_qty), px=Px(px), qty=Qty(qty),
-        ))  # fmt: skip
+    public = TradeBusted if busted else TradeCorrected
+    out.append(public(
+        seq=seq, ts=ts, symbol=symbol, trade_id=trade_id, orig_px=Px(orig_px),
+        orig_qty=Qty(orig_qty), px=Px(px), qty=Qty(qty),
+    ))  # fmt: skip
     log.pxs[trade_id] = px
     log.qtys[trade_id] = qty

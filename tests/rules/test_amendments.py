@@ -15,8 +15,8 @@ from nyquestro.config.instruments import ConfigError
 from nyquestro.config.rules import Amend, rules_from
 from nyquestro.gateways.fix.after_fill import AfterFill, after_fill
 from nyquestro.gateways.fix.message import OutMessage
-from tests.fix.client import FixClient
-from tests.fix.conftest import Server, check_against_dictionary
+from tests.fix.conftest import Server
+from tests.rules.test_fills import logged_on
 
 CLIENT1, CLIENT3 = "FIX.4.4:NYQUESTRO->CLIENT1", "FIX.4.4:NYQUESTRO->CLIENT3"
 ACCOUNTS = {CLIENT1: "CLIENT1", CLIENT3: "CLIENT3"}
@@ -84,13 +84,6 @@ def server(tmp_path: Path) -> Iterator[Server]:
     srv.start()
     yield srv
     srv.stop()
-
-
-def logged_on(server: Server, comp_id: str) -> FixClient:
-    client = FixClient(server.port, comp_id, "FIX.4.4")
-    client.validate = check_against_dictionary
-    client.logon()
-    return client
 
 
 def test_a_fill_is_busted_then_another_corrected_by_the_venue_s_rules(server: Server) -> None:
