@@ -8,6 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from nyquestro.config.instruments import default_instruments
+from nyquestro.domain.commands import BustTrade, CorrectTrade
 from nyquestro.domain.events import Accepted, CancelRejected, Configured, Rejected, Replaced
 from nyquestro.domain.ids import Account, Qty
 from nyquestro.domain.reasons import RejectReason
@@ -77,6 +78,10 @@ def test_random_flows_never_take_an_account_beyond_its_limits(
     accounts = [Account(f"acct-{s}") for s in SESSIONS]
     limit(h, dict.fromkeys(accounts, (max_long, max_short)))
     for command in random_flow(seed, 300):
+        if isinstance(command, BustTrade | CorrectTrade):
+            # Taken back after the fact, outside any pre-trade check: a venue cannot
+            # refuse a bust because of the position it leaves.
+            continue
         seq, ts = h.stamp()
         h.send(replace(command, seq=seq, ts=ts))
         for account in accounts:

@@ -31,6 +31,9 @@ def test_a_killed_core_is_restarted_and_serves_on_the_same_port(tmp_path: Path) 
         assert first is not None and first != server.pid
         # Its own process group: a terminal's Ctrl-C reaches it only through the supervisor.
         assert os.getpgid(first) == first != os.getpgid(server.pid or 0)
+        # The port answers a moment before the line saying so is written: a kill in
+        # between would leave one line where the test counts two.
+        wait_for(server, READY, 1)
         os.kill(first, signal.SIGKILL)
         wait_for(server, READY, 2)
         second = server.core_pid
