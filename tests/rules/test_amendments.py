@@ -2,8 +2,6 @@
 and its errors, which reports a rule acts on, and a real venue whose rules bust and
 correct fills over FIX, with a replay of its journal rendering the same messages."""
 
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from decimal import Decimal
@@ -16,7 +14,7 @@ from nyquestro.config.rules import Amend, rules_from
 from nyquestro.gateways.fix.after_fill import AfterFill, after_fill
 from nyquestro.gateways.fix.message import OutMessage
 from tests.fix.conftest import Server
-from tests.rules.test_fills import logged_on
+from tests.rules.test_fills import logged_on, replayed_matches
 
 CLIENT1, CLIENT3 = "FIX.4.4:NYQUESTRO->CLIENT1", "FIX.4.4:NYQUESTRO->CLIENT3"
 ACCOUNTS = {CLIENT1: "CLIENT1", CLIENT3: "CLIENT3"}
@@ -137,14 +135,6 @@ def test_a_replay_of_the_journal_renders_the_rules_busts_as_they_were_sent(
         other.logout()
     finally:
         server.stop()
-    (db,) = tmp_path.glob("store*/nyquestro.db")
-    replayed = subprocess.run(
-        [sys.executable, "-m", "nyquestro", "replay", "--journal", str(db),
-         "--config", str(server.config_path)],
-        capture_output=True, text=True, check=False, timeout=120,
-    )  # fmt: skip
-    assert replayed.returncode == 0, replayed.stdout + replayed.stderr
-    assert "matches the hash recorded live" in replayed.stdout
-    matched = int(replayed.stdout.split(" outbound messages match")[0].split()[-1])
+    matched = replayed_matches(tmp_path, server)
     # Each side: ack, fill, bust; and the drop copy's copy of each.
-    assert matched == 2 * 6, replayed.stdout
+    assert matched == 2 * 6

@@ -241,6 +241,20 @@ def test_a_pattern_fills_its_slices_in_order_until_the_order_is_filled(server: S
         house.close()
 
 
+def replayed_matches(tmp_path: Path, server: Server) -> int:
+    """`nyquestro replay` of the stopped `server`'s journal: how many outbound messages it
+    rendered as the venue sent them (asserting the replay agreed on the event hash)."""
+    (db,) = tmp_path.glob("store*/nyquestro.db")
+    replayed = subprocess.run(
+        [sys.executable, "-m", "nyquestro", "replay", "--journal", str(db),
+         "--config", str(server.config_path)],
+        capture_output=True, text=True, check=False, timeout=120,
+    )  # fmt: skip
+    assert replayed.returncode == 0, replayed.stdout + replayed.stderr
+    assert "matches the hash recorded live" in replayed.stdout
+    return int(replayed.stdout.split(" outbound messages match")[0].split()[-1])
+
+
 def test_a_replay_of_the_journal_renders_the_fills_as_they_were_sent(tmp_path: Path) -> None:
     server = Server(tmp_path, fix_settings=RULES)
     server.start()
@@ -251,15 +265,7 @@ def test_a_replay_of_the_journal_renders_the_fills_as_they_were_sent(tmp_path: P
         user.logout()
     finally:
         server.stop()
-    (db,) = tmp_path.glob("store*/nyquestro.db")
-    replayed = subprocess.run(
-        [sys.executable, "-m", "nyquestro", "replay", "--journal", str(db),
-         "--config", str(server.config_path)],
-        capture_output=True, text=True, check=False, timeout=120,
-    )  # fmt: skip
-    assert replayed.returncode == 0, replayed.stdout + replayed.stderr
-    assert "matches the hash recorded live" in replayed.stdout
-    matched = int(replayed.stdout.split(" outbound messages match")[0].split()[-1])
+    matched = replayed_matches(tmp_path, server)
     # The ack and four fills to the client, four IOCs' acks and fills to the house (not
     # logged on: quickfix keeps them), and the drop copy of each.
-    assert matched == 2 * (5 + 8), replayed.stdout
+    assert matched == 2 * (5 + 8)
