@@ -12,7 +12,7 @@ import sys
 import time
 from pathlib import Path
 
-from websockets.exceptions import InvalidHandshake
+from websockets.exceptions import WebSocketException
 
 from tests.fix.conftest import Venue, alive, gateway_pids, rest
 from tests.websocket.client import WsClient
@@ -32,13 +32,14 @@ def resting_buy(server: WsServer) -> tuple[WsClient, str]:
 
 def connect_when_back(port: int, timeout: float = 20.0) -> WsClient:
     """Connects as a client would while the bridge restarts: a refused connection, or a
-    handshake cut short (accepted by the dying process's socket before the kernel tore it
-    down), means try again shortly."""
+    handshake cut short or reset (accepted by the dying process's socket before the kernel
+    tore it down, or by the port's brief other user while it was free), means try again
+    shortly."""
     deadline = time.monotonic() + timeout
     while True:
         try:
             return WsClient(port)
-        except (OSError, InvalidHandshake):
+        except (OSError, WebSocketException):
             if time.monotonic() >= deadline:
                 raise
             time.sleep(0.1)
