@@ -79,6 +79,8 @@ class NewOrder(CommandBase):
     smp_id: SmpId | None = None
     smp_policy: SmpPolicy | None = None
     """None takes the instrument's default."""
+    stop_px: Px | None = None
+    """Stop and stop-limit orders: the last trade price (ticks) that triggers them."""
 
     def __init__(
         self,
@@ -99,6 +101,7 @@ class NewOrder(CommandBase):
         peg_offset: Px = _NO_OFFSET,
         smp_id: SmpId | None = None,
         smp_policy: SmpPolicy | None = None,
+        stop_px: Px | None = None,
     ) -> None:
         object.__setattr__(self, "seq", seq)
         object.__setattr__(self, "ts", ts)
@@ -116,6 +119,7 @@ class NewOrder(CommandBase):
         object.__setattr__(self, "peg_offset", peg_offset)
         object.__setattr__(self, "smp_id", smp_id)
         object.__setattr__(self, "smp_policy", smp_policy)
+        object.__setattr__(self, "stop_px", stop_px)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, init=False)
@@ -160,6 +164,8 @@ class CancelReplace(CommandBase):
     """When given, must equal the order's side (FIX G repeats Side)."""
     display_qty: Qty | None = None
     """None keeps the order's current display setting."""
+    stop_px: Px | None = None
+    """A new stop price for a stop order not yet triggered; None keeps the current one."""
 
     def __init__(
         self,
@@ -174,6 +180,7 @@ class CancelReplace(CommandBase):
         px: Px | None = None,
         side: Side | None = None,
         display_qty: Qty | None = None,
+        stop_px: Px | None = None,
     ) -> None:
         object.__setattr__(self, "seq", seq)
         object.__setattr__(self, "ts", ts)
@@ -185,6 +192,7 @@ class CancelReplace(CommandBase):
         object.__setattr__(self, "px", px)
         object.__setattr__(self, "side", side)
         object.__setattr__(self, "display_qty", display_qty)
+        object.__setattr__(self, "stop_px", stop_px)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, init=False)

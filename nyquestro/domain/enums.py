@@ -16,6 +16,19 @@ class OrdType(StrEnum):
     LIMIT = "limit"
     MARKET = "market"
     PEGGED = "pegged"
+    STOP = "stop"
+    """A market order held until the last trade price reaches its stop price."""
+    STOP_LIMIT = "stop_limit"
+    """A limit order held until the last trade price reaches its stop price."""
+
+    @property
+    def is_stop(self) -> bool:
+        return self is OrdType.STOP or self is OrdType.STOP_LIMIT
+
+    @property
+    def has_limit(self) -> bool:
+        """Whether the order carries a limit price of its own (limit and stop-limit)."""
+        return self is OrdType.LIMIT or self is OrdType.STOP_LIMIT
 
 
 class TimeInForce(StrEnum):

@@ -63,6 +63,8 @@ class Accepted(EventBase):
     tif: TimeInForce
     display_qty: Qty | None
     peg: PegType | None
+    stop_px: Px | None = None
+    """Stop and stop-limit orders: the trigger price (see `Triggered`)."""
 
     def __init__(
         self,
@@ -81,6 +83,7 @@ class Accepted(EventBase):
         tif: TimeInForce,
         display_qty: Qty | None,
         peg: PegType | None,
+        stop_px: Px | None = None,
     ) -> None:
         object.__setattr__(self, "seq", seq)
         object.__setattr__(self, "ts", ts)
@@ -96,6 +99,7 @@ class Accepted(EventBase):
         object.__setattr__(self, "tif", tif)
         object.__setattr__(self, "display_qty", display_qty)
         object.__setattr__(self, "peg", peg)
+        object.__setattr__(self, "stop_px", stop_px)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, init=False)
@@ -326,6 +330,8 @@ class Replaced(EventBase):
     cum_qty: Qty
     display_qty: Qty | None
     priority_kept: bool
+    stop_px: Px | None = None
+    """A stop order's trigger price after the replace."""
 
     def __init__(
         self,
@@ -344,6 +350,7 @@ class Replaced(EventBase):
         cum_qty: Qty,
         display_qty: Qty | None,
         priority_kept: bool,
+        stop_px: Px | None = None,
     ) -> None:
         object.__setattr__(self, "seq", seq)
         object.__setattr__(self, "ts", ts)
@@ -359,6 +366,64 @@ class Replaced(EventBase):
         object.__setattr__(self, "cum_qty", cum_qty)
         object.__setattr__(self, "display_qty", display_qty)
         object.__setattr__(self, "priority_kept", priority_kept)
+        object.__setattr__(self, "stop_px", stop_px)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, init=False)
+class Triggered(EventBase):
+    """A stop order's stop price was reached: from here on it trades as a market order
+    (stop) or a limit order at `px` (stop-limit). Its executions follow in the same
+    command."""
+
+    order_id: OrderId
+    session: SessionKey
+    account: Account
+    cl_ord_id: ClOrdId
+    symbol: Symbol
+    side: Side
+    ord_type: OrdType
+    px: Px | None
+    stop_px: Px
+    last_px: Px
+    """The last trade price that reached the stop price."""
+    qty: Qty
+    leaves_qty: Qty
+    cum_qty: Qty
+
+    def __init__(
+        self,
+        *,
+        seq: Seq,
+        ts: Ts,
+        order_id: OrderId,
+        session: SessionKey,
+        account: Account,
+        cl_ord_id: ClOrdId,
+        symbol: Symbol,
+        side: Side,
+        ord_type: OrdType,
+        px: Px | None,
+        stop_px: Px,
+        last_px: Px,
+        qty: Qty,
+        leaves_qty: Qty,
+        cum_qty: Qty,
+    ) -> None:
+        object.__setattr__(self, "seq", seq)
+        object.__setattr__(self, "ts", ts)
+        object.__setattr__(self, "order_id", order_id)
+        object.__setattr__(self, "session", session)
+        object.__setattr__(self, "account", account)
+        object.__setattr__(self, "cl_ord_id", cl_ord_id)
+        object.__setattr__(self, "symbol", symbol)
+        object.__setattr__(self, "side", side)
+        object.__setattr__(self, "ord_type", ord_type)
+        object.__setattr__(self, "px", px)
+        object.__setattr__(self, "stop_px", stop_px)
+        object.__setattr__(self, "last_px", last_px)
+        object.__setattr__(self, "qty", qty)
+        object.__setattr__(self, "leaves_qty", leaves_qty)
+        object.__setattr__(self, "cum_qty", cum_qty)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, init=False)

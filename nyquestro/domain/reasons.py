@@ -22,6 +22,11 @@ class RejectReason(IntEnum):
     INVALID_TIF_FOR_ORD_TYPE = 109
     PEG_REQUIRED = 110
     PEG_NOT_ALLOWED = 111
+    STOP_PX_REQUIRED = 112
+    """A stop or stop-limit order without a stop price."""
+    STOP_PX_NOT_ALLOWED = 113
+    """A stop price on an order that is not a stop, or a new one for a stop already
+    triggered."""
     # session / identity
     DUPLICATE_CL_ORD_ID = 200
     UNKNOWN_ORDER = 201

@@ -72,6 +72,7 @@ from nyquestro.domain.events import (
     TradeAmended,
     TradeBusted,
     TradeCorrected,
+    Triggered,
 )
 from nyquestro.domain.ids import Seq, Ts
 from nyquestro.domain.reasons import (
@@ -132,7 +133,7 @@ def command_from_row(row: list[Any], seq: Seq, ts: Ts) -> Command:
             tif=_TIFS[row[9]], display_qty=row[10],
             peg=None if row[11] is None else _PEGS[row[11]], peg_offset=row[12],
             smp_id=row[13],
-            smp_policy=None if row[14] is None else _SMP_POLICIES[row[14]],
+            smp_policy=None if row[14] is None else _SMP_POLICIES[row[14]], stop_px=row[15],
         )  # fmt: skip
     if tag == CANCEL:
         return Cancel(
@@ -144,6 +145,7 @@ def command_from_row(row: list[Any], seq: Seq, ts: Ts) -> Command:
             seq=seq, ts=ts, session=row[1], cl_ord_id=row[2], qty=row[3],
             orig_cl_ord_id=row[4], order_id=row[5], px=row[6],
             side=None if row[7] is None else _SIDES[row[7]], display_qty=row[8],
+            stop_px=row[9],
         )  # fmt: skip
     if tag == MASS_CANCEL:
         return MassCancel(
@@ -207,6 +209,7 @@ EVENT_TAGS: Final[dict[type[EventBase], int]] = {
     ExecutionCorrected: 22,
     TradeBusted: 23,
     TradeCorrected: 24,
+    Triggered: 25,
 }
 """A tag names one event class for good: never reused or renumbered."""
 
@@ -231,7 +234,8 @@ def event_row(e: EventBase) -> list[object]:
                 e.order_qty]  # fmt: skip
     if isinstance(e, Accepted):
         return [tag, e.seq, e.ts, e.order_id, e.session, e.account, e.cl_ord_id, e.symbol,
-                e.side, e.qty, e.ord_type, e.px, e.tif, e.display_qty, e.peg]  # fmt: skip
+                e.side, e.qty, e.ord_type, e.px, e.tif, e.display_qty, e.peg,
+                e.stop_px]  # fmt: skip
     if isinstance(e, Cancelled):
         return [tag, e.seq, e.ts, e.order_id, e.session, e.cl_ord_id, e.orig_cl_ord_id,
                 e.symbol, e.side, e.reason, e.cancelled_qty, e.cum_qty]  # fmt: skip
@@ -245,7 +249,7 @@ def event_row(e: EventBase) -> list[object]:
     if isinstance(e, Replaced):
         return [tag, e.seq, e.ts, e.order_id, e.session, e.cl_ord_id, e.orig_cl_ord_id,
                 e.symbol, e.side, e.px, e.qty, e.leaves_qty, e.cum_qty, e.display_qty,
-                e.priority_kept]  # fmt: skip
+                e.priority_kept, e.stop_px]  # fmt: skip
     if isinstance(e, Rejected):
         return [tag, e.seq, e.ts, e.session, e.cl_ord_id, e.symbol, e.reason, e.text]
     if isinstance(e, CancelRejected):
@@ -277,6 +281,10 @@ def event_row(e: EventBase) -> list[object]:
                 e.leaves_qty, e.order_qty, e.cum_notional, e.reason]  # fmt: skip
     if isinstance(e, TradeAmended):
         return [tag, e.seq, e.ts, e.symbol, e.trade_id, e.orig_px, e.orig_qty, e.px, e.qty]
+    if isinstance(e, Triggered):
+        return [tag, e.seq, e.ts, e.order_id, e.session, e.account, e.cl_ord_id, e.symbol,
+                e.side, e.ord_type, e.px, e.stop_px, e.last_px, e.qty, e.leaves_qty,
+                e.cum_qty]  # fmt: skip
     raise KeyError(f"no row for event class {type(e).__name__}")
 
 
@@ -306,6 +314,7 @@ def event_from_row(r: list[Any]) -> EventBase:
             seq=r[1], ts=r[2], order_id=r[3], session=r[4], account=r[5], cl_ord_id=r[6],
             symbol=r[7], side=_SIDES[r[8]], qty=r[9], ord_type=_ORD_TYPES[r[10]], px=r[11],
             tif=_TIFS[r[12]], display_qty=r[13], peg=None if r[14] is None else _PEGS[r[14]],
+            stop_px=r[15],
         )  # fmt: skip
     if tag == 6:
         return Cancelled(
@@ -337,6 +346,7 @@ def event_from_row(r: list[Any]) -> EventBase:
             seq=r[1], ts=r[2], order_id=r[3], session=r[4], cl_ord_id=r[5],
             orig_cl_ord_id=r[6], symbol=r[7], side=_SIDES[r[8]], px=r[9], qty=r[10],
             leaves_qty=r[11], cum_qty=r[12], display_qty=r[13], priority_kept=r[14],
+            stop_px=r[15],
         )  # fmt: skip
     if tag == 2:
         return Rejected(
@@ -406,5 +416,11 @@ def event_from_row(r: list[Any]) -> EventBase:
         return TradeCorrected(
             seq=r[1], ts=r[2], symbol=r[3], trade_id=r[4], orig_px=r[5], orig_qty=r[6],
             px=r[7], qty=r[8],
+        )  # fmt: skip
+    if tag == 25:
+        return Triggered(
+            seq=r[1], ts=r[2], order_id=r[3], session=r[4], account=r[5], cl_ord_id=r[6],
+            symbol=r[7], side=_SIDES[r[8]], ord_type=_ORD_TYPES[r[9]], px=r[10],
+            stop_px=r[11], last_px=r[12], qty=r[13], leaves_qty=r[14], cum_qty=r[15],
         )  # fmt: skip
     raise KeyError(f"unknown event tag {tag!r}")

@@ -84,7 +84,7 @@ class BookSide:
 
 @mypyc_attr(serializable=True)
 class OrderBook:
-    __slots__ = ("asks", "bids", "halted", "last_px", "peg_refs", "pegs", "symbol")
+    __slots__ = ("asks", "bids", "halted", "last_px", "peg_refs", "pegs", "stops", "symbol")
 
     def __init__(self, symbol: Symbol) -> None:
         self.symbol = symbol
@@ -97,6 +97,9 @@ class OrderBook:
         """Live pegged orders by order id, in arrival order (the repricing order)."""
         self.peg_refs: tuple[int | None, ...] = ()
         """References the resting pegs were last priced from."""
+        self.stops: dict[int, LiveOrder] = {}
+        """Stop orders not yet triggered, by order id, in arrival order. They are not in
+        the book's levels: nobody sees them and nothing trades against them."""
 
     def side(self, side: Side) -> BookSide:
         return self.bids if side is Side.BUY else self.asks

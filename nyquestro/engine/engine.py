@@ -48,6 +48,7 @@ from nyquestro.domain.events import (
     Resumed,
     SessionControlled,
     Trade,
+    Triggered,
 )
 from nyquestro.domain.ids import (
     Account,
@@ -112,6 +113,7 @@ class OrderView:
     visible_qty: Qty
     display_qty: Qty | None
     peg: PegType | None
+    stop_px: Px | None
 
     @classmethod
     def of(cls, order: LiveOrder) -> "OrderView":
@@ -131,13 +133,15 @@ class OrderView:
             visible_qty=Qty(order.visible_qty),
             display_qty=order.display_qty,
             peg=order.peg,
+            stop_px=order.stop_px,
         )
 
 
-STATE_SCHEMA = 4
+STATE_SCHEMA = 5
 """Version of what `EngineState` holds, and of how `state_hash` reads it; snapshots of
 another schema are not loaded. 2: the monitors' windows hold integer samples (PnL in units
-of the finest tick). 3: the state hash takes orders and ClOrdIDs as MessagePack."""
+of the finest tick). 3: the state hash takes orders and ClOrdIDs as MessagePack. 5: orders
+have a stop price, and books hold the stop orders not yet triggered."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -289,6 +293,10 @@ class Engine:
         book_side = self._books[symbol].side(side)
         return [(Px(lv.px), Qty(lv.qty), len(lv.orders)) for lv in book_side.best_first()]
 
+    def stop_orders(self, symbol: Symbol) -> list[OrderView]:
+        """Stop orders of `symbol` not yet triggered, in arrival order."""
+        return [OrderView.of(o) for o in self._books[symbol].stops.values()]
+
     def latest_trade_of(self, order_id: OrderId) -> TradeId | None:
         """The order's latest trade that can still be busted or corrected."""
         found = self._ctx.trades.latest_of(order_id)
@@ -320,6 +328,9 @@ class Engine:
                 for level in book_side.best_first():
                     for o in level.orders.values():
                         digest.update(_PACK(_order_state(o)))
+            digest.update(b"stops")
+            for o in book.stops.values():
+                digest.update(_PACK(_order_state(o)))
         for session in sorted(self._cl_ord_ids):
             digest.update(_PACK((session, sorted(self._cl_ord_ids[session].items()))))
         settings = self._settings
@@ -421,7 +432,8 @@ class Engine:
         problem = None
         if cmd.px is not None and rules.band_on:
             problem = check_band(rules, cmd.px, reference, reference_name)
-        value_px = px if px is not None else reference
+        # A stop (market) order is valued at its stop price: it trades near it, if ever.
+        value_px = px if px is not None else cmd.stop_px if cmd.stop_px is not None else reference
         if problem is None and rules.notional_on:
             problem = check_notional(rules, value_px, cmd.qty)
         if value_px is None:  # a market order before any trade: value it at the touch
@@ -450,6 +462,7 @@ class Engine:
             peg_offset=cmd.peg_offset,
             smp_key=f"id:{cmd.smp_id}" if cmd.smp_id is not None else f"acct:{cmd.account}",
             smp_policy=cmd.smp_policy or inst.smp_policy,
+            stop_px=cmd.stop_px,
         )
         ids[cmd.cl_ord_id] = order_id
         ctx.live[order_id] = order
@@ -471,9 +484,15 @@ class Engine:
                 tif=cmd.tif,
                 display_qty=cmd.display_qty,
                 peg=cmd.peg,
+                stop_px=cmd.stop_px,
             )
         )
-        execute(ctx, book, order)
+        if cmd.stop_px is not None:
+            # It waits for the last trade price; `_settle` triggers it at once if the
+            # last trade has reached its stop price already.
+            book.stops[order_id] = order
+        else:
+            execute(ctx, book, order)
         self._settle(book)
 
     def _cancel(self, cmd: Cancel) -> None:
@@ -499,6 +518,9 @@ class Engine:
         orig = order.cl_ord_id
         self._cl_ord_ids[cmd.session][cmd.cl_ord_id] = order.order_id
         order.cl_ord_id = cmd.cl_ord_id
+        if order.order_id in book.stops:
+            self._replace_stop(cmd, order, book, orig)
+            return
         if cmd.qty <= order.cum_qty:
             reason = CancelReason.REPLACED_AT_OR_BELOW_FILLED
             cancel(ctx, book, order, reason, cmd.cl_ord_id, orig)
@@ -525,6 +547,24 @@ class Engine:
             execute(ctx, book, order)
         self._settle(book)
 
+    def _replace_stop(
+        self, cmd: CancelReplace, order: LiveOrder, book: OrderBook, orig: ClOrdId
+    ) -> None:
+        """Replace a stop order that is not triggered yet: it stays a waiting stop (with
+        its arrival order among stops kept) and triggers at once if its new stop price
+        has been reached already."""
+        order.qty = cmd.qty
+        order.leaves_qty = cmd.qty - order.cum_qty
+        if cmd.px is not None:
+            order.px = cmd.px
+        if cmd.display_qty is not None:
+            order.display_qty = cmd.display_qty
+        if cmd.stop_px is not None:
+            order.stop_px = cmd.stop_px
+        order.visible_qty = order.next_slice()
+        self._ctx.out.append(self._replaced(order, orig, True))
+        self._settle(book)
+
     def _replace_problem(
         self, cmd: CancelReplace, order: LiveOrder, inst: Instrument, book: OrderBook
     ) -> Problem | None:
@@ -540,6 +580,8 @@ class Engine:
             return RejectReason.REPLACE_CHANGES_SIDE, "a replace cannot change the side"
         rules = self._rules_for(inst, order.account, order.session)
         problem = check_qty(rules.inst, cmd.qty) or check_px_for(order.ord_type, cmd.px)
+        if problem is None and cmd.stop_px is not None:
+            problem = _stop_px_problem(order, cmd.stop_px, book)
         if problem is not None:
             return problem
         # Risk looks at what the request changes: a new price must be inside the band
@@ -584,6 +626,7 @@ class Engine:
             cum_qty=Qty(order.cum_qty),
             display_qty=order.display_qty,
             priority_kept=priority_kept,
+            stop_px=order.stop_px,
         )
 
     def _mass_cancel(self, cmd: MassCancel) -> None:
@@ -986,10 +1029,52 @@ class Engine:
     # --- helpers --------------------------------------------------------------------------
 
     def _settle(self, book: OrderBook) -> None:
-        """After a command touched `book`: reprice pegs, then check the book is not crossed."""
+        """After a command touched `book`: trigger the stops its trades reached, reprice
+        pegs, then check the book is not crossed."""
+        if book.stops:
+            self._trigger_stops(book)
         reprice(self._ctx, book)
         if book.is_crossed():
             raise CrossedBook(f"{book.symbol} crossed after command seq {self._ctx.seq}")
+
+    def _trigger_stops(self, book: OrderBook) -> None:
+        """Trigger, one at a time, each stop the last trade price has reached (a buy stop
+        at or below it, a sell stop at or above it). Each trades at once, and its trades
+        may move the last price on to trigger more. When several are due, buys go before
+        sells, and within a side in the order a move reaches their stop prices (a buy's
+        lowest first, a sell's highest first), then by arrival."""
+        ctx = self._ctx
+        while not book.halted:
+            last = book.last_px
+            if last is None:
+                return
+            due = [o for o in book.stops.values() if _stop_reached(o, last)]
+            if not due:
+                return
+            order = min(due, key=_trigger_rank)
+            del book.stops[order.order_id]
+            stop_px = order.stop_px
+            assert stop_px is not None
+            ctx.out.append(
+                Triggered(
+                    seq=ctx.seq,
+                    ts=ctx.ts,
+                    order_id=order.order_id,
+                    session=order.session,
+                    account=order.account,
+                    cl_ord_id=order.cl_ord_id,
+                    symbol=order.symbol,
+                    side=order.side,
+                    ord_type=order.ord_type,
+                    px=order.px,
+                    stop_px=Px(stop_px),
+                    last_px=Px(last),
+                    qty=Qty(order.qty),
+                    leaves_qty=Qty(order.leaves_qty),
+                    cum_qty=Qty(order.cum_qty),
+                )
+            )
+            execute(ctx, book, order)
 
     def _target(self, cmd: Cancel | CancelReplace, kind: CancelRequestKind) -> LiveOrder | None:
         """The live order a cancel/replace names, or None after emitting CancelRejected."""
@@ -1098,8 +1183,33 @@ def _order_state(o: LiveOrder) -> tuple[object, ...]:
     return (
         o.order_id, o.session, o.account, o.cl_ord_id, o.symbol, int(o.side), str(o.ord_type),
         str(o.tif), o.px, o.qty, o.cum_qty, o.cum_notional, o.leaves_qty, o.visible_qty,
-        o.display_qty, o.peg, o.peg_offset, o.smp_key, str(o.smp_policy),
+        o.display_qty, o.peg, o.peg_offset, o.smp_key, str(o.smp_policy), o.stop_px,
     )  # fmt: skip
+
+
+def _stop_reached(order: LiveOrder, last_px: int) -> bool:
+    stop_px = order.stop_px
+    assert stop_px is not None
+    return stop_px <= last_px if order.side is Side.BUY else stop_px >= last_px
+
+
+def _trigger_rank(order: LiveOrder) -> tuple[int, int, int]:
+    stop_px = order.stop_px
+    assert stop_px is not None
+    if order.side is Side.BUY:
+        return 0, stop_px, order.order_id
+    return 1, -stop_px, order.order_id
+
+
+def _stop_px_problem(order: LiveOrder, stop_px: int, book: OrderBook) -> Problem | None:
+    """Why a replace may not set `stop_px` on `order`, or None."""
+    if order.order_id not in book.stops:
+        what = "was triggered already" if order.stop_px is not None else "is not a stop order"
+        text = f"order {order.order_id} {what}: stop_px cannot change"
+        return RejectReason.STOP_PX_NOT_ALLOWED, text
+    if stop_px <= 0:
+        return RejectReason.INVALID_PRICE, f"stop_px {stop_px} must be positive"
+    return None
 
 
 _NOTHING_OFF: frozenset[RiskCheck] = frozenset()

@@ -7,7 +7,7 @@ slice is used up shows its next slice at the back of the queue, with fresh prior
 and can trade again within the same sweep once the orders ahead of it have.
 """
 
-from nyquestro.domain.enums import OrdType, Side, SmpPolicy, TimeInForce
+from nyquestro.domain.enums import Side, SmpPolicy, TimeInForce
 from nyquestro.domain.events import (
     Cancelled,
     Expired,
@@ -39,7 +39,7 @@ def execute(ctx: Context, book: OrderBook, order: LiveOrder) -> None:
     match(ctx, book, order, limit)
     if order.leaves_qty == 0:
         return
-    if order.ord_type is OrdType.MARKET:
+    if order.px is None:  # a market order, or a triggered stop (a market order now)
         expire(ctx, book, order, ExpireReason.MARKET_REMAINDER)
     elif order.tif is TimeInForce.IOC:
         expire(ctx, book, order, ExpireReason.IOC_REMAINDER)
@@ -254,9 +254,11 @@ def expire(ctx: Context, book: OrderBook, order: LiveOrder, reason: ExpireReason
 
 
 def expire_resting(ctx: Context, book: OrderBook, order: LiveOrder, reason: ExpireReason) -> None:
-    level_event = book.remove(order, ctx.seq, ctx.ts)
+    """End a live order that may rest: in the book, or a stop not yet triggered."""
+    level_event = book.remove(order, ctx.seq, ctx.ts) if order.in_book else None
     expire(ctx, book, order, reason)
-    ctx.out.append(level_event)
+    if level_event is not None:
+        ctx.out.append(level_event)
 
 
 def finish(ctx: Context, book: OrderBook, order: LiveOrder) -> None:
@@ -265,6 +267,8 @@ def finish(ctx: Context, book: OrderBook, order: LiveOrder) -> None:
     ctx.trades.finished(order)
     if order.peg is not None:
         book.pegs.pop(order.order_id, None)
+    elif order.stop_px is not None:
+        book.stops.pop(order.order_id, None)
 
 
 def fok_fillable(book: OrderBook, taker: LiveOrder, limit: int | None) -> bool:

@@ -34,6 +34,7 @@ class LiveOrder:
         "side",
         "smp_key",
         "smp_policy",
+        "stop_px",
         "symbol",
         "tif",
         "visible_qty",
@@ -61,6 +62,8 @@ class LiveOrder:
     smp_policy: SmpPolicy
     in_book: bool
     """True while the order's visible slice sits in a price level."""
+    stop_px: Px | None
+    """A stop order's trigger price, while it waits in `OrderBook.stops` and after."""
 
     def __init__(
         self,
@@ -80,6 +83,7 @@ class LiveOrder:
         peg_offset: Px,
         smp_key: str,
         smp_policy: SmpPolicy,
+        stop_px: Px | None = None,
     ) -> None:
         self.order_id = order_id
         self.session = session
@@ -101,6 +105,7 @@ class LiveOrder:
         self.smp_key = smp_key
         self.smp_policy = smp_policy
         self.in_book = False
+        self.stop_px = stop_px
 
     def __reduce__(self) -> tuple[Callable[..., "LiveOrder"], tuple[object, ...]]:
         # A snapshot holds every resting order: one tuple read back by a function, rather
@@ -110,7 +115,8 @@ class LiveOrder:
             (self.order_id, self.session, self.account, self.cl_ord_id, self.symbol,
              self.side, self.ord_type, self.tif, self.px, self.qty, self.display_qty,
              self.peg, self.peg_offset, self.smp_key, self.smp_policy, self.cum_qty,
-             self.cum_notional, self.leaves_qty, self.visible_qty, self.in_book),
+             self.cum_notional, self.leaves_qty, self.visible_qty, self.in_book,
+             self.stop_px),
         )  # fmt: skip
 
     def next_slice(self) -> int:
@@ -125,14 +131,14 @@ def _restored(
     symbol: Symbol, side: Side, ord_type: OrdType, tif: TimeInForce, px: Px | None,
     qty: Qty, display_qty: Qty | None, peg: PegType | None, peg_offset: Px, smp_key: str,
     smp_policy: SmpPolicy, cum_qty: int, cum_notional: int, leaves_qty: int,
-    visible_qty: int, in_book: bool,
+    visible_qty: int, in_book: bool, stop_px: Px | None,
 ) -> LiveOrder:  # fmt: skip
     """A pickled order (`LiveOrder.__reduce__`), with the fills it had."""
     order = LiveOrder(
         order_id=order_id, session=session, account=account, cl_ord_id=cl_ord_id,
         symbol=symbol, side=side, ord_type=ord_type, tif=tif, px=px, qty=qty,
         display_qty=display_qty, peg=peg, peg_offset=peg_offset, smp_key=smp_key,
-        smp_policy=smp_policy,
+        smp_policy=smp_policy, stop_px=stop_px,
     )  # fmt: skip
     order.cum_qty = cum_qty
     order.cum_notional = cum_notional

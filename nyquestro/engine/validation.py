@@ -43,11 +43,28 @@ def check_limit_px(px: int | None) -> Problem | None:
 
 
 def check_px_for(ord_type: OrdType, px: int | None) -> Problem | None:
-    """A limit order needs a positive price; market and pegged orders take none."""
-    if ord_type is OrdType.LIMIT:
+    """A limit or stop-limit order needs a positive price; market, stop and pegged
+    orders take none."""
+    if ord_type.has_limit:
         return check_limit_px(px)
     if px is not None:
         return RejectReason.PRICE_NOT_ALLOWED, f"px must be absent for a {ord_type} order, got {px}"
+    return None
+
+
+def check_stop_px(ord_type: OrdType, stop_px: int | None) -> Problem | None:
+    """A stop or stop-limit order needs a positive stop price; no other order takes one."""
+    if not ord_type.is_stop:
+        if stop_px is None:
+            return None
+        return (
+            RejectReason.STOP_PX_NOT_ALLOWED,
+            f"stop_px is only allowed on stop and stop-limit orders, not on a {ord_type} order",
+        )
+    if stop_px is None:
+        return RejectReason.STOP_PX_REQUIRED, f"stop_px is required for a {ord_type} order"
+    if stop_px <= 0:
+        return RejectReason.INVALID_PRICE, f"stop_px {stop_px} must be positive"
     return None
 
 
@@ -68,7 +85,11 @@ def check_display(inst: Instrument, display: int | None, qty: int) -> Problem | 
 
 
 def check_new_order(inst: Instrument, cmd: NewOrder) -> Problem | None:
-    problem = check_qty(inst, cmd.qty) or check_px_for(cmd.ord_type, cmd.px)
+    problem = (
+        check_qty(inst, cmd.qty)
+        or check_px_for(cmd.ord_type, cmd.px)
+        or check_stop_px(cmd.ord_type, cmd.stop_px)
+    )
     if problem is not None:
         return problem
     if cmd.ord_type is OrdType.PEGGED and cmd.peg is None:
@@ -76,9 +97,11 @@ def check_new_order(inst: Instrument, cmd: NewOrder) -> Problem | None:
     if cmd.ord_type is not OrdType.PEGGED and cmd.peg is not None:
         text = f"peg is only allowed on pegged orders, not on a {cmd.ord_type} order"
         return RejectReason.PEG_NOT_ALLOWED, text
-    if cmd.display_qty is not None and (cmd.ord_type is OrdType.MARKET or not cmd.tif.rests):
+    no_price = cmd.ord_type is OrdType.MARKET or cmd.ord_type is OrdType.STOP
+    if cmd.display_qty is not None and (no_price or not cmd.tif.rests):
         return (
             RejectReason.INVALID_DISPLAY_QTY,
-            "display_qty (iceberg) needs an order that can rest: limit or pegged, DAY or GTC",
+            "display_qty (iceberg) needs an order that can rest: limit, stop-limit or "
+            "pegged, DAY or GTC",
         )
     return check_display(inst, cmd.display_qty, cmd.qty)
