@@ -1031,9 +1031,18 @@ class Engine:
     def _settle(self, book: OrderBook) -> None:
         """After a command touched `book`: trigger the stops its trades reached, reprice
         pegs, then check the book is not crossed."""
+        ctx = self._ctx
         if book.stops:
             self._trigger_stops(book)
-        reprice(self._ctx, book)
+            # A repriced peg may trade and so reach more stops: until nothing trades.
+            trades_before = ctx.next_trade_id
+            reprice(ctx, book)
+            while book.stops and ctx.next_trade_id != trades_before:
+                self._trigger_stops(book)
+                trades_before = ctx.next_trade_id
+                reprice(ctx, book)
+        else:
+            reprice(ctx, book)
         if book.is_crossed():
             raise CrossedBook(f"{book.symbol} crossed after command seq {self._ctx.seq}")
 

@@ -71,6 +71,7 @@ class OrderOpts(TypedDict, total=False):
     peg_offset: int
     smp_id: str | None
     smp_policy: SmpPolicy | None
+    stop_px: int | None
 
 
 def make_instrument(
@@ -165,6 +166,7 @@ class Harness:
         peg_offset: int = 0,
         smp_id: str | None = None,
         smp_policy: SmpPolicy | None = None,
+        stop_px: int | None = None,
     ) -> list[EventBase]:
         if ord_type is None:
             ord_type = OrdType.PEGGED if peg is not None else OrdType.LIMIT
@@ -187,6 +189,7 @@ class Harness:
                 peg_offset=Px(peg_offset),
                 smp_id=None if smp_id is None else SmpId(smp_id),
                 smp_policy=smp_policy,
+                stop_px=None if stop_px is None else Px(stop_px),
             )
         )
 
@@ -231,6 +234,7 @@ class Harness:
         side: Side | None = None,
         display_qty: int | None = None,
         session: SessionKey = S1,
+        stop_px: int | None = None,
     ) -> list[EventBase]:
         seq, ts = self.stamp()
         return self.send(
@@ -245,6 +249,7 @@ class Harness:
                 px=None if px is None else Px(px),
                 side=side,
                 display_qty=None if display_qty is None else Qty(display_qty),
+                stop_px=None if stop_px is None else Px(stop_px),
             )
         )
 

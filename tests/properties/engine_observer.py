@@ -31,6 +31,7 @@ from nyquestro.domain.events import (
     Replaced,
     Restated,
     Trade,
+    Triggered,
 )
 from nyquestro.domain.ids import ClOrdId, OrderId, Seq, SessionKey, Symbol, Ts
 from nyquestro.domain.instrument import Instrument
@@ -234,8 +235,18 @@ class EngineObserver:
                 assert engine.last_trade_px(sym) == self.last_px[sym]
             else:
                 assert engine.last_trade_px(sym) is None
-        # Between commands nothing is live outside the book: market, IOC and FOK remainders
-        # end within their command.
+            # A waiting stop is one the last trade price has not reached (or a halt holds).
+            last = engine.last_trade_px(sym)
+            for stop in engine.stop_orders(sym):
+                assert stop.stop_px is not None and stop.symbol == sym, stop
+                in_books.add(stop.order_id)
+                if last is not None and not engine.is_halted(sym):
+                    reached = (
+                        stop.stop_px <= last if stop.side is Side.BUY else stop.stop_px >= last
+                    )
+                    assert not reached, f"{sym}: stop {stop} reached by the last price {last}"
+        # Between commands nothing is live outside the book but waiting stops: market, IOC
+        # and FOK remainders end within their command.
         assert {o.order_id for o in engine.live_orders()} == in_books
 
     def _check_side(self, sym: Symbol, side: Side, orders: list[OrderView]) -> None:
@@ -324,5 +335,7 @@ def _note_coverage(events: Sequence[EventBase], notes: set[str]) -> None:
             labels.add(f"{type(ev).__name__}:{ev.reason.name}")
         elif isinstance(ev, Replaced):
             labels.add(f"Replaced:priority_kept={ev.priority_kept}")
+        elif isinstance(ev, Triggered):
+            labels.add(f"Triggered:{ev.ord_type}")
     for label in sorted(labels):
         event(label)

@@ -9,6 +9,14 @@ reading a few lines, independently of how the engine implements it.
 
 Rules modelled (pegged orders are out of scope):
 
+- Stop and stop-limit orders wait outside the book, unseen, until the last trade price of
+  their symbol reaches the stop price (a buy stop at or below it, a sell stop at or above
+  it); then each trades like a market order (stop) or a limit order (stop-limit). After
+  every command, due stops trigger one at a time: buys before sells, a buy's lowest stop
+  price first, a sell's highest first, then by order id; each one's trades may make more
+  due. A replace of a waiting stop keeps it waiting, with a new stop price if it names
+  one; only a waiting stop takes a new stop price.
+
 - Limit, market, IOC, FOK, DAY and GTC orders; executions at the resting order's price.
 - A market order meeting an empty opposite side is rejected (NO_LIQUIDITY); a market
   remainder expires (MARKET_REMAINDER), an IOC remainder expires (IOC_REMAINDER), a FOK
@@ -74,6 +82,7 @@ class RefOrder:
     prio: int = 0
     state: str = LIVE
     reason: str | None = None
+    stop_px: int | None = None
 
     def slice_size(self) -> int:
         return self.leaves if self.display is None else min(self.display, self.leaves)
@@ -113,6 +122,9 @@ class ReferenceBook:
     next_prio: int = 1
     trades: list[RefTrade] = field(default_factory=list)
     """Trades of the command being processed."""
+    waiting: list[RefOrder] = field(default_factory=list)
+    """Stop orders not triggered yet, in arrival order."""
+    last_px: dict[str, int] = field(default_factory=dict)
 
     # --- queries -----------------------------------------------------------------------
 
@@ -150,7 +162,7 @@ class ReferenceBook:
             self.halted.discard(cmd.symbol)
             outcome = Outcome("ok")
         elif isinstance(cmd, EndOfDay):
-            for order in list(self.resting):
+            for order in self.resting + self.waiting:
                 if order.tif is TimeInForce.DAY:
                     self._end(order, EXPIRED, "end_of_day")
             # ClOrdIDs are unique per trading day: the new day forgets those of finished
@@ -162,7 +174,12 @@ class ReferenceBook:
             outcome = Outcome("ok")
         else:
             raise TypeError(f"unknown command {cmd!r}")
+        for symbol in sorted(self.instruments):
+            self._trigger(symbol)
         return outcome, self.trades
+
+    def waiting_stops(self, symbol: str) -> list[int]:
+        return [o.oid for o in self.waiting if o.symbol == symbol]
 
     # --- new orders ------------------------------------------------------------------------
 
@@ -176,14 +193,21 @@ class ReferenceBook:
         if cmd.symbol in self.halted:
             reasons.add(RejectReason.SYMBOL_HALTED)
         reasons |= _qty_problems(inst, cmd.qty)
-        if cmd.ord_type is OrdType.LIMIT:
+        if cmd.ord_type in (OrdType.LIMIT, OrdType.STOP_LIMIT):
             reasons |= _limit_px_problems(cmd.px)
         elif cmd.px is not None:
             reasons.add(RejectReason.PRICE_NOT_ALLOWED)
+        if cmd.ord_type in (OrdType.STOP, OrdType.STOP_LIMIT):
+            if cmd.stop_px is None:
+                reasons.add(RejectReason.STOP_PX_REQUIRED)
+            elif cmd.stop_px <= 0:
+                reasons.add(RejectReason.INVALID_PRICE)
+        elif cmd.stop_px is not None:
+            reasons.add(RejectReason.STOP_PX_NOT_ALLOWED)
         if cmd.peg is not None:
             reasons.add(RejectReason.PEG_NOT_ALLOWED)
         if cmd.display_qty is not None:
-            can_rest = cmd.ord_type is not OrdType.MARKET and cmd.tif in (
+            can_rest = cmd.ord_type not in (OrdType.MARKET, OrdType.STOP) and cmd.tif in (
                 TimeInForce.DAY,
                 TimeInForce.GTC,
             )
@@ -209,11 +233,16 @@ class ReferenceBook:
             smp_key=("id", cmd.smp_id) if cmd.smp_id is not None else ("account", cmd.account),
             smp_policy=cmd.smp_policy if cmd.smp_policy is not None else inst.smp_policy,
             leaves=cmd.qty,
+            stop_px=cmd.stop_px,
         )
         self.next_oid += 1
         self.orders[order.oid] = order
         self.chains.setdefault(cmd.session, {})[cmd.cl_ord_id] = order.oid
-        self._execute(order)
+        if order.stop_px is None:
+            self._execute(order)
+        else:
+            order.visible = order.slice_size()
+            self.waiting.append(order)
         return Outcome("accepted", order_id=order.oid)
 
     def _execute(self, order: RefOrder) -> None:
@@ -228,7 +257,7 @@ class ReferenceBook:
         self._match(order)
         if order.state != LIVE:
             return
-        if order.ord_type is OrdType.MARKET:
+        if order.px is None:  # market, or a triggered stop
             self._end(order, EXPIRED, "market_remainder")
         elif order.tif is TimeInForce.IOC:
             self._end(order, EXPIRED, "ioc_remainder")
@@ -248,6 +277,7 @@ class ReferenceBook:
                 continue
             qty = min(taker.leaves, maker.visible)
             self.trades.append(RefTrade(maker.oid, taker.oid, _px(maker), qty))
+            self.last_px[taker.symbol] = _px(maker)
             maker.visible -= qty
             for order in (maker, taker):
                 order.cum += qty
@@ -320,7 +350,14 @@ class ReferenceBook:
             if cmd.side is not None and cmd.side is not order.side:
                 reasons.add(RejectReason.REPLACE_CHANGES_SIDE)
             reasons |= _qty_problems(inst, cmd.qty)
-            reasons |= _limit_px_problems(cmd.px)
+            if order.ord_type in (OrdType.LIMIT, OrdType.STOP_LIMIT):
+                reasons |= _limit_px_problems(cmd.px)
+            elif cmd.px is not None:
+                reasons.add(RejectReason.PRICE_NOT_ALLOWED)
+            if cmd.stop_px is not None and order not in self.waiting:
+                reasons.add(RejectReason.STOP_PX_NOT_ALLOWED)
+            elif cmd.stop_px is not None and cmd.stop_px <= 0:
+                reasons.add(RejectReason.INVALID_PRICE)
             # Only a display size the request names must fit the new quantity; a kept one
             # may exceed it, and the order then simply shows all it has.
             if cmd.display_qty is not None and not 0 < cmd.display_qty <= cmd.qty:
@@ -330,6 +367,15 @@ class ReferenceBook:
 
         self.chains[cmd.session][cmd.cl_ord_id] = order.oid
         order.cl_ord_id = cmd.cl_ord_id
+        if order in self.waiting:
+            order.qty = order.leaves = cmd.qty
+            order.px = cmd.px
+            if cmd.display_qty is not None:
+                order.display = cmd.display_qty
+            if cmd.stop_px is not None:
+                order.stop_px = cmd.stop_px
+            order.visible = order.slice_size()
+            return Outcome("done")
         if cmd.qty <= order.cum:
             self._end(order, CANCELLED, "replaced_at_or_below_filled")
             return Outcome("done")
@@ -351,7 +397,7 @@ class ReferenceBook:
     def _mass_cancel(self, cmd: MassCancel) -> Outcome:
         victims = [
             o
-            for o in self.resting
+            for o in self.resting + self.waiting
             if (cmd.order_id is None or o.oid == cmd.order_id)
             and (cmd.scope_session is None or o.session == cmd.scope_session)
             and (cmd.account is None or o.account == cmd.account)
@@ -370,11 +416,36 @@ class ReferenceBook:
         order.visible = 0
         if order in self.resting:
             self.resting.remove(order)
+        if order in self.waiting:
+            self.waiting.remove(order)
+
+    def _trigger(self, symbol: str) -> None:
+        """Trigger the due stops of `symbol` one by one (see the module doc)."""
+        while symbol not in self.halted and symbol in self.last_px:
+            last = self.last_px[symbol]
+            due = [o for o in self.waiting if o.symbol == symbol and _reached(o, last)]
+            if not due:
+                return
+            order = min(due, key=_trigger_rank)
+            self.waiting.remove(order)
+            self._execute(order)
 
     def _take_prio(self) -> int:
         prio = self.next_prio
         self.next_prio += 1
         return prio
+
+
+def _reached(order: RefOrder, last_px: int) -> bool:
+    assert order.stop_px is not None
+    return order.stop_px <= last_px if order.side is Side.BUY else order.stop_px >= last_px
+
+
+def _trigger_rank(order: RefOrder) -> tuple[int, int, int]:
+    assert order.stop_px is not None
+    if order.side is Side.BUY:
+        return 0, order.stop_px, order.oid
+    return 1, -order.stop_px, order.oid
 
 
 def _px(order: RefOrder) -> int:

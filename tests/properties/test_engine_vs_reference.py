@@ -149,6 +149,7 @@ class EngineVsReference(RuleBasedStateMachine):
         px: int | None,
         display: int | None,
         owner: RefOrder | None = None,
+        stop_px: int | None = None,
     ) -> None:
         """Send a new order; with `owner`, as the same SMP key as that resting order."""
         smp_policy = data.draw(smp_policies, label="smp_policy")
@@ -159,11 +160,14 @@ class EngineVsReference(RuleBasedStateMachine):
         # One order in twenty is malformed in one way, to keep rejections honest.
         flaw = data.draw(st.sampled_from(["none"] * 19 + ["flaw"]), label="flaw")
         if flaw == "flaw":
-            kind = data.draw(st.sampled_from(["qty", "px", "display", "too_big"]), label="kind")
+            kinds = ["qty", "px", "display", "too_big", "stop_px"]
+            kind = data.draw(st.sampled_from(kinds), label="kind")
             if kind == "qty":
                 qty = 0
             elif kind == "px":
-                px = None if ord_type is OrdType.LIMIT else 100
+                px = None if ord_type.has_limit else 100
+            elif kind == "stop_px":
+                stop_px = None if ord_type.is_stop else 100
             elif kind == "display":
                 display = qty + 1
             else:
@@ -183,6 +187,7 @@ class EngineVsReference(RuleBasedStateMachine):
                 display_qty=None if display is None else Qty(display),
                 smp_id=smp_id,
                 smp_policy=smp_policy,
+                stop_px=None if stop_px is None else Px(stop_px),
             )
         )
 
@@ -261,6 +266,38 @@ class EngineVsReference(RuleBasedStateMachine):
     @rule(
         data=st.data(),
         session=sessions,
+        account=accounts,
+        symbol=symbols,
+        side=sides,
+        ord_type=st.sampled_from([OrdType.STOP, OrdType.STOP_LIMIT]),
+        tif=st.sampled_from(list(TimeInForce)),
+        qty=quantities,
+        stop_px=prices,
+        px=prices,
+    )
+    def new_stop(
+        self,
+        data: st.DataObject,
+        session: SessionKey,
+        account: Account,
+        symbol: Symbol,
+        side: Side,
+        ord_type: OrdType,
+        tif: TimeInForce,
+        qty: int,
+        stop_px: int,
+        px: int,
+    ) -> None:
+        """Stops around the last price: some trigger at once, some wait for later trades."""
+        limit = px if ord_type is OrdType.STOP_LIMIT else None
+        self._new_order(
+            data, session, account, symbol, side, ord_type, tif, qty, limit, None,
+            stop_px=stop_px,
+        )  # fmt: skip
+
+    @rule(
+        data=st.data(),
+        session=sessions,
         symbol=symbols,
         side=sides,
         kind=st.sampled_from(["fok", "fok", "ioc", "market", "market_fok"]),
@@ -318,10 +355,11 @@ class EngineVsReference(RuleBasedStateMachine):
     def replace(self, data: st.DataObject, session: SessionKey) -> None:
         orig, order_id = self._target(session, data)
         cl = self.harness.cl_ord_id(session, data)
-        target = self.ref.orders.get(
+        target: RefOrder | None = self.ref.orders.get(
             order_id if orig is None else self.ref.chains.get(session, {}).get(orig, 0)
         )
         mode = data.draw(st.sampled_from(["keep", "keep", "random", "display"]), label="mode")
+        px: int | None
         if mode == "keep" and target is not None and target.px is not None:
             # Same price, quantity not increased: aim at the priority-keeping path, and
             # sometimes at or below the filled quantity.
@@ -333,6 +371,11 @@ class EngineVsReference(RuleBasedStateMachine):
             qty = data.draw(st.integers(1, 16), label="qty")
             display = data.draw(st.integers(1, 5), label="display") if mode == "display" else None
         side = data.draw(st.sampled_from([None, None, None, *SIDES]), label="side")
+        stop_px = None
+        if target is not None and target.ord_type.is_stop:
+            if target.ord_type is OrdType.STOP:
+                px = None  # a stop (market) order restates no price
+            stop_px = data.draw(st.none() | prices, label="stop_px")
         self._send(
             CancelReplace(
                 **self.harness.stamp(),
@@ -341,9 +384,10 @@ class EngineVsReference(RuleBasedStateMachine):
                 qty=Qty(qty),
                 orig_cl_ord_id=orig,
                 order_id=order_id,
-                px=Px(px),
+                px=None if px is None else Px(px),
                 side=side,
                 display_qty=None if display is None else Qty(display),
+                stop_px=None if stop_px is None else Px(stop_px),
             )
         )
 
@@ -396,6 +440,8 @@ class EngineVsReference(RuleBasedStateMachine):
                 assert engine_book == model_book, (
                     f"{sym} {side.name}\nengine: {engine_book}\nmodel:  {model_book}"
                 )
+            engine_stops = [o.order_id for o in self.engine.stop_orders(sym)]
+            assert engine_stops == self.ref.waiting_stops(sym), (sym, engine_stops)
         engine_status = self.harness.observer.statuses()
         model_status = self.ref.statuses()
         diff = {
