@@ -26,6 +26,7 @@ from nyquestro.domain.events import (
 ORDER_COLUMNS: Final = (
     "order_id", "session", "account", "cl_ord_id", "symbol", "side", "ord_type", "tif", "px",
     "qty", "cum_qty", "leaves_qty", "status", "accepted_seq", "updated_seq", "updated_ts",
+    "stop_px",
 )  # fmt: skip
 OPEN_STATUSES: Final = ("new", "partially_filled")
 DONE_STATUSES: Final = ("filled", "canceled", "expired")
@@ -54,7 +55,7 @@ def order_change(e: EventBase) -> OrderChange | None:
             "cl_ord_id": e.cl_ord_id, "symbol": e.symbol, "side": e.side.name.lower(),
             "ord_type": e.ord_type.value, "tif": e.tif.value, "px": e.px, "qty": e.qty,
             "cum_qty": 0, "leaves_qty": e.qty, "status": "new", "accepted_seq": e.seq,
-            "updated_seq": e.seq, "updated_ts": e.ts,
+            "updated_seq": e.seq, "updated_ts": e.ts, "stop_px": e.stop_px,
         }  # fmt: skip
         return OrderChange(e.order_id, row, True, None)
     if isinstance(e, Execution):
@@ -82,8 +83,9 @@ def order_change(e: EventBase) -> OrderChange | None:
         changes = _changes(e, cum_qty=e.cum_qty, leaves_qty=0, status="expired")
         return OrderChange(e.order_id, changes, False, None)
     if isinstance(e, Replaced):
-        return OrderChange(e.order_id, _amended(e, e.cl_ord_id, e.px, e.qty, e.cum_qty,
-                                                e.leaves_qty), False, None)  # fmt: skip
+        changes = _amended(e, e.cl_ord_id, e.px, e.qty, e.cum_qty, e.leaves_qty)
+        changes["stop_px"] = e.stop_px
+        return OrderChange(e.order_id, changes, False, None)
     if isinstance(e, Restated):
         return OrderChange(e.order_id, _amended(e, e.cl_ord_id, e.px, e.qty, e.cum_qty,
                                                 e.leaves_qty), False, None)  # fmt: skip

@@ -844,4 +844,5 @@ Event = (
     | ExecutionCorrected
     | TradeBusted
     | TradeCorrected
+    | Triggered
 )

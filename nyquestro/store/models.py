@@ -90,6 +90,8 @@ class OrderRecord(Base):
     accepted_seq: Mapped[int] = mapped_column(BigInteger)
     updated_seq: Mapped[int] = mapped_column(BigInteger)
     updated_ts: Mapped[int] = mapped_column(BigInteger)
+    stop_px: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    """Stop price in ticks of a stop or stop-limit order (None: not a stop)."""
 
 
 class ExecutionRecord(Base):

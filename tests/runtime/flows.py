@@ -104,10 +104,17 @@ def _new_order(rng: random.Random, seq: Seq, ts: Ts, session: SessionKey, cl: Cl
     kind = rng.random()
     peg = ord_type = None
     px: Px | None = Px(MID[symbol] + rng.randint(-8, 8))
+    stop_px = None
     if kind < 0.1:
         peg, ord_type, px = rng.choice(list(PegType)), OrdType.PEGGED, None
     elif kind < 0.15:
         ord_type, px = OrdType.MARKET, None
+    elif kind < 0.22:
+        # Stops near the middle: some trigger at once, some wait for the flow's trades.
+        ord_type = rng.choice((OrdType.STOP, OrdType.STOP_LIMIT))
+        stop_px = Px(MID[symbol] + rng.randint(-6, 6))
+        if ord_type is OrdType.STOP:
+            px = None
     return NewOrder(
         seq=seq, ts=ts, session=session, account=Account(f"acct-{session}"), cl_ord_id=cl,
         symbol=symbol, side=side, qty=qty, ord_type=ord_type or OrdType.LIMIT, px=px,
@@ -118,4 +125,5 @@ def _new_order(rng: random.Random, seq: Seq, ts: Ts, session: SessionKey, cl: Cl
         peg_offset=Px(rng.randint(-2, 2)) if peg is not None else Px(0),
         smp_id=SmpId(rng.choice(("desk-a", "desk-b"))) if rng.random() < 0.3 else None,
         smp_policy=rng.choice(list(SmpPolicy)) if rng.random() < 0.3 else None,
+        stop_px=stop_px,
     )  # fmt: skip

@@ -7,7 +7,7 @@ from sqlalchemy import Engine as DbEngine
 from sqlalchemy import select
 
 from nyquestro.config.instruments import default_instruments
-from nyquestro.domain.events import EventBase, Execution, Trade
+from nyquestro.domain.events import Accepted, EventBase, Execution, Replaced, Trade
 from nyquestro.engine import Engine
 from nyquestro.store.database import upgrade
 from nyquestro.store.models import ExecutionRecord, OrderRecord, SessionRecord
@@ -50,14 +50,17 @@ def test_orders_and_executions_match_the_engine(db_engine: DbEngine) -> None:
     assert live and set(live) <= set(orders)
     for order_id, view in live.items():
         row = orders[order_id]
-        assert (row.cl_ord_id, row.px, row.qty, row.cum_qty, row.leaves_qty) == (
-            view.cl_ord_id, view.px, view.qty, view.cum_qty, view.leaves_qty,
+        assert (row.cl_ord_id, row.px, row.qty, row.cum_qty, row.leaves_qty, row.stop_px) == (
+            view.cl_ord_id, view.px, view.qty, view.cum_qty, view.leaves_qty, view.stop_px,
         ), row  # fmt: skip
         assert row.status == ("partially_filled" if view.cum_qty else "new")
     for order_id, row in orders.items():
         if order_id not in live:
             assert row.leaves_qty == 0 and row.status in {"filled", "canceled", "expired"}, row
 
+    stop_px = {e.order_id: e.stop_px for e in events if isinstance(e, Accepted | Replaced)}
+    assert any(stop_px.values()), "the flow should have stop orders"
+    assert {order_id: row.stop_px for order_id, row in orders.items()} == stop_px
     trades = [e for e in events if isinstance(e, Trade)]
     assert trades, "the flow should trade"
     assert len(fills) == 2 * len(trades)
