@@ -53,6 +53,7 @@ USED_FIELDS = [
     "TotalAffectedOrders", "TransactTime", "TradeID", "MinPriceIncrement", "RoundLot",
     "MinTradeVol", "AggressorIndicator", "NoSecurityAltID", "SmpID", "SmpInstruction",
     "ContraBroker", "SecondaryExecID", "MDEntryID", "MassStatusReqID", "OrderQty", "ExecRefID",
+    "StopPx",
 ]  # fmt: skip
 ENUM_FIELDS = [
     "ExecType", "OrdStatus", "OrdType", "TimeInForce", "Side", "OrdRejReason", "CxlRejReason",

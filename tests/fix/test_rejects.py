@@ -102,10 +102,10 @@ def test_quantity_above_the_maximum_exceeds_limit(venue: Venue, version: str) ->
 @pytest.mark.parametrize(
     ("ord_type", "tif", "price", "extra", "tag"),
     [
-        ("3", None, None, [(99, "150.00")], "40"),  # stop, with its StopPx
+        ("D", None, "150.00", [], "40"),  # previously quoted (stops: test_stop_orders.py)
         ("2", "6", "150.00", [(126, fix_now())], "59"),  # GTD, with its ExpireTime
     ],
-    ids=["stop-order", "gtd"],
+    ids=["previously-quoted", "gtd"],
 )
 def test_unsupported_order_characteristics(
     venue: Venue,

@@ -30,6 +30,12 @@ class Dialect:
     has_mass_cancel: bool
     has_copy_indicator: bool
     """CopyMsgIndicator (797) on drop copies: 4.4 has it, 4.2 does not."""
+    trigger_restatement: str | None
+    """ExecRestatementReason (378) of the Restated report that says a stop triggered.
+    ExecType L (Triggered or Activated by System) is FIX 5.0's: a 4.4 client's
+    dictionary rejects it, so both versions report a trigger as D (Restated). 4.4 has a
+    reason be present on D, and 8 (Market (Exchange) Option) fits; none of 4.2's six
+    does, and 4.2 does not ask for one."""
 
     @classmethod
     def of(cls, begin_string: str) -> "Dialect":
@@ -53,6 +59,7 @@ class Dialect:
             peg_offset_tag=tag("PegDifference") if is42 else tag("PegOffsetValue"),
             has_mass_cancel="MassCancelResponse" in enums,
             has_copy_indicator=not is42,
+            trigger_restatement=None if is42 else enums["ExecRestatementReason"]["MARKET"],
         )
 
 

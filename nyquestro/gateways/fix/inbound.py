@@ -70,7 +70,13 @@ class BadCancel:
 Translation = Submit | BadOrder | BadCancel
 
 SIDES = {"1": Side.BUY, "2": Side.SELL}
-ORD_TYPES = {"1": OrdType.MARKET, "2": OrdType.LIMIT, "P": OrdType.PEGGED}
+ORD_TYPES = {
+    "1": OrdType.MARKET,
+    "2": OrdType.LIMIT,
+    "3": OrdType.STOP,
+    "4": OrdType.STOP_LIMIT,
+    "P": OrdType.PEGGED,
+}
 TIFS = {"0": TimeInForce.DAY, "1": TimeInForce.GTC, "3": TimeInForce.IOC, "4": TimeInForce.FOK}
 PEGS = {"P": PegType.MARKET, "R": PegType.PRIMARY, "M": PegType.MIDPOINT, "L": PegType.LAST_SALE}
 SMP = {
@@ -89,6 +95,7 @@ SIDE = tag("Side")
 ORDER_QTY = tag("OrderQty")
 ORD_TYPE = tag("OrdType")
 PRICE = tag("Price")
+STOP_PX = tag("StopPx")
 TIME_IN_FORCE = tag("TimeInForce")
 EXEC_INST = tag("ExecInst")
 MAX_FLOOR = tag("MaxFloor")
@@ -128,7 +135,8 @@ class Inbound:
             tif = TimeInForce.DAY
             if msg.get(TIME_IN_FORCE) is not None:
                 tif = self._choice(TIFS, msg.get(TIME_IN_FORCE), TIME_IN_FORCE, "TimeInForce")
-            px = self._limit_price(symbol, msg.get(PRICE))
+            px = self._positive_price(symbol, msg.get(PRICE), PRICE, "Price")
+            stop_px = self._positive_price(symbol, msg.get(STOP_PX), STOP_PX, "StopPx")
             peg = None
             offset = Px(0)
             if ord_type is OrdType.PEGGED:
@@ -139,9 +147,9 @@ class Inbound:
                     self.dialect.peg_offset_tag,
                     "peg offset",
                 ) or Px(0)
-            if ord_type is not OrdType.LIMIT and px is not None:
-                # Price on a market or pegged order is meaningless here; say so rather
-                # than silently ignore it.
+            if not ord_type.has_limit and px is not None:
+                # Price on a market, stop or pegged order is meaningless here; say so
+                # rather than silently ignore it.
                 raise _Refused(
                     RejectReason.PRICE_NOT_ALLOWED,
                     f"Price (44) is not allowed on OrdType {msg.get(ORD_TYPE)}",
@@ -173,6 +181,7 @@ class Inbound:
             peg_offset=offset,
             smp_id=None if smp_id is None else SmpId(smp_id),
             smp_policy=smp_policy,
+            stop_px=stop_px,
         )
         return Submit(build)
 
@@ -205,7 +214,8 @@ class Inbound:
             order_id = self._order_id(order_id_text)
             side = self._side(msg.get(SIDE) or "")
             qty = self._qty(msg.get(ORDER_QTY) or "", ORDER_QTY, "OrderQty")
-            px = self._limit_price(symbol, msg.get(PRICE))
+            px = self._positive_price(symbol, msg.get(PRICE), PRICE, "Price")
+            stop_px = self._positive_price(symbol, msg.get(STOP_PX), STOP_PX, "StopPx")
             display = None
             if msg.get(MAX_FLOOR) is not None:
                 display = self._qty(msg.get(MAX_FLOOR) or "", MAX_FLOOR, "MaxFloor")
@@ -224,6 +234,7 @@ class Inbound:
                 px=px,
                 side=side,
                 display_qty=display,
+                stop_px=stop_px,
             )
         )
 
@@ -267,10 +278,15 @@ class Inbound:
         except InputError as exc:
             raise _Refused(RejectReason.INVALID_PRICE, f"{exc} of {symbol}") from None
 
-    def _limit_price(self, symbol: str, text: str | None) -> Px | None:
-        px = self._price(symbol, text, PRICE, "Price")
+    def _positive_price(self, symbol: str, text: str | None, number: int, name: str) -> Px | None:
+        """Price (44) or StopPx (99), judged by value only: whether the order type needs
+        one is the engine's check (PRICE_REQUIRED, STOP_PX_REQUIRED, STOP_PX_NOT_ALLOWED),
+        which journals the reject and names the field in its text."""
+        px = self._price(symbol, text, number, name)
         if px is not None and px <= 0:
-            raise _Refused(RejectReason.INVALID_PRICE, f"Price (44) {text!r} must be positive")
+            raise _Refused(
+                RejectReason.INVALID_PRICE, f"{name} ({number}) {text!r} must be positive"
+            )
         return px
 
     def _choice(self, table: dict[str, _T], code: str | None, number: int, name: str) -> _T:

@@ -51,6 +51,9 @@ class OrderState:
     display_qty: int | None = None
     peg: PegType | None = None
     status: Status = Status.NEW
+    stop_px: int | None = None
+    """Stop and stop-limit orders: the trigger price, on every report of the order
+    (after its trigger too)."""
 
     @property
     def working_status(self) -> Status:
@@ -129,6 +132,7 @@ class OrderViews:
                 leaves_qty=event.qty,
                 display_qty=event.display_qty,
                 peg=event.peg,
+                stop_px=event.stop_px,
             )
             self._orders[event.order_id] = state
             self._by_cl_ord_id[(event.session, event.cl_ord_id)] = event.order_id
@@ -161,6 +165,7 @@ class OrderViews:
             state.qty = event.qty
             state.leaves_qty = event.leaves_qty
             state.display_qty = event.display_qty
+            state.stop_px = event.stop_px
         elif isinstance(event, Restated):
             state.px = event.px
             state.qty = event.qty

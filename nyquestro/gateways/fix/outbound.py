@@ -2,7 +2,8 @@
 
 Every state change of an order becomes one ExecutionReport to its owner. IOC, FOK and
 market remainders are reported as Canceled (ExecType 4) with a Text saying why, as most
-venues do; a DAY order at end of day is Expired (ExecType C).
+venues do; a DAY order at end of day is Expired (ExecType C). A stop order's trigger is
+Restated (ExecType D) with a Text naming the last price (`Dialect.trigger_restatement`).
 """
 
 import re
@@ -26,6 +27,7 @@ from nyquestro.domain.events import (
     Rejected,
     Replaced,
     Restated,
+    Triggered,
 )
 from nyquestro.domain.reasons import (
     CancelRequestKind,
@@ -51,6 +53,7 @@ SIDE = tag("Side")
 ORDER_QTY = tag("OrderQty")
 ORD_TYPE = tag("OrdType")
 PRICE = tag("Price")
+STOP_PX = tag("StopPx")
 TIME_IN_FORCE = tag("TimeInForce")
 LAST_QTY = tag("LastQty")
 LAST_PX = tag("LastPx")
@@ -70,7 +73,13 @@ RESTATEMENT = tag("ExecRestatementReason")
 SIDE_CODE = {Side.BUY: "1", Side.SELL: "2"}
 EXEC_TRANS_TYPES = ENUMS[FIX42]["ExecTransType"]
 """FIX 4.2's ExecTransType (20): NEW, CANCEL, CORRECT, STATUS."""
-ORD_TYPE_CODE = {OrdType.MARKET: "1", OrdType.LIMIT: "2", OrdType.PEGGED: "P"}
+ORD_TYPE_CODE = {
+    OrdType.MARKET: "1",
+    OrdType.LIMIT: "2",
+    OrdType.STOP: "3",
+    OrdType.STOP_LIMIT: "4",
+    OrdType.PEGGED: "P",
+}
 TIF_CODE = {TimeInForce.DAY: "0", TimeInForce.GTC: "1", TimeInForce.IOC: "3", TimeInForce.FOK: "4"}
 PEG_EXEC_INST = {
     PegType.MARKET: "P",
@@ -103,6 +112,8 @@ ORD_REJ: dict[RejectReason, tuple[str, str]] = {
     RejectReason.INVALID_TIF_FOR_ORD_TYPE: _SHAPE,
     RejectReason.PEG_REQUIRED: _SHAPE,
     RejectReason.PEG_NOT_ALLOWED: _SHAPE,
+    RejectReason.STOP_PX_REQUIRED: _SHAPE,
+    RejectReason.STOP_PX_NOT_ALLOWED: _SHAPE,
     RejectReason.DUPLICATE_CL_ORD_ID: ("DUPLICATE_ORDER", "DUPLICATE_ORDER"),
     RejectReason.UNKNOWN_ORDER: ("UNKNOWN_ORDER", "UNKNOWN_ORDER"),
     RejectReason.TOO_LATE: ("TOO_LATE_TO_ENTER", "TOO_LATE_TO_ENTER"),
@@ -137,6 +148,7 @@ RESTATE_CODE = {
 # Engine texts name command fields; a FIX client should read the tag it sent.
 _FIX_NAMES = {
     "px": "Price (44)",
+    "stop_px": "StopPx (99)",
     "qty": "OrderQty (38)",
     "display_qty": "MaxFloor (111)",
     "cl_ord_id": "ClOrdID (11)",
@@ -226,6 +238,14 @@ class Outbound:
             exec_type = d.exec_type["RESTATED"]
             extra = [(RESTATEMENT, d.restatement[RESTATE_CODE[event.reason]])]
             text = f"restated: {event.reason.value.replace('_', ' ')}"
+        elif isinstance(event, Triggered):
+            exec_type = d.exec_type["RESTATED"]
+            if d.trigger_restatement is not None:
+                extra = [(RESTATEMENT, d.trigger_restatement)]
+            text = (
+                f"stop triggered: last trade price {self._px(event.symbol, event.last_px)} "
+                f"reached StopPx {self._px(event.symbol, event.stop_px)}"
+            )
         else:
             return None
         if isinstance(event, Replaced) and self._is42:
@@ -319,6 +339,8 @@ class Outbound:
         ]
         if state.px is not None and state.ord_type is not OrdType.MARKET:
             fields.append((PRICE, self._px(state.symbol, state.px)))
+        if state.stop_px is not None:
+            fields.append((STOP_PX, self._px(state.symbol, state.stop_px)))
         fields.append((TIME_IN_FORCE, TIF_CODE[state.tif]))
         if state.peg is not None:
             fields.append((EXEC_INST, PEG_EXEC_INST[state.peg]))

@@ -63,6 +63,7 @@ TAGS: dict[str, int] = {
     "Side": 54,
     "SmpID": 5001,
     "SmpInstruction": 5002,
+    "StopPx": 99,
     "SubscriptionRequestType": 263,
     "Symbol": 55,
     "Text": 58,

@@ -47,6 +47,7 @@ from nyquestro.domain.events import (
     Replaced,
     Restated,
     SessionControlled,
+    Triggered,
 )
 from nyquestro.domain.ids import ClOrdId, OrderId, Px, Qty, SessionKey, Symbol, TradeId
 from nyquestro.domain.instrument import Instrument
@@ -148,7 +149,16 @@ EXEC_SLOT = 1_000_000
 """An ExecID is the causing command's seq x EXEC_SLOT + n (replies: the upper half)."""
 REPLY_OFFSET = EXEC_SLOT // 2
 
-ORDER_EVENTS = (Accepted, Execution, Cancelled, Expired, Replaced, Restated, ExecutionAmended)
+ORDER_EVENTS = (
+    Accepted,
+    Execution,
+    Cancelled,
+    Expired,
+    Replaced,
+    Restated,
+    Triggered,
+    ExecutionAmended,
+)
 """Events that change one order's state and so produce one ExecutionReport."""
 ORDER_MESSAGES = frozenset({"D", "F", "G"})
 """Message types the orders-per-second throttle counts."""
