@@ -41,7 +41,8 @@ CUSTOM_IN_MESSAGES = ("D", "G")
 USED_FIELDS = [
     "Account", "AvgPx", "BeginString", "BusinessRejectReason", "BusinessRejectRefID",
     "ClOrdID", "CumQty", "CxlRejReason", "CxlRejResponseTo", "ExecID", "ExecInst",
-    "ExecRestatementReason", "ExecTransType", "ExecType", "HandlInst", "LastPx",
+    "ExecRestatementReason", "ExecTransType", "ExecType", "ExpireDate", "ExpireTime",
+    "HandlInst", "LastPx",
     "LastShares", "LastQty", "LeavesQty", "MarketDepth", "MassCancelRejectReason",
     "MassCancelRequestType", "MassCancelResponse", "MaxFloor", "MDEntryPx", "MDEntrySize",
     "MDEntryType", "MDReqID", "MDReqRejReason", "MDUpdateAction", "MDUpdateType", "MsgType",

@@ -38,6 +38,7 @@ COMMAND_TYPES: Mapping[str, type[commands.CommandBase]] = {
     "control_session": commands.ControlSession,
     "bust_trade": commands.BustTrade,
     "correct_trade": commands.CorrectTrade,
+    "expire_due": commands.ExpireDue,
 }
 
 # A replace (a correction) carries no symbol in the engine, but its price is only meaningful in the

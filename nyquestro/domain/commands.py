@@ -81,6 +81,8 @@ class NewOrder(CommandBase):
     """None takes the instrument's default."""
     stop_px: Px | None = None
     """Stop and stop-limit orders: the last trade price (ticks) that triggers them."""
+    expire_ts: Ts | None = None
+    """GTD orders: when they expire (ns since the epoch, on the venue's clock)."""
 
     def __init__(
         self,
@@ -102,6 +104,7 @@ class NewOrder(CommandBase):
         smp_id: SmpId | None = None,
         smp_policy: SmpPolicy | None = None,
         stop_px: Px | None = None,
+        expire_ts: Ts | None = None,
     ) -> None:
         object.__setattr__(self, "seq", seq)
         object.__setattr__(self, "ts", ts)
@@ -120,6 +123,7 @@ class NewOrder(CommandBase):
         object.__setattr__(self, "smp_id", smp_id)
         object.__setattr__(self, "smp_policy", smp_policy)
         object.__setattr__(self, "stop_px", stop_px)
+        object.__setattr__(self, "expire_ts", expire_ts)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, init=False)
@@ -279,6 +283,15 @@ class Resume(CommandBase):
 @dataclass(frozen=True, slots=True, kw_only=True, init=False)
 class EndOfDay(CommandBase):
     """Close the trading day: every DAY order expires; GTC orders stay."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, init=False)
+class ExpireDue(CommandBase):
+    """The venue's clock reached this command's `ts`: the GTD orders due by then expire.
+
+    Every command expires what is due at its `ts` before anything else; the runtime sends
+    this one when the earliest expiry comes and nothing else has arrived, so an order
+    expires on time on a quiet venue too (and a replay expires it at the same point)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, init=False)
@@ -458,4 +471,5 @@ Command = (
     | ControlSession
     | BustTrade
     | CorrectTrade
+    | ExpireDue
 )

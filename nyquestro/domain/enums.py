@@ -36,10 +36,12 @@ class TimeInForce(StrEnum):
     GTC = "gtc"
     IOC = "ioc"
     FOK = "fok"
+    GTD = "gtd"
+    """Good till a date and time (the order's `expire_ts`)."""
 
     @property
     def rests(self) -> bool:
-        return self is TimeInForce.DAY or self is TimeInForce.GTC
+        return self is TimeInForce.DAY or self is TimeInForce.GTC or self is TimeInForce.GTD
 
 
 class PegType(StrEnum):

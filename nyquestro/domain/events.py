@@ -65,6 +65,8 @@ class Accepted(EventBase):
     peg: PegType | None
     stop_px: Px | None = None
     """Stop and stop-limit orders: the trigger price (see `Triggered`)."""
+    expire_ts: Ts | None = None
+    """GTD orders: when they expire."""
 
     def __init__(
         self,
@@ -84,6 +86,7 @@ class Accepted(EventBase):
         display_qty: Qty | None,
         peg: PegType | None,
         stop_px: Px | None = None,
+        expire_ts: Ts | None = None,
     ) -> None:
         object.__setattr__(self, "seq", seq)
         object.__setattr__(self, "ts", ts)
@@ -100,6 +103,7 @@ class Accepted(EventBase):
         object.__setattr__(self, "display_qty", display_qty)
         object.__setattr__(self, "peg", peg)
         object.__setattr__(self, "stop_px", stop_px)
+        object.__setattr__(self, "expire_ts", expire_ts)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, init=False)

@@ -27,6 +27,12 @@ class RejectReason(IntEnum):
     STOP_PX_NOT_ALLOWED = 113
     """A stop price on an order that is not a stop, or a new one for a stop already
     triggered."""
+    EXPIRE_TIME_REQUIRED = 114
+    """A GTD order without an expire time."""
+    EXPIRE_TIME_NOT_ALLOWED = 115
+    """An expire time on an order that is not GTD."""
+    EXPIRE_TIME_PASSED = 116
+    """A GTD order whose expire time is not after the venue's time now."""
     # session / identity
     DUPLICATE_CL_ORD_ID = 200
     UNKNOWN_ORDER = 201
@@ -69,6 +75,8 @@ class ExpireReason(StrEnum):
     FOK_NOT_FILLABLE = "fok_not_fillable"
     MARKET_REMAINDER = "market_remainder"
     END_OF_DAY = "end_of_day"
+    EXPIRE_TIME = "expire_time"
+    """A GTD order's expire time came."""
 
 
 class CancelRequestKind(StrEnum):

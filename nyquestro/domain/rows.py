@@ -27,6 +27,7 @@ from nyquestro.domain.commands import (
     ControlSession,
     CorrectTrade,
     EndOfDay,
+    ExpireDue,
     Halt,
     KillSwitch,
     MassCancel,
@@ -95,6 +96,7 @@ KILL_SWITCH: Final = 9
 CONTROL_SESSION: Final = 10
 BUST_TRADE: Final = 11
 CORRECT_TRADE: Final = 12
+EXPIRE_DUE: Final = 13
 
 COMMAND_TAGS: Final[dict[type[CommandBase], int]] = {
     NewOrder: NEW_ORDER,
@@ -109,6 +111,7 @@ COMMAND_TAGS: Final[dict[type[CommandBase], int]] = {
     ControlSession: CONTROL_SESSION,
     BustTrade: BUST_TRADE,
     CorrectTrade: CORRECT_TRADE,
+    ExpireDue: EXPIRE_DUE,
 }
 """A tag names one command class for good: never reused or renumbered."""
 
@@ -134,6 +137,7 @@ def command_from_row(row: list[Any], seq: Seq, ts: Ts) -> Command:
             peg=None if row[11] is None else _PEGS[row[11]], peg_offset=row[12],
             smp_id=row[13],
             smp_policy=None if row[14] is None else _SMP_POLICIES[row[14]], stop_px=row[15],
+            expire_ts=row[16],
         )  # fmt: skip
     if tag == CANCEL:
         return Cancel(
@@ -181,6 +185,8 @@ def command_from_row(row: list[Any], seq: Seq, ts: Ts) -> Command:
             seq=seq, ts=ts, trade_id=row[1], px=row[2], qty=row[3], reason=row[4],
             request_id=row[5],
         )  # fmt: skip
+    if tag == EXPIRE_DUE:
+        return ExpireDue(seq=seq, ts=ts)
     raise KeyError(f"unknown command tag {tag!r}")
 
 
@@ -235,7 +241,7 @@ def event_row(e: EventBase) -> list[object]:
     if isinstance(e, Accepted):
         return [tag, e.seq, e.ts, e.order_id, e.session, e.account, e.cl_ord_id, e.symbol,
                 e.side, e.qty, e.ord_type, e.px, e.tif, e.display_qty, e.peg,
-                e.stop_px]  # fmt: skip
+                e.stop_px, e.expire_ts]  # fmt: skip
     if isinstance(e, Cancelled):
         return [tag, e.seq, e.ts, e.order_id, e.session, e.cl_ord_id, e.orig_cl_ord_id,
                 e.symbol, e.side, e.reason, e.cancelled_qty, e.cum_qty]  # fmt: skip
@@ -314,7 +320,7 @@ def event_from_row(r: list[Any]) -> EventBase:
             seq=r[1], ts=r[2], order_id=r[3], session=r[4], account=r[5], cl_ord_id=r[6],
             symbol=r[7], side=_SIDES[r[8]], qty=r[9], ord_type=_ORD_TYPES[r[10]], px=r[11],
             tif=_TIFS[r[12]], display_qty=r[13], peg=None if r[14] is None else _PEGS[r[14]],
-            stop_px=r[15],
+            stop_px=r[15], expire_ts=r[16],
         )  # fmt: skip
     if tag == 6:
         return Cancelled(

@@ -8,6 +8,7 @@ or expire), then peg repricing caused by the command.
 """
 
 import hashlib
+import heapq
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass, fields, is_dataclass, replace
@@ -26,6 +27,7 @@ from nyquestro.domain.commands import (
     ControlSession,
     CorrectTrade,
     EndOfDay,
+    ExpireDue,
     Halt,
     KillSwitch,
     MassCancel,
@@ -59,6 +61,7 @@ from nyquestro.domain.ids import (
     SessionKey,
     Symbol,
     TradeId,
+    Ts,
 )
 from nyquestro.domain.instrument import Instrument
 from nyquestro.domain.pickling import FrozenRecord
@@ -114,6 +117,7 @@ class OrderView:
     display_qty: Qty | None
     peg: PegType | None
     stop_px: Px | None
+    expire_ts: Ts | None
 
     @classmethod
     def of(cls, order: LiveOrder) -> "OrderView":
@@ -134,6 +138,7 @@ class OrderView:
             display_qty=order.display_qty,
             peg=order.peg,
             stop_px=order.stop_px,
+            expire_ts=None if order.expire_ts is None else Ts(order.expire_ts),
         )
 
 
@@ -141,7 +146,7 @@ STATE_SCHEMA = 5
 """Version of what `EngineState` holds, and of how `state_hash` reads it; snapshots of
 another schema are not loaded. 2: the monitors' windows hold integer samples (PnL in units
 of the finest tick). 3: the state hash takes orders and ClOrdIDs as MessagePack. 5: orders
-have a stop price, and books hold the stop orders not yet triggered."""
+have a stop price and an expire time, and books hold the stop orders not yet triggered."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -215,6 +220,9 @@ class Engine:
         max_pnl_variance in PnL units²."""
         self._holdings: dict[Account, AccountHoldings] = {}
         """Per account with limits or a monitor: its positions, held directly."""
+        self._expiries: list[tuple[int, int]] = []
+        """(expire time, order id) of live GTD orders, a heap: derived from the live
+        orders (a restore rebuilds it); entries of orders gone since are skipped."""
         self._derive_limits()
 
     # --- the one entry point ------------------------------------------------------------
@@ -230,6 +238,9 @@ class Engine:
         out: list[EventBase] = []
         ctx.out = out
         trades_before = ctx.next_trade_id
+        expiries = self._expiries
+        if expiries and expiries[0][0] <= cmd.ts:
+            self._expire_due(cmd.ts)
         # isinstance in order of frequency, not a table of bound methods: mypyc calls a
         # method natively only when it is named.
         if isinstance(cmd, NewOrder):
@@ -254,6 +265,8 @@ class Engine:
             self._amend_trade(cmd, cmd.trade_id, None, 0, cmd.reason, cmd.request_id)
         elif isinstance(cmd, CorrectTrade):
             self._amend_trade(cmd, cmd.trade_id, cmd.px, cmd.qty, cmd.reason, cmd.request_id)
+        elif isinstance(cmd, ExpireDue):
+            pass  # what was due at its ts has expired above
         elif isinstance(cmd, ControlSession):
             self._last_request_id = max(self._last_request_id, cmd.request_id)
             out.append(SessionControlled(seq=cmd.seq, ts=cmd.ts, session=cmd.session,
@@ -292,6 +305,21 @@ class Engine:
         """Visible (price, quantity, order count) per level, best first."""
         book_side = self._books[symbol].side(side)
         return [(Px(lv.px), Qty(lv.qty), len(lv.orders)) for lv in book_side.best_first()]
+
+    def next_expiry(self) -> Ts | None:
+        """When the earliest live GTD order expires (the runtime sends ExpireDue then).
+
+        It drops the entries of orders gone since from the expiry heap, so like every
+        engine call it belongs to the single writer (the runtime's `read`)."""
+        expiries = self._expiries
+        live = self._ctx.live
+        while expiries:
+            expire_ts, order_id = expiries[0]
+            order = live.get(order_id)
+            if order is not None and order.expire_ts == expire_ts:
+                return Ts(expire_ts)
+            heapq.heappop(expiries)  # the order is gone: only reads change, never events
+        return None
 
     def stop_orders(self, symbol: Symbol) -> list[OrderView]:
         """Stop orders of `symbol` not yet triggered, in arrival order."""
@@ -384,6 +412,10 @@ class Engine:
         engine._last_request_id = state.last_request_id
         engine._price_windows = state.price_windows
         engine._pnl_windows = state.pnl_windows
+        engine._expiries = [
+            (o.expire_ts, o.order_id) for o in state.live.values() if o.expire_ts is not None
+        ]
+        heapq.heapify(engine._expiries)
         engine._derive_limits()
         return engine
 
@@ -463,6 +495,7 @@ class Engine:
             smp_key=f"id:{cmd.smp_id}" if cmd.smp_id is not None else f"acct:{cmd.account}",
             smp_policy=cmd.smp_policy or inst.smp_policy,
             stop_px=cmd.stop_px,
+            expire_ts=cmd.expire_ts,
         )
         ids[cmd.cl_ord_id] = order_id
         ctx.live[order_id] = order
@@ -485,8 +518,11 @@ class Engine:
                 display_qty=cmd.display_qty,
                 peg=cmd.peg,
                 stop_px=cmd.stop_px,
+                expire_ts=cmd.expire_ts,
             )
         )
+        if cmd.expire_ts is not None:
+            heapq.heappush(self._expiries, (cmd.expire_ts, order_id))
         if cmd.stop_px is not None:
             # It waits for the last trade price; `_settle` triggers it at once if the
             # last trade has reached its stop price already.
@@ -991,6 +1027,22 @@ class Engine:
         for symbol in sorted({o.symbol for o in day_orders}):
             self._settle(self._books[symbol])
 
+    def _expire_due(self, now: int) -> None:
+        """Expire every live GTD order whose expire time is at or before `now`, earliest
+        first (then by order id), and settle the books they leave."""
+        ctx = self._ctx
+        expiries = self._expiries
+        touched: set[Symbol] = set()
+        while expiries and expiries[0][0] <= now:
+            expire_ts, order_id = heapq.heappop(expiries)
+            order = ctx.live.get(order_id)
+            if order is None or order.expire_ts != expire_ts:
+                continue
+            expire_resting(ctx, self._books[order.symbol], order, ExpireReason.EXPIRE_TIME)
+            touched.add(order.symbol)
+        for symbol in sorted(touched):
+            self._settle(self._books[symbol])
+
     # --- busts and corrections ---------------------------------------------------------------
 
     def _amend_trade(
@@ -1193,6 +1245,7 @@ def _order_state(o: LiveOrder) -> tuple[object, ...]:
         o.order_id, o.session, o.account, o.cl_ord_id, o.symbol, int(o.side), str(o.ord_type),
         str(o.tif), o.px, o.qty, o.cum_qty, o.cum_notional, o.leaves_qty, o.visible_qty,
         o.display_qty, o.peg, o.peg_offset, o.smp_key, str(o.smp_policy), o.stop_px,
+        o.expire_ts,
     )  # fmt: skip
 
 

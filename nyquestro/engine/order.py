@@ -22,6 +22,7 @@ class LiveOrder:
         "cum_notional",
         "cum_qty",
         "display_qty",
+        "expire_ts",
         "in_book",
         "leaves_qty",
         "ord_type",
@@ -64,6 +65,8 @@ class LiveOrder:
     """True while the order's visible slice sits in a price level."""
     stop_px: Px | None
     """A stop order's trigger price, while it waits in `OrderBook.stops` and after."""
+    expire_ts: int | None
+    """A GTD order's expire time (ns)."""
 
     def __init__(
         self,
@@ -84,6 +87,7 @@ class LiveOrder:
         smp_key: str,
         smp_policy: SmpPolicy,
         stop_px: Px | None = None,
+        expire_ts: int | None = None,
     ) -> None:
         self.order_id = order_id
         self.session = session
@@ -106,6 +110,7 @@ class LiveOrder:
         self.smp_policy = smp_policy
         self.in_book = False
         self.stop_px = stop_px
+        self.expire_ts = expire_ts
 
     def __reduce__(self) -> tuple[Callable[..., "LiveOrder"], tuple[object, ...]]:
         # A snapshot holds every resting order: one tuple read back by a function, rather
@@ -116,7 +121,7 @@ class LiveOrder:
              self.side, self.ord_type, self.tif, self.px, self.qty, self.display_qty,
              self.peg, self.peg_offset, self.smp_key, self.smp_policy, self.cum_qty,
              self.cum_notional, self.leaves_qty, self.visible_qty, self.in_book,
-             self.stop_px),
+             self.stop_px, self.expire_ts),
         )  # fmt: skip
 
     def next_slice(self) -> int:
@@ -131,14 +136,14 @@ def _restored(
     symbol: Symbol, side: Side, ord_type: OrdType, tif: TimeInForce, px: Px | None,
     qty: Qty, display_qty: Qty | None, peg: PegType | None, peg_offset: Px, smp_key: str,
     smp_policy: SmpPolicy, cum_qty: int, cum_notional: int, leaves_qty: int,
-    visible_qty: int, in_book: bool, stop_px: Px | None,
+    visible_qty: int, in_book: bool, stop_px: Px | None, expire_ts: int | None,
 ) -> LiveOrder:  # fmt: skip
     """A pickled order (`LiveOrder.__reduce__`), with the fills it had."""
     order = LiveOrder(
         order_id=order_id, session=session, account=account, cl_ord_id=cl_ord_id,
         symbol=symbol, side=side, ord_type=ord_type, tif=tif, px=px, qty=qty,
         display_qty=display_qty, peg=peg, peg_offset=peg_offset, smp_key=smp_key,
-        smp_policy=smp_policy, stop_px=stop_px,
+        smp_policy=smp_policy, stop_px=stop_px, expire_ts=expire_ts,
     )  # fmt: skip
     order.cum_qty = cum_qty
     order.cum_notional = cum_notional

@@ -6,7 +6,7 @@ references) live with the command handlers in `engine.py`.
 """
 
 from nyquestro.domain.commands import NewOrder
-from nyquestro.domain.enums import OrdType
+from nyquestro.domain.enums import OrdType, TimeInForce
 from nyquestro.domain.instrument import Instrument
 from nyquestro.domain.reasons import RejectReason
 
@@ -68,6 +68,25 @@ def check_stop_px(ord_type: OrdType, stop_px: int | None) -> Problem | None:
     return None
 
 
+def check_expire_ts(tif: TimeInForce, expire_ts: int | None, now: int) -> Problem | None:
+    """A GTD order needs an expire time after `now`; no other order takes one."""
+    if tif is not TimeInForce.GTD:
+        if expire_ts is None:
+            return None
+        return (
+            RejectReason.EXPIRE_TIME_NOT_ALLOWED,
+            f"expire_ts is only allowed on GTD orders, not on a {tif} order",
+        )
+    if expire_ts is None:
+        return RejectReason.EXPIRE_TIME_REQUIRED, "expire_ts is required for a GTD order"
+    if expire_ts <= now:
+        return (
+            RejectReason.EXPIRE_TIME_PASSED,
+            f"expire_ts {expire_ts} is not after the venue's time {now} (ns since the epoch)",
+        )
+    return None
+
+
 def check_display(inst: Instrument, display: int | None, qty: int) -> Problem | None:
     if display is None:
         return None
@@ -89,6 +108,7 @@ def check_new_order(inst: Instrument, cmd: NewOrder) -> Problem | None:
         check_qty(inst, cmd.qty)
         or check_px_for(cmd.ord_type, cmd.px)
         or check_stop_px(cmd.ord_type, cmd.stop_px)
+        or check_expire_ts(cmd.tif, cmd.expire_ts, cmd.ts)
     )
     if problem is not None:
         return problem
@@ -102,6 +122,6 @@ def check_new_order(inst: Instrument, cmd: NewOrder) -> Problem | None:
         return (
             RejectReason.INVALID_DISPLAY_QTY,
             "display_qty (iceberg) needs an order that can rest: limit, stop-limit or "
-            "pegged, DAY or GTC",
+            "pegged, DAY, GTC or GTD",
         )
     return check_display(inst, cmd.display_qty, cmd.qty)

@@ -40,6 +40,7 @@ from nyquestro.domain.commands import (
     Command,
     ControlSession,
     CorrectTrade,
+    ExpireDue,
     Halt,
     KillSwitch,
     MassCancel,
@@ -121,6 +122,7 @@ class Exchange:
         self._clock = venue_clock(config.clock)
         """The virtual clock, set over the bus (None: the machine's clock)."""
         now = reader(self._clock)
+        self._now = now
         self._recorder = None
         self._udp: UdpGateway | None = None  # replies reach it once it exists (below)
         if config.audit:
@@ -477,6 +479,16 @@ class Exchange:
                     self._apply_operator_requests()
                 except Exception:  # a bad request must not stop the journal
                     log.exception("operator requests could not be applied")
+            self._expire_when_due()
+
+    def _expire_when_due(self) -> None:
+        """A GTD order expires on time on a quiet venue too: once the earliest expire time
+        has come on the venue's clock, journal an ExpireDue (on a busy venue the next
+        command expires it first). This loop wakes at least every
+        `_COMMITTER_IDLE_SECONDS`, which bounds how late an expiry can be."""
+        due = self.sequencer.read(self._engine.next_expiry)
+        if due is not None and self._now() >= due:
+            self.sequencer.submit(_expire_due)
 
     def _refresh_sessions(self) -> None:
         """The sessions' activity for the sessions table, with the FIX gateway here (its
@@ -609,6 +621,10 @@ def _trading(request_id: int, kind: str, symbol: str, reason: str, seq: Seq, ts:
     if kind == "halt":
         return Halt(seq=seq, ts=ts, symbol=Symbol(symbol), reason=reason, request_id=request_id)
     return Resume(seq=seq, ts=ts, symbol=Symbol(symbol), request_id=request_id)
+
+
+def _expire_due(seq: Seq, ts: Ts) -> ExpireDue:
+    return ExpireDue(seq=seq, ts=ts)
 
 
 def _commit_observed(metrics: VenueMetrics, records: int, seconds: float) -> None:

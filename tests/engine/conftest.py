@@ -72,6 +72,7 @@ class OrderOpts(TypedDict, total=False):
     smp_id: str | None
     smp_policy: SmpPolicy | None
     stop_px: int | None
+    expire_ts: int | None
 
 
 def make_instrument(
@@ -167,6 +168,7 @@ class Harness:
         smp_id: str | None = None,
         smp_policy: SmpPolicy | None = None,
         stop_px: int | None = None,
+        expire_ts: int | None = None,
     ) -> list[EventBase]:
         if ord_type is None:
             ord_type = OrdType.PEGGED if peg is not None else OrdType.LIMIT
@@ -190,6 +192,7 @@ class Harness:
                 smp_id=None if smp_id is None else SmpId(smp_id),
                 smp_policy=smp_policy,
                 stop_px=None if stop_px is None else Px(stop_px),
+                expire_ts=None if expire_ts is None else Ts(expire_ts),
             )
         )
 

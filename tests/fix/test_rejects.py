@@ -103,9 +103,9 @@ def test_quantity_above_the_maximum_exceeds_limit(venue: Venue, version: str) ->
     ("ord_type", "tif", "price", "extra", "tag"),
     [
         ("D", None, "150.00", [], "40"),  # previously quoted (stops: test_stop_orders.py)
-        ("2", "6", "150.00", [(126, fix_now())], "59"),  # GTD, with its ExpireTime
+        ("2", "2", "150.00", [], "59"),  # at the opening: no auctions yet (GTD is supported)
     ],
-    ids=["previously-quoted", "gtd"],
+    ids=["previously-quoted", "at-the-opening"],
 )
 def test_unsupported_order_characteristics(
     venue: Venue,

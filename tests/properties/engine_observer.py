@@ -291,11 +291,19 @@ class Harness:
         self.sent: dict[SessionKey, list[ClOrdId]] = {s: [] for s in sessions}
         """Every ClOrdID each session has used, accepted or not."""
 
+    TS_STEP = 1000
+    """ns between two commands' timestamps."""
+
     def stamp(self) -> dict[str, int]:
         """seq and ts for the next command."""
+        ts = self.next_ts()
         self.seq += 1
         # Gaps and an offset so nothing can confuse seq, ts and order ids.
-        return {"seq": Seq(self.seq * 3), "ts": Ts(1_700_000_000_000_000_000 + self.seq * 1000)}
+        return {"seq": Seq(self.seq * 3), "ts": Ts(ts)}
+
+    def next_ts(self) -> int:
+        """The ts `stamp` gives the next command."""
+        return 1_700_000_000_000_000_000 + (self.seq + 1) * self.TS_STEP
 
     def cl_ord_id(self, session: SessionKey, data: st.DataObject) -> ClOrdId:
         """A fresh ClOrdID, or (one time in twenty) one this session already used."""

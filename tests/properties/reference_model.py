@@ -9,6 +9,9 @@ reading a few lines, independently of how the engine implements it.
 
 Rules modelled (pegged orders are out of scope):
 
+- GTD orders rest until their expire time: every command first expires the GTD orders
+  due at its timestamp (earliest expire time first, then by order id). An expire time is
+  required on a GTD order, refused on any other, and must be after the command's time.
 - Stop and stop-limit orders wait outside the book, unseen, until the last trade price of
   their symbol reaches the stop price (a buy stop at or below it, a sell stop at or above
   it); then each trades like a market order (stop) or a limit order (stop-limit). After
@@ -83,6 +86,7 @@ class RefOrder:
     state: str = LIVE
     reason: str | None = None
     stop_px: int | None = None
+    expire_ts: int | None = None
 
     def slice_size(self) -> int:
         return self.leaves if self.display is None else min(self.display, self.leaves)
@@ -147,6 +151,13 @@ class ReferenceBook:
 
     def process(self, cmd: Command) -> tuple[Outcome, list[RefTrade]]:
         self.trades = []
+        due = [
+            o
+            for o in self.resting + self.waiting
+            if o.expire_ts is not None and o.expire_ts <= cmd.ts
+        ]
+        for order in sorted(due, key=lambda o: (o.expire_ts or 0, o.oid)):
+            self._end(order, EXPIRED, "expire_time")
         if isinstance(cmd, NewOrder):
             outcome = self._new_order(cmd)
         elif isinstance(cmd, Cancel):
@@ -204,12 +215,20 @@ class ReferenceBook:
                 reasons.add(RejectReason.INVALID_PRICE)
         elif cmd.stop_px is not None:
             reasons.add(RejectReason.STOP_PX_NOT_ALLOWED)
+        if cmd.tif is TimeInForce.GTD:
+            if cmd.expire_ts is None:
+                reasons.add(RejectReason.EXPIRE_TIME_REQUIRED)
+            elif cmd.expire_ts <= cmd.ts:
+                reasons.add(RejectReason.EXPIRE_TIME_PASSED)
+        elif cmd.expire_ts is not None:
+            reasons.add(RejectReason.EXPIRE_TIME_NOT_ALLOWED)
         if cmd.peg is not None:
             reasons.add(RejectReason.PEG_NOT_ALLOWED)
         if cmd.display_qty is not None:
             can_rest = cmd.ord_type not in (OrdType.MARKET, OrdType.STOP) and cmd.tif in (
                 TimeInForce.DAY,
                 TimeInForce.GTC,
+                TimeInForce.GTD,
             )
             if not can_rest or not 0 < cmd.display_qty <= cmd.qty:
                 reasons.add(RejectReason.INVALID_DISPLAY_QTY)
@@ -234,6 +253,7 @@ class ReferenceBook:
             smp_policy=cmd.smp_policy if cmd.smp_policy is not None else inst.smp_policy,
             leaves=cmd.qty,
             stop_px=cmd.stop_px,
+            expire_ts=cmd.expire_ts,
         )
         self.next_oid += 1
         self.orders[order.oid] = order

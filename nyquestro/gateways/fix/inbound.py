@@ -7,8 +7,10 @@ problem becomes a `BadOrder`/`BadCancel` naming the tag, which the venue turns i
 ExecutionReport(Rejected) or OrderCancelReject; it never raises.
 """
 
+import calendar
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from decimal import Decimal
 from functools import partial
 from typing import Protocol, TypeVar
@@ -77,7 +79,13 @@ ORD_TYPES = {
     "4": OrdType.STOP_LIMIT,
     "P": OrdType.PEGGED,
 }
-TIFS = {"0": TimeInForce.DAY, "1": TimeInForce.GTC, "3": TimeInForce.IOC, "4": TimeInForce.FOK}
+TIFS = {
+    "0": TimeInForce.DAY,
+    "1": TimeInForce.GTC,
+    "3": TimeInForce.IOC,
+    "4": TimeInForce.FOK,
+    "6": TimeInForce.GTD,
+}
 PEGS = {"P": PegType.MARKET, "R": PegType.PRIMARY, "M": PegType.MIDPOINT, "L": PegType.LAST_SALE}
 SMP = {
     "1": SmpPolicy.CANCEL_RESTING,
@@ -96,6 +104,8 @@ ORDER_QTY = tag("OrderQty")
 ORD_TYPE = tag("OrdType")
 PRICE = tag("Price")
 STOP_PX = tag("StopPx")
+EXPIRE_TIME = tag("ExpireTime")
+EXPIRE_DATE = tag("ExpireDate")
 TIME_IN_FORCE = tag("TimeInForce")
 EXEC_INST = tag("ExecInst")
 MAX_FLOOR = tag("MaxFloor")
@@ -137,6 +147,7 @@ class Inbound:
                 tif = self._choice(TIFS, msg.get(TIME_IN_FORCE), TIME_IN_FORCE, "TimeInForce")
             px = self._positive_price(symbol, msg.get(PRICE), PRICE, "Price")
             stop_px = self._positive_price(symbol, msg.get(STOP_PX), STOP_PX, "StopPx")
+            expire_ts = _expiry(msg.get(EXPIRE_TIME), msg.get(EXPIRE_DATE))
             peg = None
             offset = Px(0)
             if ord_type is OrdType.PEGGED:
@@ -182,6 +193,7 @@ class Inbound:
             smp_id=None if smp_id is None else SmpId(smp_id),
             smp_policy=smp_policy,
             stop_px=stop_px,
+            expire_ts=expire_ts,
         )
         return Submit(build)
 
@@ -313,6 +325,38 @@ class Inbound:
         if not text.isdigit() or not text.isascii():
             raise _Refused(RejectReason.UNKNOWN_ORDER, f"OrderID (37) {text!r} is not one of ours")
         return OrderId(int(text))
+
+
+def _expiry(expire_time: str | None, expire_date: str | None) -> Ts | None:
+    """A GTD order's expire time in ns: ExpireTime (126), else the end of ExpireDate (432)
+    (the last nanosecond of that UTC day: the venue has no trading calendar of its own).
+    Whether the order may have one is the engine's check."""
+    if expire_time is not None:
+        try:
+            moment = datetime.strptime(expire_time, _UTC_TIMESTAMP if "." in expire_time
+                                       else _UTC_SECONDS).replace(tzinfo=UTC)  # fmt: skip
+        except ValueError:
+            raise _Refused(
+                RejectReason.EXPIRE_TIME_REQUIRED,
+                f"ExpireTime (126) {expire_time!r} is not a UTCTimestamp "
+                "(YYYYMMDD-HH:MM:SS or YYYYMMDD-HH:MM:SS.sss)",
+            ) from None
+        seconds = calendar.timegm(moment.timetuple())
+        return Ts(seconds * 1_000_000_000 + moment.microsecond * 1000)
+    if expire_date is not None:
+        try:
+            day = datetime.strptime(expire_date, "%Y%m%d").replace(tzinfo=UTC)
+        except ValueError:
+            raise _Refused(
+                RejectReason.EXPIRE_TIME_REQUIRED,
+                f"ExpireDate (432) {expire_date!r} is not a LocalMktDate (YYYYMMDD)",
+            ) from None
+        return Ts((calendar.timegm(day.timetuple()) + 86_400) * 1_000_000_000 - 1)
+    return None
+
+
+_UTC_SECONDS = "%Y%m%d-%H:%M:%S"
+_UTC_TIMESTAMP = "%Y%m%d-%H:%M:%S.%f"
 
 
 def _checked_decimal(text: str, field: str) -> Decimal:

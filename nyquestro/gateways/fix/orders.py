@@ -54,6 +54,8 @@ class OrderState:
     stop_px: int | None = None
     """Stop and stop-limit orders: the trigger price, on every report of the order
     (after its trigger too)."""
+    expire_ts: int | None = None
+    """GTD orders: when they expire (ExpireTime on every report)."""
 
     @property
     def working_status(self) -> Status:
@@ -133,6 +135,7 @@ class OrderViews:
                 display_qty=event.display_qty,
                 peg=event.peg,
                 stop_px=event.stop_px,
+                expire_ts=event.expire_ts,
             )
             self._orders[event.order_id] = state
             self._by_cl_ord_id[(event.session, event.cl_ord_id)] = event.order_id

@@ -54,6 +54,7 @@ ORDER_QTY = tag("OrderQty")
 ORD_TYPE = tag("OrdType")
 PRICE = tag("Price")
 STOP_PX = tag("StopPx")
+EXPIRE_TIME = tag("ExpireTime")
 TIME_IN_FORCE = tag("TimeInForce")
 LAST_QTY = tag("LastQty")
 LAST_PX = tag("LastPx")
@@ -80,7 +81,13 @@ ORD_TYPE_CODE = {
     OrdType.STOP_LIMIT: "4",
     OrdType.PEGGED: "P",
 }
-TIF_CODE = {TimeInForce.DAY: "0", TimeInForce.GTC: "1", TimeInForce.IOC: "3", TimeInForce.FOK: "4"}
+TIF_CODE = {
+    TimeInForce.DAY: "0",
+    TimeInForce.GTC: "1",
+    TimeInForce.IOC: "3",
+    TimeInForce.FOK: "4",
+    TimeInForce.GTD: "6",
+}
 PEG_EXEC_INST = {
     PegType.MARKET: "P",
     PegType.PRIMARY: "R",
@@ -114,6 +121,9 @@ ORD_REJ: dict[RejectReason, tuple[str, str]] = {
     RejectReason.PEG_NOT_ALLOWED: _SHAPE,
     RejectReason.STOP_PX_REQUIRED: _SHAPE,
     RejectReason.STOP_PX_NOT_ALLOWED: _SHAPE,
+    RejectReason.EXPIRE_TIME_REQUIRED: _SHAPE,
+    RejectReason.EXPIRE_TIME_NOT_ALLOWED: _SHAPE,
+    RejectReason.EXPIRE_TIME_PASSED: _SHAPE,
     RejectReason.DUPLICATE_CL_ORD_ID: ("DUPLICATE_ORDER", "DUPLICATE_ORDER"),
     RejectReason.UNKNOWN_ORDER: ("UNKNOWN_ORDER", "UNKNOWN_ORDER"),
     RejectReason.TOO_LATE: ("TOO_LATE_TO_ENTER", "TOO_LATE_TO_ENTER"),
@@ -138,7 +148,11 @@ EXPIRY_TEXT = {
     ExpireReason.FOK_NOT_FILLABLE: "FOK order could not be filled in full; cancelled",
     ExpireReason.MARKET_REMAINDER: "market order remainder cancelled: no more liquidity",
     ExpireReason.END_OF_DAY: "DAY order expired at end of day",
+    ExpireReason.EXPIRE_TIME: "GTD order expired at its ExpireTime",
 }
+# Orders that ended because their time ran out: ExecType and OrdStatus Expired. The
+# other expiries are remainders the venue cancels as the order arrives.
+_TIMED_OUT = (ExpireReason.END_OF_DAY, ExpireReason.EXPIRE_TIME)
 RESTATE_CODE = {
     RestateReason.PEG_REPRICE: "REPRICING_OF_ORDER",
     RestateReason.SELF_MATCH_DECREMENT: "BROKER_OPTION",
@@ -149,6 +163,7 @@ RESTATE_CODE = {
 _FIX_NAMES = {
     "px": "Price (44)",
     "stop_px": "StopPx (99)",
+    "expire_ts": "ExpireTime (126)",
     "qty": "OrderQty (38)",
     "display_qty": "MaxFloor (111)",
     "cl_ord_id": "ClOrdID (11)",
@@ -226,7 +241,7 @@ class Outbound:
             orig = event.orig_cl_ord_id
             text = f"cancelled: {event.reason.value.replace('_', ' ')}"
         elif isinstance(event, Expired):
-            if event.reason is ExpireReason.END_OF_DAY:
+            if event.reason in _TIMED_OUT:
                 exec_type = d.exec_type["EXPIRED"]
             else:
                 exec_type = d.exec_type["CANCELED"]
@@ -250,7 +265,7 @@ class Outbound:
             return None
         if isinstance(event, Replaced) and self._is42:
             ord_status = d.ord_status["REPLACED"]
-        elif isinstance(event, Expired) and event.reason is not ExpireReason.END_OF_DAY:
+        elif isinstance(event, Expired) and event.reason not in _TIMED_OUT:
             ord_status = d.ord_status["CANCELED"]
         else:
             ord_status = d.ord_status[STATUS_NAME[state.status]]
@@ -342,6 +357,8 @@ class Outbound:
         if state.stop_px is not None:
             fields.append((STOP_PX, self._px(state.symbol, state.stop_px)))
         fields.append((TIME_IN_FORCE, TIF_CODE[state.tif]))
+        if state.expire_ts is not None:
+            fields.append((EXPIRE_TIME, fix_time(state.expire_ts)))
         if state.peg is not None:
             fields.append((EXEC_INST, PEG_EXEC_INST[state.peg]))
         if state.display_qty is not None:

@@ -17,6 +17,8 @@ TAGS: dict[str, int] = {
     "ExecRestatementReason": 378,
     "ExecTransType": 20,
     "ExecType": 150,
+    "ExpireDate": 432,
+    "ExpireTime": 126,
     "HandlInst": 21,
     "LastPx": 31,
     "LastQty": 32,

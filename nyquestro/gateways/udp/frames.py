@@ -127,6 +127,7 @@ CANCEL_REASONS: dict[CancelReason | ExpireReason, int] = {
     ExpireReason.FOK_NOT_FILLABLE: 7,
     ExpireReason.MARKET_REMAINDER: 8,
     ExpireReason.END_OF_DAY: 9,
+    ExpireReason.EXPIRE_TIME: 10,
 }
 _NO_SYMBOL = bytes(SYMBOL_SIZE)
 
