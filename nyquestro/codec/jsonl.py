@@ -39,6 +39,7 @@ COMMAND_TYPES: Mapping[str, type[commands.CommandBase]] = {
     "bust_trade": commands.BustTrade,
     "correct_trade": commands.CorrectTrade,
     "expire_due": commands.ExpireDue,
+    "set_phase": commands.SetPhase,
 }
 
 # A replace (a correction) carries no symbol in the engine, but its price is only meaningful in the

@@ -19,6 +19,7 @@ from nyquestro.domain.enums import (
     Side,
     SmpPolicy,
     TimeInForce,
+    TradingPhase,
 )
 from nyquestro.domain.ids import (
     Account,
@@ -286,6 +287,32 @@ class EndOfDay(CommandBase):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, init=False)
+class SetPhase(CommandBase):
+    """Move one instrument (or, with no symbol, every one) to `phase`. Leaving a call
+    phase for one that is not uncrosses the book first. The runtime sends it at each
+    scheduled time; an operator may send it by hand."""
+
+    phase: TradingPhase
+    symbol: Symbol | None = None
+    request_id: int = 0
+
+    def __init__(
+        self,
+        *,
+        seq: Seq,
+        ts: Ts,
+        phase: TradingPhase,
+        symbol: Symbol | None = None,
+        request_id: int = 0,
+    ) -> None:
+        object.__setattr__(self, "seq", seq)
+        object.__setattr__(self, "ts", ts)
+        object.__setattr__(self, "phase", phase)
+        object.__setattr__(self, "symbol", symbol)
+        object.__setattr__(self, "request_id", request_id)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, init=False)
 class ExpireDue(CommandBase):
     """The venue's clock reached this command's `ts`: the GTD orders due by then expire.
 
@@ -472,4 +499,5 @@ Command = (
     | BustTrade
     | CorrectTrade
     | ExpireDue
+    | SetPhase
 )

@@ -38,10 +38,44 @@ class TimeInForce(StrEnum):
     FOK = "fok"
     GTD = "gtd"
     """Good till a date and time (the order's `expire_ts`)."""
+    OPG = "opg"
+    """At the opening: only for the opening auction; what it leaves unfilled expires."""
+    ATC = "atc"
+    """At the close: only for the closing auction; what it leaves unfilled expires."""
 
     @property
     def rests(self) -> bool:
-        return self is TimeInForce.DAY or self is TimeInForce.GTC or self is TimeInForce.GTD
+        return self is not TimeInForce.IOC and self is not TimeInForce.FOK
+
+
+class TradingPhase(StrEnum):
+    """Where an instrument's trading day is (docs/phases.md has what each accepts)."""
+
+    PRE_OPEN = "pre_open"
+    """Orders collect for the opening auction; nothing matches; no indicative price."""
+    OPENING_AUCTION = "opening_auction"
+    """The opening call: orders collect, the indicative price and imbalance are
+    published; leaving it for continuous trading uncrosses the book."""
+    CONTINUOUS = "continuous"
+    CLOSING_AUCTION = "closing_auction"
+    """The closing call; leaving it uncrosses the book."""
+    POST_CLOSE = "post_close"
+    """Cancels only."""
+    CLOSED = "closed"
+    """Cancels only."""
+
+    @property
+    def is_call(self) -> bool:
+        """Orders rest without matching, to be uncrossed when the phase ends."""
+        return (
+            self is TradingPhase.PRE_OPEN
+            or self is TradingPhase.OPENING_AUCTION
+            or self is TradingPhase.CLOSING_AUCTION
+        )
+
+    @property
+    def takes_orders(self) -> bool:
+        return self is not TradingPhase.POST_CLOSE and self is not TradingPhase.CLOSED
 
 
 class PegType(StrEnum):

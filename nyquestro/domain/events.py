@@ -13,7 +13,14 @@ class sets its own fields. Equality, hashing and `repr` are still the dataclass'
 
 from dataclasses import dataclass
 
-from nyquestro.domain.enums import OrdType, PegType, SessionAction, Side, TimeInForce
+from nyquestro.domain.enums import (
+    OrdType,
+    PegType,
+    SessionAction,
+    Side,
+    TimeInForce,
+    TradingPhase,
+)
 from nyquestro.domain.ids import (
     Account,
     ClOrdId,
@@ -738,6 +745,57 @@ class Halted(EventBase):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, init=False)
+class PhaseChanged(EventBase):
+    """An instrument entered a trading phase (after the uncross, if it left a call)."""
+
+    symbol: Symbol
+    phase: TradingPhase
+    previous: TradingPhase
+
+    def __init__(
+        self, *, seq: Seq, ts: Ts, symbol: Symbol, phase: TradingPhase, previous: TradingPhase
+    ) -> None:
+        object.__setattr__(self, "seq", seq)
+        object.__setattr__(self, "ts", ts)
+        object.__setattr__(self, "symbol", symbol)
+        object.__setattr__(self, "phase", phase)
+        object.__setattr__(self, "previous", previous)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, init=False)
+class AuctionIndicative(EventBase):
+    """During a call, the price the book would uncross at now, the quantity that would
+    trade there and what would be left over (published when any of them changes).
+    `px` None: nothing would trade."""
+
+    symbol: Symbol
+    px: Px | None
+    qty: Qty
+    imbalance_qty: Qty
+    imbalance_side: Side | None
+    """The side with quantity left over at `px` (None: none left over)."""
+
+    def __init__(
+        self,
+        *,
+        seq: Seq,
+        ts: Ts,
+        symbol: Symbol,
+        px: Px | None,
+        qty: Qty,
+        imbalance_qty: Qty,
+        imbalance_side: Side | None,
+    ) -> None:
+        object.__setattr__(self, "seq", seq)
+        object.__setattr__(self, "ts", ts)
+        object.__setattr__(self, "symbol", symbol)
+        object.__setattr__(self, "px", px)
+        object.__setattr__(self, "qty", qty)
+        object.__setattr__(self, "imbalance_qty", imbalance_qty)
+        object.__setattr__(self, "imbalance_side", imbalance_side)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, init=False)
 class Resumed(EventBase):
     symbol: Symbol
 
@@ -849,4 +907,6 @@ Event = (
     | TradeBusted
     | TradeCorrected
     | Triggered
+    | PhaseChanged
+    | AuctionIndicative
 )

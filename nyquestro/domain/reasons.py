@@ -43,6 +43,11 @@ class RejectReason(IntEnum):
     SYMBOL_HALTED = 300
     NO_LIQUIDITY = 301
     NO_PEG_REFERENCE = 302
+    MARKET_CLOSED = 303
+    """The instrument's phase takes no new orders or replaces (post-close, closed)."""
+    NOT_IN_THIS_PHASE = 304
+    """The order cannot take part in the phase: IOC, FOK or pegged during a call, OPG
+    outside the opening call, ATC outside the closing call."""
     # pre-trade risk: the order is well-formed but breaches a configured limit
     PRICE_OUTSIDE_BAND = 400
     NOTIONAL_ABOVE_MAX = 401
@@ -77,6 +82,8 @@ class ExpireReason(StrEnum):
     END_OF_DAY = "end_of_day"
     EXPIRE_TIME = "expire_time"
     """A GTD order's expire time came."""
+    AUCTION_REMAINDER = "auction_remainder"
+    """What a market, OPG or ATC order left unfilled when its auction uncrossed."""
 
 
 class CancelRequestKind(StrEnum):

@@ -33,6 +33,7 @@ from nyquestro.domain.commands import (
     MassCancel,
     NewOrder,
     Resume,
+    SetPhase,
 )
 from nyquestro.domain.enums import (
     MassCancelOrigin,
@@ -42,9 +43,11 @@ from nyquestro.domain.enums import (
     Side,
     SmpPolicy,
     TimeInForce,
+    TradingPhase,
 )
 from nyquestro.domain.events import (
     Accepted,
+    AuctionIndicative,
     Cancelled,
     CancelRejected,
     Configured,
@@ -64,6 +67,7 @@ from nyquestro.domain.events import (
     MassCancelled,
     OperatorRejected,
     PartiallyFilled,
+    PhaseChanged,
     Rejected,
     Replaced,
     Restated,
@@ -97,6 +101,7 @@ CONTROL_SESSION: Final = 10
 BUST_TRADE: Final = 11
 CORRECT_TRADE: Final = 12
 EXPIRE_DUE: Final = 13
+SET_PHASE: Final = 14
 
 COMMAND_TAGS: Final[dict[type[CommandBase], int]] = {
     NewOrder: NEW_ORDER,
@@ -112,6 +117,7 @@ COMMAND_TAGS: Final[dict[type[CommandBase], int]] = {
     BustTrade: BUST_TRADE,
     CorrectTrade: CORRECT_TRADE,
     ExpireDue: EXPIRE_DUE,
+    SetPhase: SET_PHASE,
 }
 """A tag names one command class for good: never reused or renumbered."""
 
@@ -123,6 +129,7 @@ _PEGS: Final = {member.value: member for member in PegType}
 _SMP_POLICIES: Final = {member.value: member for member in SmpPolicy}
 _ORIGINS: Final = {member.value: member for member in MassCancelOrigin}
 _SESSION_ACTIONS: Final = {member.value: member for member in SessionAction}
+_PHASES: Final = {member.value: member for member in TradingPhase}
 
 
 def command_from_row(row: list[Any], seq: Seq, ts: Ts) -> Command:
@@ -187,6 +194,10 @@ def command_from_row(row: list[Any], seq: Seq, ts: Ts) -> Command:
         )  # fmt: skip
     if tag == EXPIRE_DUE:
         return ExpireDue(seq=seq, ts=ts)
+    if tag == SET_PHASE:
+        return SetPhase(
+            seq=seq, ts=ts, phase=_PHASES[row[1]], symbol=row[2], request_id=row[3]
+        )  # fmt: skip
     raise KeyError(f"unknown command tag {tag!r}")
 
 
@@ -216,6 +227,8 @@ EVENT_TAGS: Final[dict[type[EventBase], int]] = {
     TradeBusted: 23,
     TradeCorrected: 24,
     Triggered: 25,
+    PhaseChanged: 26,
+    AuctionIndicative: 27,
 }
 """A tag names one event class for good: never reused or renumbered."""
 
@@ -287,6 +300,10 @@ def event_row(e: EventBase) -> list[object]:
                 e.leaves_qty, e.order_qty, e.cum_notional, e.reason]  # fmt: skip
     if isinstance(e, TradeAmended):
         return [tag, e.seq, e.ts, e.symbol, e.trade_id, e.orig_px, e.orig_qty, e.px, e.qty]
+    if isinstance(e, AuctionIndicative):
+        return [tag, e.seq, e.ts, e.symbol, e.px, e.qty, e.imbalance_qty, e.imbalance_side]
+    if isinstance(e, PhaseChanged):
+        return [tag, e.seq, e.ts, e.symbol, e.phase, e.previous]
     if isinstance(e, Triggered):
         return [tag, e.seq, e.ts, e.order_id, e.session, e.account, e.cl_ord_id, e.symbol,
                 e.side, e.ord_type, e.px, e.stop_px, e.last_px, e.qty, e.leaves_qty,
@@ -422,6 +439,15 @@ def event_from_row(r: list[Any]) -> EventBase:
         return TradeCorrected(
             seq=r[1], ts=r[2], symbol=r[3], trade_id=r[4], orig_px=r[5], orig_qty=r[6],
             px=r[7], qty=r[8],
+        )  # fmt: skip
+    if tag == 27:
+        return AuctionIndicative(
+            seq=r[1], ts=r[2], symbol=r[3], px=r[4], qty=r[5], imbalance_qty=r[6],
+            imbalance_side=None if r[7] is None else _SIDES[r[7]],
+        )  # fmt: skip
+    if tag == 26:
+        return PhaseChanged(
+            seq=r[1], ts=r[2], symbol=r[3], phase=_PHASES[r[4]], previous=_PHASES[r[5]]
         )  # fmt: skip
     if tag == 25:
         return Triggered(

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from mypy_extensions import mypyc_attr
 from sortedcontainers import SortedDict
 
-from nyquestro.domain.enums import Side
+from nyquestro.domain.enums import Side, TradingPhase
 from nyquestro.domain.events import LevelAdded, LevelChanged, LevelEvent, LevelRemoved
 from nyquestro.domain.ids import Px, Qty, Seq, Symbol, Ts
 from nyquestro.engine.order import LiveOrder
@@ -84,7 +84,19 @@ class BookSide:
 
 @mypyc_attr(serializable=True)
 class OrderBook:
-    __slots__ = ("asks", "bids", "halted", "last_px", "peg_refs", "pegs", "stops", "symbol")
+    __slots__ = (
+        "asks",
+        "auction_market",
+        "bids",
+        "halted",
+        "indicative",
+        "last_px",
+        "peg_refs",
+        "pegs",
+        "phase",
+        "stops",
+        "symbol",
+    )
 
     def __init__(self, symbol: Symbol) -> None:
         self.symbol = symbol
@@ -97,6 +109,12 @@ class OrderBook:
         """Live pegged orders by order id, in arrival order (the repricing order)."""
         self.peg_refs: tuple[int | None, ...] = ()
         """References the resting pegs were last priced from."""
+        self.phase = TradingPhase.CONTINUOUS
+        self.auction_market: dict[int, LiveOrder] = {}
+        """Market orders entered during a call, by order id in arrival order: they wait
+        off the levels (they have no price) for the uncross, at any price."""
+        self.indicative: tuple[int | None, int, int] = (None, 0, 0)
+        """The (price, quantity, signed surplus) last published during a call."""
         self.stops: dict[int, LiveOrder] = {}
         """Stop orders not yet triggered, by order id, in arrival order. They are not in
         the book's levels: nobody sees them and nothing trades against them."""

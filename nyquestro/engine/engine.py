@@ -33,8 +33,9 @@ from nyquestro.domain.commands import (
     MassCancel,
     NewOrder,
     Resume,
+    SetPhase,
 )
-from nyquestro.domain.enums import OrdType, PegType, Side, TimeInForce
+from nyquestro.domain.enums import OrdType, PegType, Side, TimeInForce, TradingPhase
 from nyquestro.domain.errors import CrossedBook, SequenceRegression
 from nyquestro.domain.events import (
     Accepted,
@@ -45,6 +46,7 @@ from nyquestro.domain.events import (
     KillSwitchSet,
     MassCancelled,
     OperatorRejected,
+    PhaseChanged,
     Rejected,
     Replaced,
     Resumed,
@@ -78,10 +80,11 @@ from nyquestro.domain.risk import (
     RiskCheck,
     SessionRisk,
 )
+from nyquestro.engine.auction import equilibrium, indicative, uncross
 from nyquestro.engine.book import OrderBook
 from nyquestro.engine.context import Context
 from nyquestro.engine.holdings import AccountHoldings
-from nyquestro.engine.matching import cancel, execute, expire_resting
+from nyquestro.engine.matching import cancel, execute, expire, expire_resting
 from nyquestro.engine.monitor import AccountMonitor, RollingVariance, Threshold
 from nyquestro.engine.order import LiveOrder
 from nyquestro.engine.pegs import peg_price, references, reprice
@@ -267,6 +270,8 @@ class Engine:
             self._amend_trade(cmd, cmd.trade_id, cmd.px, cmd.qty, cmd.reason, cmd.request_id)
         elif isinstance(cmd, ExpireDue):
             pass  # what was due at its ts has expired above
+        elif isinstance(cmd, SetPhase):
+            self._set_phase(cmd)
         elif isinstance(cmd, ControlSession):
             self._last_request_id = max(self._last_request_id, cmd.request_id)
             out.append(SessionControlled(seq=cmd.seq, ts=cmd.ts, session=cmd.session,
@@ -341,6 +346,13 @@ class Engine:
     def is_halted(self, symbol: Symbol) -> bool:
         return self._books[symbol].halted
 
+    def phase(self, symbol: Symbol) -> TradingPhase:
+        return self._books[symbol].phase
+
+    def auction_market_orders(self, symbol: Symbol) -> list[OrderView]:
+        """Market orders entered during the current call, waiting for its uncross."""
+        return [OrderView.of(o) for o in self._books[symbol].auction_market.values()]
+
     def last_trade_px(self, symbol: Symbol) -> Px | None:
         px = self._books[symbol].last_px
         return None if px is None else Px(px)
@@ -351,7 +363,10 @@ class Engine:
         ctx = self._ctx
         digest.update(repr((self._last_seq, ctx.next_order_id, ctx.next_trade_id)).encode())
         for sym, book in self._books.items():
-            digest.update(repr((sym, book.halted, book.last_px, book.peg_refs)).encode())
+            digest.update(
+                repr((sym, book.halted, book.last_px, book.peg_refs, str(book.phase),
+                      book.indicative, list(book.auction_market))).encode()
+            )  # fmt: skip
             for book_side in (book.bids, book.asks):
                 for level in book_side.best_first():
                     for o in level.orders.values():
@@ -442,6 +457,16 @@ class Engine:
         if book.halted:
             self._reject(cmd, RejectReason.SYMBOL_HALTED, f"{cmd.symbol} is halted")
             return
+        phase = book.phase
+        if (
+            phase is not TradingPhase.CONTINUOUS
+            or cmd.tif is TimeInForce.OPG
+            or (cmd.tif is TimeInForce.ATC)
+        ):
+            problem = _phase_problem(phase, cmd)
+            if problem is not None:
+                self._reject(cmd, *problem)
+                return
         rules = self._rules_for(inst, cmd.account, cmd.session)
         problem = check_new_order(rules.inst, cmd)
         if problem is not None:
@@ -454,7 +479,11 @@ class Engine:
                 text = f"no {cmd.peg} peg reference price in {cmd.symbol}"
                 self._reject(cmd, RejectReason.NO_PEG_REFERENCE, text)
                 return
-        elif cmd.ord_type is OrdType.MARKET and not book.side(cmd.side.opposite).levels:
+        elif (
+            cmd.ord_type is OrdType.MARKET
+            and phase is TradingPhase.CONTINUOUS
+            and not book.side(cmd.side.opposite).levels
+        ):
             text = f"market order with no {cmd.side.opposite.name.lower()} orders in {cmd.symbol}"
             self._reject(cmd, RejectReason.NO_LIQUIDITY, text)
             return
@@ -528,7 +557,7 @@ class Engine:
             # last trade has reached its stop price already.
             book.stops[order_id] = order
         else:
-            execute(ctx, book, order)
+            self._enter(book, order)
         self._settle(book)
 
     def _cancel(self, cmd: Cancel) -> None:
@@ -580,7 +609,7 @@ class Engine:
             order.display_qty = display
             ctx.out.append(self._replaced(order, orig, False))
             ctx.out.append(removed)
-            execute(ctx, book, order)
+            self._enter(book, order)
         self._settle(book)
 
     def _replace_stop(
@@ -612,6 +641,11 @@ class Engine:
                 RejectReason.SYMBOL_HALTED,
                 f"{order.symbol} is halted; only cancels are accepted",
             )
+        if not book.phase.takes_orders:
+            return _closed(book)
+        if order.order_id in book.auction_market:
+            text = "a market order of the call cannot be replaced: cancel it and enter another"
+            return RejectReason.NOT_IN_THIS_PHASE, text
         if cmd.side is not None and cmd.side is not order.side:
             return RejectReason.REPLACE_CHANGES_SIDE, "a replace cannot change the side"
         rules = self._rules_for(inst, order.account, order.session)
@@ -1080,10 +1114,74 @@ class Engine:
 
     # --- helpers --------------------------------------------------------------------------
 
+    def _enter(self, book: OrderBook, order: LiveOrder) -> None:
+        """An accepted (or re-entered) order: matched in continuous trading; during a
+        call it only rests (a market order waits off the levels for the uncross)."""
+        if not book.phase.is_call:
+            execute(self._ctx, book, order)
+        elif order.px is None:
+            book.auction_market[order.order_id] = order
+        else:
+            ctx = self._ctx
+            order.visible_qty = order.next_slice()
+            ctx.out.append(book.add(order, ctx.seq, ctx.ts))
+
+    def _set_phase(self, cmd: SetPhase) -> None:
+        self._last_request_id = max(self._last_request_id, cmd.request_id)
+        if cmd.symbol is None:
+            books = list(self._books.values())
+        else:
+            found = self._operator_book(cmd.symbol, "set_phase")
+            books = [] if found is None else [found]
+        for book in books:
+            self._enter_phase(book, cmd.phase)
+
+    def _enter_phase(self, book: OrderBook, phase: TradingPhase) -> None:
+        """Leaving a call for a phase that is not one uncrosses the book, then ends what
+        only that auction was for (market orders of the call, OPG or ATC orders)."""
+        ctx = self._ctx
+        previous = book.phase
+        if previous.is_call and not phase.is_call:
+            if book.halted:
+                ctx.out.append(
+                    OperatorRejected(
+                        seq=ctx.seq, ts=ctx.ts, command="set_phase",
+                        reason=RejectReason.SYMBOL_HALTED,
+                        text=f"{book.symbol} is halted: resume it before its auction ends",
+                    )
+                )  # fmt: skip
+                return
+            found = equilibrium(book)
+            if found is not None:
+                uncross(ctx, book, found)
+            self._end_auction_orders(book, previous)
+        book.phase = phase
+        book.indicative = (None, 0, 0)
+        ctx.out.append(
+            PhaseChanged(seq=ctx.seq, ts=ctx.ts, symbol=book.symbol, phase=phase, previous=previous)
+        )
+        self._settle(book)
+
+    def _end_auction_orders(self, book: OrderBook, call: TradingPhase) -> None:
+        ctx = self._ctx
+        for order in list(book.auction_market.values()):
+            expire(ctx, book, order, ExpireReason.AUCTION_REMAINDER)
+        book.auction_market.clear()
+        only = TimeInForce.ATC if call is TradingPhase.CLOSING_AUCTION else TimeInForce.OPG
+        symbol = book.symbol
+        for order in [o for o in ctx.live.values() if o.symbol == symbol and o.tif is only]:
+            expire_resting(ctx, book, order, ExpireReason.AUCTION_REMAINDER)
+
     def _settle(self, book: OrderBook) -> None:
         """After a command touched `book`: trigger the stops its trades reached, reprice
-        pegs, then check the book is not crossed."""
+        pegs, then check the book is not crossed. Outside continuous trading nothing
+        trades: a call may leave the book crossed, and publishes its indicative price."""
         ctx = self._ctx
+        phase = book.phase
+        if phase is not TradingPhase.CONTINUOUS:
+            if phase is TradingPhase.OPENING_AUCTION or phase is TradingPhase.CLOSING_AUCTION:
+                indicative(ctx, book)
+            return
         if book.stops:
             self._trigger_stops(book)
             # A repriced peg may trade and so reach more stops: until nothing trades.
@@ -1247,6 +1345,48 @@ def _order_state(o: LiveOrder) -> tuple[object, ...]:
         o.display_qty, o.peg, o.peg_offset, o.smp_key, str(o.smp_policy), o.stop_px,
         o.expire_ts,
     )  # fmt: skip
+
+
+def _closed(book: OrderBook) -> Problem:
+    return (
+        RejectReason.MARKET_CLOSED,
+        f"{book.symbol} is in phase {book.phase}: only cancels are accepted",
+    )
+
+
+def _phase_problem(phase: TradingPhase, cmd: NewOrder) -> Problem | None:
+    """Why `phase` does not take the order `cmd`, or None."""
+    if not phase.takes_orders:
+        return (
+            RejectReason.MARKET_CLOSED,
+            f"{cmd.symbol} is in phase {phase}: only cancels are accepted",
+        )
+    tif = cmd.tif
+    if tif is TimeInForce.OPG and not (
+        phase is TradingPhase.PRE_OPEN or phase is TradingPhase.OPENING_AUCTION
+    ):
+        return (
+            RejectReason.NOT_IN_THIS_PHASE,
+            f"an OPG order is only for the opening auction; {cmd.symbol} is in phase {phase}",
+        )
+    if tif is TimeInForce.ATC and phase is not TradingPhase.CLOSING_AUCTION:
+        return (
+            RejectReason.NOT_IN_THIS_PHASE,
+            f"an ATC order is only for the closing auction; {cmd.symbol} is in phase {phase}",
+        )
+    if phase.is_call:
+        if tif is TimeInForce.IOC or tif is TimeInForce.FOK:
+            return (
+                RejectReason.NOT_IN_THIS_PHASE,
+                f"a {tif} order cannot trade while {cmd.symbol} is in phase {phase}: "
+                "nothing matches until the auction uncrosses",
+            )
+        if cmd.ord_type is OrdType.PEGGED:
+            return (
+                RejectReason.NOT_IN_THIS_PHASE,
+                f"pegged orders are not accepted while {cmd.symbol} is in phase {phase}",
+            )
+    return None
 
 
 def _stop_reached(order: LiveOrder, last_px: int) -> bool:

@@ -16,7 +16,7 @@ from nyquestro.domain.events import (
     Restated,
     Trade,
 )
-from nyquestro.domain.ids import ClOrdId, Qty, TradeId
+from nyquestro.domain.ids import ClOrdId, Px, Qty, TradeId
 from nyquestro.domain.reasons import CancelReason, ExpireReason, RestateReason
 from nyquestro.engine.book import BookSide, OrderBook
 from nyquestro.engine.context import Context
@@ -63,7 +63,9 @@ def match(ctx: Context, book: OrderBook, taker: LiveOrder, limit: int | None) ->
                 prevent_self_match(ctx, book, taker, maker)
                 continue
             qty = min(taker.leaves_qty, maker.visible_qty)
-            trade(ctx, book, taker, maker, qty)
+            px = maker.px
+            assert px is not None
+            trade(ctx, book, taker, maker, qty, px)
             out.append(book.reduce(maker, qty, ctx.seq, ctx.ts))
             if maker.leaves_qty == 0:
                 finish(ctx, book, maker)
@@ -73,9 +75,11 @@ def match(ctx: Context, book: OrderBook, taker: LiveOrder, limit: int | None) ->
         # A level emptied by this sweep has already been deleted by book.reduce.
 
 
-def trade(ctx: Context, book: OrderBook, taker: LiveOrder, maker: LiveOrder, qty: int) -> None:
-    px = maker.px
-    assert px is not None
+def trade(
+    ctx: Context, book: OrderBook, taker: LiveOrder, maker: LiveOrder, qty: int, px: Px
+) -> None:
+    """One trade at `px` (continuous matching: the maker's price; an auction: its
+    price): both executions, the Trade, and the taker finished if it filled."""
     trade_id = TradeId(ctx.next_trade_id)
     ctx.next_trade_id += 1
     book.last_px = px
@@ -269,6 +273,8 @@ def finish(ctx: Context, book: OrderBook, order: LiveOrder) -> None:
         book.pegs.pop(order.order_id, None)
     elif order.stop_px is not None:
         book.stops.pop(order.order_id, None)
+    if order.px is None and book.auction_market:
+        book.auction_market.pop(order.order_id, None)
 
 
 def fok_fillable(book: OrderBook, taker: LiveOrder, limit: int | None) -> bool:

@@ -18,7 +18,7 @@ actually changes; a reprice to a crossing price trades like any aggressive order
 Repricing is suspended while the symbol is halted and runs again on resume.
 """
 
-from nyquestro.domain.enums import PegType, Side
+from nyquestro.domain.enums import PegType, Side, TradingPhase
 from nyquestro.domain.errors import InvariantViolation
 from nyquestro.domain.events import Restated
 from nyquestro.domain.ids import Px, Qty
@@ -61,7 +61,7 @@ def peg_price(refs: References, peg: PegType, side: Side, offset: int) -> Px | N
 
 def reprice(ctx: Context, book: OrderBook) -> None:
     """Bring every resting peg of `book` to its reference, until references are stable."""
-    if not book.pegs or book.halted:
+    if not book.pegs or book.halted or book.phase is not TradingPhase.CONTINUOUS:
         return
     for _ in range(_MAX_ROUNDS):
         refs = references(book)

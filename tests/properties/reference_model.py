@@ -222,6 +222,8 @@ class ReferenceBook:
                 reasons.add(RejectReason.EXPIRE_TIME_PASSED)
         elif cmd.expire_ts is not None:
             reasons.add(RejectReason.EXPIRE_TIME_NOT_ALLOWED)
+        if cmd.tif in (TimeInForce.OPG, TimeInForce.ATC):
+            reasons.add(RejectReason.NOT_IN_THIS_PHASE)  # the model trades continuously
         if cmd.peg is not None:
             reasons.add(RejectReason.PEG_NOT_ALLOWED)
         if cmd.display_qty is not None:

@@ -45,8 +45,10 @@ peg_types = st.sampled_from(list(PegType))
 offsets = st.integers(-2, 2)
 smp_policies = st.sampled_from([None, *SmpPolicy])
 
-# GTD needs an expire time, which the engine-vs-reference test draws; pegs do not care.
-UNTIMED_TIFS = [tif for tif in TimeInForce if tif is not TimeInForce.GTD]
+# GTD needs an expire time (the engine-vs-reference test draws those), and OPG and ATC
+# an auction: pegs do not care.
+TIMED = (TimeInForce.GTD, TimeInForce.OPG, TimeInForce.ATC)
+UNTIMED_TIFS = [tif for tif in TimeInForce if tif not in TIMED]
 
 
 def peg_reference(
