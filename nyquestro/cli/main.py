@@ -18,6 +18,7 @@ from nyquestro.config.instruments import ConfigError, default_instruments, load_
 from nyquestro.config.paths import DEFAULT_URL
 from nyquestro.config.venue import DURABILITY
 from nyquestro.control import DEFAULT_ADDRESS, TOKEN_VARIABLE
+from nyquestro.domain.enums import TradingPhase
 from nyquestro.domain.instrument import Instrument
 
 
@@ -138,6 +139,15 @@ def build_parser() -> argparse.ArgumentParser:
         trading.add_argument("symbol")
         trading.add_argument("--reason", default="", help="said in the halt event")
         _operator_arguments(trading)
+
+    phase = commands.add_parser(
+        "phase",
+        help="move a symbol (or every symbol) of the running venue to a trading phase; "
+        "leaving an auction's call uncrosses its book",
+    )
+    phase.add_argument("phase", choices=[p.value for p in TradingPhase])
+    phase.add_argument("--symbol", help="one symbol (default: every symbol)")
+    _operator_arguments(phase)
 
     trade = commands.add_parser(
         "trade", help="bust or correct a trade of the running venue (FIX ExecType H / G)"
@@ -393,6 +403,12 @@ def main(argv: list[str] | None = None) -> int:
                 args.action, args.account, args.session, args.reason, through
             )
         return trading_command(args.command, args.symbol, args.reason, through)
+    if args.command == "phase":
+        from nyquestro.cli.operator import Through, phase_command
+
+        return phase_command(
+            args.phase, args.symbol, Through(args.db, args.connect, args.token, errors)
+        )
     if args.command == "trade":
         from nyquestro.cli.operator import Through, bust_command, correct_command
 

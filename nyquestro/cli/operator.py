@@ -71,6 +71,16 @@ def trading_command(action: str, symbol: str, reason: str, through: Through) -> 
     return _carry_out(action, params, f"{action} {symbol}", through, call)
 
 
+def phase_command(phase: str, symbol: str | None, through: Through) -> int:
+    """Move `symbol` (None: every symbol) to `phase`."""
+    scope = symbol or "every symbol"
+    request = pb.SetPhaseRequest(phase=phase, symbol=symbol or "")
+    return _carry_out(
+        "set_phase", {"symbol": symbol, "phase": phase}, f"move {scope} to {phase}", through,
+        lambda client: client.stub.SetPhase(request, **client.call()),
+    )  # fmt: skip
+
+
 def bust_command(trade_id: int, reason: str, through: Through) -> int:
     request = pb.BustTradeRequest(trade_id=trade_id, reason=reason)
     return _carry_out(

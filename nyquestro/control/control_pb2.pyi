@@ -295,6 +295,7 @@ class Order(_message.Message):
     ACCEPTED_SEQ_FIELD_NUMBER: _builtins.int
     UPDATED_SEQ_FIELD_NUMBER: _builtins.int
     UPDATED_TS_FIELD_NUMBER: _builtins.int
+    STOP_PX_FIELD_NUMBER: _builtins.int
     order_id: _builtins.int
     session: _builtins.str
     account: _builtins.str
@@ -312,6 +313,8 @@ class Order(_message.Message):
     accepted_seq: _builtins.int
     updated_seq: _builtins.int
     updated_ts: _builtins.int
+    stop_px: _builtins.int
+    """ticks; stop and stop-limit orders only"""
     def __init__(
         self,
         *,
@@ -331,14 +334,20 @@ class Order(_message.Message):
         accepted_seq: _builtins.int = ...,
         updated_seq: _builtins.int = ...,
         updated_ts: _builtins.int = ...,
+        stop_px: _builtins.int | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["_px", b"_px", "px", b"px"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_px", b"_px", "_stop_px", b"_stop_px", "px", b"px", "stop_px", b"stop_px"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["_px", b"_px", "accepted_seq", b"accepted_seq", "account", b"account", "cl_ord_id", b"cl_ord_id", "cum_qty", b"cum_qty", "leaves_qty", b"leaves_qty", "ord_type", b"ord_type", "order_id", b"order_id", "px", b"px", "qty", b"qty", "session", b"session", "side", b"side", "status", b"status", "symbol", b"symbol", "tif", b"tif", "updated_seq", b"updated_seq", "updated_ts", b"updated_ts"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_px", b"_px", "_stop_px", b"_stop_px", "accepted_seq", b"accepted_seq", "account", b"account", "cl_ord_id", b"cl_ord_id", "cum_qty", b"cum_qty", "leaves_qty", b"leaves_qty", "ord_type", b"ord_type", "order_id", b"order_id", "px", b"px", "qty", b"qty", "session", b"session", "side", b"side", "status", b"status", "stop_px", b"stop_px", "symbol", b"symbol", "tif", b"tif", "updated_seq", b"updated_seq", "updated_ts", b"updated_ts"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     _WhichOneofReturnType__px: _TypeAlias = _typing.Literal["px"]  # noqa: Y015
     _WhichOneofArgType__px: _TypeAlias = _typing.Literal["_px", b"_px"]  # noqa: Y015
+    _WhichOneofReturnType__stop_px: _TypeAlias = _typing.Literal["stop_px"]  # noqa: Y015
+    _WhichOneofArgType__stop_px: _TypeAlias = _typing.Literal["_stop_px", b"_stop_px"]  # noqa: Y015
+    @_typing.overload
     def WhichOneof(self, oneof_group: _WhichOneofArgType__px) -> _WhichOneofReturnType__px | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__stop_px) -> _WhichOneofReturnType__stop_px | None: ...
 
 Global___Order: _TypeAlias = Order  # noqa: Y015
 
@@ -1158,6 +1167,29 @@ class ResumeRequest(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___ResumeRequest: _TypeAlias = ResumeRequest  # noqa: Y015
+
+@_typing.final
+class SetPhaseRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PHASE_FIELD_NUMBER: _builtins.int
+    SYMBOL_FIELD_NUMBER: _builtins.int
+    phase: _builtins.str
+    symbol: _builtins.str
+    """empty: every symbol"""
+    def __init__(
+        self,
+        *,
+        phase: _builtins.str = ...,
+        symbol: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["phase", b"phase", "symbol", b"symbol"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SetPhaseRequest: _TypeAlias = SetPhaseRequest  # noqa: Y015
 
 @_typing.final
 class BustTradeRequest(_message.Message):

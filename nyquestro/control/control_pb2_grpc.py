@@ -104,6 +104,11 @@ class ControlStub:
                 request_serializer=nyquestro_dot_control_dot_control__pb2.ResumeRequest.SerializeToString,
                 response_deserializer=nyquestro_dot_control_dot_control__pb2.ActionResponse.FromString,
                 _registered_method=True)
+        self.SetPhase = channel.unary_unary(
+                '/nyquestro.control.v1.Control/SetPhase',
+                request_serializer=nyquestro_dot_control_dot_control__pb2.SetPhaseRequest.SerializeToString,
+                response_deserializer=nyquestro_dot_control_dot_control__pb2.ActionResponse.FromString,
+                _registered_method=True)
         self.SetKillSwitch = channel.unary_unary(
                 '/nyquestro.control.v1.Control/SetKillSwitch',
                 request_serializer=nyquestro_dot_control_dot_control__pb2.SetKillSwitchRequest.SerializeToString,
@@ -239,6 +244,15 @@ class ControlServicer:
 
     def Resume(self, request, context):
         """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SetPhase(self, request, context):
+        """Move one symbol (or, with none, every one) to a trading phase: pre_open,
+        opening_auction, continuous, closing_auction, post_close or closed. Leaving an
+        auction's call uncrosses its book first (docs/phases.md).
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
@@ -384,6 +398,11 @@ def add_ControlServicer_to_server(servicer, server):
             'Resume': grpc.unary_unary_rpc_method_handler(
                     servicer.Resume,
                     request_deserializer=nyquestro_dot_control_dot_control__pb2.ResumeRequest.FromString,
+                    response_serializer=nyquestro_dot_control_dot_control__pb2.ActionResponse.SerializeToString,
+            ),
+            'SetPhase': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetPhase,
+                    request_deserializer=nyquestro_dot_control_dot_control__pb2.SetPhaseRequest.FromString,
                     response_serializer=nyquestro_dot_control_dot_control__pb2.ActionResponse.SerializeToString,
             ),
             'SetKillSwitch': grpc.unary_unary_rpc_method_handler(
@@ -809,6 +828,33 @@ class Control:
             target,
             '/nyquestro.control.v1.Control/Resume',
             nyquestro_dot_control_dot_control__pb2.ResumeRequest.SerializeToString,
+            nyquestro_dot_control_dot_control__pb2.ActionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetPhase(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/nyquestro.control.v1.Control/SetPhase',
+            nyquestro_dot_control_dot_control__pb2.SetPhaseRequest.SerializeToString,
             nyquestro_dot_control_dot_control__pb2.ActionResponse.FromString,
             options,
             channel_credentials,

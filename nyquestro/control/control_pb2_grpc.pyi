@@ -60,6 +60,11 @@ class ControlStub:
     MassCancel: _grpc.UnaryUnaryMultiCallable[_control_pb2.MassCancelRequest, _control_pb2.ActionResponse]
     Halt: _grpc.UnaryUnaryMultiCallable[_control_pb2.HaltRequest, _control_pb2.ActionResponse]
     Resume: _grpc.UnaryUnaryMultiCallable[_control_pb2.ResumeRequest, _control_pb2.ActionResponse]
+    SetPhase: _grpc.UnaryUnaryMultiCallable[_control_pb2.SetPhaseRequest, _control_pb2.ActionResponse]
+    """Move one symbol (or, with none, every one) to a trading phase: pre_open,
+    opening_auction, continuous, closing_auction, post_close or closed. Leaving an
+    auction's call uncrosses its book first (docs/phases.md).
+    """
     SetKillSwitch: _grpc.UnaryUnaryMultiCallable[_control_pb2.SetKillSwitchRequest, _control_pb2.ActionResponse]
     BustTrade: _grpc.UnaryUnaryMultiCallable[_control_pb2.BustTradeRequest, _control_pb2.ActionResponse]
     """A trade taken back (FIX ExecType H, Trade Cancel) or changed (G, Trade Correct) after
@@ -115,6 +120,11 @@ class ControlAsyncStub(ControlStub):
     MassCancel: _aio.UnaryUnaryMultiCallable[_control_pb2.MassCancelRequest, _control_pb2.ActionResponse]  # type: ignore[assignment]
     Halt: _aio.UnaryUnaryMultiCallable[_control_pb2.HaltRequest, _control_pb2.ActionResponse]  # type: ignore[assignment]
     Resume: _aio.UnaryUnaryMultiCallable[_control_pb2.ResumeRequest, _control_pb2.ActionResponse]  # type: ignore[assignment]
+    SetPhase: _aio.UnaryUnaryMultiCallable[_control_pb2.SetPhaseRequest, _control_pb2.ActionResponse]  # type: ignore[assignment]
+    """Move one symbol (or, with none, every one) to a trading phase: pre_open,
+    opening_auction, continuous, closing_auction, post_close or closed. Leaving an
+    auction's call uncrosses its book first (docs/phases.md).
+    """
     SetKillSwitch: _aio.UnaryUnaryMultiCallable[_control_pb2.SetKillSwitchRequest, _control_pb2.ActionResponse]  # type: ignore[assignment]
     BustTrade: _aio.UnaryUnaryMultiCallable[_control_pb2.BustTradeRequest, _control_pb2.ActionResponse]  # type: ignore[assignment]
     """A trade taken back (FIX ExecType H, Trade Cancel) or changed (G, Trade Correct) after
@@ -251,6 +261,17 @@ class ControlServicer(metaclass=_abc_1.ABCMeta):
         request: _control_pb2.ResumeRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_control_pb2.ActionResponse, _abc.Awaitable[_control_pb2.ActionResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def SetPhase(
+        self,
+        request: _control_pb2.SetPhaseRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_control_pb2.ActionResponse, _abc.Awaitable[_control_pb2.ActionResponse]]:
+        """Move one symbol (or, with none, every one) to a trading phase: pre_open,
+        opening_auction, continuous, closing_auction, post_close or closed. Leaving an
+        auction's call uncrosses its book first (docs/phases.md).
+        """
 
     @_abc_1.abstractmethod
     def SetKillSwitch(

@@ -45,8 +45,9 @@ from nyquestro.domain.commands import (
     KillSwitch,
     MassCancel,
     Resume,
+    SetPhase,
 )
-from nyquestro.domain.enums import MassCancelOrigin, SessionAction
+from nyquestro.domain.enums import MassCancelOrigin, SessionAction, TradingPhase
 from nyquestro.domain.events import Configured
 from nyquestro.domain.ids import (
     Account,
@@ -369,6 +370,8 @@ class Exchange:
                 command = partial(_amend_trade, request.id, request.kind, p)
             elif request.kind in ("logout", "reset"):
                 command = partial(_control_session, request.id, request.kind, p)
+            elif request.kind == "set_phase":
+                command = partial(_set_phase, request.id, p)
             elif request.kind in ("set_limit", "risk_check"):
                 running = self.sequencer.read(lambda: self._engine.settings)
                 try:
@@ -630,6 +633,14 @@ def _expire_due(seq: Seq, ts: Ts) -> ExpireDue:
 def _commit_observed(metrics: VenueMetrics, records: int, seconds: float) -> None:
     metrics.journal_commit.observe(seconds)
     metrics.journal_records.inc(records)
+
+
+def _set_phase(request_id: int, params: dict[str, Any], seq: Seq, ts: Ts) -> SetPhase:
+    symbol = params.get("symbol")
+    return SetPhase(
+        seq=seq, ts=ts, phase=TradingPhase(str(params["phase"])),
+        symbol=None if symbol is None else Symbol(str(symbol)), request_id=request_id,
+    )  # fmt: skip
 
 
 def _control_session(

@@ -288,6 +288,14 @@ def test_the_operator_commands_go_through_the_control_plane(
     )
     resumed = nyquestro("resume", "IBM", *through)
     assert resumed.returncode == 0, resumed.stderr
+    closed = nyquestro("phase", "post_close", "--symbol", "IBM", *through)
+    assert closed.returncode == 0, closed.stderr
+    assert "move IBM to post_close: done as command" in closed.stderr
+    reopened = nyquestro("phase", "continuous", *through)
+    assert reopened.returncode == 0, reopened.stderr
+    assert "move every symbol to continuous: done" in reopened.stderr
+    lunch = nyquestro("phase", "lunch", *through)
+    assert lunch.returncode == 2 and "invalid choice: 'lunch'" in lunch.stderr
     scope = nyquestro("kill-switch", "engage", "--session", "NOSUCH", "--account", "A", *through)
     assert scope.returncode == 2
     watcher = nyquestro("halt", "IBM", "--connect", server.control_address, "--token", VIEWER)
@@ -464,3 +472,34 @@ def test_a_fault_is_refused_on_a_venue_without_the_fault_relay(
     )
     assert refused.code() is grpc.StatusCode.FAILED_PRECONDITION
     assert refused.details() == "the venue runs without the fault relay: set [fix] faults = true"
+
+
+def test_an_opening_auction_run_from_the_control_plane(venue: Venue, ops: ControlClient) -> None:
+    """The call collects crossing FIX orders without trading; its end uncrosses them at
+    one price, and both owners get their fills."""
+    buyer = venue.client("CLIENT1", "FIX.4.4")
+    seller = venue.client("CLIENT2", "FIX.4.4")
+    call = ops.stub.SetPhase(
+        pb.SetPhaseRequest(phase="opening_auction", symbol="MSFT"), **ops.call()
+    )
+    assert "phase_changed" in [e.type for e in call.events]
+    try:
+        buy = buyer.new_order("MSFT", BUY, 10, "401.00")
+        assert buyer.expect("8", {11: buy})[150] == "0"
+        sell = seller.new_order("MSFT", SELL, 6, "399.00")
+        assert seller.expect("8", {11: sell})[150] == "0"
+        for client in (buyer, seller):
+            assert not [m for m in client.drain() if m.get(150) == "F"], "nothing trades in a call"
+    finally:
+        opened = ops.stub.SetPhase(
+            pb.SetPhaseRequest(phase="continuous", symbol="MSFT"), **ops.call()
+        )
+    assert [e.type for e in opened.events][-1] == "phase_changed"
+    assert "trade" in [e.type for e in opened.events]
+    # 6 trade at 399.00 or 401.00 with a buy surplus of 4 at both: market pressure, 401.00.
+    bought = buyer.expect("8", {11: buy, 150: "F"})
+    sold = seller.expect("8", {11: sell, 150: "F"})
+    assert bought[31] == sold[31] == "401.00" and bought[32] == sold[32] == "6"
+    refused = status_of(lambda: ops.stub.SetPhase(pb.SetPhaseRequest(phase="lunch"), **ops.call()))
+    assert refused.code() is grpc.StatusCode.INVALID_ARGUMENT
+    assert "continuous" in (refused.details() or "")

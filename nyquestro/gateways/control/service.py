@@ -31,7 +31,7 @@ from nyquestro.config.faults import Fault
 from nyquestro.control import control_pb2 as pb
 from nyquestro.control import control_pb2_grpc as pb_grpc
 from nyquestro.domain.commands import BUST_WINDOW
-from nyquestro.domain.enums import SessionAction, Side
+from nyquestro.domain.enums import SessionAction, Side, TradingPhase
 from nyquestro.domain.errors import InputError
 from nyquestro.domain.events import (
     Cancelled,
@@ -527,6 +527,20 @@ class ControlService(pb_grpc.ControlServicer):
                 f"{symbol} is not halted: nothing to resume",
             )
         return self._act(context, who, "resume", {"symbol": symbol, "reason": ""})
+
+    def SetPhase(
+        self, request: pb.SetPhaseRequest, context: grpc.ServicerContext
+    ) -> pb.ActionResponse:
+        who = self._actor(context)
+        phases = [phase.value for phase in TradingPhase]
+        if request.phase not in phases:
+            _abort(
+                context,
+                grpc.StatusCode.INVALID_ARGUMENT,
+                f"phase {request.phase!r}: one of {', '.join(phases)}",
+            )
+        symbol = self._symbol(request.symbol, context) if request.symbol else None
+        return self._act(context, who, "set_phase", {"symbol": symbol, "phase": request.phase})
 
     def SetKillSwitch(
         self, request: pb.SetKillSwitchRequest, context: grpc.ServicerContext

@@ -26,6 +26,7 @@ from nyquestro.domain.commands import (
     KillSwitch,
     MassCancel,
     Resume,
+    SetPhase,
 )
 from nyquestro.domain.events import EventBase, Halted, LevelEvent, Resumed
 from nyquestro.domain.instrument import Instrument
@@ -174,7 +175,7 @@ class ControlView:
 
 
 _ACTIONS = (Halt, Resume, KillSwitch, MassCancel, Configure, ControlSession, BustTrade,
-            CorrectTrade)  # fmt: skip
+            CorrectTrade, SetPhase)  # fmt: skip
 """The commands that carry out an operator's request, naming it (`request_id`)."""
 
 
