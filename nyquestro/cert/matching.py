@@ -4,6 +4,7 @@ name, what came and what was wanted. Also the ${name} substitution packs use."""
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
 from nyquestro.cert.names import message_name, tag_name
@@ -22,7 +23,8 @@ class MissingValue(KeyError):
 
 
 def substitute(text: str, lookup: Lookup) -> str:
-    """`text` with each ${name} (or ${name+N}, ${name-N} for numbers) replaced."""
+    """`text` with each ${name} replaced. ${name+N} and ${name-N} add N to a whole number,
+    or N seconds to a UTCTimestamp (`${now+3}`: three seconds from now)."""
 
     def value(match: re.Match[str]) -> str:
         name, offset = match.group(1), match.group(2)
@@ -31,11 +33,29 @@ def substitute(text: str, lookup: Lookup) -> str:
             raise MissingValue(f"${{{name}}} has no value: no earlier step captured it")
         if offset is None:
             return found
-        if not found.lstrip("-").isdigit():
-            raise MissingValue(f"${{{name}{offset}}}: {found!r} is not a whole number")
-        return str(int(found) + int(offset))
+        if found.lstrip("-").isdigit():
+            return str(int(found) + int(offset))
+        later = _seconds_after(found, int(offset))
+        if later is None:
+            raise MissingValue(
+                f"${{{name}{offset}}}: {found!r} is neither a whole number nor a UTCTimestamp"
+            )
+        return later
 
     return _VARIABLE.sub(value, text)
+
+
+def _seconds_after(timestamp: str, seconds: int) -> str | None:
+    """A UTCTimestamp (YYYYMMDD-HH:MM:SS, with or without a fraction) `seconds` later, in
+    the same form; None if `timestamp` is not one."""
+    whole, dot, fraction = timestamp.partition(".")
+    if dot and not (fraction.isdigit() and fraction.isascii()):
+        return None
+    try:
+        moment = datetime.strptime(whole, "%Y%m%d-%H:%M:%S")
+    except ValueError:
+        return None
+    return f"{moment + timedelta(seconds=seconds):%Y%m%d-%H:%M:%S}{dot}{fraction}"
 
 
 def named(tag: int) -> str:

@@ -91,3 +91,11 @@ def test_substitution_with_offsets_and_a_clear_error_for_unknown_names() -> None
     assert substitute("${gap}..${client.next_out-1}/${gap+3}", values) == "7..11/10"
     with pytest.raises(MissingValue, match=r"\$\{order_id\} has no value"):
         substitute("${order_id}", values)
+
+
+def test_an_offset_on_a_utc_timestamp_adds_seconds_in_the_same_form() -> None:
+    values = {"now": "20261231-23:59:58.250", "sent": "20260301-00:00:01", "id": "O7"}.get
+    assert substitute("${now+3}", values) == "20270101-00:00:01.250"
+    assert substitute("${sent-2}", values) == "20260228-23:59:59"
+    with pytest.raises(MissingValue, match="neither a whole number nor a UTCTimestamp"):
+        substitute("${id+1}", values)
