@@ -84,6 +84,10 @@ shipped example):
     [clock]        mode = "wall" (default) or "virtual": the venue's time stands still
                    until the control plane sets it; see nyquestro/config/clock.py
 
+    [schedule]     when each symbol changes trading phase (pre-open, auctions,
+                   continuous, close), at the clock's pace or faster; see
+                   nyquestro/config/schedule.py
+
     [risk], [risk.accounts.ACCOUNT], [risk.sessions.CLIENT_COMP_ID]
                    account limits, per-client overrides and switches, the VaR monitor:
                    see nyquestro/config/risk.py
@@ -108,6 +112,7 @@ from nyquestro.config.metrics import MetricsConfig, metrics_from
 from nyquestro.config.peers import AllowList, allow_list_from
 from nyquestro.config.risk import RiskConfig, risk_from
 from nyquestro.config.rules import Rule, rules_from
+from nyquestro.config.schedule import ScheduleConfig, schedule_from
 from nyquestro.config.udp import UdpConfig, udp_from
 from nyquestro.config.websocket import WebSocketConfig, websocket_from
 from nyquestro.domain.instrument import Instrument
@@ -182,6 +187,8 @@ class VenueConfig:
     """The Prometheus endpoint; None: no metrics are kept."""
     clock: ClockMode = ClockMode.WALL
     """Where the venue's time comes from (config/clock.py)."""
+    schedule: ScheduleConfig | None = None
+    """When symbols change phase (config/schedule.py); None: an operator moves them."""
 
 
 def default_venue(environ: Mapping[str, str] | None = None) -> VenueConfig:
@@ -218,7 +225,7 @@ def parse_venue(text: str, source: str, environ: Mapping[str, str] | None = None
 def _venue(doc: dict[str, Any]) -> VenueConfig:
     tables = {
         "store", "fix", "instruments", "risk", "websocket", "udp", "itch", "control", "metrics",
-        "clock",
+        "clock", "schedule",
     }  # fmt: skip
     unknown = sorted(set(doc) - tables)
     if unknown:
@@ -226,7 +233,7 @@ def _venue(doc: dict[str, Any]) -> VenueConfig:
             unknown[0],
             doc[unknown[0]],
             "one of [store], [fix], [instruments], [risk], [websocket], [udp], [itch], [control], "
-            "[metrics], [clock]",
+            "[metrics], [clock], [schedule]",
         )
     store = _table(doc, "store")
     fix = _table(doc, "fix")
@@ -310,6 +317,7 @@ def _venue(doc: dict[str, Any]) -> VenueConfig:
             raise ConfigError(
                 f"risk.sessions.{client}", client, "the target_comp_id of a [[fix.sessions]]"
             )
+    instruments = tuple(instruments_from(doc.get("instruments")))
     return VenueConfig(
         store_dir=store_dir,
         db=_str(store, "store", "db", str(store_dir / "nyquestro.db")),
@@ -329,7 +337,7 @@ def _venue(doc: dict[str, Any]) -> VenueConfig:
             fault_schedule=schedule,
             rules=rules,
         ),
-        instruments=tuple(instruments_from(doc.get("instruments"))),
+        instruments=instruments,
         risk=risk,
         websocket=websocket_from(doc.get("websocket")),
         udp=udp_from(doc.get("udp")),
@@ -337,6 +345,7 @@ def _venue(doc: dict[str, Any]) -> VenueConfig:
         control=control_from(doc.get("control")),
         metrics=metrics_from(doc.get("metrics")),
         clock=clock_from(doc.get("clock")),
+        schedule=schedule_from(doc.get("schedule"), {i.symbol for i in instruments}),
     )
 
 

@@ -40,6 +40,7 @@ from nyquestro.domain.commands import (
     Command,
     ControlSession,
     CorrectTrade,
+    EndOfDay,
     ExpireDue,
     Halt,
     KillSwitch,
@@ -77,6 +78,7 @@ from nyquestro.runtime.outbox import Outbox
 from nyquestro.runtime.progress import Progress
 from nyquestro.runtime.recorder import SESSIONS_REFRESH_SECONDS, Recorder
 from nyquestro.runtime.replica import Replica
+from nyquestro.runtime.schedule import Move, Scheduler
 from nyquestro.runtime.settings import (
     apply_throttles,
     configure,
@@ -124,6 +126,8 @@ class Exchange:
         """The virtual clock, set over the bus (None: the machine's clock)."""
         now = reader(self._clock)
         self._now = now
+        self._scheduler: Scheduler | None = None
+        """Set at `start`, from the venue's time then ([schedule]; None: none)."""
         self._recorder = None
         self._udp: UdpGateway | None = None  # replies reach it once it exists (below)
         if config.audit:
@@ -443,6 +447,10 @@ class Exchange:
             self.sequencer.read(partial(clock.set, ts))
         except ClockBackwards as exc:
             log.warning("gateway %s asked to set the clock: refused, %s", name, exc)
+        # What the new time makes due happens before whoever set it hears the time: a
+        # script that sets 09:30 then sends an order finds the venue open.
+        self._run_schedule()
+        self._expire_when_due()
         bus.clock(clock())
 
     def _udp_reply(self, session: int, frame: bytes) -> None:
@@ -483,13 +491,49 @@ class Exchange:
                 except Exception:  # a bad request must not stop the journal
                     log.exception("operator requests could not be applied")
             self._expire_when_due()
+            self._run_schedule()
+
+    def _start_schedule(self) -> None:
+        """Bring every symbol to the phase the schedule has it in now, before clients
+        trade; the committer loop then makes each change as it comes."""
+        schedule = self.config.schedule
+        if schedule is None:
+            return
+        symbols = [i.symbol for i in self.config.instruments]
+        scheduler = Scheduler(schedule, symbols, self._now())
+        engine = self._engine
+        phases = self.sequencer.read(lambda: {str(s): engine.phase(Symbol(s)) for s in symbols})
+        self._carry_out(scheduler.catch_up(self._now(), phases))
+        self._scheduler = scheduler
+
+    def _run_schedule(self) -> None:
+        """The phase changes the schedule reached since the loop last looked. The loop
+        wakes at least every `_COMMITTER_IDLE_SECONDS`: a change is that late at most."""
+        scheduler = self._scheduler
+        if scheduler is not None:
+            # Under the sequencer's lock: the bus's thread (SetClock) and the committer's
+            # both ask, and each change must be journaled once.
+            self.sequencer.read(lambda: self._carry_out(scheduler.due(self._now())))
+
+    def _carry_out(self, moves: list[Move]) -> None:
+        for move in moves:
+            events = self.sequencer.submit(partial(_scheduled_phase, move))
+            log.info("schedule: %s -> %s (command %d)", move.symbol or "every symbol",
+                     move.phase, events[-1].seq if events else self.sequencer.last_seq)  # fmt: skip
+            if move.end_of_day:
+                self.sequencer.submit(_end_of_day)
+                log.info("schedule: end of the trading day")
 
     def _expire_when_due(self) -> None:
         """A GTD order expires on time on a quiet venue too: once the earliest expire time
         has come on the venue's clock, journal an ExpireDue (on a busy venue the next
         command expires it first). This loop wakes at least every
         `_COMMITTER_IDLE_SECONDS`, which bounds how late an expiry can be."""
-        due = self.sequencer.read(self._engine.next_expiry)
+        self.sequencer.read(self._expire_if_due)
+
+    def _expire_if_due(self) -> None:
+        """Under the sequencer's lock: the bus's thread and the committer's both ask."""
+        due = self._engine.next_expiry()
         if due is not None and self._now() >= due:
             self.sequencer.submit(_expire_due)
 
@@ -547,6 +591,7 @@ class Exchange:
             self._acceptor.start()
             self._start_throttle_release()
         self.sequencer.read(self.sequencer.release)  # reports recovery held back
+        self._start_schedule()
         if bus is not None:  # the FIX gateway's process opens its port now
             bus.open()
         if self._acceptor is not None:
@@ -624,6 +669,15 @@ def _trading(request_id: int, kind: str, symbol: str, reason: str, seq: Seq, ts:
     if kind == "halt":
         return Halt(seq=seq, ts=ts, symbol=Symbol(symbol), reason=reason, request_id=request_id)
     return Resume(seq=seq, ts=ts, symbol=Symbol(symbol), request_id=request_id)
+
+
+def _scheduled_phase(move: Move, seq: Seq, ts: Ts) -> SetPhase:
+    symbol = None if move.symbol is None else Symbol(move.symbol)
+    return SetPhase(seq=seq, ts=ts, phase=move.phase, symbol=symbol)
+
+
+def _end_of_day(seq: Seq, ts: Ts) -> EndOfDay:
+    return EndOfDay(seq=seq, ts=ts)
 
 
 def _expire_due(seq: Seq, ts: Ts) -> ExpireDue:

@@ -128,6 +128,7 @@ CANCEL_REASONS: dict[CancelReason | ExpireReason, int] = {
     ExpireReason.MARKET_REMAINDER: 8,
     ExpireReason.END_OF_DAY: 9,
     ExpireReason.EXPIRE_TIME: 10,
+    ExpireReason.AUCTION_REMAINDER: 11,
 }
 _NO_SYMBOL = bytes(SYMBOL_SIZE)
 
