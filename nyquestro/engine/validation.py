@@ -5,6 +5,8 @@ Checks that need book or session state (duplicate ClOrdID, halts, liquidity, peg
 references) live with the command handlers in `engine.py`.
 """
 
+from datetime import UTC, datetime
+
 from nyquestro.domain.commands import NewOrder
 from nyquestro.domain.enums import OrdType, TimeInForce
 from nyquestro.domain.instrument import Instrument
@@ -34,9 +36,9 @@ def check_qty(inst: Instrument, qty: int, field: str = "qty") -> Problem | None:
     return None
 
 
-def check_limit_px(px: int | None) -> Problem | None:
+def check_limit_px(px: int | None, ord_type: OrdType = OrdType.LIMIT) -> Problem | None:
     if px is None:
-        return RejectReason.PRICE_REQUIRED, "px is required for a limit order"
+        return RejectReason.PRICE_REQUIRED, f"px is required for a {_named(ord_type)} order"
     if px <= 0:
         return RejectReason.INVALID_PRICE, f"px {px} must be positive"
     return None
@@ -46,9 +48,10 @@ def check_px_for(ord_type: OrdType, px: int | None) -> Problem | None:
     """A limit or stop-limit order needs a positive price; market, stop and pegged
     orders take none."""
     if ord_type.has_limit:
-        return check_limit_px(px)
+        return check_limit_px(px, ord_type)
     if px is not None:
-        return RejectReason.PRICE_NOT_ALLOWED, f"px must be absent for a {ord_type} order, got {px}"
+        text = f"px must be absent for a {_named(ord_type)} order, got {px}"
+        return RejectReason.PRICE_NOT_ALLOWED, text
     return None
 
 
@@ -62,7 +65,8 @@ def check_stop_px(ord_type: OrdType, stop_px: int | None) -> Problem | None:
             f"stop_px is only allowed on stop and stop-limit orders, not on a {ord_type} order",
         )
     if stop_px is None:
-        return RejectReason.STOP_PX_REQUIRED, f"stop_px is required for a {ord_type} order"
+        text = f"stop_px is required for a {_named(ord_type)} order"
+        return RejectReason.STOP_PX_REQUIRED, text
     if stop_px <= 0:
         return RejectReason.INVALID_PRICE, f"stop_px {stop_px} must be positive"
     return None
@@ -82,9 +86,20 @@ def check_expire_ts(tif: TimeInForce, expire_ts: int | None, now: int) -> Proble
     if expire_ts <= now:
         return (
             RejectReason.EXPIRE_TIME_PASSED,
-            f"expire_ts {expire_ts} is not after the venue's time {now} (ns since the epoch)",
+            f"expire_ts {utc_text(expire_ts)} is not after the venue's time {utc_text(now)}",
         )
     return None
+
+
+def utc_text(ns: int) -> str:
+    """A time in ns since the epoch as the UTC timestamp a client sent it as (to the ms)."""
+    moment = datetime.fromtimestamp(ns // 1_000_000_000, tz=UTC)
+    return f"{moment:%Y%m%d-%H:%M:%S}.{ns // 1_000_000 % 1000:03d}"
+
+
+def _named(ord_type: OrdType) -> str:
+    """How a text names the order type ("stop-limit", not the value "stop_limit")."""
+    return ord_type.value.replace("_", "-")
 
 
 def check_display(inst: Instrument, display: int | None, qty: int) -> Problem | None:

@@ -103,9 +103,9 @@ def test_quantity_above_the_maximum_exceeds_limit(venue: Venue, version: str) ->
     ("ord_type", "tif", "price", "extra", "tag"),
     [
         ("D", None, "150.00", [], "40"),  # previously quoted (stops: test_stop_orders.py)
-        ("2", "2", "150.00", [], "59"),  # at the opening: no auctions yet (GTD is supported)
+        ("2", "5", "150.00", [], "59"),  # good till crossing (GTD, OPG, ATC are supported)
     ],
-    ids=["previously-quoted", "at-the-opening"],
+    ids=["previously-quoted", "good-till-crossing"],
 )
 def test_unsupported_order_characteristics(
     venue: Venue,
