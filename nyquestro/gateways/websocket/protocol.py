@@ -34,7 +34,10 @@ MAX_QTY = 10**12
 SIDES = {"buy": Side.BUY, "sell": Side.SELL}
 SIDE_NAMES = {side: name for name, side in SIDES.items()}
 ORD_TYPES = {"limit": OrdType.LIMIT, "market": OrdType.MARKET}
-TIFS = {tif.value: tif for tif in TimeInForce}
+# GTD, OPG and ATC need fields (an expire time) or phases this protocol does not carry.
+TIFS = {
+    tif.value: tif for tif in (TimeInForce.DAY, TimeInForce.GTC, TimeInForce.IOC, TimeInForce.FOK)
+}
 _DECIMAL = re.compile(r"-?[0-9]{1,18}(\.[0-9]{1,18})?")
 _ID = re.compile(r"[\x21-\x7e]+")
 """Printable ASCII without spaces: ids travel on to FIX drop copies and audit rows."""
