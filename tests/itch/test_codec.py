@@ -24,6 +24,7 @@ from nyquestro.gateways.itch.messages import (
     AddOrder,
     BrokenTrade,
     Message,
+    NetOrderImbalance,
     NonCrossTrade,
     OrderCancel,
     OrderDelete,
@@ -53,6 +54,10 @@ EXAMPLES: list[tuple[Message, int]] = [
     (OrderReplace(**H, old_ref=7, new_ref=2**62, shares=8, price=1_000_100), 35),
     (NonCrossTrade(**H, ref=0, side="S", shares=5, stock="AAPL", price=100, match=4), 44),
     (BrokenTrade(**H, match=4), 19),
+    (NetOrderImbalance(**H, paired=2**40, imbalance=7, direction="S", stock="AAPL", far=1,
+                       near=2, reference=3, cross="C", variation="L"), 50),
+    (NetOrderImbalance(**H, paired=0, imbalance=0, direction="O", stock="IBM", far=0, near=0,
+                       reference=0, cross="O", variation=" "), 50),
 ]  # fmt: skip
 
 
@@ -82,12 +87,27 @@ def test_fields_are_big_endian_at_their_spec_offsets() -> None:
     assert data[24:32] == b"AB      " and data[32:36] == (6).to_bytes(4, "big")
 
 
+def test_noii_fields_sit_at_their_spec_offsets() -> None:
+    data = NetOrderImbalance(locate=1, tracking=2, timestamp=3, paired=4, imbalance=5,
+                             direction="B", stock="AB", far=6, near=7, reference=8, cross="C",
+                             variation=" ").encode()  # fmt: skip
+    assert data[0:1] == b"I" and data[11:19] == (4).to_bytes(8, "big")
+    assert data[19:27] == (5).to_bytes(8, "big") and data[27:28] == b"B"
+    assert data[28:36] == b"AB      " and data[36:40] == (6).to_bytes(4, "big")
+    assert data[40:44] == (7).to_bytes(4, "big") and data[44:48] == (8).to_bytes(4, "big")
+    assert data[48:50] == b"C "
+
+
 def test_unknown_types_are_skipped_not_refused_and_bad_codes_are_refused() -> None:
     assert decode(b"Zxyz") == Unknown(type="Z", body=b"Zxyz")
     bad_side = bytearray(EXAMPLES[3][0].encode())
     bad_side[19:20] = b"Q"
     with pytest.raises(ItchError):
         decode(bytes(bad_side))
+    bad_direction = bytearray(EXAMPLES[-1][0].encode())
+    bad_direction[27:28] = b"X"
+    with pytest.raises(ItchError):
+        decode(bytes(bad_direction))
     with pytest.raises(ItchError):
         decode(b"")
 

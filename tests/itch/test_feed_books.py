@@ -11,7 +11,7 @@ import socket
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from nyquestro.domain.enums import Side
+from nyquestro.domain.enums import Side, TradingPhase
 from nyquestro.engine import Engine
 from nyquestro.gateways.itch import requests as r
 from nyquestro.gateways.itch.depth import BBO, TOP_N
@@ -56,8 +56,17 @@ def test_after_every_command_the_rebuilt_book_is_the_engines(seed: int, length: 
     for command in random_flow(seed, length):
         direct.feed.on_events(command, engine.process(command))
         assert_books_match(engine, direct.builder)
-        halted = {i.symbol for i in INSTRUMENTS if engine.is_halted(i.symbol)}
-        assert direct.builder.halted == halted
+        assert direct.builder.halted == shown_halted(engine)
+
+
+def shown_halted(engine: Engine) -> set[str]:
+    """Stocks the feed shows in state 'H': halted, or closed (ITCH has no closed state)."""
+    closed = (TradingPhase.POST_CLOSE, TradingPhase.CLOSED)
+    return {
+        i.symbol
+        for i in INSTRUMENTS
+        if engine.is_halted(i.symbol) or engine.phase(i.symbol) in closed
+    }
 
 
 @settings(max_examples=20, deadline=None)
@@ -161,12 +170,15 @@ def test_a_feed_seeded_from_a_snapshot_shows_the_books_it_was_given() -> None:
     direct.feed.seed(
         [o for s in symbols for side, _ in SIDES for o in engine.book_orders(s, side)],
         [s for s in symbols if engine.is_halted(s)],
+        {s: engine.phase(s) for s in symbols},
     )
     assert_books_match(engine, direct.builder)
+    assert direct.builder.halted == shown_halted(engine)
     for command in random_flow(12, 300):  # and carries on from there
         shifted = type(command)(**{**_fields(command), "seq": command.seq + 400})
         direct.feed.on_events(shifted, engine.process(shifted))
     assert_books_match(engine, direct.builder)
+    assert direct.builder.halted == shown_halted(engine)
 
 
 def _fields(command: object) -> dict[str, object]:

@@ -24,6 +24,10 @@ How book events become order-level messages (docs/itch.md has the table):
 - Reference numbers: an order's first appearance uses its engine OrderID (FIX tag 37);
   later appearances use numbers from 2**62 up, counted by the feed, so no reference is
   ever reused.
+- Trading phases and halts are Stock Trading Action ('H'): the state a stock shows is
+  its halt if halted, else its phase's (`_PHASE_STATE`), sent when it changes. Market
+  hours are System Events 'Q' and 'M' (`_phase_changed` has the rule); an auction's
+  indicative price is a Net Order Imbalance Indicator ('I').
 
 Thread safety: the feed's own lock guards its book and retention buffer; `on_events`
 holds it while changing them, the request server and the snapshot timer hold it while
@@ -32,22 +36,24 @@ send takes the sequencer's lock, which `on_events` already holds when it wants o
 """
 
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Protocol
 
 from nyquestro.config.instruments import ConfigError
 from nyquestro.domain.commands import Stamped
-from nyquestro.domain.enums import Side
+from nyquestro.domain.enums import Side, TradingPhase
 from nyquestro.domain.events import (
     Accepted,
+    AuctionIndicative,
     Cancelled,
     EventBase,
     Expired,
     Filled,
     Halted,
     LevelEvent,
+    PhaseChanged,
     Resumed,
     Trade,
     TradeAmended,
@@ -67,6 +73,19 @@ REJOIN_REFS = 1 << 62
 _ENDED = (Filled, Cancelled, Expired)
 _TRADING = (Halted, Resumed)
 _SIDE = {Side.BUY: "B", Side.SELL: "S"}
+_PHASE_STATE: dict[TradingPhase, tuple[bytes, bytes]] = {
+    # A call takes orders without matching them: ITCH's quotation-only period.
+    TradingPhase.PRE_OPEN: (m.QUOTATION_ONLY, m.NO_REASON),
+    TradingPhase.OPENING_AUCTION: (m.QUOTATION_ONLY, m.NO_REASON),
+    TradingPhase.CONTINUOUS: (m.TRADING, m.NO_REASON),
+    TradingPhase.CLOSING_AUCTION: (m.QUOTATION_ONLY, m.NO_REASON),
+    # ITCH has no closed state; halted is the one that says "no orders, no trades".
+    TradingPhase.POST_CLOSE: (m.HALTED, m.CLOSED),
+    TradingPhase.CLOSED: (m.HALTED, m.CLOSED),
+}
+"""(Trading State, Reason) a stock that is not halted shows in each phase."""
+_OPEN = (m.TRADING, m.NO_REASON)
+_IMBALANCE = {Side.BUY: m.BUY, Side.SELL: m.SELL}
 
 
 class RestingOrder(Protocol):
@@ -143,6 +162,16 @@ class ItchFeed:
         self._book = OrderBook()
         self._halted: dict[int, bytes] = {}
         """Locate -> reason code of every halted stock."""
+        self._phase = {stock.locate: TradingPhase.CONTINUOUS for stock in self.stocks}
+        """Locate -> trading phase (the engine starts every book in continuous trading)."""
+        self._continuous = len(self.stocks)
+        """Stocks in continuous trading."""
+        self._in_hours = len(self.stocks)
+        """Stocks in continuous trading or the closing auction: market hours."""
+        self._hours = b""
+        """The last market-hours System Event sent ('Q' or 'M'), b"" before any."""
+        self._indicative: dict[int, bytes] = {}
+        """Locate -> the last Net Order Imbalance Indicator of a stock in an auction."""
         self._live: dict[int, _Order] = {}
         self._next_rejoin = REJOIN_REFS
         self._ring: list[bytes] = [b""] * retain
@@ -161,17 +190,30 @@ class ItchFeed:
             first = self._number(out)
         self._emit(first, out)
 
-    def seed(self, orders: Iterable[RestingOrder], halted: Iterable[str]) -> None:
+    def seed(
+        self,
+        orders: Iterable[RestingOrder],
+        halted: Iterable[str],
+        phases: Mapping[str, TradingPhase] | None = None,
+    ) -> None:
         """Start from a venue snapshot: show what rests in its books (each level's orders
-        in priority order) and its halts."""
+        in priority order), its halts and the state of every stock not in continuous
+        trading (`phases`: symbol -> phase; None: all continuous)."""
         out: list[bytes] = []
         with self._lock:
-            for symbol in sorted(halted):
-                stock = self._by_symbol[symbol]
-                self._halted[stock.locate] = b"    "
-                out.append(
-                    m.pack_trading_action(stock.locate, 0, 0, stock.field, m.HALTED, b"    ")
-                )
+            for symbol in halted:
+                self._halted[self._by_symbol[symbol].locate] = m.NO_REASON
+            for symbol, phase in (phases or {}).items():
+                self._phase[self._by_symbol[symbol].locate] = phase
+            phase_of = self._phase.values()
+            self._continuous = sum(1 for p in phase_of if p is TradingPhase.CONTINUOUS)
+            self._in_hours = sum(1 for p in phase_of if _in_market_hours(p))
+            for stock in self.stocks:
+                shown, reason = self._shown(stock.locate)
+                if (shown, reason) != _OPEN:
+                    out.append(
+                        m.pack_trading_action(stock.locate, 0, 0, stock.field, shown, reason)
+                    )
             for order in orders:
                 stock = self._by_symbol[order.symbol]
                 if order.px is None:
@@ -211,16 +253,24 @@ class ItchFeed:
             return start, [self._ring[seq % size] for seq in range(start, stop)]
 
     def book_snapshot(self) -> tuple[int, list[bytes]]:
-        """The displayed book as Stock Trading Action and Add Order messages, and the
-        sequence number of the last message it reflects."""
+        """The displayed book as Stock Trading Action (every stock not plainly trading),
+        Add Order and Net Order Imbalance Indicator (the last of each stock in an auction)
+        messages, and the sequence number of the last message it reflects."""
         with self._lock:
             seq, ts = self._next - 1, self._last_ts
-            halted = sorted(self._halted.items())
+            states = [
+                (stock.locate, self._shown(stock.locate))
+                for stock in self.stocks
+                if stock.locate in self._halted
+                or self._phase[stock.locate] is not TradingPhase.CONTINUOUS
+            ]
             orders = list(self._book.orders.items())
+            imbalances = [self._indicative[locate] for locate in sorted(self._indicative)]
         # Encoded outside the lock: the copies are immutable, the engine need not wait.
         out = [
-            m.pack_trading_action(locate, 0, ts, self.stocks[locate - 1].field, m.HALTED, reason)
-            for locate, reason in halted
+            m.pack_trading_action(locate, 0, ts, self.stocks[locate - 1].field, state, reason)
+            for locate, (state, reason) in states
+            if (state, reason) != _OPEN
         ]
         for ref, o in orders:
             mpid = None if o.attribution is None else o.attribution.encode("ascii")
@@ -237,7 +287,7 @@ class ItchFeed:
                     mpid,
                 )
             )
-        return seq, out
+        return seq, out + imbalances
 
     def depth_packets(self, levels: int) -> list[bytes]:
         """Best bid and offer and the best `levels` per side of every stock, in MoldUDP64
@@ -280,6 +330,10 @@ class ItchFeed:
                     self._live[event.order_id] = _Order(self._mpid_of(event.session))
             elif isinstance(event, _TRADING):
                 self._trading_action(event, tracking, ts, out)
+            elif isinstance(event, PhaseChanged):
+                self._phase_changed(event, tracking, ts, out)
+            elif isinstance(event, AuctionIndicative):
+                self._imbalance(event, tracking, ts, out)
         for order_id in ended:
             self._live.pop(order_id, None)
         return out
@@ -433,10 +487,95 @@ class ItchFeed:
                 m.pack_trading_action(stock.locate, tracking, ts, stock.field, m.HALTED, reason)
             )
         else:
+            # Resumed into its phase: a stock halted during a call resumes quotation only.
             self._halted.pop(stock.locate, None)
+            state, reason = _PHASE_STATE[self._phase[stock.locate]]
             out.append(
-                m.pack_trading_action(stock.locate, tracking, ts, stock.field, m.TRADING, b"    ")
+                m.pack_trading_action(stock.locate, tracking, ts, stock.field, state, reason)
             )
+
+    def _phase_changed(self, event: PhaseChanged, tracking: int, ts: int, out: list[bytes]) -> None:
+        """A stock's new phase: its Stock Trading Action if the state it shows changes
+        (a halted stock keeps showing its halt), and the market-hours System Events.
+
+        'Q' (start of market hours) when a stock enters continuous trading while none is
+        in it. 'M' (end of market hours) when the last stock leaves continuous trading and
+        the closing auction, if a 'Q' started the hours or a closing auction just ended
+        (a venue starts in continuous trading without a 'Q'; its first move to pre-open
+        ends nothing). Neither follows itself: one 'Q', then one 'M'."""
+        stock = self._by_symbol[event.symbol]
+        locate = stock.locate
+        old, new = self._phase[locate], event.phase
+        if new is old:
+            return
+        self._phase[locate] = new
+        self._indicative.pop(locate, None)  # it was for the auction that ended
+        if new is TradingPhase.CONTINUOUS:
+            if self._continuous == 0 and self._hours != m.START_OF_MARKET_HOURS:
+                self._hours = m.START_OF_MARKET_HOURS
+                out.append(m.pack_system_event(0, tracking, ts, m.START_OF_MARKET_HOURS))
+            self._continuous += 1
+        elif old is TradingPhase.CONTINUOUS:
+            self._continuous -= 1
+        left_hours = _in_market_hours(old) and not _in_market_hours(new)
+        if left_hours:
+            self._in_hours -= 1
+        elif _in_market_hours(new) and not _in_market_hours(old):
+            self._in_hours += 1
+        state, reason = _PHASE_STATE[new]
+        if locate not in self._halted and (state, reason) != _PHASE_STATE[old]:
+            out.append(m.pack_trading_action(locate, tracking, ts, stock.field, state, reason))
+        if (
+            left_hours
+            and self._in_hours == 0
+            and self._hours != m.END_OF_MARKET_HOURS
+            and (self._hours == m.START_OF_MARKET_HOURS or old is TradingPhase.CLOSING_AUCTION)
+        ):
+            self._hours = m.END_OF_MARKET_HOURS
+            out.append(m.pack_system_event(0, tracking, ts, m.END_OF_MARKET_HOURS))
+
+    def _imbalance(
+        self, event: AuctionIndicative, tracking: int, ts: int, out: list[bytes]
+    ) -> None:
+        """Net Order Imbalance Indicator: paired shares, imbalance and the price the
+        auction would uncross at now (far = near = reference: the engine has one)."""
+        stock = self._by_symbol[event.symbol]
+        price = None if event.px is None else _price(stock, event.px)
+        if event.px is None:
+            direction = m.INSUFFICIENT_ORDERS
+        elif event.imbalance_side is None:
+            direction = m.NO_IMBALANCE
+        else:
+            direction = _IMBALANCE[event.imbalance_side]
+        cross = (
+            m.CLOSING_CROSS
+            if self._phase[stock.locate] is TradingPhase.CLOSING_AUCTION
+            else m.OPENING_CROSS
+        )
+        # Near price = reference price, a deviation of 0%: "L", unless there is no price
+        # (or it does not fit Price(4)), which the spec calls "cannot be calculated".
+        variation = m.VARIATION_UNKNOWN if price is None else m.VARIATION_UNDER_1PCT
+        message = m.pack_noii(
+            stock.locate,
+            tracking,
+            ts,
+            event.qty,
+            event.imbalance_qty,
+            direction,
+            stock.field,
+            0 if price is None else price,
+            cross,
+            variation,
+        )
+        self._indicative[stock.locate] = message
+        out.append(message)
+
+    def _shown(self, locate: int) -> tuple[bytes, bytes]:
+        """(Trading State, Reason) a stock shows now: its halt, else its phase's."""
+        reason = self._halted.get(locate)
+        if reason is not None:
+            return m.HALTED, reason
+        return _PHASE_STATE[self._phase[locate]]
 
     def _mpid_of(self, session: str) -> bytes | None:
         if not self._attribution:
@@ -480,6 +619,10 @@ def _rejoining(events: Sequence[EventBase]) -> set[int]:
             elif event.order_id in later:
                 found.add(i)
     return found
+
+
+def _in_market_hours(phase: TradingPhase) -> bool:
+    return phase is TradingPhase.CONTINUOUS or phase is TradingPhase.CLOSING_AUCTION
 
 
 def _price(stock: Stock, px: int) -> int | None:

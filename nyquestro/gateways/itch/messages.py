@@ -34,6 +34,7 @@ _DELETE = Struct(">cHHHIQ")
 _REPLACE = Struct(">cHHHIQQII")
 _TRADE = Struct(">cHHHIQcI8sIQ")
 _BROKEN_TRADE = Struct(">cHHHIQ")
+_NOII = Struct(">cHHHIQQc8sIIIcc")
 
 MAX_U32 = 0xFFFF_FFFF
 """Largest Shares or Price(4) value: larger quantities or prices cannot be published."""
@@ -45,8 +46,18 @@ BUY, SELL = b"B", b"S"
 
 # System event codes (section 4.1).
 START_OF_MESSAGES, END_OF_MESSAGES = b"O", b"C"
-# Trading states (section 4.2.2).
-HALTED, TRADING = b"H", b"T"
+START_OF_MARKET_HOURS, END_OF_MARKET_HOURS = b"Q", b"M"
+# Trading states (section 4.2.2). ITCH has no "closed" state: docs/itch.md says why a
+# closed stock is shown halted.
+HALTED, QUOTATION_ONLY, TRADING = b"H", b"Q", b"T"
+NO_REASON = b"    "
+"""Reason (4 bytes) "not available": the spec's blank."""
+CLOSED = b"CLSD"
+"""Nyquestro's reason for a stock after the close (Nasdaq's codes have none)."""
+# Net Order Imbalance Indicator codes (section 4.6).
+NO_IMBALANCE, INSUFFICIENT_ORDERS = b"N", b"O"
+OPENING_CROSS, CLOSING_CROSS = b"O", b"C"
+VARIATION_UNDER_1PCT, VARIATION_UNKNOWN = b"L", b" "
 
 
 def _split(ts: int) -> tuple[int, int]:
@@ -172,6 +183,39 @@ def pack_broken_trade(locate: int, tracking: int, ts: int, match: int) -> bytes:
     return _BROKEN_TRADE.pack(b"B", locate, tracking, ts >> 32, ts & MAX_U32, match)
 
 
+def pack_noii(
+    locate: int,
+    tracking: int,
+    ts: int,
+    paired: int,
+    imbalance: int,
+    direction: bytes,
+    stock: bytes,
+    price: int,
+    cross: bytes,
+    variation: bytes,
+) -> bytes:
+    # Far, near and current reference price are one number here: the engine computes a
+    # single equilibrium over every order of the call, there is no separate "cross orders
+    # only" book (far) nor an NBBO to bound a reference price by.
+    return _NOII.pack(
+        b"I",
+        locate,
+        tracking,
+        ts >> 32,
+        ts & MAX_U32,
+        paired,
+        imbalance,
+        direction,
+        stock,
+        price,
+        price,
+        price,
+        cross,
+        variation,
+    )
+
+
 def stock_field(symbol: str) -> bytes:
     """Stock (8 bytes, alpha): left-justified, space-padded (section 3)."""
     return symbol.encode("ascii").ljust(8)
@@ -213,7 +257,7 @@ class StockDirectory(Header):
 class StockTradingAction(Header):
     stock: str
     state: str
-    """"H" halted, "T" trading."""
+    """"H" halted (or closed), "P" paused, "Q" quotation only, "T" trading."""
     reason: str
 
     def encode(self) -> bytes:
@@ -358,6 +402,45 @@ class BrokenTrade(Header):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class NetOrderImbalance(Header):
+    """Net Order Imbalance Indicator ('I'): where an auction would uncross now."""
+
+    paired: int
+    """Shares that would trade at the reference price."""
+    imbalance: int
+    """Shares left over on `direction`'s side at that price."""
+    direction: str
+    """"B", "S", "N" (no imbalance) or "O" (insufficient orders: nothing would trade)."""
+    stock: str
+    far: int
+    near: int
+    reference: int
+    """Price(4); 0 when there is none."""
+    cross: str
+    """"O" opening, "C" closing, "H" IPO or halted."""
+    variation: str
+    """Near price's deviation from the reference price: "L" under 1%, "1".."9", "A".."C",
+    or " " (cannot be calculated)."""
+
+    def encode(self) -> bytes:
+        return _NOII.pack(
+            b"I",
+            self.locate,
+            self.tracking,
+            *_split(self.timestamp),
+            self.paired,
+            self.imbalance,
+            self.direction.encode("ascii"),
+            stock_field(self.stock),
+            self.far,
+            self.near,
+            self.reference,
+            self.cross.encode("ascii"),
+            self.variation.encode("ascii"),
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Unknown:
     """A message type this decoder does not know: skipped, as the spec asks of clients."""
 
@@ -377,6 +460,7 @@ Message = (
     | OrderReplace
     | NonCrossTrade
     | BrokenTrade
+    | NetOrderImbalance
 )
 
 
@@ -524,6 +608,23 @@ def _broken_trade(f: tuple[Any, ...]) -> BrokenTrade:
     return BrokenTrade(locate=f[1], tracking=f[2], timestamp=_ts(f), match=f[5])
 
 
+def _noii(f: tuple[Any, ...]) -> NetOrderImbalance:
+    return NetOrderImbalance(
+        locate=f[1],
+        tracking=f[2],
+        timestamp=_ts(f),
+        paired=f[5],
+        imbalance=f[6],
+        direction=_code(f[7], b"BSNO", "imbalance direction"),
+        stock=_text(f[8]),
+        far=f[9],
+        near=f[10],
+        reference=f[11],
+        cross=_code(f[12], b"OCH", "cross type"),
+        variation=_code(f[13], b"L123456789ABC ", "price variation indicator"),
+    )
+
+
 def _ts(f: tuple[Any, ...]) -> int:
     return int(f[3] << 32 | f[4])
 
@@ -541,6 +642,7 @@ _LAYOUTS = {
     b"U": _REPLACE,
     b"P": _TRADE,
     b"B": _BROKEN_TRADE,
+    b"I": _NOII,
 }
 _BUILDERS: dict[bytes, Callable[[tuple[Any, ...]], Message]] = {
     b"S": _system_event,
@@ -555,4 +657,5 @@ _BUILDERS: dict[bytes, Callable[[tuple[Any, ...]], Message]] = {
     b"U": _replace,
     b"P": _trade,
     b"B": _broken_trade,
+    b"I": _noii,
 }

@@ -10,9 +10,10 @@ Client to server, one frame per request, the first byte saying which:
 Server to client, for each request, in order:
 
     "P" + MoldUDP64 packet   retransmitted messages (header sequence = the first one's)
-    "B" + MoldUDP64 packet   part of a book snapshot: Add Order and Stock Trading Action
-                             messages; the header's sequence number is the feed sequence
-                             number of the last message the book reflects
+    "B" + MoldUDP64 packet   part of a book snapshot: Stock Trading Action, Add Order and
+                             Net Order Imbalance Indicator messages; the header's
+                             sequence number is the feed sequence number of the last
+                             message the book reflects
     "Z" + Sequence (8) + Count (4)
                              the reply is complete: for "R" the first sequence number
                              sent and how many messages; for "B" the snapshot's sequence
