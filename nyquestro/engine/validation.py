@@ -5,12 +5,11 @@ Checks that need book or session state (duplicate ClOrdID, halts, liquidity, peg
 references) live with the command handlers in `engine.py`.
 """
 
-from datetime import UTC, datetime
-
 from nyquestro.domain.commands import NewOrder
 from nyquestro.domain.enums import OrdType, TimeInForce
 from nyquestro.domain.instrument import Instrument
 from nyquestro.domain.reasons import RejectReason
+from nyquestro.domain.times import utc_text
 
 Problem = tuple[RejectReason, str]
 
@@ -89,12 +88,6 @@ def check_expire_ts(tif: TimeInForce, expire_ts: int | None, now: int) -> Proble
             f"expire_ts {utc_text(expire_ts)} is not after the venue's time {utc_text(now)}",
         )
     return None
-
-
-def utc_text(ns: int) -> str:
-    """A time in ns since the epoch as the UTC timestamp a client sent it as (to the ms)."""
-    moment = datetime.fromtimestamp(ns // 1_000_000_000, tz=UTC)
-    return f"{moment:%Y%m%d-%H:%M:%S}.{ns // 1_000_000 % 1000:03d}"
 
 
 def _named(ord_type: OrdType) -> str:

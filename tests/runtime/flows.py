@@ -1,7 +1,8 @@
 """Random command flows that exercise every kind of engine state a snapshot must keep:
 queue order, icebergs' hidden remainders, pegs and their offsets, SMP keys and policies,
-DAY/GTC orders, ClOrdID maps, halts, kill switches, replaced and cancelled orders, busted
-and corrected trades, the end of a day."""
+DAY/GTC/GTD orders and pending expiries, stop orders waiting to trigger, ClOrdID maps,
+halts, kill switches, replaced and cancelled orders, busted and corrected trades, trading
+phases with auctions collecting and uncrossing, the end of a day."""
 
 import random
 
@@ -17,8 +18,9 @@ from nyquestro.domain.commands import (
     MassCancel,
     NewOrder,
     Resume,
+    SetPhase,
 )
-from nyquestro.domain.enums import OrdType, PegType, Side, SmpPolicy, TimeInForce
+from nyquestro.domain.enums import OrdType, PegType, Side, SmpPolicy, TimeInForce, TradingPhase
 from nyquestro.domain.ids import (
     Account,
     ClOrdId,
@@ -87,6 +89,13 @@ def random_flow(seed: int, length: int) -> list[Command]:
                 else CorrectTrade(seq=seq, ts=ts, trade_id=trade, qty=Qty(rng.randint(1, 20)),
                                   px=Px(MID[rng.choice(SYMBOLS)] + rng.randint(-4, 4)))
             )  # fmt: skip
+        elif roll < 0.986:
+            # Calls and their uncross often, a close rarely (it refuses new orders).
+            phase = rng.choice((TradingPhase.OPENING_AUCTION, TradingPhase.CONTINUOUS,
+                                TradingPhase.CONTINUOUS, TradingPhase.CLOSING_AUCTION,
+                                TradingPhase.PRE_OPEN, TradingPhase.POST_CLOSE))  # fmt: skip
+            symbol = rng.choice((None, *SYMBOLS))
+            commands.append(SetPhase(seq=seq, ts=ts, phase=phase, symbol=symbol))
         elif roll < 0.99:
             commands.append(
                 KillSwitch(seq=seq, ts=ts, engage=rng.random() < 0.5,
@@ -115,11 +124,16 @@ def _new_order(rng: random.Random, seq: Seq, ts: Ts, session: SessionKey, cl: Cl
         stop_px = Px(MID[symbol] + rng.randint(-6, 6))
         if ord_type is OrdType.STOP:
             px = None
+    tif = rng.choice((TimeInForce.DAY, TimeInForce.DAY, TimeInForce.GTC, TimeInForce.IOC,
+                      TimeInForce.FOK, TimeInForce.GTD))  # fmt: skip
+    if ord_type is OrdType.MARKET:
+        tif = TimeInForce.IOC
+    # GTD orders expire a few to a few dozen commands later (ts is 1 ms a command).
+    expire_ts = Ts(ts + rng.randint(1, 40) * 1_000_000) if tif is TimeInForce.GTD else None
     return NewOrder(
         seq=seq, ts=ts, session=session, account=Account(f"acct-{session}"), cl_ord_id=cl,
         symbol=symbol, side=side, qty=qty, ord_type=ord_type or OrdType.LIMIT, px=px,
-        tif=rng.choice((TimeInForce.DAY, TimeInForce.DAY, TimeInForce.GTC, TimeInForce.IOC,
-                        TimeInForce.FOK)) if ord_type is not OrdType.MARKET else TimeInForce.IOC,
+        tif=tif, expire_ts=expire_ts,
         display_qty=Qty(rng.randint(1, qty)) if rng.random() < 0.2 else None,
         peg=peg,
         peg_offset=Px(rng.randint(-2, 2)) if peg is not None else Px(0),

@@ -39,7 +39,7 @@ def project(db: DbEngine, batches: list[list[EventBase]]) -> None:
 
 def test_orders_and_executions_match_the_engine(db_engine: DbEngine) -> None:
     upgrade(db_engine)
-    engine, batches = run_flow(21, 400)
+    engine, batches = run_flow(30, 400)
     project(db_engine, batches)
     events = [e for batch in batches for e in batch]
 
