@@ -22,5 +22,6 @@ def itch_gateway(
                 for o in engine.book_orders(s, side)
             ],
             [s for s in symbols if engine.is_halted(s)],
+            {s: engine.phase(s) for s in symbols},
         )
     return gateway
