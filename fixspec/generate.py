@@ -54,7 +54,8 @@ USED_FIELDS = [
     "TotalAffectedOrders", "TransactTime", "TradeID", "MinPriceIncrement", "RoundLot",
     "MinTradeVol", "AggressorIndicator", "NoSecurityAltID", "SmpID", "SmpInstruction",
     "ContraBroker", "SecondaryExecID", "MDEntryID", "MassStatusReqID", "OrderQty", "ExecRefID",
-    "StopPx",
+    "StopPx", "SecurityStatusReqID", "SecurityTradingStatus", "UnsolicitedIndicator",
+    "TradSesReqID", "TradingSessionID", "TradSesStatus",
 ]  # fmt: skip
 ENUM_FIELDS = [
     "ExecType", "OrdStatus", "OrdType", "TimeInForce", "Side", "OrdRejReason", "CxlRejReason",
@@ -62,6 +63,7 @@ ENUM_FIELDS = [
     "MassCancelRequestType", "MassCancelResponse", "MassCancelRejectReason",
     "SubscriptionRequestType", "MDEntryType", "MDUpdateAction", "MDReqRejReason",
     "ExecRestatementReason", "SmpInstruction", "SecurityRequestResult",
+    "SecurityTradingStatus", "TradSesStatus",
 ]  # fmt: skip
 
 

@@ -31,6 +31,7 @@ from nyquestro.gateways.fix.message import OutMessage, SessionOrder, ToSession
 from nyquestro.gateways.fix.peers import LogonGate
 from nyquestro.gateways.fix.stages import ANSWERS, TIMED, StageClock
 from nyquestro.gateways.fix.throttle import HeldFields
+from nyquestro.gateways.fix.trading_status import UNSOLICITED_INDICATOR
 from nyquestro.gateways.fix.venue import GROUP_COUNT_TAGS
 
 Post = Callable[[Callable[[], None]], None]
@@ -39,6 +40,8 @@ Post = Callable[[Callable[[], None]], None]
 log = logging.getLogger(__name__)
 
 MSG_TYPE = 35
+STATUS_TYPES = frozenset({"f", "h"})
+"""SecurityStatus and TradingSessionStatus: unsolicited ones go to logged-on sessions only."""
 
 # Typed group classes carry the dictionary's field order for each group; a generic
 # fix.Group would sort members by tag number, which strict initiators reject.
@@ -290,6 +293,14 @@ class Application(fix.Application):  # type: ignore[misc]
         if isinstance(out, SessionOrder):
             self._order_session(session_id, out)
             return
+        if out.msg_type in STATUS_TYPES and out.get(UNSOLICITED_INDICATOR) == "Y":
+            # Phase and halt news is for sessions logged on now. quickfix would store it
+            # for one that is not and resend it, stale, when it comes back (it can ask
+            # with e / g then). Asked here, where sendToTarget is called anyway, holding
+            # no Python lock: no lock order is added.
+            session = fix.Session.lookupSession(session_id)
+            if session is None or not session.isLoggedOn():
+                return
         fix.Session.sendToTarget(to_quickfix(out, self._begin[key]), session_id)
         if self._stages is not None and out.msg_type in ANSWERS:
             self._stages.answered(key, out.get(CL_ORD_ID) or "")

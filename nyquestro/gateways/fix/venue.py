@@ -8,7 +8,8 @@ sequencer's lock, ADR 0008): the acceptor checks `handles` (configuration only),
 the message and posts `receive` / `on_logout` to the single writer, which runs them under
 the sequencer's lock, in arrival order. `on_events` is a sequencer subscriber and so also
 runs under that lock, in sequence order. All state here (order views, depth,
-subscriptions, ExecID counter, throttle buckets) is touched only inside the lock.
+subscriptions, phases and halts, ExecID counter, throttle buckets) is touched only inside
+the lock.
 Queue-mode throttles add a second caller, `release_queued`, on a timer thread; it handles
 held messages inside `read` too, so "queue empty, take it now" on the writer and "take the
 oldest held one" on the timer cannot interleave and reorder a session's messages.
@@ -43,6 +44,7 @@ from nyquestro.domain.events import (
     ExecutionAmended,
     Expired,
     MassCancelled,
+    PhaseChanged,
     Rejected,
     Replaced,
     Restated,
@@ -66,8 +68,20 @@ from nyquestro.gateways.fix.marketdata import Depth, MarketData, Subscription
 from nyquestro.gateways.fix.message import Group, OutMessage, SessionOrder, ToSession
 from nyquestro.gateways.fix.orders import OrderState, OrderViews
 from nyquestro.gateways.fix.outbound import Outbound
+from nyquestro.gateways.fix.spec import ENUMS
 from nyquestro.gateways.fix.stages import StageClock
 from nyquestro.gateways.fix.throttle import Held, TokenBucket
+from nyquestro.gateways.fix.trading_status import (
+    SECURITY_STATUS_REQ_ID,
+    SNAPSHOT,
+    STATUS_EVENTS,
+    SUBSCRIBE,
+    SUBSCRIPTION_REQUEST_TYPE,
+    TRAD_SES_REQ_ID,
+    TRADING_SESSION_ID,
+    TradingStatus,
+    TradingStatusState,
+)
 
 log = logging.getLogger(__name__)
 
@@ -137,6 +151,8 @@ class VenueState:
     exec_ids: tuple[int, int, int]
     """ExecID base, next report and next reply of the latest command."""
     cod_next: int
+    trading: TradingStatusState | None = None
+    """Phases and halts (None in a snapshot taken before the gateway kept them)."""
 
 
 # Header and drop-copy tags the generated tables (spec.py: what the gateway reads) lack.
@@ -162,13 +178,15 @@ ORDER_EVENTS = (
 """Events that change one order's state and so produce one ExecutionReport."""
 ORDER_MESSAGES = frozenset({"D", "F", "G"})
 """Message types the orders-per-second throttle counts."""
-ALWAYS_HANDLED = frozenset({"D", "F", "G", "H", "V"})
+ALWAYS_HANDLED = frozenset({"D", "F", "G", "H", "V", "e", "g"})
 """Message types every order-entry session handles (q and x depend on the version)."""
 GROUP_COUNT_TAGS = frozenset({tag("NoMDEntryTypes"), tag("NoRelatedSym")})
 """The repeating groups the gateway reads (MarketDataRequest's): the only ones worth
 copying out of a received message."""
 MD_SUBSCRIPTION_TYPES = {"0", "1", "2"}
 MD_ENTRY_TYPES = {"0", "1", "2"}
+BUSINESS_REJECT_REASONS = ENUMS["FIX.4.2"]["BusinessRejectReason"]
+"""0-5 mean the same in 4.2 and 4.4 (4.4 adds 6 and 7)."""
 
 
 class FixVenue:
@@ -196,6 +214,7 @@ class FixVenue:
         """Other gateways' sessions whose reports only the drop copies get."""
         self._orders = OrderViews()
         self._md = MarketData(self._prices)
+        self._trading = TradingStatus(self._instruments)
         # ExecIDs are derived from the engine sequence number of the command that caused
         # the report (seq x 10^6 + n), so a replayed journal reproduces them exactly and a
         # report re-sent after a crash carries its original ExecID. Replies that no
@@ -226,6 +245,7 @@ class FixVenue:
             market_data=self._md.export_state(),
             exec_ids=(self._exec_base, self._exec_next, self._reply_next),
             cod_next=self._cod_next,
+            trading=self._trading.export_state(),
         )
 
     def restore_state(self, state: VenueState) -> None:
@@ -233,6 +253,10 @@ class FixVenue:
         self._md.restore_state(state.market_data)
         self._exec_base, self._exec_next, self._reply_next = state.exec_ids
         self._cod_next = state.cod_next
+        # An older snapshot's pickle has no such slot: the phases start over then.
+        trading = getattr(state, "trading", None)
+        if trading is not None:
+            self._trading.restore_state(trading)
 
     # --- sessions -------------------------------------------------------------------------
 
@@ -407,6 +431,10 @@ class FixVenue:
             self._read(lambda: self._market_data_request(session, msg))
         elif msg_type == "x":
             self._send(session.key, self._security_list(msg))
+        elif msg_type == "e":
+            self._read(lambda: self._security_status_request(session, msg))
+        elif msg_type == "g":
+            self._read(lambda: self._trading_session_status_request(session, msg))
 
     # --- queue-mode throttles (callers hold the sequencer's lock, see the module doc) ------
 
@@ -716,6 +744,36 @@ class FixVenue:
             [Group(tag("NoRelatedSym"), tag("Symbol"), entries)],
         )
 
+    def _security_status_request(self, session: SessionState, msg: FieldSource) -> None:
+        """Answered once, with the symbol's status now, also for SubscriptionRequestType 1:
+        changes then come unsolicited to every logged-on session anyway."""
+        req_id = msg.get(SECURITY_STATUS_REQ_ID) or ""
+        symbol = msg.get(tag("Symbol")) or ""
+        kind = msg.get(SUBSCRIPTION_REQUEST_TYPE) or ""
+        if kind not in (SNAPSHOT, SUBSCRIBE):
+            reply = _business_reject(msg, "e", BUSINESS_REJECT_REASONS["OTHER"],
+                                     _NO_UNSUBSCRIBE.format(kind=kind), ref_id=req_id)  # fmt: skip
+        elif symbol not in self._instruments:
+            text = f"SecurityStatusRequest: unknown Symbol (55) {symbol!r}"
+            reply = _business_reject(msg, "e", BUSINESS_REJECT_REASONS["UNKNOWN_SECURITY"], text,
+                                     ref_id=req_id)  # fmt: skip
+        else:
+            reply = self._trading.security_status(
+                session.begin_string, symbol, req_id=req_id, now=self._clock()
+            )
+        self._send(session.key, reply)
+
+    def _trading_session_status_request(self, session: SessionState, msg: FieldSource) -> None:
+        """Answered once, as SecurityStatusRequest is (changes come unsolicited)."""
+        req_id = msg.get(TRAD_SES_REQ_ID) or ""
+        kind = msg.get(SUBSCRIPTION_REQUEST_TYPE) or ""
+        if kind not in (SNAPSHOT, SUBSCRIBE):
+            reply = _business_reject(msg, "g", BUSINESS_REJECT_REASONS["OTHER"],
+                                     _NO_UNSUBSCRIBE.format(kind=kind), ref_id=req_id)  # fmt: skip
+        else:
+            reply = self._trading.trading_session_status(req_id, msg.get(TRADING_SESSION_ID))
+        self._send(session.key, reply)
+
     # --- outbound: the sequencer subscriber -------------------------------------------------
 
     def on_events(self, command: Command, events: Sequence[EventBase]) -> None:
@@ -724,6 +782,7 @@ class FixVenue:
         self._exec_base = command.seq * EXEC_SLOT
         self._exec_next = 0
         self._reply_next = REPLY_OFFSET
+        phases_moved = False
         for event in events:
             if isinstance(event, Rejected):
                 self._on_rejected(command, event)
@@ -759,6 +818,11 @@ class FixVenue:
                     self._report_amendment(session, event, state, exec_id)
                     continue
                 self._report(session, partial(_execution_report, event, state, exec_id))
+            elif isinstance(event, STATUS_EVENTS):
+                self._on_status(event)
+                phases_moved = phases_moved or isinstance(event, PhaseChanged)
+        if phases_moved:
+            self._on_phases_moved()
         for key, message in self._md.on_events(events):
             self._send(key, message)
 
@@ -791,6 +855,29 @@ class FixVenue:
         if session is None or command.origin is not MassCancelOrigin.REQUEST:
             return  # cancel-on-disconnect and operator mass cancels need no report
         self._send(event.session, session.outbound.mass_cancel_report(event, command))
+
+    def _on_status(self, event: EventBase) -> None:
+        """SecurityStatus to every order-entry session (not the drop copies, which get
+        copies of ExecutionReports only); the acceptor passes it on to those logged on."""
+        symbol = self._trading.apply(event)
+        if symbol is None:
+            return
+        built: dict[str, OutMessage] = {}
+        for session in self._sessions.values():
+            message = built.get(session.begin_string)
+            if message is None:
+                message = self._trading.security_status(session.begin_string, symbol, event=event)
+                built[session.begin_string] = message
+            self._send(session.key, message)
+
+    def _on_phases_moved(self) -> None:
+        """TradingSessionStatus to every order-entry session, once per command, if the
+        venue's status derived from all phases changed (one SetPhase may move them all)."""
+        if self._trading.session_changed() is None:
+            return
+        message = self._trading.trading_session_status()
+        for key in self._sessions:
+            self._send(key, message)
 
     def _exec_id(self) -> str:
         """ExecID of a report caused by the command being published."""
@@ -850,17 +937,26 @@ def _correct(seq: int, ts: int, *, trade_id: TradeId, px: Px, qty: Qty, reason: 
     )
 
 
-def _business_reject(msg: FieldSource, msg_type: str, reason: str, text: str) -> OutMessage:
-    """The BusinessMessageReject for a message the venue cannot handle."""
-    return OutMessage(
-        "j",
-        [
-            (tag("RefSeqNum"), msg.get(MSG_SEQ_NUM) or "0"),
-            (tag("RefMsgType"), msg_type),
-            (tag("BusinessRejectReason"), reason),
-            (tag("Text"), text),
-        ],
-    )
+_NO_UNSUBSCRIBE = (
+    "SubscriptionRequestType (263) {kind!r} is not supported: use 0 (snapshot) or 1 (the "
+    "status now; changes come unsolicited to every logged-on session, with no subscription "
+    "to end)"
+)
+
+
+def _business_reject(
+    msg: FieldSource, msg_type: str, reason: str, text: str, ref_id: str | None = None
+) -> OutMessage:
+    """The BusinessMessageReject for a message the venue cannot handle; `ref_id`: the
+    refused request's own ID (BusinessRejectRefID 379)."""
+    fields = [
+        (tag("RefSeqNum"), msg.get(MSG_SEQ_NUM) or "0"),
+        (tag("RefMsgType"), msg_type),
+    ]
+    if ref_id is not None:
+        fields.append((tag("BusinessRejectRefID"), ref_id))
+    fields += [(tag("BusinessRejectReason"), reason), (tag("Text"), text)]
+    return OutMessage("j", fields)
 
 
 def _execution_report(
