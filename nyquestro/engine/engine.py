@@ -641,7 +641,9 @@ class Engine:
                 RejectReason.SYMBOL_HALTED,
                 f"{order.symbol} is halted; only cancels are accepted",
             )
-        if not book.phase.takes_orders:
+        phase = book.phase
+        # Enum properties are Python calls even compiled: the common phase by identity.
+        if phase is not TradingPhase.CONTINUOUS and not phase.takes_orders:
             return _closed(book)
         if order.order_id in book.auction_market:
             text = "a market order of the call cannot be replaced: cancel it and enter another"
@@ -1117,7 +1119,8 @@ class Engine:
     def _enter(self, book: OrderBook, order: LiveOrder) -> None:
         """An accepted (or re-entered) order: matched in continuous trading; during a
         call it only rests (a market order waits off the levels for the uncross)."""
-        if not book.phase.is_call:
+        phase = book.phase
+        if phase is TradingPhase.CONTINUOUS or not phase.is_call:
             execute(self._ctx, book, order)
         elif order.px is None:
             book.auction_market[order.order_id] = order

@@ -46,7 +46,8 @@ def check_limit_px(px: int | None, ord_type: OrdType = OrdType.LIMIT) -> Problem
 def check_px_for(ord_type: OrdType, px: int | None) -> Problem | None:
     """A limit or stop-limit order needs a positive price; market, stop and pegged
     orders take none."""
-    if ord_type.has_limit:
+    # Identity, not `has_limit`: an enum's property is a Python call even compiled.
+    if ord_type is OrdType.LIMIT or ord_type is OrdType.STOP_LIMIT:
         return check_limit_px(px, ord_type)
     if px is not None:
         text = f"px must be absent for a {_named(ord_type)} order, got {px}"
@@ -56,7 +57,7 @@ def check_px_for(ord_type: OrdType, px: int | None) -> Problem | None:
 
 def check_stop_px(ord_type: OrdType, stop_px: int | None) -> Problem | None:
     """A stop or stop-limit order needs a positive stop price; no other order takes one."""
-    if not ord_type.is_stop:
+    if ord_type is not OrdType.STOP and ord_type is not OrdType.STOP_LIMIT:
         if stop_px is None:
             return None
         return (
