@@ -85,6 +85,8 @@ TIFS = {
     "3": TimeInForce.IOC,
     "4": TimeInForce.FOK,
     "6": TimeInForce.GTD,
+    "2": TimeInForce.OPG,
+    "7": TimeInForce.ATC,
 }
 PEGS = {"P": PegType.MARKET, "R": PegType.PRIMARY, "M": PegType.MIDPOINT, "L": PegType.LAST_SALE}
 SMP = {

@@ -87,6 +87,8 @@ TIF_CODE = {
     TimeInForce.IOC: "3",
     TimeInForce.FOK: "4",
     TimeInForce.GTD: "6",
+    TimeInForce.OPG: "2",
+    TimeInForce.ATC: "7",
 }
 PEG_EXEC_INST = {
     PegType.MARKET: "P",
@@ -124,6 +126,8 @@ ORD_REJ: dict[RejectReason, tuple[str, str]] = {
     RejectReason.EXPIRE_TIME_REQUIRED: _SHAPE,
     RejectReason.EXPIRE_TIME_NOT_ALLOWED: _SHAPE,
     RejectReason.EXPIRE_TIME_PASSED: _SHAPE,
+    RejectReason.NOT_IN_THIS_PHASE: _SHAPE,
+    RejectReason.MARKET_CLOSED: ("EXCHANGE_CLOSED", "EXCHANGE_CLOSED"),
     RejectReason.DUPLICATE_CL_ORD_ID: ("DUPLICATE_ORDER", "DUPLICATE_ORDER"),
     RejectReason.UNKNOWN_ORDER: ("UNKNOWN_ORDER", "UNKNOWN_ORDER"),
     RejectReason.TOO_LATE: ("TOO_LATE_TO_ENTER", "TOO_LATE_TO_ENTER"),
@@ -149,6 +153,7 @@ EXPIRY_TEXT = {
     ExpireReason.MARKET_REMAINDER: "market order remainder cancelled: no more liquidity",
     ExpireReason.END_OF_DAY: "DAY order expired at end of day",
     ExpireReason.EXPIRE_TIME: "GTD order expired at its ExpireTime",
+    ExpireReason.AUCTION_REMAINDER: "left unfilled by its auction (market, OPG or ATC order)",
 }
 # Orders that ended because their time ran out: ExecType and OrdStatus Expired. The
 # other expiries are remainders the venue cancels as the order arrives.
