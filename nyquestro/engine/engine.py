@@ -1381,8 +1381,8 @@ def _phase_problem(phase: TradingPhase, cmd: NewOrder) -> Problem | None:
         if tif is TimeInForce.IOC or tif is TimeInForce.FOK:
             return (
                 RejectReason.NOT_IN_THIS_PHASE,
-                f"a {tif} order cannot trade while {cmd.symbol} is in phase {phase}: "
-                "nothing matches until the auction uncrosses",
+                f"{tif.value.upper()} orders cannot trade while {cmd.symbol} is in phase "
+                f"{phase}: nothing matches until the auction uncrosses",
             )
         if cmd.ord_type is OrdType.PEGGED:
             return (
