@@ -68,6 +68,7 @@ class Instrument(_message.Message):
     STATE_FIELD_NUMBER: _builtins.int
     HALT_REASON_FIELD_NUMBER: _builtins.int
     LAST_TRADE_PX_FIELD_NUMBER: _builtins.int
+    PHASE_FIELD_NUMBER: _builtins.int
     symbol: _builtins.str
     tick_size: _builtins.str
     """a decimal"""
@@ -75,6 +76,8 @@ class Instrument(_message.Message):
     halt_reason: _builtins.str
     last_trade_px: _builtins.int
     """ticks"""
+    phase: _builtins.str
+    """trading phase: pre_open ... closed (docs/phases.md)"""
     def __init__(
         self,
         *,
@@ -83,10 +86,11 @@ class Instrument(_message.Message):
         state: Global___Instrument.State.ValueType = ...,
         halt_reason: _builtins.str = ...,
         last_trade_px: _builtins.int | None = ...,
+        phase: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["_last_trade_px", b"_last_trade_px", "last_trade_px", b"last_trade_px"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["_last_trade_px", b"_last_trade_px", "halt_reason", b"halt_reason", "last_trade_px", b"last_trade_px", "state", b"state", "symbol", b"symbol", "tick_size", b"tick_size"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_last_trade_px", b"_last_trade_px", "halt_reason", b"halt_reason", "last_trade_px", b"last_trade_px", "phase", b"phase", "state", b"state", "symbol", b"symbol", "tick_size", b"tick_size"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     _WhichOneofReturnType__last_trade_px: _TypeAlias = _typing.Literal["last_trade_px"]  # noqa: Y015
     _WhichOneofArgType__last_trade_px: _TypeAlias = _typing.Literal["_last_trade_px", b"_last_trade_px"]  # noqa: Y015

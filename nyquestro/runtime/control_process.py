@@ -30,7 +30,7 @@ from nyquestro.config.clock import ClockMode
 from nyquestro.config.venue import VenueConfig
 from nyquestro.control import control_pb2_grpc
 from nyquestro.domain.commands import Command
-from nyquestro.domain.enums import Side
+from nyquestro.domain.enums import Side, TradingPhase
 from nyquestro.domain.events import EventBase
 from nyquestro.domain.ids import Account, OrderId, Px, Qty, Symbol, TradeId
 from nyquestro.domain.risk import AccountRisk, SessionRisk
@@ -121,6 +121,9 @@ class _EngineCopy:
 
     def is_halted(self, symbol: Symbol) -> bool:
         return self.engine.is_halted(symbol)
+
+    def phase(self, symbol: Symbol) -> TradingPhase:
+        return self.engine.phase(symbol)
 
     def last_trade_px(self, symbol: Symbol) -> Px | None:
         return self.engine.last_trade_px(symbol)

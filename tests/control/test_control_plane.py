@@ -483,6 +483,7 @@ def test_an_opening_auction_run_from_the_control_plane(venue: Venue, ops: Contro
         pb.SetPhaseRequest(phase="opening_auction", symbol="MSFT"), **ops.call()
     )
     assert "phase_changed" in [e.type for e in call.events]
+    assert instrument(ops, "MSFT").phase == "opening_auction"
     try:
         buy = buyer.new_order("MSFT", BUY, 10, "401.00")
         assert buyer.expect("8", {11: buy})[150] == "0"
@@ -495,6 +496,7 @@ def test_an_opening_auction_run_from_the_control_plane(venue: Venue, ops: Contro
             pb.SetPhaseRequest(phase="continuous", symbol="MSFT"), **ops.call()
         )
     assert [e.type for e in opened.events][-1] == "phase_changed"
+    assert instrument(ops, "MSFT").phase == "continuous"
     assert "trade" in [e.type for e in opened.events]
     # 6 trade at 399.00 or 401.00 with a buy surplus of 4 at both: market pressure, 401.00.
     bought = buyer.expect("8", {11: buy, 150: "F"})
