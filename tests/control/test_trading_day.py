@@ -56,6 +56,24 @@ def refused(client: FixClient, side: str, qty: int, price: str, text: str) -> No
     assert text in reject[58], reject
 
 
+# SecurityTradingStatus (326) per phase, in 4.2 (the buyer's) and 4.4 (the seller's).
+STATUS = {
+    "pre_open": ("14", "21"),
+    "opening_auction": ("5", "5"),
+    "continuous": ("17", "17"),
+    "closing_auction": ("5", "5"),
+    "post_close": ("18", "18"),
+    "closed": ("18", "18"),
+}
+
+
+def sees(buyer: FixClient, seller: FixClient, phase: str) -> None:
+    """Both clients are told AAPL's new phase (SecurityStatus, unsolicited)."""
+    for client, code in zip((buyer, seller), STATUS[phase], strict=True):
+        status = client.expect("f", {55: "AAPL", 325: "Y", 326: code})
+        assert 58 not in status or phase in status[58], status
+
+
 def fill(client: FixClient, order: str) -> Msg:
     """The order's next execution report that reports a fill (ExecType 1/2 or F)."""
     return client.expect("8", {11: order}, check=lambda m: 32 in m)
@@ -73,16 +91,19 @@ def test_a_trading_day_on_the_schedule(day: ControlServer, day_venue: Venue) -> 
         refused(buyer, BUY, 1, "180.00", "phase closed")
         clock("07:00")
         clock("08:00")
+        sees(buyer, seller, "pre_open")
         opg = buyer.new_order("AAPL", BUY, 10, "181.00", tif="2")  # at the opening
         assert buyer.expect("8", {11: opg})[150] == "0"
         offer = seller.new_order("AAPL", SELL, 6, "179.00")
         assert seller.expect("8", {11: offer})[150] == "0"
         clock("09:00")
+        sees(buyer, seller, "opening_auction")
         assert not [m for m in buyer.drain() + seller.drain() if m.get(150) in ("1", "2", "F")]
 
         # The open: 6 trade at one price, 181.00 (the buy side's surplus presses up),
         # and what the OPG order has left expires with the auction.
         clock("09:30")
+        sees(buyer, seller, "continuous")
         bought = fill(buyer, opg)
         sold = fill(seller, offer)
         assert bought[31] == sold[31] == "181.00" and bought[32] == sold[32] == "6"
@@ -100,9 +121,11 @@ def test_a_trading_day_on_the_schedule(day: ControlServer, day_venue: Venue) -> 
         # The close: an ATC sell meets the DAY bid's remaining 3. 3 trade at 179.50 or
         # 180.00, with 1 left to sell at both: the sell side presses down, 179.50.
         clock("16:00")
+        sees(buyer, seller, "closing_auction")
         atc = seller.new_order("AAPL", SELL, 4, "179.50", tif="7")
         seller.expect("8", {11: atc, 150: "0"})
         clock("16:05")
+        sees(buyer, seller, "post_close")
         closing = fill(seller, atc)
         assert (closing[31], closing[32]) == ("179.50", "3")
         assert fill(buyer, day_order)[32] == "3"
@@ -111,6 +134,7 @@ def test_a_trading_day_on_the_schedule(day: ControlServer, day_venue: Venue) -> 
 
         # The end of the day: the resting DAY order expires.
         clock("18:00")
+        sees(buyer, seller, "closed")
         expired = buyer.expect("8", {11: night, 150: "C"})
         assert expired[39] == "C", expired
         refused(buyer, BUY, 1, "150.00", "phase closed")
