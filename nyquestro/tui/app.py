@@ -139,6 +139,8 @@ class NyquestroApp(App[None]):
         self._symbols: list[str] = []
         self._symbol = 0
         self._halted: dict[str, bool] = {}
+        self._phases: dict[str, str] = {}
+        """Each symbol's trading phase, as last polled ("" from a venue that says none)."""
         self._engaged: set[tuple[str, str]] = set()
         self._rates = Series()
         self._p99 = Series()
@@ -305,6 +307,7 @@ class NyquestroApp(App[None]):
 
     def _polled(self, polled: Polled) -> None:
         self._halted = {i.symbol: i.state == pb.Instrument.HALTED for i in polled.instruments}
+        self._phases = {i.symbol: i.phase for i in polled.instruments}
         stats = polled.stats
         self._rates.add(stats.commands_per_second)
         self.query_one("#stats", Static).update(
@@ -370,6 +373,10 @@ class NyquestroApp(App[None]):
         if self.blotter is None:
             return
         halted = " HALTED" if self._halted.get(book.symbol) else ""
+        phase = self._phases.get(book.symbol, "")
+        # Continuous trading is the usual state: only another phase is worth a word.
+        if phase and phase != "continuous":
+            halted += f" {phase.replace('_', ' ').upper()}"
         self.query_one("#depth-title", Label).update(
             Text(f"{book.symbol}{halted}  ([ and ] change symbol)  as of command {book.as_of_seq}")
         )

@@ -5,7 +5,7 @@ app says when the venue went away and when it is back."""
 from pathlib import Path
 
 from textual.pilot import Pilot
-from textual.widgets import DataTable, Input, Static
+from textual.widgets import DataTable, Input, Label, Static
 
 from nyquestro.control import control_pb2 as pb
 from nyquestro.tui.app import Confirm, History, NyquestroApp
@@ -135,3 +135,19 @@ def test_the_app_says_when_the_venue_is_gone_and_when_it_is_back(tmp_path: Path)
         drive(scenario())
     finally:
         server.stop()
+
+
+def test_the_depth_title_says_a_phase_other_than_continuous(server: ControlServer) -> None:
+    async def scenario() -> None:
+        app = NyquestroApp(server.control_address, OPERATOR)
+        async with app.run_test(size=SIZE) as pilot:
+            title = app.query_one("#depth-title", Label)
+            with server.client() as ops:
+                try:
+                    ops.stub.SetPhase(pb.SetPhaseRequest(phase="opening_auction"), **ops.call())
+                    await until(pilot, lambda: "OPENING AUCTION" in str(title.render()))
+                finally:
+                    ops.stub.SetPhase(pb.SetPhaseRequest(phase="continuous"), **ops.call())
+                await until(pilot, lambda: "AUCTION" not in str(title.render()))
+
+    drive(scenario())
