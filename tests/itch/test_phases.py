@@ -1,5 +1,5 @@
 """Trading phases on the ITCH feed: Stock Trading Action follows each stock's phase (and
-its halts), System Events 'Q'/'M' bracket market hours, and an auction's indicative price
+its halts), System Events 'Q'/'M' bracket market hours and 'S'/'E' system hours, and an auction's indicative price
 is a Net Order Imbalance Indicator; snapshots and a real UDP subscriber see them too."""
 
 import socket
@@ -117,15 +117,15 @@ def test_a_trading_day_shows_each_phase_market_hours_and_the_auctions_imbalances
     close = day.phase(P.POST_CLOSE)
     assert states(close) == [(s, "H", "CLSD") for s in STOCKS]
     assert events(close) == ["M"] and isinstance(close[-1], SystemEvent), "after the last"
-    assert day.phase(P.CLOSED) == []  # closed shows as post-close did
+    assert events(day.phase(P.CLOSED)) == ["E"]  # closed shows as post-close did
 
     # The next day: one 'Q' and one 'M' again, never two of one in a row.
-    day.phase(P.PRE_OPEN)
+    assert events(day.phase(P.PRE_OPEN)) == ["S"]
     assert events(day.phase(P.CONTINUOUS, "AAPL")) == ["Q"]
     assert events(day.phase(P.CONTINUOUS)) == []
     assert events(day.phase(P.PRE_OPEN)) == ["M"]
     codes = [m.code for m in map(decode, day.sent) if isinstance(m, SystemEvent)]
-    assert codes == ["O", "Q", "M", "Q", "M"]
+    assert codes == ["O", "Q", "M", "E", "S", "Q", "M"]
 
 
 def test_a_halt_shows_halted_whatever_the_phase_and_a_resume_shows_the_phase() -> None:
@@ -216,3 +216,18 @@ def test_a_phase_change_and_an_imbalance_reach_a_udp_subscriber() -> None:
         "AAPL", 4, 6, "B", "O",
     )  # fmt: skip
     assert noii.reference == 10_000 * scale(AAPL)
+
+
+def test_system_hours_start_when_a_stock_leaves_closed_and_end_when_all_are_closed() -> None:
+    day = Day()
+
+    def codes(messages: list[Message | Unknown]) -> list[str]:
+        return [m.code for m in messages if isinstance(m, SystemEvent)]
+
+    assert codes(day.phase(P.CLOSED, "AAPL")) == []  # others still trade
+    assert codes(day.phase(P.CLOSED)) == ["E"]  # the last ones close (after market hours)
+    assert codes(day.phase(P.PRE_OPEN, "AAPL")) == ["S"]
+    assert codes(day.phase(P.PRE_OPEN)) == []  # system hours run already
+    assert codes(day.phase(P.CONTINUOUS)) == ["Q"]
+    assert codes(day.phase(P.CLOSING_AUCTION)) == []
+    assert codes(day.phase(P.CLOSED)) == ["M", "E"]

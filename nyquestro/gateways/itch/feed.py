@@ -170,6 +170,8 @@ class ItchFeed:
         """Stocks in continuous trading or the closing auction: market hours."""
         self._hours = b""
         """The last market-hours System Event sent ('Q' or 'M'), b"" before any."""
+        self._closed = 0
+        """Stocks in the closed phase: all of them is the end of system hours."""
         self._indicative: dict[int, bytes] = {}
         """Locate -> the last Net Order Imbalance Indicator of a stock in an auction."""
         self._live: dict[int, _Order] = {}
@@ -208,6 +210,7 @@ class ItchFeed:
             phase_of = self._phase.values()
             self._continuous = sum(1 for p in phase_of if p is TradingPhase.CONTINUOUS)
             self._in_hours = sum(1 for p in phase_of if _in_market_hours(p))
+            self._closed = sum(1 for p in phase_of if p is TradingPhase.CLOSED)
             for stock in self.stocks:
                 shown, reason = self._shown(stock.locate)
                 if (shown, reason) != _OPEN:
@@ -510,6 +513,12 @@ class ItchFeed:
             return
         self._phase[locate] = new
         self._indicative.pop(locate, None)  # it was for the auction that ended
+        # System hours: 'S' when a stock leaves the closed phase while all were closed,
+        # 'E' when the last one enters it.
+        if old is TradingPhase.CLOSED:
+            if self._closed == len(self.stocks):
+                out.append(m.pack_system_event(0, tracking, ts, m.START_OF_SYSTEM_HOURS))
+            self._closed -= 1
         if new is TradingPhase.CONTINUOUS:
             if self._continuous == 0 and self._hours != m.START_OF_MARKET_HOURS:
                 self._hours = m.START_OF_MARKET_HOURS
@@ -533,6 +542,10 @@ class ItchFeed:
         ):
             self._hours = m.END_OF_MARKET_HOURS
             out.append(m.pack_system_event(0, tracking, ts, m.END_OF_MARKET_HOURS))
+        if new is TradingPhase.CLOSED:
+            self._closed += 1
+            if self._closed == len(self.stocks):
+                out.append(m.pack_system_event(0, tracking, ts, m.END_OF_SYSTEM_HOURS))
 
     def _imbalance(
         self, event: AuctionIndicative, tracking: int, ts: int, out: list[bytes]

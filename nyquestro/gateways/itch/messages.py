@@ -47,6 +47,7 @@ BUY, SELL = b"B", b"S"
 # System event codes (section 4.1).
 START_OF_MESSAGES, END_OF_MESSAGES = b"O", b"C"
 START_OF_MARKET_HOURS, END_OF_MARKET_HOURS = b"Q", b"M"
+START_OF_SYSTEM_HOURS, END_OF_SYSTEM_HOURS = b"S", b"E"
 # Trading states (section 4.2.2). ITCH has no "closed" state: docs/itch.md says why a
 # closed stock is shown halted.
 HALTED, QUOTATION_ONLY, TRADING = b"H", b"Q", b"T"
