@@ -14,8 +14,8 @@ from itertools import pairwise
 from hypothesis import event
 from hypothesis import strategies as st
 
-from nyquestro.domain.commands import Command
-from nyquestro.domain.enums import Side
+from nyquestro.domain.commands import Command, SetPhase
+from nyquestro.domain.enums import Side, TradingPhase
 from nyquestro.domain.events import (
     Accepted,
     Cancelled,
@@ -83,6 +83,10 @@ class EngineObserver:
         self.ever_shown: set[int] = set()
         self.notes: set[str] = set()
         """What the last observed command exercised, for hypothesis statistics."""
+        self.uncrossing = False
+        """The command being observed may end an auction: its trades are at one price
+        between two orders that both rested (or waited off the book), each followed by
+        the level events of whichever of them was in a level."""
 
     # --- per event ----------------------------------------------------------------------
 
@@ -151,6 +155,11 @@ class EngineObserver:
         self.last_trade_id = trade.trade_id
         self.last_px[trade.symbol] = trade.px
         self.trades.append(trade)
+        if self.uncrossing:
+            maker, taker = events[i - 2], events[i - 1]
+            assert isinstance(maker, Execution) and isinstance(taker, Execution)
+            assert maker.px == taker.px == trade.px and maker.side is not taker.side
+            return
         assert i >= 2 and i + 1 < len(events), "a trade must be framed by its executions/level"
         maker, taker, level = events[i - 2], events[i - 1], events[i + 1]
         assert isinstance(maker, Execution) and isinstance(taker, Execution), events[i - 2 : i]
@@ -225,7 +234,8 @@ class EngineObserver:
         for sym in self.symbols:
             bids = engine.book_orders(sym, Side.BUY)
             asks = engine.book_orders(sym, Side.SELL)
-            if bids and asks:
+            in_books |= {o.order_id for o in engine.auction_market_orders(sym)}
+            if bids and asks and not engine.phase(sym).is_call:
                 assert bids[0].px is not None and asks[0].px is not None
                 assert bids[0].px < asks[0].px, f"{sym} crossed: {bids[0]} / {asks[0]}"
             for side, orders in ((Side.BUY, bids), (Side.SELL, asks)):
@@ -235,12 +245,14 @@ class EngineObserver:
                 assert engine.last_trade_px(sym) == self.last_px[sym]
             else:
                 assert engine.last_trade_px(sym) is None
-            # A waiting stop is one the last trade price has not reached (or a halt holds).
+            # A waiting stop is one the last trade price has not reached (or a halt or a
+            # phase other than continuous trading holds).
             last = engine.last_trade_px(sym)
             for stop in engine.stop_orders(sym):
                 assert stop.stop_px is not None and stop.symbol == sym, stop
                 in_books.add(stop.order_id)
-                if last is not None and not engine.is_halted(sym):
+                trading = engine.phase(sym) is TradingPhase.CONTINUOUS
+                if last is not None and trading and not engine.is_halted(sym):
                     reached = (
                         stop.stop_px <= last if stop.side is Side.BUY else stop.stop_px >= last
                     )
@@ -317,6 +329,7 @@ class Harness:
     def send(self, cmd: Command) -> list[EventBase]:
         events = self.engine.process(cmd)
         self.history.append((cmd, events))
+        self.observer.uncrossing = isinstance(cmd, SetPhase)
         self.observer.observe(events)
         _note_coverage(events, self.observer.notes)
         return events

@@ -9,6 +9,16 @@ reading a few lines, independently of how the engine implements it.
 
 Rules modelled (pegged orders are out of scope):
 
+- Trading phases: during a call (pre-open, opening auction, closing auction) orders rest
+  without matching and the book may cross; IOC and FOK are refused, OPG only in the
+  opening call, ATC only in the closing one; a market order waits off the book. Post-close
+  and closed take cancels only. Leaving a call for a phase that is not one uncrosses at
+  the one price that executes most, then leaves the least surplus, then follows market
+  pressure (buy surplus: highest; sell: lowest), then is nearest the last trade (the
+  lower on a tie or with none); market orders of the call first, then limits in price-time
+  priority, each trade's aggressor the later order; then market orders of the call and
+  the auction's OPG or ATC orders expire. A halted symbol stays in its call. Stops
+  trigger only in continuous trading.
 - GTD orders rest until their expire time: every command first expires the GTD orders
   due at its timestamp (earliest expire time first, then by order id). An expire time is
   required on a GTD order, refused on any other, and must be after the command's time.
@@ -52,8 +62,9 @@ from nyquestro.domain.commands import (
     MassCancel,
     NewOrder,
     Resume,
+    SetPhase,
 )
-from nyquestro.domain.enums import OrdType, Side, SmpPolicy, TimeInForce
+from nyquestro.domain.enums import OrdType, Side, SmpPolicy, TimeInForce, TradingPhase
 from nyquestro.domain.instrument import Instrument
 from nyquestro.domain.reasons import RejectReason
 
@@ -129,6 +140,10 @@ class ReferenceBook:
     waiting: list[RefOrder] = field(default_factory=list)
     """Stop orders not triggered yet, in arrival order."""
     last_px: dict[str, int] = field(default_factory=dict)
+    phase: dict[str, TradingPhase] = field(default_factory=dict)
+    """Symbols not in continuous trading."""
+    auction_market: list[RefOrder] = field(default_factory=list)
+    """Market orders entered during a call, in arrival order."""
 
     # --- queries -----------------------------------------------------------------------
 
@@ -153,7 +168,7 @@ class ReferenceBook:
         self.trades = []
         due = [
             o
-            for o in self.resting + self.waiting
+            for o in self.resting + self.waiting + self.auction_market
             if o.expire_ts is not None and o.expire_ts <= cmd.ts
         ]
         for order in sorted(due, key=lambda o: (o.expire_ts or 0, o.oid)):
@@ -172,8 +187,13 @@ class ReferenceBook:
         elif isinstance(cmd, Resume):
             self.halted.discard(cmd.symbol)
             outcome = Outcome("ok")
+        elif isinstance(cmd, SetPhase):
+            symbols = sorted(self.instruments) if cmd.symbol is None else [cmd.symbol]
+            for symbol in symbols:
+                self._enter_phase(symbol, cmd.phase)
+            outcome = Outcome("ok")
         elif isinstance(cmd, EndOfDay):
-            for order in self.resting + self.waiting:
+            for order in self.resting + self.waiting + self.auction_market:
                 if order.tif is TimeInForce.DAY:
                     self._end(order, EXPIRED, "end_of_day")
             # ClOrdIDs are unique per trading day: the new day forgets those of finished
@@ -222,8 +242,7 @@ class ReferenceBook:
                 reasons.add(RejectReason.EXPIRE_TIME_PASSED)
         elif cmd.expire_ts is not None:
             reasons.add(RejectReason.EXPIRE_TIME_NOT_ALLOWED)
-        if cmd.tif in (TimeInForce.OPG, TimeInForce.ATC):
-            reasons.add(RejectReason.NOT_IN_THIS_PHASE)  # the model trades continuously
+        reasons |= _phase_problems(self.phase_of(cmd.symbol), cmd)
         if cmd.peg is not None:
             reasons.add(RejectReason.PEG_NOT_ALLOWED)
         if cmd.display_qty is not None:
@@ -234,7 +253,9 @@ class ReferenceBook:
             )
             if not can_rest or not 0 < cmd.display_qty <= cmd.qty:
                 reasons.add(RejectReason.INVALID_DISPLAY_QTY)
-        if cmd.ord_type is OrdType.MARKET and not self.queue(cmd.symbol, cmd.side.opposite):
+        continuous = self.phase_of(cmd.symbol) is TradingPhase.CONTINUOUS
+        no_one = not self.queue(cmd.symbol, cmd.side.opposite)
+        if cmd.ord_type is OrdType.MARKET and continuous and no_one:
             reasons.add(RejectReason.NO_LIQUIDITY)
         if reasons:
             return Outcome("rejected", reasons=frozenset(reasons))
@@ -267,8 +288,20 @@ class ReferenceBook:
             self.waiting.append(order)
         return Outcome("accepted", order_id=order.oid)
 
+    def phase_of(self, symbol: str) -> TradingPhase:
+        return self.phase.get(symbol, TradingPhase.CONTINUOUS)
+
     def _execute(self, order: RefOrder) -> None:
-        """Match an order that is not in the book, then rest or expire its remainder."""
+        """Match an order that is not in the book, then rest or expire its remainder;
+        during a call it only rests (a market order off the book)."""
+        if self.phase_of(order.symbol).is_call:
+            if order.px is None:
+                self.auction_market.append(order)
+            else:
+                order.visible = order.slice_size()
+                order.prio = self._take_prio()
+                self.resting.append(order)
+            return
         if order.tif is TimeInForce.FOK:
             trial = copy.deepcopy(self)
             trial_order = trial.orders[order.oid]
@@ -369,6 +402,10 @@ class ReferenceBook:
             inst = self.instruments[order.symbol]
             if order.symbol in self.halted:
                 reasons.add(RejectReason.SYMBOL_HALTED)
+            if not self.phase_of(order.symbol).takes_orders:
+                reasons.add(RejectReason.MARKET_CLOSED)
+            if order in self.auction_market:
+                reasons.add(RejectReason.NOT_IN_THIS_PHASE)
             if cmd.side is not None and cmd.side is not order.side:
                 reasons.add(RejectReason.REPLACE_CHANGES_SIDE)
             reasons |= _qty_problems(inst, cmd.qty)
@@ -419,7 +456,7 @@ class ReferenceBook:
     def _mass_cancel(self, cmd: MassCancel) -> Outcome:
         victims = [
             o
-            for o in self.resting + self.waiting
+            for o in self.resting + self.waiting + self.auction_market
             if (cmd.order_id is None or o.oid == cmd.order_id)
             and (cmd.scope_session is None or o.session == cmd.scope_session)
             and (cmd.account is None or o.account == cmd.account)
@@ -440,9 +477,87 @@ class ReferenceBook:
             self.resting.remove(order)
         if order in self.waiting:
             self.waiting.remove(order)
+        if order in self.auction_market:
+            self.auction_market.remove(order)
+
+    def _enter_phase(self, symbol: str, phase: TradingPhase) -> None:
+        previous = self.phase_of(symbol)
+        if previous.is_call and not phase.is_call:
+            if symbol in self.halted:
+                return  # refused: the auction cannot end while halted
+            self._uncross(symbol)
+            for order in [o for o in self.auction_market if o.symbol == symbol]:
+                self._end(order, EXPIRED, "auction_remainder")
+            only = TimeInForce.ATC if previous is TradingPhase.CLOSING_AUCTION else TimeInForce.OPG
+            mine = [o for o in self.resting + self.waiting if o.symbol == symbol]
+            for order in [o for o in mine if o.tif is only]:
+                self._end(order, EXPIRED, "auction_remainder")
+        if phase is TradingPhase.CONTINUOUS:
+            self.phase.pop(symbol, None)
+        else:
+            self.phase[symbol] = phase
+        self._trigger(symbol)  # each symbol's stops before the next symbol moves
+
+    def _uncross(self, symbol: str) -> None:
+        """Every candidate limit price tried in turn (see the module doc)."""
+        market = [o for o in self.auction_market if o.symbol == symbol]
+        limits = [o for o in self.resting if o.symbol == symbol]
+        scored: list[tuple[int, int, int]] = []  # (px, volume, surplus)
+        for px in sorted({_px(o) for o in limits}):
+            bought = sum(o.leaves for o in market if o.side is Side.BUY) + sum(
+                o.leaves for o in limits if o.side is Side.BUY and _px(o) >= px
+            )
+            sold = sum(o.leaves for o in market if o.side is Side.SELL) + sum(
+                o.leaves for o in limits if o.side is Side.SELL and _px(o) <= px
+            )
+            if min(bought, sold) > 0:
+                scored.append((px, min(bought, sold), bought - sold))
+        if not scored:
+            return
+        most = max(volume for _, volume, _ in scored)
+        scored = [s for s in scored if s[1] == most]
+        least = min(abs(surplus) for _, _, surplus in scored)
+        scored = [s for s in scored if abs(s[2]) == least]
+        if all(surplus > 0 for _, _, surplus in scored):
+            price = max(px for px, _, _ in scored)
+        elif all(surplus < 0 for _, _, surplus in scored):
+            price = min(px for px, _, _ in scored)
+        else:
+            reference = self.last_px.get(symbol)
+            if reference is None:
+                price = min(px for px, _, _ in scored)
+            else:
+                price = min((abs(px - reference), px) for px, _, _ in scored)[1]
+        remaining = most
+        buys = [o for o in market if o.side is Side.BUY] + [
+            o for o in self.queue(symbol, Side.BUY) if _px(o) >= price
+        ]
+        sells = [o for o in market if o.side is Side.SELL] + [
+            o for o in self.queue(symbol, Side.SELL) if _px(o) <= price
+        ]
+        for buy in buys:
+            for sell in sells:
+                while remaining > 0 and buy.leaves > 0 and sell.leaves > 0:
+                    qty = min(buy.leaves, sell.leaves, remaining)
+                    taker, maker = (buy, sell) if buy.oid > sell.oid else (sell, buy)
+                    self.trades.append(RefTrade(maker.oid, taker.oid, price, qty))
+                    self.last_px[symbol] = price
+                    for order in (maker, taker):
+                        order.cum += qty
+                        order.leaves -= qty
+                        if order in self.resting:
+                            order.visible -= min(qty, order.visible)
+                        if order.leaves == 0:
+                            self._end(order, FILLED, None)
+                        elif order in self.resting and order.visible == 0:
+                            order.visible = order.slice_size()
+                            order.prio = self._take_prio()
+                    remaining -= qty
 
     def _trigger(self, symbol: str) -> None:
         """Trigger the due stops of `symbol` one by one (see the module doc)."""
+        if self.phase_of(symbol) is not TradingPhase.CONTINUOUS:
+            return
         while symbol not in self.halted and symbol in self.last_px:
             last = self.last_px[symbol]
             due = [o for o in self.waiting if o.symbol == symbol and _reached(o, last)]
@@ -456,6 +571,20 @@ class ReferenceBook:
         prio = self.next_prio
         self.next_prio += 1
         return prio
+
+
+def _phase_problems(phase: TradingPhase, cmd: NewOrder) -> set[RejectReason]:
+    if not phase.takes_orders:
+        return {RejectReason.MARKET_CLOSED}
+    problems: set[RejectReason] = set()
+    opening = (TradingPhase.PRE_OPEN, TradingPhase.OPENING_AUCTION)
+    if cmd.tif is TimeInForce.OPG and phase not in opening:
+        problems.add(RejectReason.NOT_IN_THIS_PHASE)
+    if cmd.tif is TimeInForce.ATC and phase is not TradingPhase.CLOSING_AUCTION:
+        problems.add(RejectReason.NOT_IN_THIS_PHASE)
+    if phase.is_call and cmd.tif in (TimeInForce.IOC, TimeInForce.FOK):
+        problems.add(RejectReason.NOT_IN_THIS_PHASE)
+    return problems
 
 
 def _reached(order: RefOrder, last_px: int) -> bool:

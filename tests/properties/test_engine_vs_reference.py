@@ -24,10 +24,12 @@ from nyquestro.domain.commands import (
     MassCancel,
     NewOrder,
     Resume,
+    SetPhase,
 )
-from nyquestro.domain.enums import OrdType, Side, SmpPolicy, TimeInForce
+from nyquestro.domain.enums import OrdType, Side, SmpPolicy, TimeInForce, TradingPhase
 from nyquestro.domain.events import (
     Accepted,
+    AuctionIndicative,
     CancelRejected,
     EventBase,
     Expired,
@@ -403,6 +405,25 @@ class EngineVsReference(RuleBasedStateMachine):
             )
         )
 
+    # --- phases ------------------------------------------------------------------------------
+
+    @rule(
+        phase=st.sampled_from(
+            [
+                *[TradingPhase.CONTINUOUS] * 3,
+                TradingPhase.PRE_OPEN,
+                TradingPhase.OPENING_AUCTION,
+                TradingPhase.CLOSING_AUCTION,
+                TradingPhase.POST_CLOSE,
+                TradingPhase.CLOSED,
+            ]
+        ),
+        symbol=st.none() | symbols,
+    )
+    def set_phase(self, phase: TradingPhase, symbol: Symbol | None) -> None:
+        """Calls collect crossing orders; their end uncrosses; a close refuses orders."""
+        self._send(SetPhase(**self.harness.stamp(), phase=phase, symbol=symbol))
+
     # --- mass cancel and operator commands ---------------------------------------------------
 
     @rule(
@@ -480,13 +501,14 @@ def _as_ref_trade(trade: Trade) -> RefTrade:
 
 
 def _after_expiries(events: list[EventBase]) -> list[EventBase]:
-    """The command's own answer: without the GTD expiries that come first (the order
-    statuses compared after each command check those against the model)."""
+    """The command's own answer: without the GTD expiries that come first, with their
+    level events and the indicative price they move (the order statuses compared after
+    each command check those against the model)."""
     n = 0
     while n < len(events):
         event = events[n]
         expiry = isinstance(event, Expired) and event.reason is ExpireReason.EXPIRE_TIME
-        if not (expiry or isinstance(event, LevelEvent)):
+        if not (expiry or isinstance(event, LevelEvent | AuctionIndicative)):
             break
         n += 1
     return events[n:]
