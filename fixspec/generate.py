@@ -55,7 +55,7 @@ USED_FIELDS = [
     "MinTradeVol", "AggressorIndicator", "NoSecurityAltID", "SmpID", "SmpInstruction",
     "ContraBroker", "SecondaryExecID", "MDEntryID", "MassStatusReqID", "OrderQty", "ExecRefID",
     "StopPx", "SecurityStatusReqID", "SecurityTradingStatus", "UnsolicitedIndicator",
-    "TradSesReqID", "TradingSessionID", "TradSesStatus",
+    "TradSesReqID", "TradingSessionID", "TradSesStatus", "TradeCondition", "OpenCloseSettlFlag",
 ]  # fmt: skip
 ENUM_FIELDS = [
     "ExecType", "OrdStatus", "OrdType", "TimeInForce", "Side", "OrdRejReason", "CxlRejReason",
@@ -63,7 +63,7 @@ ENUM_FIELDS = [
     "MassCancelRequestType", "MassCancelResponse", "MassCancelRejectReason",
     "SubscriptionRequestType", "MDEntryType", "MDUpdateAction", "MDReqRejReason",
     "ExecRestatementReason", "SmpInstruction", "SecurityRequestResult",
-    "SecurityTradingStatus", "TradSesStatus",
+    "SecurityTradingStatus", "TradSesStatus", "TradeCondition", "OpenCloseSettlFlag",
 ]  # fmt: skip
 
 

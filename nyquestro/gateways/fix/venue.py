@@ -64,7 +64,12 @@ from nyquestro.gateways.fix.inbound import (
     Inbound,
     Submit,
 )
-from nyquestro.gateways.fix.marketdata import Depth, MarketData, Subscription
+from nyquestro.gateways.fix.marketdata import (
+    ENTRY_TYPES,
+    MarketData,
+    MarketDataState,
+    Subscription,
+)
 from nyquestro.gateways.fix.message import Group, OutMessage, SessionOrder, ToSession
 from nyquestro.gateways.fix.orders import OrderState, OrderViews
 from nyquestro.gateways.fix.outbound import Outbound
@@ -147,7 +152,7 @@ class SessionState:
 @dataclass(frozen=True, slots=True, kw_only=True)
 class VenueState:
     orders: OrderViews
-    market_data: tuple[Depth, dict[str, tuple[int, int]]]
+    market_data: MarketDataState
     exec_ids: tuple[int, int, int]
     """ExecID base, next report and next reply of the latest command."""
     cod_next: int
@@ -184,7 +189,12 @@ GROUP_COUNT_TAGS = frozenset({tag("NoMDEntryTypes"), tag("NoRelatedSym")})
 """The repeating groups the gateway reads (MarketDataRequest's): the only ones worth
 copying out of a received message."""
 MD_SUBSCRIPTION_TYPES = {"0", "1", "2"}
-MD_ENTRY_TYPES = {"0", "1", "2"}
+MD_ENTRY_TYPES_TEXT = {
+    "FIX.4.2": "0 bid, 1 offer, 2 trade, 4 opening and 5 closing price (indicative in the"
+    " auctions)",
+    "FIX.4.4": "0 bid, 1 offer, 2 trade, 4 opening and 5 closing price (indicative in the"
+    " auctions), A imbalance",
+}
 BUSINESS_REJECT_REASONS = ENUMS["FIX.4.2"]["BusinessRejectReason"]
 """0-5 mean the same in 4.2 and 4.4 (4.4 adds 6 and 7)."""
 
@@ -213,8 +223,8 @@ class FixVenue:
         self._copied: dict[SessionKey, SessionState] = {}
         """Other gateways' sessions whose reports only the drop copies get."""
         self._orders = OrderViews()
-        self._md = MarketData(self._prices)
         self._trading = TradingStatus(self._instruments)
+        self._md = MarketData(self._prices, lambda symbol: self._trading.status(symbol).phase)
         # ExecIDs are derived from the engine sequence number of the command that caused
         # the report (seq x 10^6 + n), so a replayed journal reproduces them exactly and a
         # report re-sent after a crash carries its original ExecID. Replies that no
@@ -695,8 +705,9 @@ class FixVenue:
             problem = ("5", f"MarketDepth (264) {depth_text!r} is not supported")
         elif kind == "1" and msg.get(tag("MDUpdateType")) not in (None, "1"):
             problem = ("6", "only incremental refresh (MDUpdateType 265=1) is supported")
-        elif not types or any(t not in MD_ENTRY_TYPES for t in types):
-            problem = ("8", f"MDEntryType (269) {types!r}: supported are 0 bid, 1 offer, 2 trade")
+        elif not types or any(t not in ENTRY_TYPES[session.begin_string] for t in types):
+            supported = MD_ENTRY_TYPES_TEXT[session.begin_string]
+            problem = ("8", f"MDEntryType (269) {types!r}: supported are {supported}")
         elif not symbols or any(s not in self._instruments for s in symbols):
             unknown = [s for s in symbols if s not in self._instruments]
             problem = ("0", f"unknown Symbol (55) {unknown!r}")
@@ -716,6 +727,7 @@ class FixVenue:
             symbols=tuple(symbols),
             depth=int(depth_text),
             entry_types=frozenset(types),
+            begin_string=session.begin_string,
         )
         for symbol in symbols:
             self._send(session.key, self._md.snapshot(sub, symbol))
