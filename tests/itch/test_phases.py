@@ -1,6 +1,7 @@
 """Trading phases on the ITCH feed: Stock Trading Action follows each stock's phase (and
-its halts), System Events 'Q'/'M' bracket market hours and 'S'/'E' system hours, and an auction's indicative price
-is a Net Order Imbalance Indicator; snapshots and a real UDP subscriber see them too."""
+its halts), System Events 'Q'/'M' bracket market hours and 'S'/'E' system hours, and an
+auction's indicative price is a Net Order Imbalance Indicator; snapshots and a real UDP
+subscriber see them too."""
 
 import socket
 from collections.abc import Callable
