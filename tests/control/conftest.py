@@ -62,6 +62,23 @@ def eventually(probe: Callable[[], T | None], timeout: float = 10.0) -> T:
         time.sleep(0.05)
 
 
+def both_placements(label: str) -> Callable[..., Iterator[ControlServer]]:
+    """A module's `server` fixture: a venue with the control plane, its FIX gateway first
+    in the core and then in a process of its own (`[fix] own_process = true`)."""
+
+    @pytest.fixture(scope="module", params=["core", "own_process"])
+    def placed(
+        request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+    ) -> Iterator[ControlServer]:
+        own = "own_process = true\n" if request.param == "own_process" else ""
+        srv = ControlServer(tmp_path_factory.mktemp(label), audit=False, fix_settings=own)
+        srv.start()
+        yield srv
+        srv.stop()
+
+    return placed
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ControlServer]:
     srv = ControlServer(tmp_path_factory.mktemp("control-venue"))

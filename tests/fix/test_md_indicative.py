@@ -14,7 +14,7 @@ import pytest
 
 from nyquestro.control import control_pb2 as pb
 from nyquestro.control.client import ControlClient
-from tests.control.conftest import ControlServer
+from tests.control.conftest import ControlServer, both_placements
 from tests.fix.client import FixClient, Msg
 from tests.fix.conftest import VERSIONS, Venue, managed, rest
 
@@ -28,15 +28,7 @@ Entry = tuple[str, str, str, str, str | None, str | None, str | None]
 OpenCloseSettlFlag 286, Text 58) of one indicative entry."""
 
 
-@pytest.fixture(scope="module", params=["core", "own_process"])
-def server(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[ControlServer]:
-    own = "own_process = true\n" if request.param == "own_process" else ""
-    srv = ControlServer(tmp_path_factory.mktemp("md-indicative"), audit=False, fix_settings=own)
-    srv.start()
-    yield srv
-    srv.stop()
+server = both_placements("md-indicative")
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ import pytest
 
 from nyquestro.control import control_pb2 as pb
 from nyquestro.control.client import ControlClient
-from tests.control.conftest import ControlServer
+from tests.control.conftest import ControlServer, both_placements
 from tests.fix.client import FixClient, next_id
 from tests.fix.conftest import VERSIONS, Venue, managed
 
@@ -25,15 +25,7 @@ TRANSACT_TIME, TEXT, REF_MSG_TYPE, REJECT_REF_ID, REJECT_REASON = 60, 58, 372, 3
 PRE_OPEN_CODE = {"FIX.4.2": "14", "FIX.4.4": "21"}
 
 
-@pytest.fixture(scope="module", params=["core", "own_process"])
-def server(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[ControlServer]:
-    own = "own_process = true\n" if request.param == "own_process" else ""
-    srv = ControlServer(tmp_path_factory.mktemp("phase-venue"), audit=False, fix_settings=own)
-    srv.start()
-    yield srv
-    srv.stop()
+server = both_placements("phase-venue")
 
 
 @pytest.fixture
