@@ -2,7 +2,8 @@
 listening, and the engine's own book to hold the client's against."""
 
 import random
-from collections.abc import Callable
+import socket
+from collections.abc import Callable, Sequence
 from decimal import Decimal
 
 from nyquestro.config.itch import ItchConfig
@@ -12,7 +13,9 @@ from nyquestro.domain.enums import Side
 from nyquestro.domain.instrument import Instrument
 from nyquestro.engine import Engine
 from nyquestro.gateways.itch.feed import FEED, Batch
+from nyquestro.gateways.itch.framing import parse_packet
 from nyquestro.gateways.itch.gateway import Deliver, ItchGateway, Send
+from nyquestro.gateways.itch.messages import Message, Unknown, decode
 from nyquestro.marketdata.builder import BookBuilder
 from nyquestro.marketdata.client import FeedClient
 from nyquestro.marketdata.recovery import RequestClient
@@ -138,3 +141,36 @@ class Rig:
 
 def _call(fn: Callable[[], None]) -> None:
     fn()
+
+
+def published(commands: Sequence[Command]) -> list[Message | Unknown]:
+    """What a subscriber on a real UDP socket receives while an ITCH gateway publishes
+    what an engine decides for `commands` (each as if durable at once), decoded; read
+    until the socket has been quiet for half a second."""
+    listener = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    listener.bind(("127.0.0.1", 0))
+    config = ItchConfig(destinations=(("127.0.0.1", listener.getsockname()[1]),),
+                        request_port=0, heartbeat_seconds=60.0)  # fmt: skip
+
+    def side_sender(_name: str, deliver: Deliver, flush: Callable[[], None]) -> Send:
+        def send(key: str, message: object) -> None:
+            deliver(key, message)
+            flush()
+
+        return send
+
+    gateway = ItchGateway(config, INSTRUMENTS, side_sender)
+    gateway.start()
+    engine = Engine(INSTRUMENTS)
+    found: list[Message | Unknown] = []
+    try:
+        for command in commands:
+            gateway.on_events(command, engine.process(command))
+        listener.settimeout(0.5)
+        while True:
+            found += [decode(data) for data in parse_packet(listener.recv(65_536)).messages]
+    except TimeoutError:
+        return found
+    finally:
+        gateway.stop(_call)
+        listener.close()
