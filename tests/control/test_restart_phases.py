@@ -20,7 +20,6 @@ holding the rest, the latter also with the FIX gateway in its own process (which
 rebuilds its phase and order state from the core's stream and its own snapshot).
 """
 
-import re
 import time
 from collections.abc import Iterator
 from decimal import Decimal
@@ -32,7 +31,7 @@ from nyquestro.control.client import ControlClient
 from nyquestro.gateways.fix.outbound import fix_time
 from tests.control.conftest import ControlServer, eventually
 from tests.fix.client import FixClient, Msg
-from tests.fix.conftest import Server, fills, snapshot
+from tests.fix.conftest import fills, log_matches, snapshot
 from tests.fix.test_crash import CrashClient
 
 BUY, SELL = "1", "2"
@@ -49,17 +48,6 @@ IOC_REFUSED = (
     "IOC orders cannot trade while IBM is in phase opening_auction: "
     "nothing matches until the auction uncrosses"
 )
-
-
-def _log_matches(server: Server, pattern: str, wait: float = 10.0) -> re.Match[str]:
-    """The last line of the venue's log matching `pattern`, waiting for it to appear."""
-    deadline = time.monotonic() + wait
-    while True:
-        found = list(re.finditer(pattern, server.log.read_text(errors="replace")))
-        if found:
-            return found[-1]
-        assert time.monotonic() < deadline, f"no {pattern!r} in the venue log:\n{server.tail()}"
-        time.sleep(0.05)
 
 
 @pytest.fixture(
@@ -166,7 +154,7 @@ def _enter_the_call(
     assert _ack(third, gtd)[126] == fix_time(EXPIRE)
     assert call + 6 == SNAPSHOT_AT, f"SetPhase was command {call}: update SNAPSHOT_AT"
     if server.snapshot_every:
-        _log_matches(server, rf"snapshot after command {SNAPSHOT_AT} written")
+        log_matches(server, rf"snapshot after command {SNAPSHOT_AT} written")
     # The journal's tail after it: an order the uncross fills whole, one cancelled.
     _rest(second, SELL, 8, "179.90", "S1")
     _rest(second, SELL, 5, "179.80", "GONE")
@@ -197,7 +185,7 @@ def test_sigkill_in_the_opening_call_and_the_restarted_venue_uncrosses_what_was_
     for client in clients:
         client.drain_dead_socket()
     server.start(fresh=False)
-    recovered = _log_matches(server, r"recovered from (.*) and (\d+) journaled commands")
+    recovered = log_matches(server, r"recovered from (.*) and (\d+) journaled commands")
     if server.snapshot_every:
         assert recovered.groups() == (f"the snapshot after command {SNAPSHOT_AT}", "3")
     else:

@@ -502,3 +502,14 @@ def alive(pid: int) -> bool:
             return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
     except FileNotFoundError:
         return False
+
+
+def log_matches(server: Server, pattern: str, wait: float = 10.0) -> re.Match[str]:
+    """The last line of the venue's log matching `pattern`, waiting for it to appear."""
+    deadline = time.monotonic() + wait
+    while True:
+        found = list(re.finditer(pattern, server.log.read_text(errors="replace")))
+        if found:
+            return found[-1]
+        assert time.monotonic() < deadline, f"no {pattern!r} in the venue log:\n{server.tail()}"
+        time.sleep(0.05)

@@ -1,7 +1,5 @@
 """kill -9 loses nothing acknowledged: a restart on the same store is a recovery."""
 
-import re
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from decimal import Decimal
@@ -10,20 +8,9 @@ from pathlib import Path
 import pytest
 
 from tests.fix.client import FixClient
-from tests.fix.conftest import Server, snapshot
+from tests.fix.conftest import Server, log_matches, snapshot
 
 BUY, SELL = "1", "2"
-
-
-def _log_matches(server: Server, pattern: str, wait: float = 10.0) -> re.Match[str]:
-    """The last line of the venue's log matching `pattern`, waiting for it to appear."""
-    deadline = time.monotonic() + wait
-    while True:
-        found = list(re.finditer(pattern, server.log.read_text(errors="replace")))
-        if found:
-            return found[-1]
-        assert time.monotonic() < deadline, f"no {pattern!r} in the venue log:\n{server.tail()}"
-        time.sleep(0.05)
 
 
 def _rest_three(client: FixClient) -> dict[str, str]:
@@ -92,11 +79,11 @@ def test_a_clean_stop_snapshots_and_the_restart_replays_nothing(tmp_path: Path) 
         client.close()
         server.stop()
         assert server.returncode == 0
-        taken = int(_log_matches(server, r"snapshot after command (\d+) written").group(1))
+        taken = int(log_matches(server, r"snapshot after command (\d+) written").group(1))
         assert taken == 4  # the start's Configure, then three orders
 
         server.start(fresh=False)
-        _log_matches(server, r"recovered from the snapshot after command 4 and 0 journaled")
+        log_matches(server, r"recovered from the snapshot after command 4 and 0 journaled")
         _check_recovered(server, acked)
 
 
@@ -105,11 +92,11 @@ def test_sigkill_after_a_periodic_snapshot_recovers_from_it_and_the_journal_tail
 ) -> None:
     server = Server(tmp_path, durability="group", snapshot_every=2)
     with _three_resting(server) as (_, acked):
-        _log_matches(server, r"snapshot after command [234] written")
+        log_matches(server, r"snapshot after command [234] written")
         server.kill()
 
         server.start(fresh=False)
-        found = _log_matches(
+        found = log_matches(
             server, r"recovered from the snapshot after command (\d+) and (\d+) journaled"
         )
         assert int(found.group(1)) + int(found.group(2)) == 4
@@ -135,10 +122,10 @@ def test_a_stopping_venue_refuses_new_logons_and_snapshots_what_it_drained(tmp_p
         assert "shutting down" in refusal.get(58, ""), refusal
         server.wait_stopped()
         assert server.returncode == 0
-        _log_matches(server, r"snapshot after command 4 written")
+        log_matches(server, r"snapshot after command 4 written")
 
         server.start(fresh=False)
-        _log_matches(server, r"recovered from the snapshot after command 4 and 0 journaled")
+        log_matches(server, r"recovered from the snapshot after command 4 and 0 journaled")
         _check_recovered(server, acked)
     finally:
         staying.close()
