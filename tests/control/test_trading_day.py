@@ -5,6 +5,7 @@ post-close refusing orders, and the end of the day expiring DAY orders."""
 
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
@@ -138,3 +139,38 @@ def test_a_trading_day_on_the_schedule(day: ControlServer, day_venue: Venue) -> 
         expired = buyer.expect("8", {11: night, 150: "C"})
         assert expired[39] == "C", expired
         refused(buyer, BUY, 1, "150.00", "phase closed")
+
+
+FAST = """
+[schedule]
+speed = 30
+start = "07:59"
+phases = [
+    {at = "08:00", phase = "pre_open"},
+    {at = "08:01", phase = "opening_auction"},
+    {at = "08:02", phase = "continuous"},
+    {at = "08:03", phase = "closing_auction"},
+    {at = "08:04", phase = "post_close"},
+    {at = "08:05", phase = "closed"},
+]
+"""
+
+
+def test_a_fast_schedule_runs_the_day_on_the_machines_clock(tmp_path: Path) -> None:
+    """At speed 30 a minute of the schedule is two seconds: a client logged on at the start
+    is told every phase in order, and the venue-wide session status with them."""
+    srv = ControlServer(tmp_path)
+    srv.extra_toml += FAST
+    srv.start()
+    try:
+        client = FixClient(srv.port, "CLIENT1", "FIX.4.4")
+        client.logon()
+        for phase, code in (("pre_open", "21"), ("opening_auction", "5"),
+                            ("continuous", "17"), ("closing_auction", "5"),
+                            ("post_close", "18"), ("closed", "18")):  # fmt: skip
+            status = client.expect("f", {55: "AAPL", 326: code}, timeout=10)
+            assert phase in status[58], status
+        assert client.expect("h", {340: "3"}, timeout=10)  # closed
+        client.close()
+    finally:
+        srv.stop()
