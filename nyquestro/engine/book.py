@@ -86,6 +86,7 @@ class BookSide:
 class OrderBook:
     __slots__ = (
         "asks",
+        "at_close",
         "auction_market",
         "bids",
         "halted",
@@ -113,6 +114,9 @@ class OrderBook:
         self.auction_market: dict[int, LiveOrder] = {}
         """Market orders entered during a call, by order id in arrival order: they wait
         off the levels (they have no price) for the uncross, at any price."""
+        self.at_close: dict[int, LiveOrder] = {}
+        """ATC orders entered during continuous trading, by order id in arrival order:
+        held off the book until the closing auction's call begins."""
         self.indicative: tuple[int | None, int, int] = (None, 0, 0)
         """The (price, quantity, signed surplus) last published during a call."""
         self.stops: dict[int, LiveOrder] = {}

@@ -349,6 +349,10 @@ class Engine:
     def phase(self, symbol: Symbol) -> TradingPhase:
         return self._books[symbol].phase
 
+    def at_close_orders(self, symbol: Symbol) -> list[OrderView]:
+        """ATC orders entered during continuous trading, held for the closing auction."""
+        return [OrderView.of(o) for o in self._books[symbol].at_close.values()]
+
     def auction_market_orders(self, symbol: Symbol) -> list[OrderView]:
         """Market orders entered during the current call, waiting for its uncross."""
         return [OrderView.of(o) for o in self._books[symbol].auction_market.values()]
@@ -365,7 +369,7 @@ class Engine:
         for sym, book in self._books.items():
             digest.update(
                 repr((sym, book.halted, book.last_px, book.peg_refs, str(book.phase),
-                      book.indicative, list(book.auction_market))).encode()
+                      book.indicative, list(book.auction_market), list(book.at_close))).encode()
             )  # fmt: skip
             for book_side in (book.bids, book.asks):
                 for level in book_side.best_first():
@@ -556,6 +560,8 @@ class Engine:
             # It waits for the last trade price; `_settle` triggers it at once if the
             # last trade has reached its stop price already.
             book.stops[order_id] = order
+        elif cmd.tif is TimeInForce.ATC and phase is TradingPhase.CONTINUOUS:
+            book.at_close[order_id] = order  # until the closing auction's call
         else:
             self._enter(book, order)
         self._settle(book)
@@ -583,8 +589,8 @@ class Engine:
         orig = order.cl_ord_id
         self._cl_ord_ids[cmd.session][cmd.cl_ord_id] = order.order_id
         order.cl_ord_id = cmd.cl_ord_id
-        if order.order_id in book.stops:
-            self._replace_stop(cmd, order, book, orig)
+        if order.order_id in book.stops or order.order_id in book.at_close:
+            self._replace_held(cmd, order, book, orig)
             return
         if cmd.qty <= order.cum_qty:
             reason = CancelReason.REPLACED_AT_OR_BELOW_FILLED
@@ -612,12 +618,12 @@ class Engine:
             self._enter(book, order)
         self._settle(book)
 
-    def _replace_stop(
+    def _replace_held(
         self, cmd: CancelReplace, order: LiveOrder, book: OrderBook, orig: ClOrdId
     ) -> None:
-        """Replace a stop order that is not triggered yet: it stays a waiting stop (with
-        its arrival order among stops kept) and triggers at once if its new stop price
-        has been reached already."""
+        """Replace an order held off the book (a stop not triggered yet, an ATC order
+        before the close): it stays held, its arrival order kept; a stop triggers at once
+        if its new stop price has been reached already."""
         order.qty = cmd.qty
         order.leaves_qty = cmd.qty - order.cum_qty
         if cmd.px is not None:
@@ -1051,7 +1057,9 @@ class Engine:
 
     def _end_of_day(self, cmd: EndOfDay) -> None:
         ctx = self._ctx
-        day_orders = [o for o in ctx.live.values() if o.tif is TimeInForce.DAY]
+        # OPG and ATC orders are day orders too: an auction of another day is not theirs.
+        day_orders = [o for o in ctx.live.values() if o.tif is TimeInForce.DAY
+                      or o.tif is TimeInForce.OPG or o.tif is TimeInForce.ATC]  # fmt: skip
         for order in day_orders:
             expire_resting(ctx, self._books[order.symbol], order, ExpireReason.END_OF_DAY)
         # ClOrdIDs are unique per trading day: a new day forgets those of finished orders
@@ -1163,7 +1171,20 @@ class Engine:
         ctx.out.append(
             PhaseChanged(seq=ctx.seq, ts=ctx.ts, symbol=book.symbol, phase=phase, previous=previous)
         )
+        if book.at_close and phase is not TradingPhase.CONTINUOUS:
+            self._release_at_close(book, phase)
         self._settle(book)
+
+    def _release_at_close(self, book: OrderBook, phase: TradingPhase) -> None:
+        """ATC orders held through continuous trading join the closing call, in arrival
+        order; any other phase after continuous trading ends them unfilled."""
+        held = list(book.at_close.values())
+        book.at_close.clear()
+        for order in held:
+            if phase is TradingPhase.CLOSING_AUCTION:
+                self._enter(book, order)
+            else:
+                expire(self._ctx, book, order, ExpireReason.AUCTION_REMAINDER)
 
     def _end_auction_orders(self, book: OrderBook, call: TradingPhase) -> None:
         ctx = self._ctx
@@ -1372,10 +1393,13 @@ def _phase_problem(phase: TradingPhase, cmd: NewOrder) -> Problem | None:
             RejectReason.NOT_IN_THIS_PHASE,
             f"an OPG order is only for the opening auction; {cmd.symbol} is in phase {phase}",
         )
-    if tif is TimeInForce.ATC and phase is not TradingPhase.CLOSING_AUCTION:
+    if tif is TimeInForce.ATC and not (
+        phase is TradingPhase.CONTINUOUS or phase is TradingPhase.CLOSING_AUCTION
+    ):
         return (
             RejectReason.NOT_IN_THIS_PHASE,
-            f"an ATC order is only for the closing auction; {cmd.symbol} is in phase {phase}",
+            f"an ATC order is for the closing auction (entered during continuous trading "
+            f"or its call); {cmd.symbol} is in phase {phase}",
         )
     if phase.is_call:
         if tif is TimeInForce.IOC or tif is TimeInForce.FOK:

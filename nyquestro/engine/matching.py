@@ -275,6 +275,8 @@ def finish(ctx: Context, book: OrderBook, order: LiveOrder) -> None:
         book.stops.pop(order.order_id, None)
     if order.px is None and book.auction_market:
         book.auction_market.pop(order.order_id, None)
+    if order.tif is TimeInForce.ATC:
+        book.at_close.pop(order.order_id, None)
 
 
 def fok_fillable(book: OrderBook, taker: LiveOrder, limit: int | None) -> bool:

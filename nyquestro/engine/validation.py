@@ -126,6 +126,12 @@ def check_new_order(inst: Instrument, cmd: NewOrder) -> Problem | None:
     if cmd.ord_type is not OrdType.PEGGED and cmd.peg is not None:
         text = f"peg is only allowed on pegged orders, not on a {cmd.ord_type} order"
         return RejectReason.PEG_NOT_ALLOWED, text
+    if cmd.stop_px is not None and (cmd.tif is TimeInForce.OPG or cmd.tif is TimeInForce.ATC):
+        return (
+            RejectReason.INVALID_TIF_FOR_ORD_TYPE,
+            f"a stop order cannot be {cmd.tif.value.upper()}: it trades when triggered, "
+            "not in an auction",
+        )
     no_price = cmd.ord_type is OrdType.MARKET or cmd.ord_type is OrdType.STOP
     if cmd.display_qty is not None and (no_price or not cmd.tif.rests):
         return (

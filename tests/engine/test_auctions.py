@@ -269,3 +269,26 @@ def _most_any_price_executes(book: list[tuple[Side, int, int | None]]) -> int:
     """The largest quantity any one limit price in the book would execute."""
     limits = {p for _s, _q, p in book if p is not None}
     return max((_volume_at(book, p) for p in limits), default=0)
+
+
+def test_an_atc_order_entered_before_the_close_waits_for_the_closing_call() -> None:
+    h = Harness()
+    h.sell(5, 101, tif=TimeInForce.ATC, session=S2, account=A2, cl="moc")
+    assert [o.cl_ord_id for o in h.engine.at_close_orders(Symbol(SYM))] == ["moc"]
+    assert h.asks() == [] and not of(h.buy(5, 101), Trade), "it is not in the book"
+    h.replace("moc", 6, 100, cl="moc2", session=S2)
+    refused = one(h.buy(1, tif=TimeInForce.ATC, ord_type=OrdType.STOP, stop_px=105), Rejected)
+    assert refused.reason is RejectReason.INVALID_TIF_FOR_ORD_TYPE
+    phase(h, TradingPhase.CLOSING_AUCTION)
+    assert h.asks() == [(100, 6, 1)] and h.bids() == [(101, 5, 1)]
+    closing = phase(h, TradingPhase.POST_CLOSE)
+    assert trades(closing) == [(100, 5)]  # 5 trade; 1 sell left at 100 and 101: the lower
+    assert [(e.cl_ord_id, e.expired_qty) for e in of(closing, Expired)] == [("moc2", 1)]
+
+    # Held through a day that closes without a closing auction, it expires unfilled.
+    h2 = Harness()
+    h2.sell(5, 101, tif=TimeInForce.ATC, session=S2, account=A2, cl="unused")
+    ended = phase(h2, TradingPhase.POST_CLOSE)
+    assert [(e.cl_ord_id, e.reason) for e in of(ended, Expired)] == [
+        ("unused", ExpireReason.AUCTION_REMAINDER),
+    ]  # fmt: skip

@@ -235,6 +235,7 @@ class EngineObserver:
             bids = engine.book_orders(sym, Side.BUY)
             asks = engine.book_orders(sym, Side.SELL)
             in_books |= {o.order_id for o in engine.auction_market_orders(sym)}
+            in_books |= {o.order_id for o in engine.at_close_orders(sym)}
             if bids and asks and not engine.phase(sym).is_call:
                 assert bids[0].px is not None and asks[0].px is not None
                 assert bids[0].px < asks[0].px, f"{sym} crossed: {bids[0]} / {asks[0]}"

@@ -11,7 +11,10 @@ Rules modelled (pegged orders are out of scope):
 
 - Trading phases: during a call (pre-open, opening auction, closing auction) orders rest
   without matching and the book may cross; IOC and FOK are refused, OPG only in the
-  opening call, ATC only in the closing one; a market order waits off the book. Post-close
+  opening call; a market order waits off the book. ATC orders are taken in continuous
+  trading (held off the book until the closing call, which they join in arrival order;
+  any other phase after continuous trading ends them) and in the closing call; stops
+  cannot be OPG or ATC; end of day ends OPG and ATC orders with the DAY ones. Post-close
   and closed take cancels only. Leaving a call for a phase that is not one uncrosses at
   the one price that executes most, then leaves the least surplus, then follows market
   pressure (buy surplus: highest; sell: lowest), then is nearest the last trade (the
@@ -144,6 +147,8 @@ class ReferenceBook:
     """Symbols not in continuous trading."""
     auction_market: list[RefOrder] = field(default_factory=list)
     """Market orders entered during a call, in arrival order."""
+    held_atc: list[RefOrder] = field(default_factory=list)
+    """ATC orders entered during continuous trading, held for the closing call."""
 
     # --- queries -----------------------------------------------------------------------
 
@@ -193,8 +198,9 @@ class ReferenceBook:
                 self._enter_phase(symbol, cmd.phase)
             outcome = Outcome("ok")
         elif isinstance(cmd, EndOfDay):
-            for order in self.resting + self.waiting + self.auction_market:
-                if order.tif is TimeInForce.DAY:
+            day = (TimeInForce.DAY, TimeInForce.OPG, TimeInForce.ATC)
+            for order in self.resting + self.waiting + self.auction_market + self.held_atc:
+                if order.tif in day:
                     self._end(order, EXPIRED, "end_of_day")
             # ClOrdIDs are unique per trading day: the new day forgets those of finished
             # orders, while live (GTC) orders keep theirs.
@@ -235,6 +241,8 @@ class ReferenceBook:
                 reasons.add(RejectReason.INVALID_PRICE)
         elif cmd.stop_px is not None:
             reasons.add(RejectReason.STOP_PX_NOT_ALLOWED)
+        if cmd.stop_px is not None and cmd.tif in (TimeInForce.OPG, TimeInForce.ATC):
+            reasons.add(RejectReason.INVALID_TIF_FOR_ORD_TYPE)
         if cmd.tif is TimeInForce.GTD:
             if cmd.expire_ts is None:
                 reasons.add(RejectReason.EXPIRE_TIME_REQUIRED)
@@ -281,11 +289,14 @@ class ReferenceBook:
         self.next_oid += 1
         self.orders[order.oid] = order
         self.chains.setdefault(cmd.session, {})[cmd.cl_ord_id] = order.oid
-        if order.stop_px is None:
-            self._execute(order)
-        else:
+        if order.stop_px is not None:
             order.visible = order.slice_size()
             self.waiting.append(order)
+        elif cmd.tif is TimeInForce.ATC and self.phase_of(cmd.symbol) is TradingPhase.CONTINUOUS:
+            order.visible = order.slice_size()
+            self.held_atc.append(order)
+        else:
+            self._execute(order)
         return Outcome("accepted", order_id=order.oid)
 
     def phase_of(self, symbol: str) -> TradingPhase:
@@ -426,7 +437,7 @@ class ReferenceBook:
 
         self.chains[cmd.session][cmd.cl_ord_id] = order.oid
         order.cl_ord_id = cmd.cl_ord_id
-        if order in self.waiting:
+        if order in self.waiting or order in self.held_atc:
             order.qty = order.leaves = cmd.qty
             order.px = cmd.px
             if cmd.display_qty is not None:
@@ -456,7 +467,7 @@ class ReferenceBook:
     def _mass_cancel(self, cmd: MassCancel) -> Outcome:
         victims = [
             o
-            for o in self.resting + self.waiting + self.auction_market
+            for o in self.resting + self.waiting + self.auction_market + self.held_atc
             if (cmd.order_id is None or o.oid == cmd.order_id)
             and (cmd.scope_session is None or o.session == cmd.scope_session)
             and (cmd.account is None or o.account == cmd.account)
@@ -479,6 +490,8 @@ class ReferenceBook:
             self.waiting.remove(order)
         if order in self.auction_market:
             self.auction_market.remove(order)
+        if order in self.held_atc:
+            self.held_atc.remove(order)
 
     def _enter_phase(self, symbol: str, phase: TradingPhase) -> None:
         previous = self.phase_of(symbol)
@@ -496,6 +509,12 @@ class ReferenceBook:
             self.phase.pop(symbol, None)
         else:
             self.phase[symbol] = phase
+            for order in [o for o in self.held_atc if o.symbol == symbol]:
+                self.held_atc.remove(order)
+                if phase is TradingPhase.CLOSING_AUCTION:
+                    self._execute(order)  # joins the call
+                else:
+                    self._end(order, EXPIRED, "auction_remainder")
         self._trigger(symbol)  # each symbol's stops before the next symbol moves
 
     def _uncross(self, symbol: str) -> None:
@@ -580,7 +599,10 @@ def _phase_problems(phase: TradingPhase, cmd: NewOrder) -> set[RejectReason]:
     opening = (TradingPhase.PRE_OPEN, TradingPhase.OPENING_AUCTION)
     if cmd.tif is TimeInForce.OPG and phase not in opening:
         problems.add(RejectReason.NOT_IN_THIS_PHASE)
-    if cmd.tif is TimeInForce.ATC and phase is not TradingPhase.CLOSING_AUCTION:
+    if cmd.tif is TimeInForce.ATC and phase not in (
+        TradingPhase.CONTINUOUS,
+        TradingPhase.CLOSING_AUCTION,
+    ):
         problems.add(RejectReason.NOT_IN_THIS_PHASE)
     if phase.is_call and cmd.tif in (TimeInForce.IOC, TimeInForce.FOK):
         problems.add(RejectReason.NOT_IN_THIS_PHASE)
